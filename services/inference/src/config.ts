@@ -1,0 +1,68 @@
+// The service's environment, validated once at boot.
+import { Type, type Static } from '@sinclair/typebox';
+import path from 'node:path';
+import { readEnv } from '../../../shared/config.ts';
+import { bundleDir } from '../../../shared/bundle/layout.ts';
+
+export const ServiceEnv = Type.Object({
+  MODEL_DIR: Type.Optional(Type.String({ minLength: 1, description: 'a bundle directory; overrides MODELS_DIR/MODEL_NAME/MODEL_VERSION' })),
+  MODELS_DIR: Type.String({ default: 'models', minLength: 1 }),
+  MODEL_NAME: Type.String({ default: 'sentiment', pattern: '^[A-Za-z0-9._-]+$' }),
+  MODEL_VERSION: Type.String({ default: '1.1.0', pattern: '^[A-Za-z0-9._-]+$' }),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  BATCH_MAX_SIZE: Type.Integer({ default: 32, minimum: 1, maximum: 1024 }),
+  BATCH_MAX_WAIT_MS: Type.Number({ default: 2, minimum: 0, maximum: 1000 }),
+  BATCH_MAX_QUEUE: Type.Integer({ default: 2048, minimum: 1 }),
+  INFERENCE_CONCURRENCY: Type.Integer({ default: 1, minimum: 1, maximum: 64 }),
+  ORT_INTRA_OP_THREADS: Type.Integer({ default: 1, minimum: 0, maximum: 256 }),
+  ORT_INTER_OP_THREADS: Type.Integer({ default: 1, minimum: 0, maximum: 256 }),
+  BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
+  MAX_TEXT_LENGTH: Type.Integer({ default: 5000, minimum: 1, description: 'characters per text' }),
+  MAX_BATCH_TEXTS: Type.Integer({ default: 64, minimum: 1 }),
+  RATE_LIMIT_MAX: Type.Integer({ default: 0, minimum: 0, description: 'requests per window per client IP; 0 turns it off (the router limits the public edge)' }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1 }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
+});
+export type ServiceEnv = Static<typeof ServiceEnv>;
+
+export interface ServiceConfig {
+  bundleDir: string;
+  modelName?: string;
+  modelVersion?: string;
+  host: string;
+  port: number;
+  logLevel: string;
+  batching: { maxBatchSize: number; maxWaitMs: number; maxQueue: number; concurrency: number };
+  runtime: { intraOpThreads: number; interOpThreads: number };
+  limits: { bodyBytes: number; textLength: number; batchTexts: number };
+  rateLimit: { max: number; windowMs: number };
+  shutdownTimeoutMs: number;
+}
+
+export function serviceConfig(env: ServiceEnv): ServiceConfig {
+  const explicit = env.MODEL_DIR !== undefined;
+  return {
+    bundleDir: path.resolve(env.MODEL_DIR ?? bundleDir(env.MODELS_DIR, env.MODEL_NAME, env.MODEL_VERSION)),
+    modelName: explicit ? undefined : env.MODEL_NAME,
+    modelVersion: explicit ? undefined : env.MODEL_VERSION,
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    batching: {
+      maxBatchSize: env.BATCH_MAX_SIZE,
+      maxWaitMs: env.BATCH_MAX_WAIT_MS,
+      maxQueue: env.BATCH_MAX_QUEUE,
+      concurrency: env.INFERENCE_CONCURRENCY,
+    },
+    runtime: { intraOpThreads: env.ORT_INTRA_OP_THREADS, interOpThreads: env.ORT_INTER_OP_THREADS },
+    limits: { bodyBytes: env.BODY_LIMIT_BYTES, textLength: env.MAX_TEXT_LENGTH, batchTexts: env.MAX_BATCH_TEXTS },
+    rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  return serviceConfig(readEnv(ServiceEnv, env));
+}

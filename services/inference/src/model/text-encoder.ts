@@ -1,0 +1,64 @@
+// Tokenizes text with a Hugging Face tokenizer.json, truncates to the model's max length (keeping
+// the trailing special tokens, e.g. [SEP]) and pads a batch to its longest row (dynamic padding).
+import { Tokenizer } from '@huggingface/tokenizers';
+
+export interface EncodedText {
+  ids: number[];
+  typeIds: number[];
+}
+
+export interface BatchArrays {
+  batch: number;
+  sequence: number;
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+  tokenTypeIds: BigInt64Array;
+}
+
+export class TextEncoder {
+  private readonly specialIds: Set<number>;
+  readonly padId: number;
+
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    readonly maxLength: number,
+    padToken: string,
+  ) {
+    this.specialIds = new Set<number>();
+    for (const [id, token] of tokenizer.get_added_tokens_decoder()) if (token.special) this.specialIds.add(id);
+    this.padId = tokenizer.token_to_id(padToken) ?? 0;
+  }
+
+  encode(text: string): EncodedText {
+    const enc = this.tokenizer.encode(text, { return_token_type_ids: true });
+    let ids = enc.ids;
+    let typeIds = enc.token_type_ids ?? new Array<number>(ids.length).fill(0);
+    if (ids.length > this.maxLength) {
+      let tail = 0;
+      while (tail < ids.length && this.specialIds.has(ids[ids.length - 1 - tail])) tail++;
+      tail = Math.min(tail, this.maxLength - 1);
+      const head = this.maxLength - tail;
+      ids = ids.slice(0, head).concat(ids.slice(ids.length - tail));
+      typeIds = typeIds.slice(0, head).concat(typeIds.slice(typeIds.length - tail));
+    }
+    return { ids, typeIds };
+  }
+
+  /** Packs encoded rows into [batch, longest] int64 arrays. */
+  pad(rows: readonly EncodedText[]): BatchArrays {
+    const sequence = Math.max(1, ...rows.map((r) => r.ids.length));
+    const size = rows.length * sequence;
+    const inputIds = new BigInt64Array(size).fill(BigInt(this.padId));
+    const attentionMask = new BigInt64Array(size);
+    const tokenTypeIds = new BigInt64Array(size);
+    rows.forEach((row, b) => {
+      const base = b * sequence;
+      for (let t = 0; t < row.ids.length; t++) {
+        inputIds[base + t] = BigInt(row.ids[t]);
+        attentionMask[base + t] = 1n;
+        tokenTypeIds[base + t] = BigInt(row.typeIds[t]);
+      }
+    });
+    return { batch: rows.length, sequence, inputIds, attentionMask, tokenTypeIds };
+  }
+}

@@ -1,0 +1,67 @@
+// Text in, labelled prediction out: tokenize, hand the rows to the micro-batcher, map
+// probabilities to labels. Free of Fastify so the trainer's evaluation uses the very same path.
+import type { LoadedBundle } from './bundle/load-bundle.ts';
+import { MicroBatcher, QueueFull, type BatcherOptions } from './batcher/micro-batcher.ts';
+import { QueueFullError } from '../../../shared/errors.ts';
+import type { EncodedText } from './model/text-encoder.ts';
+
+export interface Prediction {
+  sentiment: string;
+  confidence: number;
+  probabilities: Record<string, number>;
+}
+
+export interface PredictorHooks {
+  onBatch?: (size: number) => void;
+  onInference?: (seconds: number) => void;
+  onPrediction?: (p: Prediction) => void;
+}
+
+export class Predictor {
+  private readonly batcher: MicroBatcher<EncodedText, Float32Array>;
+
+  constructor(
+    readonly bundle: LoadedBundle,
+    options: BatcherOptions,
+    private readonly hooks: PredictorHooks = {},
+  ) {
+    this.batcher = new MicroBatcher((rows) => this.runBatch(rows), options, hooks.onBatch);
+  }
+
+  get queued(): number {
+    return this.batcher.queued;
+  }
+
+  async predict(texts: string[]): Promise<Prediction[]> {
+    const rows = texts.map((t) => this.bundle.encoder.encode(t));
+    const probs = await this.batcher.submit(rows).catch((err: unknown) => {
+      throw err instanceof QueueFull ? new QueueFullError() : err;
+    });
+    return probs.map((p) => this.toPrediction(p));
+  }
+
+  /** Waits until queued and running batches are finished. */
+  drain(): Promise<void> {
+    return this.batcher.idle();
+  }
+
+  private async runBatch(rows: EncodedText[]): Promise<Float32Array[]> {
+    const started = performance.now();
+    const result = await this.bundle.classifier.run(this.bundle.encoder.pad(rows));
+    this.hooks.onInference?.((performance.now() - started) / 1000);
+    return result;
+  }
+
+  private toPrediction(probs: Float32Array): Prediction {
+    const { labels } = this.bundle;
+    let best = 0;
+    const probabilities: Record<string, number> = {};
+    for (let i = 0; i < labels.length; i++) {
+      probabilities[labels[i]] = probs[i];
+      if (probs[i] > probs[best]) best = i;
+    }
+    const prediction = { sentiment: labels[best], confidence: probs[best], probabilities };
+    this.hooks.onPrediction?.(prediction);
+    return prediction;
+  }
+}

@@ -1,0 +1,33 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { HealthResponse, InfoResponse, ProbeResponse } from '../schemas/health.ts';
+import type { ServiceContext } from '../context.ts';
+
+export const healthRoutes: FastifyPluginAsyncTypebox<ServiceContext> = async (app, { predictor, state }) => {
+  const { bundle } = predictor;
+  const probe = { tags: ['health'], response: { 200: ProbeResponse, 503: ProbeResponse } };
+
+  app.get('/health/live', { schema: { ...probe, summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+
+  app.get('/health/ready', { schema: { ...probe, summary: 'Model loaded, warmed up and not draining' } }, async (_request, reply) => {
+    if (state.draining) return reply.code(503).send({ status: 'draining' });
+    if (!state.ready) return reply.code(503).send({ status: 'starting' });
+    return { status: 'ok' };
+  });
+
+  app.get('/health', { schema: { tags: ['health'], response: { 200: HealthResponse } } }, async () => ({
+    status: state.draining ? ('draining' as const) : state.ready ? ('ok' as const) : ('starting' as const),
+    model_loaded: state.ready,
+    version: bundle.version,
+    name: bundle.name,
+  }));
+
+  app.get('/info', { schema: { tags: ['model'], summary: "The bundle's metadata", response: { 200: InfoResponse } } }, async () => ({
+    name: bundle.name,
+    version: bundle.version,
+    labels: bundle.labels,
+    inputs: [...bundle.inputs],
+    output: bundle.output.name,
+    max_length: bundle.encoder.maxLength,
+    metadata: bundle.metadata,
+  }));
+};

@@ -1,0 +1,23 @@
+import { Type } from '@sinclair/typebox';
+
+export const ProbeResponse = Type.Object({ status: Type.String() });
+
+export const HealthResponse = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('starting'), Type.Literal('draining')]),
+  model_loaded: Type.Boolean(),
+  version: Type.String(),
+  name: Type.String(),
+});
+
+export const InfoResponse = Type.Object(
+  {
+    name: Type.String(),
+    version: Type.String(),
+    labels: Type.Array(Type.String()),
+    inputs: Type.Array(Type.String()),
+    output: Type.String(),
+    max_length: Type.Integer(),
+    metadata: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,56 @@
+// The KServe Open Inference Protocol v2 subset: a BYTES input named "text".
+import { Type, type Static } from '@sinclair/typebox';
+
+export const ModelParams = Type.Object({ name: Type.String({ maxLength: 200 }) });
+
+export const TensorMetadata = Type.Object({
+  name: Type.String(),
+  datatype: Type.String(),
+  shape: Type.Array(Type.Integer()),
+});
+
+export const ModelMetadataResponse = Type.Object({
+  name: Type.String(),
+  versions: Type.Array(Type.String()),
+  platform: Type.String(),
+  inputs: Type.Array(TensorMetadata),
+  outputs: Type.Array(TensorMetadata),
+});
+
+export const inferBody = (limits: { textLength: number; batchTexts: number }) =>
+  Type.Object(
+    {
+      id: Type.Optional(Type.String({ maxLength: 128 })),
+      parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+      inputs: Type.Array(
+        Type.Object(
+          {
+            name: Type.String(),
+            shape: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, maxItems: 2 }),
+            datatype: Type.Literal('BYTES'),
+            parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+            data: Type.Array(Type.String({ maxLength: limits.textLength }), { minItems: 1, maxItems: limits.batchTexts }),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 1 },
+      ),
+      outputs: Type.Optional(Type.Array(Type.Object({ name: Type.String(), parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }))),
+    },
+    { additionalProperties: false },
+  );
+export type InferBody = Static<ReturnType<typeof inferBody>>;
+
+export const InferResponse = Type.Object({
+  model_name: Type.String(),
+  model_version: Type.String(),
+  id: Type.Optional(Type.String()),
+  outputs: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      datatype: Type.String(),
+      shape: Type.Array(Type.Integer()),
+      data: Type.Array(Type.Union([Type.String(), Type.Number()])),
+    }),
+  ),
+});

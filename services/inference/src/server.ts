@@ -1,0 +1,32 @@
+// Entry point: read config, load the bundle (exit 1 with one clear line if it is unusable),
+// listen, and drain on SIGTERM.
+import pino from 'pino';
+import { loggerOptions } from '../../../shared/logger.ts';
+import { onShutdown } from '../../../shared/shutdown.ts';
+import { build } from './app.ts';
+import { loadBundle } from './bundle/load-bundle.ts';
+import { loadServiceConfig } from './config.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadServiceConfig();
+  } catch (err) {
+    pino(loggerOptions('info', 'inference')).fatal({ msg: (err as Error).message }, 'invalid configuration');
+    process.exit(1);
+  }
+  const log = pino(loggerOptions(config.logLevel, 'inference'));
+  let bundle;
+  try {
+    bundle = await loadBundle(config.bundleDir, config.runtime, { name: config.modelName, version: config.modelVersion });
+  } catch (err) {
+    log.fatal({ msg: (err as Error).message }, 'cannot serve model bundle');
+    process.exit(1);
+  }
+  const app = await build(config, bundle);
+  onShutdown(log, () => app.close(), config.shutdownTimeoutMs);
+  await app.listen({ host: config.host, port: config.port });
+  app.log.info({ model: bundle.name, version: bundle.version, bundle: bundle.dir }, 'model ready');
+}
+
+void main();

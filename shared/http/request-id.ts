@@ -1,0 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Propagate a caller's X-Request-Id when it is safe to log, otherwise mint one. */
+export function requestIdFrom(req: IncomingMessage): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
+}

@@ -1,0 +1,19 @@
+import { Type } from '@sinclair/typebox';
+
+/** Every error response. */
+export const ErrorResponse = Type.Object(
+  { error: Type.String({ description: 'machine-readable kind, e.g. bad_request' }), message: Type.String() },
+  { $id: 'ErrorResponse', title: 'Error' },
+);
+
+/** A string with at least one non-whitespace character. */
+export const NON_BLANK_PATTERN = '\\S';
+export const NON_BLANK_MESSAGE = 'must contain a non-whitespace character';
+
+export const errorResponses = {
+  400: ErrorResponse,
+  413: ErrorResponse,
+  415: ErrorResponse,
+  429: ErrorResponse,
+  503: ErrorResponse,
+};

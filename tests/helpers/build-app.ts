@@ -1,0 +1,23 @@
+// build(t): a service app on the BERT-shaped fixture bundle, closed when the test ends.
+import type { Test } from 'tap';
+import { build, type AppConfig } from '../../services/inference/src/app.ts';
+import { loadBundle } from '../../services/inference/src/bundle/load-bundle.ts';
+import { tempFixtureBundle } from '../fixtures/bert-fixture.ts';
+
+export const TEST_CONFIG: AppConfig = {
+  logLevel: 'silent',
+  batching: { maxBatchSize: 8, maxWaitMs: 2, maxQueue: 256, concurrency: 1 },
+  limits: { bodyBytes: 1_048_576, textLength: 1000, batchTexts: 16 },
+  rateLimit: { max: 0, windowMs: 60_000 },
+};
+
+let fixtureDir: Promise<string> | undefined;
+export const fixtureBundleDir = () => (fixtureDir ??= tempFixtureBundle());
+
+export async function buildApp(t: Test, overrides: Partial<AppConfig> = {}) {
+  const bundle = await loadBundle(await fixtureBundleDir(), { intraOpThreads: 1, interOpThreads: 1 });
+  const app = await build({ ...TEST_CONFIG, ...overrides }, bundle);
+  await app.ready();
+  t.teardown(() => app.close());
+  return app;
+}

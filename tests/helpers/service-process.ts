@@ -1,0 +1,76 @@
+// Starts a real inference service process on an ephemeral port and reads its address from the log.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const SERVICE_ENTRY = path.join(ROOT, 'services/inference/src/server.ts');
+
+export interface RunningProcess {
+  url: string;
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+export interface Exited {
+  code: number | null;
+  output: string;
+}
+
+function spawnTs(entry: string, env: Record<string, string>) {
+  return spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs a process expected to fail at start-up; resolves with its exit code and output. */
+export function runToExit(env: Record<string, string>, entry = SERVICE_ENTRY, timeoutMs = 60_000): Promise<Exited> {
+  const proc = spawnTs(entry, env);
+  let output = '';
+  proc.stdout.on('data', (d) => (output += d));
+  proc.stderr.on('data', (d) => (output += d));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) => proc.on('exit', (code) => {
+    clearTimeout(timer);
+    resolve({ code, output });
+  }));
+}
+
+export function startProcess(env: Record<string, string>, entry = SERVICE_ENTRY, timeoutMs = 60_000): Promise<RunningProcess> {
+  const proc = spawnTs(entry, env);
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`process did not start in ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({
+          url: match[1],
+          proc,
+          output: () => output,
+          exited,
+          stop: (signal = 'SIGTERM') => {
+            if (proc.exitCode === null) proc.kill(signal);
+            return exited;
+          },
+        });
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', (d) => (output += d));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`process exited with ${code} before listening:\n${output}`));
+    });
+  });
+}

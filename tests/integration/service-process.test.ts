@@ -1,0 +1,52 @@
+// The service as users run it: a real process, real sockets, signals.
+import t from 'tap';
+import { request } from 'undici';
+import { fixtureBundleDir } from '../helpers/build-app.ts';
+import { runToExit, startProcess } from '../helpers/service-process.ts';
+import { tempFixtureBundle } from '../fixtures/bert-fixture.ts';
+
+const post = (url: string, body: unknown) =>
+  request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+t.test('serves a Hugging Face-layout bundle over HTTP with no code change', async (t) => {
+  const svc = await startProcess({ MODEL_DIR: await fixtureBundleDir(), BATCH_MAX_WAIT_MS: '5' });
+  t.teardown(() => svc.stop('SIGKILL'));
+  const res = await post(`${svc.url}/predict`, { text: 'a great film' });
+  t.equal(res.statusCode, 200);
+  t.equal(((await res.body.json()) as { sentiment: string }).sentiment, 'POSITIVE');
+
+  const replies = await Promise.all(Array.from({ length: 64 }, (_, i) => post(`${svc.url}/predict`, { text: i % 2 ? 'good' : 'awful' })));
+  const bodies = (await Promise.all(replies.map((r) => r.body.json()))) as { sentiment: string }[];
+  t.ok(replies.every((r) => r.statusCode === 200), '64 concurrent requests answered');
+  t.ok(bodies.every((b, i) => b.sentiment === (i % 2 ? 'POSITIVE' : 'NEGATIVE')), 'each answer belongs to its request');
+  const metrics = await (await request(`${svc.url}/metrics`)).body.text();
+  const calls = Number(/inference_batch_size_count\{[^}]*\} (\d+)/.exec(metrics)?.[1]);
+  t.ok(calls < 65, `65 texts in ${calls} inference calls`);
+});
+
+t.test('SIGTERM: in-flight requests finish, then exit 0', async (t) => {
+  // A long batching wait keeps requests in flight when the signal arrives.
+  const svc = await startProcess({ MODEL_DIR: await fixtureBundleDir(), BATCH_MAX_WAIT_MS: '400', BATCH_MAX_SIZE: '256' });
+  t.teardown(() => svc.stop('SIGKILL'));
+  const inFlight = Array.from({ length: 20 }, () => post(`${svc.url}/predict`, { text: 'good' }));
+  await new Promise((r) => setTimeout(r, 150));
+  svc.proc.kill('SIGTERM');
+  const replies = await Promise.all(inFlight);
+  t.same(replies.map((r) => r.statusCode), Array(20).fill(200), 'all 20 in-flight requests answered');
+  await Promise.all(replies.map((r) => r.body.dump()));
+  t.equal(await svc.exited, 0, 'exit code 0');
+  t.match(svc.output(), /draining in-flight work/);
+});
+
+t.test('a bad bundle stops the boot with one clear message and exit 1', async (t) => {
+  const dir = await tempFixtureBundle({ omit: 'tokenizer.json' });
+  const { code, output } = await runToExit({ MODEL_DIR: dir });
+  t.equal(code, 1);
+  t.match(output, /tokenizer\.json: is missing from the bundle/);
+});
+
+t.test('invalid configuration stops the boot naming the variable', async (t) => {
+  const { code, output } = await runToExit({ BATCH_MAX_SIZE: 'lots' });
+  t.equal(code, 1);
+  t.match(output, /BATCH_MAX_SIZE/);
+});

@@ -1,0 +1,68 @@
+import t from 'tap';
+import { MicroBatcher, QueueFull } from '../../services/inference/src/batcher/micro-batcher.ts';
+
+const double = async (xs: number[]) => xs.map((x) => x * 2);
+
+t.test('items arriving together share one call, results in order', async (t) => {
+  const sizes: number[] = [];
+  const b = new MicroBatcher(double, { maxBatchSize: 32, maxWaitMs: 5, maxQueue: 100, concurrency: 1 }, (n) => sizes.push(n));
+  const results = await Promise.all([1, 2, 3, 4, 5].map((x) => b.submit([x])));
+  t.same(results, [[2], [4], [6], [8], [10]]);
+  t.same(sizes, [5]);
+});
+
+t.test('batches never exceed maxBatchSize', async (t) => {
+  const sizes: number[] = [];
+  const b = new MicroBatcher(double, { maxBatchSize: 4, maxWaitMs: 5, maxQueue: 100, concurrency: 1 }, (n) => sizes.push(n));
+  const out = await b.submit(Array.from({ length: 10 }, (_, i) => i));
+  t.same(out, Array.from({ length: 10 }, (_, i) => i * 2));
+  t.same(sizes, [4, 4, 2]);
+});
+
+t.test('maxBatchSize 1 turns batching off', async (t) => {
+  const sizes: number[] = [];
+  const b = new MicroBatcher(double, { maxBatchSize: 1, maxWaitMs: 5, maxQueue: 100, concurrency: 1 }, (n) => sizes.push(n));
+  await Promise.all([1, 2, 3].map((x) => b.submit([x])));
+  t.same(sizes, [1, 1, 1]);
+});
+
+t.test('items queued behind a busy model go out together as soon as it frees', async (t) => {
+  const sizes: number[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const slow = async (xs: number[]) => {
+    if (sizes.length === 1) await gate;
+    return xs;
+  };
+  const b = new MicroBatcher(slow, { maxBatchSize: 32, maxWaitMs: 0, maxQueue: 100, concurrency: 1 }, (n) => sizes.push(n));
+  const first = b.submit([0]);
+  const rest = [1, 2, 3].map((x) => b.submit([x]));
+  t.equal(b.queued, 3, 'three wait while the first batch runs');
+  release();
+  await Promise.all([first, ...rest]);
+  t.same(sizes, [1, 3]);
+});
+
+t.test('a full queue rejects at once; a failing batch rejects its items only', async (t) => {
+  const b = new MicroBatcher(double, { maxBatchSize: 4, maxWaitMs: 50, maxQueue: 3, concurrency: 1 });
+  const ok = b.submit([1, 2, 3]);
+  await t.rejects(b.submit([4]), QueueFull);
+  t.same(await ok, [2, 4, 6]);
+
+  let calls = 0;
+  const flaky = new MicroBatcher(async (xs: number[]) => {
+    if (calls++ === 0) throw new Error('boom');
+    return xs;
+  }, { maxBatchSize: 1, maxWaitMs: 0, maxQueue: 10, concurrency: 1 });
+  await t.rejects(flaky.submit([1]), /boom/);
+  t.same(await flaky.submit([2]), [2]);
+});
+
+t.test('idle() resolves once queued work is done', async (t) => {
+  const b = new MicroBatcher(double, { maxBatchSize: 2, maxWaitMs: 10, maxQueue: 10, concurrency: 1 });
+  const work = b.submit([1, 2, 3]);
+  await b.idle();
+  t.equal(b.queued, 0);
+  t.equal(b.inFlight, 0);
+  t.same(await work, [2, 4, 6]);
+});

@@ -1,0 +1,61 @@
+import t from 'tap';
+import { buildApp } from '../helpers/build-app.ts';
+import { FIXTURE_LABELS } from '../fixtures/bert-fixture.ts';
+
+t.test('POST /predict classifies with labels from id2label', async (t) => {
+  const app = await buildApp(t);
+  const res = await app.inject({ method: 'POST', url: '/predict', payload: { text: 'The film was GOOD, great!' } });
+  t.equal(res.statusCode, 200);
+  const body = res.json();
+  t.equal(body.text, 'The film was GOOD, great!');
+  t.equal(body.sentiment, 'POSITIVE');
+  t.same(Object.keys(body.probabilities).sort(), [...FIXTURE_LABELS].sort());
+  t.ok(Math.abs(body.probabilities.NEGATIVE + body.probabilities.POSITIVE - 1) < 1e-5, 'softmax applied');
+  t.equal(body.confidence, body.probabilities.POSITIVE);
+  t.equal(body.model_version, '0.0.1');
+  t.type(body.latency_ms, 'number');
+  t.ok(res.headers['x-request-id'], 'request id returned');
+
+  const neg = await app.inject({ method: 'POST', url: '/predict', payload: { text: 'bad and awful plot' } });
+  t.equal(neg.json().sentiment, 'NEGATIVE');
+});
+
+t.test('X-Request-Id is propagated', async (t) => {
+  const app = await buildApp(t);
+  const res = await app.inject({ method: 'POST', url: '/predict', headers: { 'x-request-id': 'abc-123' }, payload: { text: 'good' } });
+  t.equal(res.headers['x-request-id'], 'abc-123');
+});
+
+t.test('POST /predict/batch keeps order and matches single predictions', async (t) => {
+  const app = await buildApp(t);
+  const texts = ['good great', 'bad awful', 'the plot', 'a great film', 'awful movie'];
+  const res = await app.inject({ method: 'POST', url: '/predict/batch', payload: { texts } });
+  t.equal(res.statusCode, 200);
+  const body = res.json();
+  t.equal(body.count, texts.length);
+  t.equal(body.model_version, '0.0.1');
+  t.same(body.predictions.map((p: { text: string }) => p.text), texts);
+  for (const [i, text] of texts.entries()) {
+    const single = (await app.inject({ method: 'POST', url: '/predict', payload: { text } })).json();
+    t.equal(body.predictions[i].sentiment, single.sentiment, `${text}: same label alone and in a padded batch`);
+    t.ok(Math.abs(body.predictions[i].confidence - single.confidence) < 1e-5, `${text}: same confidence`);
+  }
+});
+
+t.test('concurrent /predict calls are coalesced into batched inference calls', async (t) => {
+  const app = await buildApp(t, { batching: { maxBatchSize: 8, maxWaitMs: 20, maxQueue: 256, concurrency: 1 } });
+  const replies = await Promise.all(
+    Array.from({ length: 16 }, (_, i) => app.inject({ method: 'POST', url: '/predict', payload: { text: i % 2 ? 'good' : 'bad' } })),
+  );
+  t.ok(replies.every((r) => r.statusCode === 200));
+  const metrics = (await app.inject({ url: '/metrics' })).body;
+  const calls = Number(/inference_batch_size_count\{[^}]*\} (\d+)/.exec(metrics)?.[1]);
+  t.ok(calls >= 2 && calls < 16, `16 requests took ${calls} inference calls`);
+});
+
+t.test('text longer than the model max length is truncated, not an error', async (t) => {
+  const app = await buildApp(t);
+  const res = await app.inject({ method: 'POST', url: '/predict', payload: { text: 'good '.repeat(190) } });
+  t.equal(res.statusCode, 200);
+  t.equal(res.json().sentiment, 'POSITIVE');
+});

@@ -1,0 +1,159 @@
+// What every trainable architecture offers the training loop and the exporter.
+import { Random } from '../../random.ts';
+import { GraphBuilder } from '../../onnx/graph-builder.ts';
+import { floatMask } from '../../onnx/layers.ts';
+import { BIGRAM_MULTIPLIER } from '../features.ts';
+
+export interface Example {
+  ids: number[];
+  bigrams: number[];
+  label: number;
+  weight: number;
+  /** Target probabilities when softer than one-hot on `label`. */
+  target?: Float64Array;
+}
+
+export interface Architecture {
+  readonly kind: string;
+  /** Class probabilities for one example. */
+  predict(ex: Example): Float64Array;
+  /** One SGD step on one example; returns its loss. */
+  step(ex: Example, lr: number): number;
+  /** The output layer's bias, one per class (calibration adjusts it). */
+  readonly bias: Float32Array;
+  /** The trained weights as an ONNX graph over BERT-style inputs, output logits. */
+  toOnnx(): Uint8Array;
+}
+
+/** A weight array trained by SGD, or AdaGrad (rare rows get larger steps), with L2 decay. */
+export class Param {
+  private readonly accum: Float32Array | null;
+
+  constructor(readonly data: Float32Array, private readonly l2: number, adaptive: boolean) {
+    this.accum = adaptive ? new Float32Array(data.length) : null;
+  }
+
+  update(i: number, grad: number, lr: number): void {
+    const g = grad + this.l2 * this.data[i];
+    if (this.accum) {
+      this.accum[i] += g * g;
+      this.data[i] -= (lr * g) / Math.sqrt(this.accum[i] + 1e-8);
+    } else {
+      this.data[i] -= lr * g;
+    }
+  }
+}
+
+export interface ShapeOptions {
+  vocabSize: number;
+  dim: number;
+  classes: number;
+  /** 0 leaves bigrams out. */
+  bigramBuckets: number;
+  l2: number;
+  adaptive: boolean;
+}
+
+export function softmax(logits: Float64Array): Float64Array {
+  const max = Math.max(...logits);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += (logits[i] = Math.exp(logits[i] - max));
+  for (let i = 0; i < logits.length; i++) logits[i] /= sum;
+  return logits;
+}
+
+/** Embedding rows for word pieces and (optionally) hashed bigrams. */
+export class Embeddings {
+  readonly words: Param;
+  readonly bigrams: Param;
+
+  constructor(readonly shape: ShapeOptions, rng: Random) {
+    const scale = 1 / shape.dim;
+    this.words = new Param(rng.fill(shape.vocabSize * shape.dim, scale), shape.l2, shape.adaptive);
+    // Bigrams start at zero: they only learn what the word pieces cannot explain.
+    this.bigrams = new Param(new Float32Array(shape.bigramBuckets * shape.dim), shape.l2, shape.adaptive);
+  }
+
+  /** Visits each feature row of an example: (table, offset of the row). */
+  forEachRow(ex: Example, visit: (table: Param, offset: number, index: number) => void): number {
+    const { dim, bigramBuckets } = this.shape;
+    let i = 0;
+    for (const id of ex.ids) visit(this.words, id * dim, i++);
+    if (bigramBuckets > 0) for (const h of ex.bigrams) visit(this.bigrams, h * dim, i++);
+    return i;
+  }
+
+  rowCount(ex: Example): number {
+    return ex.ids.length + (this.shape.bigramBuckets > 0 ? ex.bigrams.length : 0);
+  }
+}
+
+/** Dense output layer: logits = p · W + b, W stored [dim, classes]. */
+export class OutputLayer {
+  private readonly wp: Param;
+  private readonly bp: Param;
+
+  constructor(readonly dim: number, readonly classes: number, l2: number, adaptive: boolean) {
+    this.wp = new Param(new Float32Array(dim * classes), l2, adaptive);
+    this.bp = new Param(new Float32Array(classes), 0, adaptive);
+  }
+
+  get w(): Float32Array {
+    return this.wp.data;
+  }
+
+  get b(): Float32Array {
+    return this.bp.data;
+  }
+
+  logits(p: Float64Array): Float64Array {
+    const out = new Float64Array(this.classes);
+    for (let c = 0; c < this.classes; c++) {
+      let s = this.b[c];
+      for (let d = 0; d < this.dim; d++) s += p[d] * this.w[d * this.classes + c];
+      out[c] = s;
+    }
+    return out;
+  }
+
+  /** Given dL/dlogits, updates W and b and returns dL/dp (computed before the update). */
+  backward(p: Float64Array, grad: Float64Array, lr: number): Float64Array {
+    const dp = new Float64Array(this.dim);
+    for (let d = 0; d < this.dim; d++) {
+      let s = 0;
+      for (let c = 0; c < this.classes; c++) {
+        s += this.w[d * this.classes + c] * grad[c];
+        this.wp.update(d * this.classes + c, p[d] * grad[c], lr);
+      }
+      dp[d] = s;
+    }
+    for (let c = 0; c < this.classes; c++) this.bp.update(c, grad[c], lr);
+    return dp;
+  }
+}
+
+/** Softmax cross-entropy against the example's target: returns [loss, dL/dlogits]. */
+export function crossEntropy(probs: Float64Array, ex: Example): [number, Float64Array] {
+  const grad = new Float64Array(probs.length);
+  let loss = 0;
+  for (let c = 0; c < probs.length; c++) {
+    const target = ex.target ? ex.target[c] : c === ex.label ? 1 : 0;
+    grad[c] = ex.weight * (probs[c] - target);
+    if (target > 0) loss -= ex.weight * target * Math.log(Math.max(probs[c], 1e-12));
+  }
+  return [loss, grad];
+}
+
+/**
+ * Graph fragment: the hashed-bigram ids of each adjacent pair of word pieces and their float mask
+ * ([batch, seq-1]), matching bigramBuckets() in features.ts.
+ */
+export function bigramInputs(g: GraphBuilder, ids: string, mask: string, buckets: number): { hashes: string; maskF: string } {
+  const axis = g.ints('bigram_axis', [1]);
+  const first = (x: string) => g.node('Slice', [x, g.ints(`bigram_start0_${x}`, [0]), g.ints(`bigram_end0_${x}`, [-1]), axis]);
+  const second = (x: string) => g.node('Slice', [x, g.ints(`bigram_start1_${x}`, [1]), g.ints(`bigram_end1_${x}`, [2 ** 31 - 1]), axis]);
+  const scaled = g.node('Mul', [first(ids), g.int('bigram_multiplier', BIGRAM_MULTIPLIER)]);
+  const hashes = g.node('Mod', [g.node('Add', [scaled, second(ids)]), g.int('bigram_buckets', buckets)]);
+  const maskF = g.node('Mul', [floatMask(g, first(mask)), floatMask(g, second(mask))]);
+  return { hashes, maskF };
+}

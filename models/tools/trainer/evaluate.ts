@@ -1,0 +1,42 @@
+// Evaluates a bundle through the same code path the API uses (bundle loader, tokenizer, micro-
+// batcher, onnxruntime) and records the result in its metadata.json.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { loadBundle } from '../../../services/inference/src/bundle/load-bundle.ts';
+import { Predictor } from '../../../services/inference/src/predictor.ts';
+import { BUNDLE_FILES } from '../../../shared/bundle/layout.ts';
+import type { LabelledText } from './data.ts';
+import { round } from './export-bundle.ts';
+import { classificationReport, type ClassificationReport } from './metrics.ts';
+
+export async function evaluateBundle(dir: string, examples: LabelledText[]): Promise<ClassificationReport> {
+  const bundle = await loadBundle(dir, { intraOpThreads: 1, interOpThreads: 1 });
+  const predictor = new Predictor(bundle, { maxBatchSize: 64, maxWaitMs: 0, maxQueue: examples.length, concurrency: 1 });
+  try {
+    const predictions = await predictor.predict(examples.map((e) => e.text));
+    return classificationReport(bundle.labels, examples.map((e) => e.label), predictions.map((p) => p.sentiment));
+  } finally {
+    await bundle.classifier.release();
+  }
+}
+
+const roundAll = (values: Record<string, number>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
+
+/** Writes the report under metrics.<key> of the bundle's metadata.json. */
+export async function recordEvaluation(dir: string, key: string, dataset: string, report: ClassificationReport): Promise<void> {
+  const file = path.join(dir, BUNDLE_FILES.metadata);
+  const metadata = JSON.parse(await fs.readFile(file, 'utf8'));
+  metadata.metrics = {
+    ...metadata.metrics,
+    [key]: {
+      dataset,
+      examples: report.examples,
+      accuracy: round(report.accuracy),
+      macro_f1: round(report.macro_f1),
+      recall: roundAll(report.recall),
+      precision: roundAll(report.precision),
+      f1: roundAll(report.f1),
+    },
+  };
+  await fs.writeFile(file, `${JSON.stringify(metadata, null, 2)}\n`);
+}

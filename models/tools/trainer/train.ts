@@ -1,0 +1,137 @@
+// The seeded, deterministic training loop: build the vocabulary, tokenize with the very tokenizer
+// the bundle will ship (through the service's encoder), then SGD with a linearly decaying rate.
+import { Tokenizer } from '@huggingface/tokenizers';
+import { TextEncoder } from '../../../services/inference/src/model/text-encoder.ts';
+import { Random } from '../random.ts';
+import { tokenizerConfigJson, tokenizerJson } from '../wordpiece/tokenizer-files.ts';
+import { AttentionPooling } from './architectures/attention.ts';
+import { BagOfEmbeddings } from './architectures/bag.ts';
+import type { Architecture, Example } from './architectures/common.ts';
+import type { LabelledText } from './data.ts';
+import { bigramBuckets } from './features.ts';
+import { buildVocab } from './vocab.ts';
+
+export const LABELS = ['negative', 'neutral', 'positive'] as const;
+
+export interface TrainSettings {
+  architecture: 'bag' | 'attention';
+  dim: number;
+  /** Hashed bigram buckets; 0 for unigrams only. */
+  bigramBuckets: number;
+  epochs: number;
+  learningRate: number;
+  /** L2 weight decay. */
+  l2: number;
+  /** AdaGrad instead of plain SGD. */
+  adaptive: boolean;
+  /** Probability of dropping each word piece / bigram from a training example (DAN-style). */
+  wordDropout: number;
+  /** Shift the neutral logit by the offset that maximizes dev accuracy (a decision threshold). */
+  calibrateNeutral: boolean;
+  /** Weight of each neutral SST-3 sentence (the class is rare and absent from SST-2). */
+  neutralWeight: number;
+  /** Probability mass an SST-2 phrase's target gives to neutral (its label has no neutral). */
+  sst2NeutralMass: number;
+  /** Weight of each SST-2 phrase (negative/positive only) next to an SST-3 sentence's 1. */
+  sst2Weight: number;
+  minWordCount: number;
+  maxWords: number;
+  suffixPieces: number;
+  maxLength: number;
+  seed: number;
+}
+
+export interface TrainingData {
+  train: LabelledText[];
+  extra: LabelledText[];
+  dev: LabelledText[];
+}
+
+export interface TrainedModel {
+  vocab: string[];
+  model: Architecture;
+  devAccuracy: number;
+  examples: number;
+  neutralOffset: number;
+}
+
+function createArchitecture(s: TrainSettings, vocabSize: number): Architecture {
+  const shape = { vocabSize, dim: s.dim, classes: LABELS.length, bigramBuckets: s.bigramBuckets, l2: s.l2, adaptive: s.adaptive };
+  return s.architecture === 'attention' ? new AttentionPooling(shape, s.seed) : new BagOfEmbeddings(shape, s.seed);
+}
+
+function argmax(values: Float64Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+export function accuracy(model: Architecture, examples: Example[]): number {
+  return examples.filter((ex) => argmax(model.predict(ex)) === ex.label).length / examples.length;
+}
+
+/**
+ * SST-2 phrases carry no neutral label, so the trained model under-predicts neutral. Pick the
+ * offset of the neutral bias (between -1 and 4) that maximizes dev accuracy; ties go to the
+ * smallest shift. Returns the offset applied.
+ */
+function calibrateNeutral(model: Architecture, dev: Example[]): number {
+  const neutral = LABELS.indexOf('neutral');
+  const base = model.bias[neutral];
+  let best = { offset: 0, acc: accuracy(model, dev) };
+  for (let step = -20; step <= 80; step++) {
+    const offset = step / 20;
+    model.bias[neutral] = base + offset;
+    const acc = accuracy(model, dev);
+    if (acc > best.acc || (acc === best.acc && Math.abs(offset) < Math.abs(best.offset))) best = { offset, acc };
+  }
+  model.bias[neutral] = base + best.offset;
+  return best.offset;
+}
+
+/** A copy of the example with each feature dropped with probability p (at least one kept). */
+function dropFeatures(ex: Example, p: number, rng: Random): Example {
+  const keep = <T>(xs: T[]) => {
+    const kept = xs.filter(() => rng.next() >= p);
+    return kept.length > 0 ? kept : [xs[rng.int(xs.length)]];
+  };
+  return { ...ex, ids: keep(ex.ids), bigrams: ex.bigrams.length ? keep(ex.bigrams) : ex.bigrams };
+}
+
+export function trainModel(s: TrainSettings, data: TrainingData, log: (msg: string) => void = () => {}): TrainedModel {
+  const vocab = buildVocab([...data.train, ...data.extra].map((d) => d.text), s);
+  const encoder = new TextEncoder(new Tokenizer(tokenizerJson(vocab), tokenizerConfigJson(s.maxLength)), s.maxLength, '[PAD]');
+  const toExample = (d: LabelledText, weight: number, neutralMass = 0): Example => {
+    const label = LABELS.indexOf(d.label as (typeof LABELS)[number]);
+    if (label < 0) throw new Error(`unknown label "${d.label}"`);
+    const ids = encoder.encode(d.text).ids;
+    const ex: Example = { ids, bigrams: bigramBuckets(ids, Math.max(1, s.bigramBuckets)), label, weight };
+    if (neutralMass > 0) {
+      ex.target = new Float64Array(LABELS.length);
+      ex.target[label] = 1 - neutralMass;
+      ex.target[LABELS.indexOf('neutral')] = neutralMass;
+    }
+    return ex;
+  };
+  const train = [...data.train.map((d) => toExample(d, d.label === 'neutral' ? s.neutralWeight : 1)), ...(s.sst2Weight > 0 ? data.extra.map((d) => toExample(d, s.sst2Weight, s.sst2NeutralMass)) : [])];
+  const dev = data.dev.map((d) => toExample(d, 1));
+
+  const rng = new Random(s.seed);
+  const model = createArchitecture(s, vocab.length);
+  const order = train.map((_, i) => i);
+  const totalSteps = s.epochs * train.length;
+  let step = 0;
+  for (let epoch = 1; epoch <= s.epochs; epoch++) {
+    rng.shuffle(order);
+    let loss = 0;
+    for (const i of order) {
+      const lr = s.learningRate * (1 - step++ / totalSteps);
+      loss += model.step(s.wordDropout > 0 ? dropFeatures(train[i], s.wordDropout, rng) : train[i], lr);
+    }
+    log(`epoch ${epoch}/${s.epochs}: loss ${(loss / train.length).toFixed(4)}, dev accuracy ${(accuracy(model, dev) * 100).toFixed(2)}%`);
+  }
+  const neutralOffset = s.calibrateNeutral ? calibrateNeutral(model, dev) : 0;
+  if (s.calibrateNeutral) log(`neutral logit offset ${neutralOffset.toFixed(2)}: dev accuracy ${(accuracy(model, dev) * 100).toFixed(2)}%`);
+  log(`train accuracy ${(accuracy(model, train) * 100).toFixed(2)}%`);
+  return { vocab, model, devAccuracy: accuracy(model, dev), examples: train.length, neutralOffset };
+}

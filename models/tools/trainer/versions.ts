@@ -1,0 +1,39 @@
+// The three shipped versions of the built-in sentiment model. Settings were picked on
+// sst3/dev.tsv; test.tsv is only ever used for the final report.
+import type { TrainSettings } from './train.ts';
+
+export interface VersionSpec {
+  version: string;
+  description: string;
+  settings: TrainSettings;
+}
+
+const common = {
+  minWordCount: 2,
+  maxWords: 30_000,
+  suffixPieces: 2000,
+  maxLength: 128,
+  seed: 20261127,
+  adaptive: false,
+  calibrateNeutral: true,
+  neutralWeight: 1,
+  sst2NeutralMass: 0,
+} as const;
+
+export const VERSIONS: VersionSpec[] = [
+  {
+    version: '1.0.0',
+    description: 'Bag of word-piece embeddings: mean-pooled, one dense layer to three classes.',
+    settings: { ...common, architecture: 'bag', dim: 16, bigramBuckets: 0, epochs: 5, learningRate: 0.03, l2: 0, wordDropout: 0, sst2Weight: 0.5 },
+  },
+  {
+    version: '1.1.0',
+    description: 'Bag of word-piece embeddings trained with word dropout and L2 decay for 10 epochs (regularized 1.0.0).',
+    settings: { ...common, architecture: 'bag', dim: 16, bigramBuckets: 0, epochs: 10, learningRate: 0.03, l2: 0.0001, wordDropout: 0.5, sst2Weight: 0.5 },
+  },
+  {
+    version: '2.0.0',
+    description: 'Experimental: attention pooling (a learned query scores every word piece and hashed bigram, computed inside the graph) instead of the plain mean.',
+    settings: { ...common, architecture: 'attention', dim: 16, bigramBuckets: 32_749, epochs: 10, learningRate: 0.01, l2: 0.0001, wordDropout: 0.5, sst2Weight: 0.5 },
+  },
+];

@@ -1,0 +1,63 @@
+// The shipped sentiment bundles: complete, small, and as accurate over HTTP as their metadata says.
+import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { request } from 'undici';
+import { readTsv } from '../../models/tools/trainer/data.ts';
+import { ROOT, startProcess } from '../helpers/service-process.ts';
+import { DATA_DIR, SKIP_NO_DATA } from '../helpers/data.ts';
+
+const VERSIONS = ['1.0.0', '1.1.0', '2.0.0'];
+const FILES = ['model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'config.json', 'metadata.json'];
+const bundleDir = (v: string) => path.join(ROOT, 'models', 'sentiment', v);
+const metadata = (v: string) => JSON.parse(fs.readFileSync(path.join(bundleDir(v), 'metadata.json'), 'utf8'));
+
+t.test('each built-in bundle is complete, small and documented', async (t) => {
+  for (const v of VERSIONS) {
+    let bytes = 0;
+    for (const f of FILES) {
+      const file = path.join(bundleDir(v), f);
+      t.ok(fs.existsSync(file), `${v}/${f} exists`);
+      bytes += fs.statSync(file).size;
+    }
+    t.ok(bytes <= 8 * 1024 * 1024, `${v} is ${(bytes / 1e6).toFixed(2)} MB (at most 8 MB)`);
+    const config = JSON.parse(fs.readFileSync(path.join(bundleDir(v), 'config.json'), 'utf8'));
+    t.same(config.id2label, { 0: 'negative', 1: 'neutral', 2: 'positive' }, `${v} id2label`);
+    const meta = metadata(v);
+    t.equal(meta.version, v);
+    t.type(meta.seed, 'number', `${v} records its seed`);
+    t.ok(meta.trainer_settings && meta.training_data, `${v} records trainer settings and training data`);
+    t.type(meta.metrics.test.accuracy, 'number', `${v} records test accuracy`);
+    t.type(meta.metrics.test.macro_f1, 'number', `${v} records macro-F1`);
+    t.same(Object.keys(meta.metrics.test.recall).sort(), ['negative', 'neutral', 'positive'], `${v} records per-class recall`);
+  }
+  const [v100, v110] = [metadata('1.0.0'), metadata('1.1.0')];
+  t.ok(v110.metrics.test.accuracy > v100.metrics.test.accuracy, '1.1.0 beats 1.0.0');
+  t.ok(v110.metrics.test.accuracy > 0.672, '1.1.0 beats the Naive Bayes reference (67.2%)');
+});
+
+t.test('accuracy served over HTTP matches metadata.json within 0.5 points', { skip: SKIP_NO_DATA }, async (t) => {
+  const test = readTsv(path.join(DATA_DIR!, 'sst3', 'test.tsv'));
+  for (const v of VERSIONS) {
+    const svc = await startProcess({ MODELS_DIR: path.join(ROOT, 'models'), MODEL_NAME: 'sentiment', MODEL_VERSION: v });
+    try {
+      let correct = 0;
+      for (let i = 0; i < test.length; i += 64) {
+        const chunk = test.slice(i, i + 64);
+        const res = await request(`${svc.url}/predict/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ texts: chunk.map((e) => e.text) }),
+        });
+        const body = (await res.body.json()) as { predictions: { sentiment: string }[]; model_version: string };
+        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+        body.predictions.forEach((p, j) => (correct += p.sentiment === chunk[j].label ? 1 : 0));
+      }
+      const served = correct / test.length;
+      const recorded = metadata(v).metrics.test.accuracy;
+      t.ok(Math.abs(served - recorded) <= 0.005, `${v}: served ${(served * 100).toFixed(2)}% vs metadata ${(recorded * 100).toFixed(2)}%`);
+    } finally {
+      await svc.stop();
+    }
+  }
+});

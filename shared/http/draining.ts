@@ -3,8 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 
 export function closeConnectionsWhileDraining(app: FastifyInstance, isDraining: () => boolean): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (isDraining()) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 }

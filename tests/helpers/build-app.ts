@@ -15,7 +15,7 @@ let fixtureDir: Promise<string> | undefined;
 export const fixtureBundleDir = () => (fixtureDir ??= tempFixtureBundle());
 
 export async function buildApp(t: Test, overrides: Partial<AppConfig> = {}) {
-  const bundle = await loadBundle(await fixtureBundleDir(), { intraOpThreads: 1, interOpThreads: 1 });
+  const bundle = await loadBundle(await fixtureBundleDir(), { workers: 1, intraOpThreads: 1, interOpThreads: 1 });
   const app = await build({ ...TEST_CONFIG, ...overrides }, bundle);
   await app.ready();
   t.teardown(() => app.close());

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SERVICE_ENTRY = path.join(ROOT, 'services/inference/src/server.ts');
+/** The compiled service, as `npm start` runs it (after `npm run build`). */
+export const BUILT_SERVICE_ENTRY = path.join(ROOT, 'dist/services/inference/src/server.js');
 
 export interface RunningProcess {
   url: string;
@@ -19,8 +21,9 @@ export interface Exited {
   output: string;
 }
 
+/** TypeScript entries run through tsx; compiled .js entries (dist/) run on plain node. */
 function spawnTs(entry: string, env: Record<string, string>) {
-  return spawn(process.execPath, ['--import', 'tsx', entry], {
+  return spawn(process.execPath, entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

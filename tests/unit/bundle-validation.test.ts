@@ -5,7 +5,7 @@ import { BundleError } from '../../shared/errors.ts';
 import { tempFixtureBundle } from '../fixtures/bert-fixture.ts';
 import { GraphBuilder, ElemType } from '../../models/tools/onnx/graph-builder.ts';
 
-const runtime = { intraOpThreads: 1, interOpThreads: 1 };
+const runtime = { workers: 1, intraOpThreads: 1, interOpThreads: 1 };
 
 function graph(build: (g: GraphBuilder) => void): Uint8Array {
   const g = new GraphBuilder('bad');

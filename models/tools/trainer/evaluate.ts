@@ -10,7 +10,7 @@ import { round } from './export-bundle.ts';
 import { classificationReport, type ClassificationReport } from './metrics.ts';
 
 export async function evaluateBundle(dir: string, examples: LabelledText[]): Promise<ClassificationReport> {
-  const bundle = await loadBundle(dir, { intraOpThreads: 1, interOpThreads: 1 });
+  const bundle = await loadBundle(dir, { workers: 1, intraOpThreads: 1, interOpThreads: 1 });
   const predictor = new Predictor(bundle, { maxBatchSize: 64, maxWaitMs: 0, maxQueue: examples.length, concurrency: 1 });
   try {
     const predictions = await predictor.predict(examples.map((e) => e.text));

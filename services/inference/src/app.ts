@@ -39,14 +39,17 @@ export async function build(config: AppConfig, bundle: LoadedBundle): Promise<Fa
   const context: ServiceContext = { predictor, limits: config.limits, state: { ready: false, draining: false } };
 
   closeConnectionsWhileDraining(app, () => context.state.draining);
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: they run on every request, and skip the promise an async hook costs.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.requestDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
+    done();
   });
 
   await registerSwagger(app, { title: 'Sentiment inference service', version: bundle.version, description: `Serves ${bundle.name} ${bundle.version}` });

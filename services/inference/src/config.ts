@@ -15,7 +15,7 @@ export const ServiceEnv = Type.Object({
   BATCH_MAX_SIZE: Type.Integer({ default: 32, minimum: 1, maximum: 1024 }),
   BATCH_MAX_WAIT_MS: Type.Number({ default: 2, minimum: 0, maximum: 1000 }),
   BATCH_MAX_QUEUE: Type.Integer({ default: 2048, minimum: 1 }),
-  INFERENCE_CONCURRENCY: Type.Integer({ default: 1, minimum: 1, maximum: 64 }),
+  INFERENCE_WORKERS: Type.Integer({ default: 1, minimum: 1, maximum: 64, description: 'worker threads running onnxruntime, one batch each at a time' }),
   ORT_INTRA_OP_THREADS: Type.Integer({ default: 1, minimum: 0, maximum: 256 }),
   ORT_INTER_OP_THREADS: Type.Integer({ default: 1, minimum: 0, maximum: 256 }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
@@ -35,7 +35,7 @@ export interface ServiceConfig {
   port: number;
   logLevel: string;
   batching: { maxBatchSize: number; maxWaitMs: number; maxQueue: number; concurrency: number };
-  runtime: { intraOpThreads: number; interOpThreads: number };
+  runtime: { workers: number; intraOpThreads: number; interOpThreads: number };
   limits: { bodyBytes: number; textLength: number; batchTexts: number };
   rateLimit: { max: number; windowMs: number };
   shutdownTimeoutMs: number;
@@ -54,9 +54,9 @@ export function serviceConfig(env: ServiceEnv): ServiceConfig {
       maxBatchSize: env.BATCH_MAX_SIZE,
       maxWaitMs: env.BATCH_MAX_WAIT_MS,
       maxQueue: env.BATCH_MAX_QUEUE,
-      concurrency: env.INFERENCE_CONCURRENCY,
+      concurrency: env.INFERENCE_WORKERS,
     },
-    runtime: { intraOpThreads: env.ORT_INTRA_OP_THREADS, interOpThreads: env.ORT_INTER_OP_THREADS },
+    runtime: { workers: env.INFERENCE_WORKERS, intraOpThreads: env.ORT_INTRA_OP_THREADS, interOpThreads: env.ORT_INTER_OP_THREADS },
     limits: { bodyBytes: env.BODY_LIMIT_BYTES, textLength: env.MAX_TEXT_LENGTH, batchTexts: env.MAX_BATCH_TEXTS },
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -2,7 +2,6 @@
 // file and what is wrong, so a bad bundle fails the boot, never the first request.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema, Static } from '@sinclair/typebox';
@@ -11,8 +10,12 @@ import { BUNDLE_FILES, REQUIRED_FILES } from '../../../../shared/bundle/layout.t
 import { BundleMetadata, ModelConfigFile, TokenizerConfigFile, TokenizerFile } from '../../../../shared/bundle/schemas.ts';
 import { TextEncoder } from '../model/text-encoder.ts';
 import { Classifier, SUPPORTED_INPUTS, type ModelInput, type OutputKind } from '../model/classifier.ts';
+import type { SessionInfo } from '../model/session-protocol.ts';
+import { WorkerSession } from '../model/worker-session.ts';
 
 export interface RuntimeOptions {
+  /** Worker threads, each with its own onnxruntime session. */
+  workers: number;
   intraOpThreads: number;
   interOpThreads: number;
 }
@@ -68,22 +71,18 @@ function maxLengthOf(config: ModelConfigFile, tokConfig: TokenizerConfigFile | u
   return candidates.length ? Math.min(...candidates) : DEFAULT_MAX_LENGTH;
 }
 
-async function openSession(file: string, runtime: RuntimeOptions): Promise<ort.InferenceSession> {
+async function openSessions(file: string, runtime: RuntimeOptions): Promise<WorkerSession[]> {
+  const options = { modelPath: file, intraOpThreads: runtime.intraOpThreads, interOpThreads: runtime.interOpThreads };
   try {
-    return await ort.InferenceSession.create(file, {
-      intraOpNumThreads: runtime.intraOpThreads,
-      interOpNumThreads: runtime.interOpThreads,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    return await Promise.all(Array.from({ length: runtime.workers }, () => WorkerSession.open(options)));
   } catch (err) {
     throw new BundleError(file, `cannot be loaded by onnxruntime (${(err as Error).message.split('\n')[0]})`);
   }
 }
 
-function checkInputs(session: ort.InferenceSession, file: string): ModelInput[] {
+function checkInputs(info: SessionInfo, file: string): ModelInput[] {
   const inputs: ModelInput[] = [];
-  for (const meta of session.inputMetadata) {
+  for (const meta of info.inputs) {
     if (!(SUPPORTED_INPUTS as readonly string[]).includes(meta.name)) {
       throw new BundleError(file, `graph input "${meta.name}" is not one of ${SUPPORTED_INPUTS.join(', ')}`);
     }
@@ -96,12 +95,12 @@ function checkInputs(session: ort.InferenceSession, file: string): ModelInput[] 
   return inputs;
 }
 
-function checkOutput(session: ort.InferenceSession, file: string, labelCount: number): { name: string; kind: OutputKind } {
-  const meta = session.outputMetadata.find((m) => m.name in OUTPUT_NAMES);
+function checkOutput(info: SessionInfo, file: string, labelCount: number): { name: string; kind: OutputKind } {
+  const meta = info.outputs.find((m) => m.name in OUTPUT_NAMES);
   if (!meta) {
-    throw new BundleError(file, `graph has no logits or probabilities output (outputs: ${session.outputNames.join(', ')})`);
+    throw new BundleError(file, `graph has no logits or probabilities output (outputs: ${info.outputs.map((o) => o.name).join(', ')})`);
   }
-  if (meta.isTensor) {
+  if (meta.isTensor && meta.shape) {
     if (meta.type !== 'float32') throw new BundleError(file, `output "${meta.name}" must be float32, found ${meta.type}`);
     const width = meta.shape[meta.shape.length - 1];
     if (meta.shape.length !== 2 || (typeof width === 'number' && width !== labelCount)) {
@@ -139,21 +138,11 @@ export async function loadBundle(dir: string, runtime: RuntimeOptions, names: { 
   const encoder = new TextEncoder(tokenizer, maxLengthOf(config, tokConfig, tokenizerJson), padToken);
 
   const modelFile = path.join(abs, BUNDLE_FILES.model);
-  const session = await openSession(modelFile, runtime);
-  const inputs = checkInputs(session, modelFile);
-  const output = checkOutput(session, modelFile, labels.length);
-  const classifier = new Classifier(session, inputs, output.name, output.kind);
-
-  // Warm-up inference: proves the graph runs and its output width matches id2label.
-  let rows: Float32Array[];
-  try {
-    rows = await classifier.run(encoder.pad([encoder.encode('warm up'), encoder.encode('a second, longer warm-up sentence')]));
-  } catch (err) {
-    throw new BundleError(modelFile, `warm-up inference failed (${(err as Error).message.split('\n')[0]})`);
-  }
-  if (rows[0].length !== labels.length) {
-    throw new BundleError(configFile, `id2label has ${labels.length} labels but ${output.name} has width ${rows[0].length}`);
-  }
+  const sessions = await openSessions(modelFile, runtime);
+  const classifier = await checkedClassifier(sessions, { modelFile, configFile, labels, encoder }).catch(async (err: unknown) => {
+    await Promise.all(sessions.map((s) => s.release()));
+    throw err;
+  });
 
   return {
     dir: abs,
@@ -162,8 +151,30 @@ export async function loadBundle(dir: string, runtime: RuntimeOptions, names: { 
     labels,
     metadata,
     encoder,
-    classifier,
-    inputs,
-    output,
+    classifier: classifier.classifier,
+    inputs: classifier.inputs,
+    output: classifier.output,
   };
+}
+
+/** Checks the graph's inputs and outputs, then runs a warm-up batch on every session. */
+async function checkedClassifier(
+  sessions: WorkerSession[],
+  ctx: { modelFile: string; configFile: string; labels: string[]; encoder: TextEncoder },
+): Promise<{ classifier: Classifier; inputs: ModelInput[]; output: { name: string; kind: OutputKind } }> {
+  const inputs = checkInputs(sessions[0].info, ctx.modelFile);
+  const output = checkOutput(sessions[0].info, ctx.modelFile, ctx.labels.length);
+  for (const session of sessions) {
+    const one = new Classifier([session], inputs, output.name, output.kind);
+    let rows: Float32Array[];
+    try {
+      rows = await one.run(ctx.encoder.pad([ctx.encoder.encode('warm up'), ctx.encoder.encode('a second, longer warm-up sentence')]));
+    } catch (err) {
+      throw new BundleError(ctx.modelFile, `warm-up inference failed (${(err as Error).message.split('\n')[0]})`);
+    }
+    if (rows[0].length !== ctx.labels.length) {
+      throw new BundleError(ctx.configFile, `id2label has ${ctx.labels.length} labels but ${output.name} has width ${rows[0].length}`);
+    }
+  }
+  return { classifier: new Classifier(sessions, inputs, output.name, output.kind), inputs, output };
 }

@@ -1,6 +1,6 @@
 // Runs one padded batch through onnxruntime and returns a probability row per text.
-// onnxruntime-node's run() executes off the JS thread, so the event loop keeps serving.
-import ort from 'onnxruntime-node';
+import type { TensorData } from './session-protocol.ts';
+import type { WorkerSession } from './worker-session.ts';
 import type { BatchArrays } from './text-encoder.ts';
 
 export const SUPPORTED_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
@@ -19,13 +19,18 @@ export function softmaxInPlace(row: Float32Array): Float32Array {
   return row;
 }
 
+/** Runs batches on a pool of worker-thread sessions, each batch on the least busy one. */
 export class Classifier {
+  private readonly busy: number[];
+
   constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly sessions: readonly WorkerSession[],
     private readonly inputs: readonly ModelInput[],
     private readonly outputName: string,
     private readonly outputKind: OutputKind,
-  ) {}
+  ) {
+    this.busy = sessions.map(() => 0);
+  }
 
   async run(batch: BatchArrays): Promise<Float32Array[]> {
     const dims = [batch.batch, batch.sequence];
@@ -34,22 +39,26 @@ export class Classifier {
       attention_mask: batch.attentionMask,
       token_type_ids: batch.tokenTypeIds,
     };
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const name of this.inputs) feeds[name] = new ort.Tensor('int64', arrays[name], dims);
-    const result = await this.session.run(feeds, [this.outputName]);
-    const out = result[this.outputName];
+    const feeds: Record<string, TensorData> = {};
+    for (const name of this.inputs) feeds[name] = { data: arrays[name], dims };
+    const index = this.busy.indexOf(Math.min(...this.busy));
+    this.busy[index]++;
+    let out;
+    try {
+      out = await this.sessions[index].run(feeds, this.outputName);
+    } finally {
+      this.busy[index]--;
+    }
     const width = out.dims[out.dims.length - 1];
-    const data = out.data as Float32Array;
     const rows: Float32Array[] = [];
     for (let b = 0; b < batch.batch; b++) {
-      const row = data.slice(b * width, (b + 1) * width);
+      const row = out.data.subarray(b * width, (b + 1) * width);
       rows.push(this.outputKind === 'logits' ? softmaxInPlace(row) : row);
     }
-    out.dispose();
     return rows;
   }
 
-  release(): Promise<void> {
-    return this.session.release();
+  async release(): Promise<void> {
+    await Promise.all(this.sessions.map((s) => s.release()));
   }
 }

@@ -48,15 +48,21 @@ export class TextEncoder {
   pad(rows: readonly EncodedText[]): BatchArrays {
     const sequence = Math.max(1, ...rows.map((r) => r.ids.length));
     const size = rows.length * sequence;
-    const inputIds = new BigInt64Array(size).fill(BigInt(this.padId));
+    // Ids, mask and type ids are small non-negative integers: write the low 32-bit word of each
+    // little-endian int64 through an Int32 view instead of converting every value to a BigInt.
+    const inputIds = new BigInt64Array(size);
     const attentionMask = new BigInt64Array(size);
     const tokenTypeIds = new BigInt64Array(size);
+    const ids32 = new Int32Array(inputIds.buffer);
+    const mask32 = new Int32Array(attentionMask.buffer);
+    const types32 = new Int32Array(tokenTypeIds.buffer);
+    if (this.padId !== 0) for (let i = 0; i < size; i++) ids32[2 * i] = this.padId;
     rows.forEach((row, b) => {
       const base = b * sequence;
       for (let t = 0; t < row.ids.length; t++) {
-        inputIds[base + t] = BigInt(row.ids[t]);
-        attentionMask[base + t] = 1n;
-        tokenTypeIds[base + t] = BigInt(row.typeIds[t]);
+        ids32[2 * (base + t)] = row.ids[t];
+        mask32[2 * (base + t)] = 1;
+        types32[2 * (base + t)] = row.typeIds[t];
       }
     });
     return { batch: rows.length, sequence, inputIds, attentionMask, tokenTypeIds };

@@ -11,10 +11,11 @@ import { BundleMetadata, ModelConfigFile, TokenizerConfigFile, TokenizerFile } f
 import { TextEncoder } from '../model/text-encoder.ts';
 import { Classifier, SUPPORTED_INPUTS, type ModelInput, type OutputKind } from '../model/classifier.ts';
 import type { SessionInfo } from '../model/session-protocol.ts';
-import { WorkerSession } from '../model/worker-session.ts';
+import { WorkerSession, type ModelSession } from '../model/worker-session.ts';
+import { InlineSession } from '../model/inline-session.ts';
 
 export interface RuntimeOptions {
-  /** Worker threads, each with its own onnxruntime session. */
+  /** Worker threads, each with its own onnxruntime session; 0 runs one session inline. */
   workers: number;
   intraOpThreads: number;
   interOpThreads: number;
@@ -71,9 +72,10 @@ function maxLengthOf(config: ModelConfigFile, tokConfig: TokenizerConfigFile | u
   return candidates.length ? Math.min(...candidates) : DEFAULT_MAX_LENGTH;
 }
 
-async function openSessions(file: string, runtime: RuntimeOptions): Promise<WorkerSession[]> {
+async function openSessions(file: string, runtime: RuntimeOptions): Promise<ModelSession[]> {
   const options = { modelPath: file, intraOpThreads: runtime.intraOpThreads, interOpThreads: runtime.interOpThreads };
   try {
+    if (runtime.workers === 0) return [await InlineSession.open(options)];
     return await Promise.all(Array.from({ length: runtime.workers }, () => WorkerSession.open(options)));
   } catch (err) {
     throw new BundleError(file, `cannot be loaded by onnxruntime (${(err as Error).message.split('\n')[0]})`);
@@ -159,7 +161,7 @@ export async function loadBundle(dir: string, runtime: RuntimeOptions, names: { 
 
 /** Checks the graph's inputs and outputs, then runs a warm-up batch on every session. */
 async function checkedClassifier(
-  sessions: WorkerSession[],
+  sessions: ModelSession[],
   ctx: { modelFile: string; configFile: string; labels: string[]; encoder: TextEncoder },
 ): Promise<{ classifier: Classifier; inputs: ModelInput[]; output: { name: string; kind: OutputKind } }> {
   const inputs = checkInputs(sessions[0].info, ctx.modelFile);

@@ -1,6 +1,6 @@
 // Runs one padded batch through onnxruntime and returns a probability row per text.
 import type { TensorData } from './session-protocol.ts';
-import type { WorkerSession } from './worker-session.ts';
+import type { ModelSession } from './worker-session.ts';
 import type { BatchArrays } from './text-encoder.ts';
 
 export const SUPPORTED_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
@@ -19,12 +19,12 @@ export function softmaxInPlace(row: Float32Array): Float32Array {
   return row;
 }
 
-/** Runs batches on a pool of worker-thread sessions, each batch on the least busy one. */
+/** Runs batches on a pool of sessions (worker threads, or one inline), each on the least busy one. */
 export class Classifier {
   private readonly busy: number[];
 
   constructor(
-    private readonly sessions: readonly WorkerSession[],
+    private readonly sessions: readonly ModelSession[],
     private readonly inputs: readonly ModelInput[],
     private readonly outputName: string,
     private readonly outputKind: OutputKind,

@@ -19,7 +19,14 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-export class WorkerSession {
+/** What the classifier needs from a session, wherever it runs. */
+export interface ModelSession {
+  readonly info: SessionInfo;
+  run(feeds: Record<string, TensorData>, output: string): Promise<{ data: Float32Array; dims: number[] }>;
+  release(): Promise<void>;
+}
+
+export class WorkerSession implements ModelSession {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
 

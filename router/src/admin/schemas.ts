@@ -1,0 +1,65 @@
+import { Type } from '@sinclair/typebox';
+import { ENV_NAME_PATTERN } from '../weights/schema.ts';
+
+export const EnvironmentView = Type.Object({
+  name: Type.String(),
+  weight: Type.Number(),
+  share: Type.Number({ description: 'fraction of traffic it gets now, over healthy environments' }),
+  model_version: Type.String(),
+  backup: Type.Boolean(),
+  healthy_replicas: Type.Integer(),
+  replicas: Type.Integer(),
+});
+
+export const ConfigView = Type.Object({
+  file: Type.String(),
+  generation: Type.Integer(),
+  loaded_at: Type.String(),
+  assignment: Type.Object({ header: Type.Optional(Type.String()), cookie: Type.Optional(Type.String()) }),
+  environments: Type.Array(EnvironmentView),
+  last_reload: Type.Object({
+    ok: Type.Boolean(),
+    last_success_at: Type.String(),
+    failure: Type.Union([Type.Null(), Type.Object({ path: Type.String(), message: Type.String(), at: Type.String() })]),
+  }),
+});
+
+export const UpstreamView = Type.Object({
+  environment: Type.String(),
+  url: Type.String(),
+  source: Type.String(),
+  healthy: Type.Boolean(),
+  available: Type.Boolean(),
+  in_flight: Type.Integer(),
+  ejected_until: Type.Union([Type.Null(), Type.String()]),
+  ejections: Type.Integer(),
+  last_check_error: Type.Union([Type.Null(), Type.String()]),
+});
+
+export const UpstreamBody = Type.Object(
+  {
+    environment: Type.String({ pattern: ENV_NAME_PATTERN }),
+    url: Type.String({ pattern: '^https?://[^\\s/]+(:[0-9]+)?/?$' }),
+  },
+  { additionalProperties: false, examples: [{ environment: 'green', url: 'http://127.0.0.1:8011' }] },
+);
+
+// Query strings are not type-coerced (validation is strict everywhere), so the number is a pattern.
+export const StatsQuery = Type.Object({ window: Type.Optional(Type.String({ pattern: '^([1-9]|[1-5][0-9]|60)$', description: 'seconds, 1 to 60 (default 60)' })) }, { additionalProperties: false });
+
+export const StatsView = Type.Object({
+  window_seconds: Type.Integer(),
+  environments: Type.Record(
+    Type.String(),
+    Type.Object({
+      model_version: Type.String(),
+      requests: Type.Integer(),
+      rps: Type.Number(),
+      error_rate: Type.Number(),
+      p50_ms: Type.Union([Type.Number(), Type.Null()]),
+      p95_ms: Type.Union([Type.Number(), Type.Null()]),
+      p99_ms: Type.Union([Type.Number(), Type.Null()]),
+      mean_confidence: Type.Union([Type.Number(), Type.Null()]),
+    }),
+  ),
+});

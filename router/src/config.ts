@@ -1,0 +1,81 @@
+// The router's static (start-up) configuration; the dynamic part is the weights file.
+import { Type, type Static } from '@sinclair/typebox';
+import path from 'node:path';
+import { readEnv } from '../../shared/config.ts';
+
+export const RouterEnv = Type.Object({
+  ROUTER_HOST: Type.String({ default: '127.0.0.1' }),
+  ROUTER_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+  WEIGHTS_FILE: Type.String({ default: 'deploy/weights.yaml', minLength: 1 }),
+  ROUTER_ADMIN_TOKEN: Type.String({ minLength: 16, description: 'bearer token for /admin (at least 16 characters)' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  ROUTER_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
+  ROUTER_CONNECT_TIMEOUT_MS: Type.Integer({ default: 1000, minimum: 1 }),
+  ROUTER_HEADERS_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1 }),
+  ROUTER_REQUEST_TIMEOUT_MS: Type.Integer({ default: 15_000, minimum: 1 }),
+  ROUTER_POOL_CONNECTIONS: Type.Integer({ default: 32, minimum: 1, description: 'keep-alive connections per replica' }),
+  HEALTH_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
+  HEALTH_TIMEOUT_MS: Type.Integer({ default: 500, minimum: 1 }),
+  HEALTH_RISE: Type.Integer({ default: 2, minimum: 1 }),
+  HEALTH_FALL: Type.Integer({ default: 2, minimum: 1 }),
+  EJECT_AFTER_FAILURES: Type.Integer({ default: 3, minimum: 1 }),
+  EJECT_BASE_MS: Type.Integer({ default: 5000, minimum: 1 }),
+  EJECT_MAX_MS: Type.Integer({ default: 60_000, minimum: 1 }),
+  RETRY_BUDGET_RATIO: Type.Number({ default: 0.2, minimum: 0, maximum: 1 }),
+  RETRY_MIN_PER_SECOND: Type.Number({ default: 10, minimum: 0 }),
+  RATE_LIMIT_MAX: Type.Integer({ default: 60_000, minimum: 0, description: 'requests per window per API key or client IP on the data path; 0 turns it off' }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1 }),
+  API_KEYS: Type.Optional(Type.String({ description: 'comma-separated API keys; when set (or API_KEYS_FILE), the data path needs X-API-Key' })),
+  API_KEYS_FILE: Type.Optional(Type.String()),
+  ROUTE_OVERRIDE_ALLOW: Type.String({ default: '', description: 'client IPs allowed to force an environment with X-Route-To (admin-token holders always are)' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
+});
+export type RouterEnv = Static<typeof RouterEnv>;
+
+export interface RouterConfig {
+  host: string;
+  port: number;
+  weightsFile: string;
+  adminToken: string;
+  logLevel: string;
+  bodyLimit: number;
+  timeouts: { connectMs: number; headersMs: number; requestMs: number };
+  poolConnections: number;
+  health: { intervalMs: number; timeoutMs: number; rise: number; fall: number; ejectAfter: number; ejectBaseMs: number; ejectMaxMs: number };
+  retry: { ratio: number; minPerSecond: number };
+  rateLimit: { max: number; windowMs: number };
+  apiKeys: { inline?: string; file?: string };
+  overrideAllow: string[];
+  shutdownTimeoutMs: number;
+}
+
+export function routerConfig(env: RouterEnv): RouterConfig {
+  return {
+    host: env.ROUTER_HOST,
+    port: env.ROUTER_PORT,
+    weightsFile: path.resolve(env.WEIGHTS_FILE),
+    adminToken: env.ROUTER_ADMIN_TOKEN,
+    logLevel: env.LOG_LEVEL,
+    bodyLimit: env.ROUTER_BODY_LIMIT_BYTES,
+    timeouts: { connectMs: env.ROUTER_CONNECT_TIMEOUT_MS, headersMs: env.ROUTER_HEADERS_TIMEOUT_MS, requestMs: env.ROUTER_REQUEST_TIMEOUT_MS },
+    poolConnections: env.ROUTER_POOL_CONNECTIONS,
+    health: {
+      intervalMs: env.HEALTH_INTERVAL_MS,
+      timeoutMs: env.HEALTH_TIMEOUT_MS,
+      rise: env.HEALTH_RISE,
+      fall: env.HEALTH_FALL,
+      ejectAfter: env.EJECT_AFTER_FAILURES,
+      ejectBaseMs: env.EJECT_BASE_MS,
+      ejectMaxMs: env.EJECT_MAX_MS,
+    },
+    retry: { ratio: env.RETRY_BUDGET_RATIO, minPerSecond: env.RETRY_MIN_PER_SECOND },
+    rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+    apiKeys: { inline: env.API_KEYS, file: env.API_KEYS_FILE },
+    overrideAllow: env.ROUTE_OVERRIDE_ALLOW.split(',').map((s) => s.trim()).filter(Boolean),
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig {
+  return routerConfig(readEnv(RouterEnv, env));
+}

@@ -1,0 +1,26 @@
+// Header rewriting for a reverse proxy (RFC 9110 §7.6.1): hop-by-hop headers never cross.
+import type { IncomingHttpHeaders } from 'node:http';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+
+function connectionTokens(value: string | string[] | undefined): Set<string> {
+  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return new Set(text.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
+}
+
+/** Copies end-to-end headers, dropping hop-by-hop ones and any named in Connection. */
+export function endToEnd(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>, drop: readonly string[] = []): Record<string, string | string[]> {
+  const listed = connectionTokens(headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (value === undefined || HOP_BY_HOP.has(lower) || listed.has(lower) || drop.includes(lower)) continue;
+    out[lower] = value;
+  }
+  return out;
+}
+
+export function forwardedFor(existing: string | string[] | undefined, clientIp: string): string {
+  const prior = Array.isArray(existing) ? existing.join(', ') : existing;
+  return prior ? `${prior}, ${clientIp}` : clientIp;
+}

@@ -1,0 +1,107 @@
+// Active checks (GET /health/ready every interval, rise/fall thresholds) and passive outlier
+// detection (consecutive connection errors or 5xx eject a replica; ejection time doubles with
+// each repeat, and at most half of an environment's replicas are ejected at once).
+import type { Logger } from 'pino';
+import type { Replica } from './replica.ts';
+import type { UpstreamRegistry } from './registry.ts';
+
+export interface HealthOptions {
+  intervalMs: number;
+  timeoutMs: number;
+  rise: number;
+  fall: number;
+  ejectAfter: number;
+  ejectBaseMs: number;
+  ejectMaxMs: number;
+}
+
+export interface HealthHooks {
+  onTransition?: (replica: Replica, healthy: boolean) => void;
+  onEjection?: (replica: Replica) => void;
+}
+
+export class HealthMonitor {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(
+    private readonly registry: UpstreamRegistry,
+    private readonly options: HealthOptions,
+    private readonly log: Logger,
+    private readonly hooks: HealthHooks = {},
+  ) {
+    // A new replica is checked at once, so it can take traffic without waiting an interval.
+    registry.onAdded((r) => void this.check(r));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.checkAll(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async checkAll(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await Promise.all(this.registry.all().map((r) => this.check(r)));
+    } finally {
+      this.running = false;
+    }
+  }
+
+  async check(replica: Replica): Promise<void> {
+    let ok = false;
+    try {
+      const res = await replica.pool.request({ path: '/health/ready', method: 'GET', headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs });
+      await res.body.dump();
+      ok = res.statusCode === 200;
+      replica.lastCheckError = ok ? null : `HTTP ${res.statusCode}`;
+    } catch (err) {
+      replica.lastCheckError = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    }
+    this.recordCheck(replica, ok);
+  }
+
+  /** `rise` consecutive passes bring a replica up (one for a replica never up yet); `fall` take it down. */
+  recordCheck(replica: Replica, ok: boolean): void {
+    if (ok) {
+      replica.checkFailures = 0;
+      replica.checkSuccesses++;
+      const rise = replica.everUp ? this.options.rise : 1;
+      if (!replica.healthy && replica.checkSuccesses >= rise) this.transition(replica, true);
+    } else {
+      replica.checkSuccesses = 0;
+      replica.checkFailures++;
+      if (replica.healthy && replica.checkFailures >= this.options.fall) this.transition(replica, false);
+    }
+  }
+
+  /** The data path reports each proxied attempt; failures may eject the replica. */
+  recordResult(replica: Replica, failed: boolean, peers: readonly Replica[]): void {
+    if (!failed) {
+      replica.consecutiveErrors = 0;
+      return;
+    }
+    replica.consecutiveErrors++;
+    if (replica.consecutiveErrors < this.options.ejectAfter || replica.ejected) return;
+    const ejectedPeers = peers.filter((p) => p.ejected).length;
+    if (ejectedPeers + 1 > Math.ceil(peers.length / 2)) return;
+    const ms = Math.min(this.options.ejectMaxMs, this.options.ejectBaseMs * 2 ** replica.ejections);
+    replica.ejections++;
+    replica.ejectedUntil = Date.now() + ms;
+    replica.consecutiveErrors = 0;
+    this.log.warn({ environment: replica.environment, url: replica.url, ms, ejections: replica.ejections }, 'replica ejected after consecutive failures');
+    this.hooks.onEjection?.(replica);
+  }
+
+  private transition(replica: Replica, healthy: boolean): void {
+    replica.healthy = healthy;
+    if (healthy) replica.everUp = true;
+    this.log[healthy ? 'info' : 'warn']({ environment: replica.environment, url: replica.url, reason: replica.lastCheckError }, healthy ? 'replica up' : 'replica down');
+    this.hooks.onTransition?.(replica, healthy);
+  }
+}

@@ -1,0 +1,55 @@
+// One upstream replica: its keep-alive pool and its health as seen by active checks (rise/fall, as
+// HAProxy) and passive outlier detection (consecutive failures eject it, as Envoy).
+import { Pool } from 'undici';
+
+export interface PoolOptions {
+  connections: number;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+}
+
+export type ReplicaSource = 'file' | 'admin';
+
+export class Replica {
+  readonly pool: Pool;
+  inFlight = 0;
+  /** Active health: down until the first check passes. */
+  healthy = false;
+  everUp = false;
+  checkSuccesses = 0;
+  checkFailures = 0;
+  lastCheckError: string | null = null;
+  /** Passive health. */
+  consecutiveErrors = 0;
+  ejectedUntil = 0;
+  ejections = 0;
+
+  constructor(
+    readonly environment: string,
+    readonly url: string,
+    readonly source: ReplicaSource,
+    options: PoolOptions,
+  ) {
+    this.pool = new Pool(url, {
+      connections: options.connections,
+      connectTimeout: options.connectTimeoutMs,
+      headersTimeout: options.headersTimeoutMs,
+      bodyTimeout: options.bodyTimeoutMs,
+      keepAliveTimeout: 30_000,
+      pipelining: 1,
+    });
+  }
+
+  get ejected(): boolean {
+    return this.ejectedUntil > Date.now();
+  }
+
+  get available(): boolean {
+    return this.healthy && !this.ejected;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -1,0 +1,40 @@
+// The weights file (deploy/weights.yaml): what users edit to split traffic. TypeBox is the one
+// source of validation, types and the admin API's OpenAPI.
+import { Type, type Static } from '@sinclair/typebox';
+
+export const ENV_NAME_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
+
+export const EnvironmentSpec = Type.Object(
+  {
+    weight: Type.Number({ minimum: 0, maximum: 1_000_000, description: 'share of traffic, normalized over healthy environments; 0 takes it out of rotation' }),
+    model_version: Type.String({ minLength: 1, maxLength: 64, description: 'model version served here (X-Model-Version)' }),
+    upstreams: Type.Optional(Type.Array(Type.String({ pattern: '^https?://[^\\s/]+(:[0-9]+)?/?$' }), { maxItems: 256, description: 'static replica base URLs' })),
+    backup: Type.Optional(Type.Boolean({ description: 'gets traffic only when every weighted environment is down' })),
+  },
+  { additionalProperties: false },
+);
+export type EnvironmentSpec = Static<typeof EnvironmentSpec>;
+
+export const AssignmentSpec = Type.Object(
+  {
+    header: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$', description: 'request header carrying a user key, e.g. X-User-Id' })),
+    cookie: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'cookie carrying a user key' })),
+  },
+  { additionalProperties: false },
+);
+
+export const WeightsFile = Type.Object(
+  {
+    environments: Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), EnvironmentSpec, { minProperties: 1, additionalProperties: false }),
+    assignment: Type.Optional(AssignmentSpec),
+  },
+  { additionalProperties: false },
+);
+export type WeightsFile = Static<typeof WeightsFile>;
+
+/** PUT /admin/weights: new weights for some or all environments. */
+export const WeightsUpdate = Type.Object(
+  { weights: Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), Type.Number({ minimum: 0, maximum: 1_000_000 }), { minProperties: 1, additionalProperties: false }) },
+  { additionalProperties: false, examples: [{ weights: { blue: 50, green: 45, canary: 5 } }] },
+);
+export type WeightsUpdate = Static<typeof WeightsUpdate>;

@@ -1,0 +1,32 @@
+// A frozen, validated view of the weights file that the data path reads without locks.
+import type { WeightsFile } from './schema.ts';
+
+export interface EnvironmentSnapshot {
+  name: string;
+  weight: number;
+  modelVersion: string;
+  upstreams: readonly string[];
+  backup: boolean;
+}
+
+export interface WeightsSnapshot {
+  generation: number;
+  loadedAt: string;
+  environments: readonly EnvironmentSnapshot[];
+  assignment: { header?: string; cookie?: string };
+  file: WeightsFile;
+}
+
+export function toSnapshot(file: WeightsFile, generation: number): WeightsSnapshot {
+  return Object.freeze({
+    generation,
+    loadedAt: new Date().toISOString(),
+    environments: Object.freeze(
+      Object.entries(file.environments).map(([name, e]) =>
+        Object.freeze({ name, weight: e.weight, modelVersion: e.model_version, upstreams: Object.freeze([...(e.upstreams ?? [])]), backup: e.backup ?? false }),
+      ),
+    ),
+    assignment: Object.freeze({ header: file.assignment?.header?.toLowerCase(), cookie: file.assignment?.cookie }),
+    file,
+  });
+}

@@ -1,0 +1,57 @@
+// Router test helpers: a temp weights file, an app on it, and tiny upstream processes.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Test } from 'tap';
+import { build, type AppConfig } from '../../router/src/app.ts';
+import { ROOT, startProcess, type RunningProcess } from './service-process.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+export async function weightsFile(t: Test, yaml: string): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'weights-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'weights.yaml');
+  await fs.writeFile(file, yaml);
+  return file;
+}
+
+export function routerConfig(file: string, overrides: Partial<AppConfig> = {}): AppConfig {
+  return {
+    weightsFile: file,
+    adminToken: ADMIN_TOKEN,
+    logLevel: 'silent',
+    bodyLimit: 1_048_576,
+    timeouts: { connectMs: 500, headersMs: 5000, requestMs: 10_000 },
+    poolConnections: 16,
+    health: { intervalMs: 100, timeoutMs: 500, rise: 2, fall: 2, ejectAfter: 3, ejectBaseMs: 1000, ejectMaxMs: 5000 },
+    retry: { ratio: 0.2, minPerSecond: 10 },
+    rateLimit: { max: 0, windowMs: 60_000 },
+    apiKeys: {},
+    overrideAllow: [],
+    ...overrides,
+  };
+}
+
+export async function buildRouter(t: Test, file: string, overrides: Partial<AppConfig> = {}) {
+  const app = await build(routerConfig(file, overrides));
+  await app.ready();
+  t.teardown(() => app.close());
+  return app;
+}
+
+export async function tinyUpstream(t: Test, name: string, env: Record<string, string> = {}): Promise<RunningProcess> {
+  const proc = await startProcess({ UPSTREAM_NAME: name, ...env }, path.join(ROOT, 'tests/fixtures/tiny-upstream.ts'));
+  t.teardown(() => proc.stop('SIGKILL'));
+  return proc;
+}
+
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, stepMs = 50): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  return Date.now() - started;
+}

@@ -1,0 +1,119 @@
+// Health and fault handling with real upstream processes and real sockets.
+import t from 'tap';
+import { request } from 'undici';
+import { auth, buildRouter, tinyUpstream, until, weightsFile } from '../../helpers/router.ts';
+
+const oneEnv = (urls: string[]) => `environments:
+  blue:
+    weight: 100
+    model_version: 1.0.0
+    upstreams: [${urls.join(', ')}]
+`;
+
+type App = Awaited<ReturnType<typeof buildRouter>>;
+const upstreams = async (app: App) => (await app.inject({ url: '/admin/upstreams', headers: auth })).json() as { url: string; healthy: boolean; available: boolean }[];
+
+t.test('a killed replica is taken out, and re-admitted when it comes back', async (t) => {
+  const a = await tinyUpstream(t, 'a');
+  const b = await tinyUpstream(t, 'b');
+  const app = await buildRouter(t, await weightsFile(t, oneEnv([a.url, b.url])));
+  await until(async () => (await upstreams(app)).every((u) => u.available));
+
+  await b.stop('SIGKILL');
+  const downIn = await until(async () => !(await upstreams(app)).find((u) => u.url === b.url)!.healthy);
+  t.pass(`killed replica marked down after ${downIn} ms`);
+  for (let i = 0; i < 20; i++) {
+    const res = await app.inject({ method: 'POST', url: '/predict', payload: '{}', headers: { 'content-type': 'application/json' } });
+    t.equal(res.json().upstream, 'a', 'traffic goes to the live replica');
+  }
+
+  const port = new URL(b.url).port;
+  await tinyUpstream(t, 'b-again', { PORT: port });
+  const upIn = await until(async () => (await upstreams(app)).find((u) => u.url === b.url)!.available);
+  t.pass(`restarted replica re-admitted after ${upIn} ms (rise 2)`);
+  const seen = new Set<string>();
+  for (let i = 0; i < 40; i++) seen.add((await app.inject({ method: 'POST', url: '/predict', payload: '{}', headers: { 'content-type': 'application/json' } })).json().upstream);
+  t.ok(seen.has('b-again'), 'the re-admitted replica takes traffic again');
+});
+
+t.test('a replica failing its readiness check goes down after fall checks and up after rise', async (t) => {
+  const a = await tinyUpstream(t, 'a');
+  const b = await tinyUpstream(t, 'b');
+  const app = await buildRouter(t, await weightsFile(t, oneEnv([a.url, b.url])));
+  await until(async () => (await upstreams(app)).every((u) => u.available));
+  await request(`${b.url}/toggle-ready`).then((r) => r.body.dump());
+  await until(async () => !(await upstreams(app)).find((u) => u.url === b.url)!.healthy);
+  await request(`${b.url}/toggle-ready`).then((r) => r.body.dump());
+  await until(async () => (await upstreams(app)).find((u) => u.url === b.url)!.healthy);
+  t.pass('down on failing checks, up again on passing ones');
+});
+
+t.test('zero client errors when a replica is killed mid-load (2,000 requests at c=20)', async (t) => {
+  const replicas = await Promise.all(['a', 'b', 'c'].map((n) => tinyUpstream(t, n)));
+  // Health checks far apart: the kill must be absorbed by retries and ejection, not by a check.
+  const app = await buildRouter(t, await weightsFile(t, oneEnv(replicas.map((r) => r.url))), {
+    health: { intervalMs: 60_000, timeoutMs: 500, rise: 2, fall: 2, ejectAfter: 3, ejectBaseMs: 30_000, ejectMaxMs: 60_000 },
+  });
+  await until(async () => (await upstreams(app)).every((u) => u.available));
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+
+  const total = 2000;
+  let sent = 0;
+  const statuses = new Map<number, number>();
+  const errors: string[] = [];
+  const worker = async () => {
+    while (sent < total) {
+      const n = sent++;
+      if (n === 500) void replicas[1].stop('SIGKILL');
+      try {
+        const res = await request(`${address}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"good"}' });
+        await res.body.dump();
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 20 }, worker));
+  t.same(errors, [], 'no transport errors');
+  t.same(Object.fromEntries(statuses), { 200: total }, `all ${total} answered 200`);
+  const metrics = (await app.inject({ url: '/metrics' })).body;
+  const retries = Number(/router_retries_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  t.ok(retries >= 1, `${retries} requests were retried on another replica`);
+  t.match(metrics, /router_ejections_total\{backend="blue",service="router"\} 1/, 'the dead replica was ejected');
+});
+
+t.test('no healthy environment: 503 with a JSON error', async (t) => {
+  const a = await tinyUpstream(t, 'a', { UPSTREAM_READY: 'false' });
+  const app = await buildRouter(t, await weightsFile(t, oneEnv([a.url])));
+  await new Promise((r) => setTimeout(r, 300));
+  const res = await app.inject({ method: 'POST', url: '/predict', payload: '{}', headers: { 'content-type': 'application/json' } });
+  t.equal(res.statusCode, 503);
+  t.equal(res.json().error, 'no_healthy_upstream');
+});
+
+t.test('a down environment fails over in proportion; a backup takes over when all are down', async (t) => {
+  const [blue, green, canary] = await Promise.all(['blue', 'green', 'canary'].map((n) => tinyUpstream(t, n)));
+  const file = await weightsFile(
+    t,
+    `environments:
+  blue: { weight: 0, model_version: 1.0.0, backup: true, upstreams: [${blue.url}] }
+  green: { weight: 80, model_version: 1.1.0, upstreams: [${green.url}] }
+  canary: { weight: 20, model_version: 2.0.0, upstreams: [${canary.url}] }
+`,
+  );
+  const app = await buildRouter(t, file);
+  await until(async () => (await upstreams(app)).every((u) => u.available));
+  const envOf = async () => (await app.inject({ method: 'POST', url: '/predict', payload: '{}', headers: { 'content-type': 'application/json' } })).headers['x-environment'];
+  const seen = new Set<string>();
+  for (let i = 0; i < 60; i++) seen.add((await envOf()) as string);
+  t.notOk(seen.has('blue'), 'the backup is idle while weighted environments are up');
+
+  await green.stop('SIGKILL');
+  await until(async () => !(await upstreams(app)).find((u) => u.url === green.url)!.healthy);
+  for (let i = 0; i < 20; i++) t.equal(await envOf(), 'canary', "green's share goes to canary");
+  await canary.stop('SIGKILL');
+  await until(async () => !(await upstreams(app)).find((u) => u.url === canary.url)!.healthy);
+  for (let i = 0; i < 10; i++) t.equal(await envOf(), 'blue', 'the backup serves when every weighted environment is down');
+  t.match((await app.inject({ url: '/metrics' })).body, /router_failover_total\{from="green"/);
+});

@@ -1,0 +1,43 @@
+// Every kind of invalid weights file is rejected with the field's path.
+import t from 'tap';
+import { parseWeights, WeightsError } from '../../../router/src/weights/parse.ts';
+
+const valid = `environments:
+  blue: { weight: 70, model_version: 1.0.0 }
+  green: { weight: 30, model_version: 1.1.0, upstreams: [http://127.0.0.1:9001] }
+`;
+
+t.test('a valid file parses', async (t) => {
+  const w = parseWeights(valid);
+  t.equal(w.environments.blue.weight, 70);
+  t.same(w.environments.green.upstreams, ['http://127.0.0.1:9001']);
+});
+
+const invalid: [string, string, RegExp][] = [
+  ['bad YAML', 'environments:\n  blue: { weight: 70, model_version: [1.0.0\n', /not valid YAML/],
+  ['negative weight', valid.replace('weight: 70', 'weight: -5'), /\/environments\/blue\/weight/],
+  ['unknown field', valid.replace('weight: 70,', 'weight: 70, wieght: 3,'), /\/environments\/blue/],
+  ['unknown top-level field', `${valid}extra: 1\n`, /\/extra|must not have additional/i],
+  ['zero total', valid.replace('weight: 70', 'weight: 0').replace('weight: 30', 'weight: 0'), /add up to 0/],
+  ['truncated file', valid.slice(0, 30), /\/environments\/blue|not valid YAML/],
+  ['empty file', '', /empty/],
+  ['weight is a string', valid.replace('weight: 70', 'weight: lots'), /\/environments\/blue\/weight/],
+  ['missing model_version', valid.replace(', model_version: 1.0.0', ''), /\/environments\/blue/],
+  ['bad upstream URL', valid.replace('http://127.0.0.1:9001', 'ftp://x'), /\/environments\/green\/upstreams\/0/],
+  ['bad environment name', valid.replace('blue:', 'Blue Env:'), /\/environments/],
+];
+
+for (const [name, text, message] of invalid) {
+  t.test(`rejects: ${name}`, async (t) => {
+    const err = (() => {
+      try {
+        parseWeights(text);
+        return null;
+      } catch (e) {
+        return e;
+      }
+    })();
+    t.ok(err instanceof WeightsError, 'a WeightsError');
+    t.match((err as Error).message, message);
+  });
+}

@@ -38,7 +38,7 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
   const registry = createRegistry({ service: 'router' });
   let store: WeightsStore | undefined;
   const upstreams = new UpstreamRegistry(
-    { connections: config.poolConnections, connectTimeoutMs: config.timeouts.connectMs, headersTimeoutMs: config.timeouts.headersMs, bodyTimeoutMs: config.timeouts.requestMs },
+    { connections: config.poolConnections, connectTimeoutMs: config.timeouts.connectMs, headersTimeoutMs: config.timeouts.headersMs, bodyTimeoutMs: config.timeouts.bodyMs },
     log.child({ component: 'upstreams' }),
   );
   const metrics = createRouterMetrics(registry, () => upstreams, () => store);
@@ -67,7 +67,6 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
     budget: new RetryBudget(config.retry.ratio, config.retry.minPerSecond),
     metrics,
     stats,
-    requestTimeoutMs: config.timeouts.requestMs,
     mayOverride: (request) => config.overrideAllow.includes(request.ip) || isAdmin(request),
   });
 

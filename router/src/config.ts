@@ -12,7 +12,7 @@ export const RouterEnv = Type.Object({
   ROUTER_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
   ROUTER_CONNECT_TIMEOUT_MS: Type.Integer({ default: 1000, minimum: 1 }),
   ROUTER_HEADERS_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1 }),
-  ROUTER_REQUEST_TIMEOUT_MS: Type.Integer({ default: 15_000, minimum: 1 }),
+  ROUTER_BODY_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1, description: "idle time allowed while reading an upstream body; connect + headers + body bound a whole request" }),
   ROUTER_POOL_CONNECTIONS: Type.Integer({ default: 32, minimum: 1, description: 'keep-alive connections per replica' }),
   HEALTH_INTERVAL_MS: Type.Integer({ default: 1000, minimum: 10 }),
   HEALTH_TIMEOUT_MS: Type.Integer({ default: 500, minimum: 1 }),
@@ -39,7 +39,7 @@ export interface RouterConfig {
   adminToken: string;
   logLevel: string;
   bodyLimit: number;
-  timeouts: { connectMs: number; headersMs: number; requestMs: number };
+  timeouts: { connectMs: number; headersMs: number; bodyMs: number };
   poolConnections: number;
   health: { intervalMs: number; timeoutMs: number; rise: number; fall: number; ejectAfter: number; ejectBaseMs: number; ejectMaxMs: number };
   retry: { ratio: number; minPerSecond: number };
@@ -57,7 +57,7 @@ export function routerConfig(env: RouterEnv): RouterConfig {
     adminToken: env.ROUTER_ADMIN_TOKEN,
     logLevel: env.LOG_LEVEL,
     bodyLimit: env.ROUTER_BODY_LIMIT_BYTES,
-    timeouts: { connectMs: env.ROUTER_CONNECT_TIMEOUT_MS, headersMs: env.ROUTER_HEADERS_TIMEOUT_MS, requestMs: env.ROUTER_REQUEST_TIMEOUT_MS },
+    timeouts: { connectMs: env.ROUTER_CONNECT_TIMEOUT_MS, headersMs: env.ROUTER_HEADERS_TIMEOUT_MS, bodyMs: env.ROUTER_BODY_TIMEOUT_MS },
     poolConnections: env.ROUTER_POOL_CONNECTIONS,
     health: {
       intervalMs: env.HEALTH_INTERVAL_MS,

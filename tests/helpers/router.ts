@@ -23,7 +23,7 @@ export function routerConfig(file: string, overrides: Partial<AppConfig> = {}): 
     adminToken: ADMIN_TOKEN,
     logLevel: 'silent',
     bodyLimit: 1_048_576,
-    timeouts: { connectMs: 500, headersMs: 5000, requestMs: 10_000 },
+    timeouts: { connectMs: 500, headersMs: 5000, bodyMs: 10_000 },
     poolConnections: 16,
     health: { intervalMs: 100, timeoutMs: 500, rise: 2, fall: 2, ejectAfter: 3, ejectBaseMs: 1000, ejectMaxMs: 5000 },
     retry: { ratio: 0.2, minPerSecond: 10 },

@@ -23,7 +23,6 @@ export interface ForwardDeps {
   budget: RetryBudget;
   metrics: RouterMetrics;
   stats: (environment: string) => SlidingWindow;
-  requestTimeoutMs: number;
   /** May this request force an environment with X-Route-To? */
   mayOverride: (request: FastifyRequest) => boolean;
 }
@@ -91,7 +90,8 @@ export function createForwarder(deps: ForwardDeps) {
         method: request.method as 'POST',
         headers,
         body: request.body as Buffer | undefined,
-        signal: AbortSignal.timeout(deps.requestTimeoutMs),
+        // The pool's connect, headers and body timeouts bound the whole exchange; no per-request
+        // timer is needed on this hot path.
       });
       const body = Buffer.from(await res.body.arrayBuffer());
       health.recordResult(replica, res.statusCode >= 500, registry.replicas(env.name));

@@ -1,0 +1,132 @@
+// npm start: the whole deployment on one machine, from deploy/local.yaml. Starts the router and
+// one inference process per replica, registers each replica once it is ready, restarts crashed
+// processes with back-off, and stops everything on Ctrl-C or SIGTERM.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { request } from 'undici';
+import { loggerOptions } from '../../shared/logger.ts';
+import { adminToken } from './admin-token.ts';
+import { Supervised } from './supervisor.ts';
+import { planReplicas, readTopology } from './topology.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
+const EXT = path.extname(fileURLToPath(import.meta.url));
+const entry = (p: string) => (EXT === '.ts' ? ['--import', 'tsx', path.join(ROOT, `${p}.ts`)] : [path.join(ROOT, 'dist', `${p}.js`)]);
+
+const log = pino(loggerOptions(process.env.LOG_LEVEL ?? 'info', 'launcher'));
+const topologyFile = path.resolve(ROOT, process.env.TOPOLOGY_FILE ?? 'deploy/local.yaml');
+const topology = readTopology(topologyFile);
+const { token, generated } = adminToken(process.env.ROUTER_ADMIN_TOKEN, path.join(ROOT, '.run', 'admin-token'));
+const routerUrl = `http://${topology.router.host}:${topology.router.port}`;
+const logDir = path.join(ROOT, '.run', 'logs');
+fs.mkdirSync(logDir, { recursive: true });
+const authHeader = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+async function ready(url: string): Promise<boolean> {
+  const res = await request(`${url}/health/ready`, { headersTimeout: 1000, bodyTimeout: 1000 });
+  await res.body.dump();
+  return res.statusCode === 200;
+}
+
+async function admin(method: 'POST' | 'DELETE', environment: string, url: string): Promise<void> {
+  const res = await request(`${routerUrl}/admin/upstreams`, { method, headers: authHeader, body: JSON.stringify({ environment, url }) });
+  const text = await res.body.text();
+  if (res.statusCode >= 300 && !(method === 'DELETE' && res.statusCode === 404)) throw new Error(`${method} /admin/upstreams ${res.statusCode}: ${text}`);
+}
+
+const router = new Supervised({
+  name: 'router',
+  logFile: path.join(logDir, 'router.log'),
+  args: entry('router/src/server'),
+  env: {
+    ROUTER_HOST: topology.router.host,
+    ROUTER_PORT: String(topology.router.port),
+    WEIGHTS_FILE: path.resolve(ROOT, topology.router.weights_file),
+    ROUTER_ADMIN_TOKEN: token,
+  },
+  log,
+  isReady: () => ready(routerUrl),
+  // A restarted router has an empty registry: register every replica that is up again.
+  onReady: async () => {
+    await Promise.all(replicas.map(async (r) => (await ready(r.url).catch(() => false)) && admin('POST', r.plan.environment, r.url).catch(() => {})));
+  },
+});
+
+const replicas = planReplicas(topology).map((plan) => {
+  const url = `http://${topology.services.host}:${plan.port}`;
+  const process_ = new Supervised({
+    name: `${plan.environment}-${plan.index}`,
+    logFile: path.join(logDir, `${plan.environment}-${plan.index}.log`),
+    args: entry('services/inference/src/server'),
+    env: {
+      ...topology.services.env,
+      HOST: topology.services.host,
+      PORT: String(plan.port),
+      MODELS_DIR: path.resolve(ROOT, topology.services.models_dir),
+      MODEL_NAME: plan.model,
+      MODEL_VERSION: plan.version,
+    },
+    log,
+    isReady: () => ready(url),
+    onReady: () => admin('POST', plan.environment, url),
+    onExit: () => admin('DELETE', plan.environment, url),
+  });
+  return { plan, url, process: process_ };
+});
+
+function banner(): string {
+  const counts = Object.entries(topology.environments).map(([name, e]) => `${name} ${e.version} ×${e.replicas}`).join(', ');
+  return [
+    '',
+    `  sentiment-serving is up: ${counts}`,
+    '',
+    `  API           ${routerUrl}/predict   (POST {"text": "..."})`,
+    `  Swagger UI    ${routerUrl}/docs`,
+    `  Metrics       ${routerUrl}/metrics`,
+    `  Admin API     ${routerUrl}/admin/config   (Authorization: Bearer <token>)`,
+    `  Logs          ${path.relative(process.cwd(), logDir) || logDir}/ (one JSON log per process)`,
+    `  Admin token   ${generated ? `${token}  (generated; saved to .run/admin-token, mode 600)` : 'from ROUTER_ADMIN_TOKEN'}`,
+    '',
+    `  curl -s ${routerUrl}/predict -H 'content-type: application/json' -d '{"text":"a gripping , beautifully acted film"}'`,
+    '',
+    '  Ctrl-C stops everything.',
+    '',
+  ].join('\n');
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping the deployment');
+  // Replicas first (the router stops sending to each as it deregisters), then the router.
+  await Promise.all(replicas.map((r) => r.process.stop()));
+  await router.stop();
+  log.info('all processes stopped');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+router.start();
+for (const r of replicas) r.process.start();
+const started = Date.now();
+const waitAll = async () => {
+  while (!stopping) {
+    const up = await Promise.all([routerUrl, ...replicas.map((r) => r.url)].map((u) => ready(u).catch(() => false)));
+    if (up.every(Boolean)) {
+      const config = await request(`${routerUrl}/admin/config`, { headers: authHeader }).then((r) => r.body.json() as Promise<{ environments: { healthy_replicas: number; replicas: number }[] }>);
+      if (config.environments.every((e) => e.healthy_replicas === e.replicas && e.replicas > 0)) break;
+    }
+    if (Date.now() - started > 120_000) {
+      log.error('the deployment did not become ready within 120 s');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!stopping) process.stdout.write(banner());
+  log.info({ launcher: process.pid, router: router.pid, replicas: replicas.map((r) => ({ name: `${r.plan.environment}-${r.plan.index}`, pid: r.process.pid, url: r.url })) }, 'deployment ready');
+};
+void waitAll();

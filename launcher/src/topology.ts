@@ -1,0 +1,50 @@
+// deploy/local.yaml: which environments run which model version with how many replicas.
+import fs from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse } from 'yaml';
+import { ENV_NAME_PATTERN } from '../../router/src/weights/schema.ts';
+
+export const Topology = Type.Object(
+  {
+    router: Type.Object({ host: Type.String(), port: Type.Integer({ minimum: 1, maximum: 65535 }), weights_file: Type.String() }, { additionalProperties: false }),
+    services: Type.Object(
+      {
+        host: Type.String(),
+        first_port: Type.Integer({ minimum: 1, maximum: 65000 }),
+        models_dir: Type.String(),
+        env: Type.Optional(Type.Record(Type.String(), Type.String())),
+      },
+      { additionalProperties: false },
+    ),
+    environments: Type.Record(
+      Type.String({ pattern: ENV_NAME_PATTERN }),
+      Type.Object({ model: Type.String(), version: Type.String(), replicas: Type.Integer({ minimum: 0, maximum: 32 }) }, { additionalProperties: false }),
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Topology = Static<typeof Topology>;
+
+export function readTopology(file: string): Topology {
+  const data = parse(fs.readFileSync(file, 'utf8'));
+  const error = Value.Errors(Topology, data).First();
+  if (error) throw new Error(`${file}: ${error.path || '/'} ${error.message}`);
+  return data as Topology;
+}
+
+export interface ReplicaPlan {
+  environment: string;
+  index: number;
+  port: number;
+  model: string;
+  version: string;
+}
+
+export function planReplicas(t: Topology): ReplicaPlan[] {
+  let port = t.services.first_port;
+  return Object.entries(t.environments).flatMap(([environment, e]) =>
+    Array.from({ length: e.replicas }, (_, index) => ({ environment, index, port: port++, model: e.model, version: e.version })),
+  );
+}

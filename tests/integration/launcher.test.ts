@@ -1,0 +1,74 @@
+// npm start's launcher: brings up the router and replicas from a topology file, serves traffic,
+// and on SIGTERM stops every process it started (no orphans).
+import t from 'tap';
+import fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { request } from 'undici';
+import { ROOT } from '../helpers/service-process.ts';
+import { until } from '../helpers/router.ts';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** The node processes the launcher started (tsx's esbuild helper is not one of them). */
+const nodeChildrenOf = (pid: number): number[] => {
+  try {
+    const pids = execFileSync('pgrep', ['-P', String(pid)]).toString().trim().split('\n').filter(Boolean).map(Number);
+    return pids.filter((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node');
+  } catch {
+    return [];
+  }
+};
+
+t.test('starts the topology, routes traffic, and leaves no process behind on SIGTERM', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'launcher-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const base = 20000 + Math.floor(Math.random() * 20000);
+  const weights = path.join(dir, 'weights.yaml');
+  await fs.writeFile(weights, 'environments:\n  blue: { weight: 50, model_version: 1.0.0 }\n  green: { weight: 50, model_version: 1.1.0 }\n');
+  const topology = path.join(dir, 'local.yaml');
+  await fs.writeFile(
+    topology,
+    `router: { host: 127.0.0.1, port: ${base}, weights_file: ${weights} }
+services: { host: 127.0.0.1, first_port: ${base + 1}, models_dir: models, env: { INFERENCE_WORKERS: "0" } }
+environments:
+  blue: { model: sentiment, version: 1.0.0, replicas: 1 }
+  green: { model: sentiment, version: 1.1.0, replicas: 1 }
+`,
+  );
+  const launcher = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, TOPOLOGY_FILE: topology, ROUTER_ADMIN_TOKEN: 'launcher-test-token-0123456789' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  launcher.stdout.on('data', (d) => (output += d));
+  launcher.stderr.on('data', (d) => (output += d));
+  t.teardown(() => launcher.kill('SIGKILL'));
+
+  await until(() => output.includes('sentiment-serving is up'), 120_000, 200);
+  t.match(output, new RegExp(`http://127\\.0\\.0\\.1:${base}/docs`), 'the banner shows the Swagger UI URL');
+  const seen = new Set<string>();
+  for (let i = 0; i < 30; i++) {
+    const res = await request(`http://127.0.0.1:${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"a fine film"}' });
+    t.equal(res.statusCode, 200);
+    seen.add(res.headers['x-environment'] as string);
+    await res.body.dump();
+  }
+  t.same([...seen].sort(), ['blue', 'green'], 'both environments serve');
+
+  const children = nodeChildrenOf(launcher.pid!);
+  t.equal(children.length, 3, 'router and two replicas are children of the launcher');
+  const exited = new Promise<number | null>((resolve) => launcher.on('exit', resolve));
+  launcher.kill('SIGTERM');
+  t.equal(await exited, 0, 'the launcher exits 0');
+  t.same(children.filter(alive), [], 'no orphan processes');
+});

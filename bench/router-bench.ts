@@ -1,0 +1,136 @@
+// The same three backends (blue 1.0.0, green 1.1.0, canary 2.0.0; one service process each) behind
+// (a) this router and (b) HAProxy from Debian, both with the 70/25/5 split and readiness checks,
+// plus a direct call to one backend as the baseline. autocannon c=50, 20 s per target, targets
+// alternating for N rounds; each keeps its best round. Writes bench/RESULTS.md.
+//   npm run bench:router -- [--duration 20] [--rounds 2]     (needs: apt-get install haproxy)
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runLoad, type LoadResult } from './lib/load.ts';
+import { cpuSeconds } from './lib/cpu.ts';
+import { describeMachine } from './lib/machine.ts';
+import { writeSection } from './lib/results-file.ts';
+import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../tests/helpers/service-process.ts';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '50' },
+    results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
+  },
+});
+const durationSec = Number(values.duration);
+const connections = Number(values.connections);
+const body = JSON.stringify({ text: "it 's a charming and often affecting journey , even if the plot is predictable ." });
+const haproxyBin = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => fs.existsSync(p));
+if (!haproxyBin) {
+  console.error('HAProxy is not installed: apt-get install -y haproxy');
+  process.exit(2);
+}
+execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+
+const procs: RunningProcess[] = [];
+const cleanup = async () => Promise.all(procs.map((p) => p.stop()));
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+const envs = [
+  { name: 'blue', version: '1.0.0', weight: 70 },
+  { name: 'green', version: '1.1.0', weight: 25 },
+  { name: 'canary', version: '2.0.0', weight: 5 },
+];
+const backends = [];
+for (const e of envs) {
+  const p = await startProcess({ MODELS_DIR: path.join(ROOT, 'models'), MODEL_VERSION: e.version, LOG_LEVEL: 'info' }, BUILT_SERVICE_ENTRY);
+  procs.push(p);
+  backends.push({ ...e, url: p.url });
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'router-bench-'));
+const weightsFile = path.join(dir, 'weights.yaml');
+fs.writeFileSync(weightsFile, `environments:\n${backends.map((b) => `  ${b.name}: { weight: ${b.weight}, model_version: ${b.version}, upstreams: [${b.url}] }`).join('\n')}\n`);
+const router = await startProcess(
+  { WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ROUTER_PORT: '0', LOG_LEVEL: 'info', HEALTH_INTERVAL_MS: '1000', HEALTH_RISE: '2', HEALTH_FALL: '2' },
+  path.join(ROOT, 'dist/router/src/server.js'),
+);
+procs.push(router);
+
+const haproxyPort = 20000 + Math.floor(Math.random() * 20000);
+const haproxyCfg = path.join(dir, 'haproxy.cfg');
+fs.writeFileSync(
+  haproxyCfg,
+  `global
+  maxconn 4096
+  nbthread 1
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+  http-reuse always
+frontend api
+  bind 127.0.0.1:${haproxyPort}
+  default_backend models
+backend models
+  balance random
+  option httpchk GET /health/ready
+  http-request set-header X-Forwarded-Proto http
+  option forwardfor
+${backends.map((b) => `  server ${b.name} ${new URL(b.url).host} weight ${b.weight} check inter 1s fall 2 rise 2 maxconn 32`).join('\n')}
+`,
+);
+const haproxy = spawn(haproxyBin, ['-f', haproxyCfg, '-db'], { stdio: 'ignore' });
+process.on('exit', () => haproxy.kill('SIGKILL'));
+await new Promise((r) => setTimeout(r, 3000)); // both proxies pass their first health checks
+
+interface Row extends LoadResult {
+  target: string;
+  proxyCpuUs: number | null;
+}
+
+const targets = [
+  { name: 'direct to blue (1.0.0), no proxy', url: backends[0].url, pid: null as number | null },
+  { name: 'this router (70/25/5)', url: router.url, pid: router.proc.pid! },
+  { name: 'HAProxy 2.6 (70/25/5)', url: `http://127.0.0.1:${haproxyPort}`, pid: haproxy.pid! },
+];
+const runs = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
+for (let round = 1; round <= Number(values.rounds); round++) {
+  for (const t of targets) {
+    await runLoad({ url: t.url, path: '/predict', body, connections, durationSec: 3 });
+    const before = t.pid ? cpuSeconds(t.pid) : 0;
+    const r = await runLoad({ url: t.url, path: '/predict', body, connections, durationSec });
+    const row = { target: t.name, ...r, proxyCpuUs: t.pid ? Math.round(((cpuSeconds(t.pid) - before) / r.requests) * 1e6) : null };
+    console.log(JSON.stringify(row));
+    runs.get(t.name)!.push(row);
+  }
+}
+haproxy.kill('SIGTERM');
+await cleanup();
+
+const best = (name: string) => runs.get(name)!.reduce((a, b) => (b.rps > a.rps ? b : a));
+const [direct, ours, theirs] = targets.map((t) => best(t.name));
+const table = [
+  '| target | rps (best) | P50 ms | P95 ms | P99 ms | errors | non-2xx | proxy CPU µs/request | rps per round |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ...[direct, ours, theirs].map((r) => `| ${r.target} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.proxyCpuUs ?? '—'} | ${runs.get(r.target)!.map((x) => x.rps).join(' / ')} |`),
+].join('\n');
+const summary = `router / HAProxy throughput: **${(ours.rps / theirs.rps).toFixed(2)}** (target ≥ 0.6); P99 added over the direct call: router ${(ours.p99 - direct.p99).toFixed(2)} ms, HAProxy ${(theirs.p99 - direct.p99).toFixed(2)} ms (target ≤ 5 ms).`;
+console.log(`\n${table}\n\n${summary}`);
+writeSection(
+  values.results!,
+  'router-bench',
+  `## Router against HAProxy (\`npm run bench:router\`)
+
+${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Three service processes (blue 1.0.0, green 1.1.0,
+canary 2.0.0, compiled, default settings) behind each proxy with the same 70/25/5 split and readiness checks every
+1 s (rise 2, fall 2); HAProxy 2.6 single-threaded with keep-alive to the backends. autocannon c=${connections}, ${durationSec} s
+per target after a 3 s warm-up, ${values.rounds} alternating rounds, best round kept. Everything shares the 2 cores.
+
+${table}
+
+${summary}`,
+);
+process.exit(0);

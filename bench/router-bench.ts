@@ -52,7 +52,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'router-bench-'));
 const weightsFile = path.join(dir, 'weights.yaml');
 fs.writeFileSync(weightsFile, `environments:\n${backends.map((b) => `  ${b.name}: { weight: ${b.weight}, model_version: ${b.version}, upstreams: [${b.url}] }`).join('\n')}\n`);
 const router = await startProcess(
-  { WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ROUTER_PORT: '0', LOG_LEVEL: 'info', HEALTH_INTERVAL_MS: '1000', HEALTH_RISE: '2', HEALTH_FALL: '2' },
+  { WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ROUTER_PORT: '0', LOG_LEVEL: 'info', HEALTH_INTERVAL_MS: '1000', HEALTH_RISE: '2', HEALTH_FALL: '2', RATE_LIMIT_MAX: '0' },
   path.join(ROOT, 'dist/router/src/server.js'),
 );
 procs.push(router);
@@ -126,7 +126,8 @@ writeSection(
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Three service processes (blue 1.0.0, green 1.1.0,
 canary 2.0.0, compiled, default settings) behind each proxy with the same 70/25/5 split and readiness checks every
-1 s (rise 2, fall 2); HAProxy 2.6 single-threaded with keep-alive to the backends. autocannon c=${connections}, ${durationSec} s
+1 s (rise 2, fall 2); HAProxy 2.6 single-threaded with keep-alive to the backends; the router's rate limit is off
+(HAProxy has none). autocannon c=${connections}, ${durationSec} s
 per target after a 3 s warm-up, ${values.rounds} alternating rounds, best round kept. Everything shares the 2 cores.
 
 ${table}

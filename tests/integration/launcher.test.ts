@@ -67,6 +67,20 @@ environments:
 
   const children = nodeChildrenOf(launcher.pid!);
   t.equal(children.length, 3, 'router and two replicas are children of the launcher');
+
+  // A replica that crashes is restarted (with back-off) and registered again.
+  const admin = { authorization: 'Bearer launcher-test-token-0123456789' };
+  const upstreams = async () => (await (await request(`http://127.0.0.1:${base}/admin/upstreams`, { headers: admin })).body.json()) as { url: string; available: boolean }[];
+  const greenUrl = `http://127.0.0.1:${base + 2}`;
+  const greenPid = children.find((pid) => readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`PORT=${base + 2}`))!;
+  process.kill(greenPid, 'SIGKILL');
+  await until(async () => !(await upstreams()).some((u) => u.url === greenUrl), 10_000, 100);
+  t.pass('the crashed replica is deregistered');
+  await until(async () => (await upstreams()).some((u) => u.url === greenUrl && u.available), 60_000, 200);
+  t.pass('the crashed replica is restarted and registered again');
+  const restarted = nodeChildrenOf(launcher.pid!);
+  t.equal(restarted.length, 3, 'still three processes');
+  children.splice(0, children.length, ...restarted);
   const exited = new Promise<number | null>((resolve) => launcher.on('exit', resolve));
   launcher.kill('SIGTERM');
   t.equal(await exited, 0, 'the launcher exits 0');

@@ -31,15 +31,6 @@ export function tokenCount(g: GraphBuilder, maskF: string): string {
   return g.node('Max', [count, g.scalar(`one_${maskF}`, 1)]);
 }
 
-/** Max over the sequence of the real positions (padding pushed to -1e9) → [batch, dim]. */
-export function maskedMax(g: GraphBuilder, embedded: string, maskF: string): string {
-  const axis2 = g.ints(`axes2_max_${embedded}`, [2]);
-  const axis1 = g.ints(`axes1_max_${embedded}`, [1]);
-  const mask3 = g.node('Unsqueeze', [maskF, axis2]);
-  const penalty = g.node('Mul', [g.node('Sub', [mask3, g.scalar(`one_max_${embedded}`, 1)]), g.scalar(`big_${embedded}`, 1e9)]);
-  return g.node('ReduceMax', [g.node('Add', [embedded, penalty]), axis1], { keepdims: 0 });
-}
-
 /** x · W + b with W [in, out]. */
 export function dense(g: GraphBuilder, x: string, name: string, w: Float32Array, b: Float32Array, inDim: number, outDim: number, output?: string): string {
   const wName = g.initializer(`${name}.weight`, { dims: [inDim, outDim], data: w });

@@ -22,16 +22,10 @@ export interface TrainSettings {
   learningRate: number;
   /** L2 weight decay. */
   l2: number;
-  /** AdaGrad instead of plain SGD. */
-  adaptive: boolean;
   /** Probability of dropping each word piece / bigram from a training example (DAN-style). */
   wordDropout: number;
   /** Shift the neutral logit by the offset that maximizes dev accuracy (a decision threshold). */
   calibrateNeutral: boolean;
-  /** Weight of each neutral SST-3 sentence (the class is rare and absent from SST-2). */
-  neutralWeight: number;
-  /** Probability mass an SST-2 phrase's target gives to neutral (its label has no neutral). */
-  sst2NeutralMass: number;
   /** Weight of each SST-2 phrase (negative/positive only) next to an SST-3 sentence's 1. */
   sst2Weight: number;
   minWordCount: number;
@@ -56,7 +50,7 @@ export interface TrainedModel {
 }
 
 function createArchitecture(s: TrainSettings, vocabSize: number): Architecture {
-  const shape = { vocabSize, dim: s.dim, classes: LABELS.length, bigramBuckets: s.bigramBuckets, l2: s.l2, adaptive: s.adaptive };
+  const shape = { vocabSize, dim: s.dim, classes: LABELS.length, bigramBuckets: s.bigramBuckets, l2: s.l2 };
   return s.architecture === 'attention' ? new AttentionPooling(shape, s.seed) : new BagOfEmbeddings(shape, s.seed);
 }
 
@@ -101,19 +95,13 @@ function dropFeatures(ex: Example, p: number, rng: Random): Example {
 export function trainModel(s: TrainSettings, data: TrainingData, log: (msg: string) => void = () => {}): TrainedModel {
   const vocab = buildVocab([...data.train, ...data.extra].map((d) => d.text), s);
   const encoder = new TextEncoder(new Tokenizer(tokenizerJson(vocab), tokenizerConfigJson(s.maxLength)), s.maxLength, '[PAD]');
-  const toExample = (d: LabelledText, weight: number, neutralMass = 0): Example => {
+  const toExample = (d: LabelledText, weight: number): Example => {
     const label = LABELS.indexOf(d.label as (typeof LABELS)[number]);
     if (label < 0) throw new Error(`unknown label "${d.label}"`);
     const ids = encoder.encode(d.text).ids;
-    const ex: Example = { ids, bigrams: bigramBuckets(ids, Math.max(1, s.bigramBuckets)), label, weight };
-    if (neutralMass > 0) {
-      ex.target = new Float64Array(LABELS.length);
-      ex.target[label] = 1 - neutralMass;
-      ex.target[LABELS.indexOf('neutral')] = neutralMass;
-    }
-    return ex;
+    return { ids, bigrams: bigramBuckets(ids, Math.max(1, s.bigramBuckets)), label, weight };
   };
-  const train = [...data.train.map((d) => toExample(d, d.label === 'neutral' ? s.neutralWeight : 1)), ...(s.sst2Weight > 0 ? data.extra.map((d) => toExample(d, s.sst2Weight, s.sst2NeutralMass)) : [])];
+  const train = [...data.train.map((d) => toExample(d, 1)), ...(s.sst2Weight > 0 ? data.extra.map((d) => toExample(d, s.sst2Weight)) : [])];
   const dev = data.dev.map((d) => toExample(d, 1));
 
   const rng = new Random(s.seed);

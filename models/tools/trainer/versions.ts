@@ -14,10 +14,7 @@ const common = {
   suffixPieces: 2000,
   maxLength: 128,
   seed: 20261127,
-  adaptive: false,
   calibrateNeutral: true,
-  neutralWeight: 1,
-  sst2NeutralMass: 0,
 } as const;
 
 export const VERSIONS: VersionSpec[] = [

@@ -11,10 +11,13 @@ import type { UpstreamRegistry } from '../upstreams/registry.ts';
 import type { EnvironmentSnapshot } from '../weights/snapshot.ts';
 import type { WeightsStore } from '../weights/store.ts';
 import { endToEnd, forwardedFor } from './headers.ts';
+import { exchange } from './exchange.ts';
 import { mapUpstreamError } from './map-error.ts';
 import type { RetryBudget } from './retry-budget.ts';
 
 export const OVERRIDE_HEADER = 'x-route-to';
+/** Predictions are small; a larger upstream answer is a fault, not something to buffer. */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export interface ForwardDeps {
   store: WeightsStore;
@@ -51,6 +54,22 @@ const extractConfidence = (body: Buffer): number | null => {
 
 export function createForwarder(deps: ForwardDeps) {
   const { store, registry, health, budget, metrics } = deps;
+  // Label sets are few (environment × status); resolving each once keeps label hashing off the
+  // hot path.
+  const requestCounters = new Map<string, { inc: () => void }>();
+  const latencyHistograms = new Map<string, { observe: (v: number) => void }>();
+  const countRequest = (env: EnvironmentSnapshot, status: number) => {
+    const key = `${env.name}\u0000${env.modelVersion}\u0000${status}`;
+    let child = requestCounters.get(key);
+    if (!child) requestCounters.set(key, (child = metrics.requests.labels({ backend: env.name, model_version: env.modelVersion, status: String(status) })));
+    child.inc();
+  };
+  const observeLatency = (env: EnvironmentSnapshot, seconds: number) => {
+    const key = `${env.name}\u0000${env.modelVersion}`;
+    let child = latencyHistograms.get(key);
+    if (!child) latencyHistograms.set(key, (child = metrics.latency.labels({ backend: env.name, model_version: env.modelVersion })));
+    child.observe(seconds);
+  };
 
   function chooseEnvironment(request: FastifyRequest): EnvironmentSnapshot | 'forbidden' | 'unknown' | undefined {
     const snapshot = store.snapshot;
@@ -85,17 +104,11 @@ export function createForwarder(deps: ForwardDeps) {
     headers['x-request-id'] = request.id;
     replica.inFlight++;
     try {
-      const res = await replica.pool.request({
-        path: request.url,
-        method: request.method as 'POST',
-        headers,
-        body: request.body as Buffer | undefined,
-        // The pool's connect, headers and body timeouts bound the whole exchange; no per-request
-        // timer is needed on this hot path.
-      });
-      const body = Buffer.from(await res.body.arrayBuffer());
+      // The pool's connect, headers and body timeouts bound the whole exchange; no per-request
+      // timer is needed on this hot path.
+      const res = await exchange(replica.pool, { path: request.url, method: request.method as 'POST', headers, body: request.body as Buffer | undefined }, MAX_RESPONSE_BYTES);
       health.recordResult(replica, res.statusCode >= 500, registry.replicas(env.name));
-      return { statusCode: res.statusCode, headers: res.headers, body };
+      return res;
     } catch (err) {
       health.recordResult(replica, true, registry.replicas(env.name));
       throw err;
@@ -138,8 +151,8 @@ export function createForwarder(deps: ForwardDeps) {
 
     const latency = performance.now() - started;
     const status = result.statusCode;
-    metrics.requests.inc({ backend: env.name, model_version: env.modelVersion, status: String(status) });
-    metrics.latency.observe({ backend: env.name, model_version: env.modelVersion }, latency / 1000);
+    countRequest(env, status);
+    observeLatency(env, latency / 1000);
     deps.stats(env.name).record(latency, status >= 500, status === 200 ? extractConfidence(result.body) : null);
     return reply
       .code(status)
@@ -151,7 +164,7 @@ export function createForwarder(deps: ForwardDeps) {
     function fail(err: unknown) {
       const failure = mapUpstreamError(err);
       const latencyMs = performance.now() - started;
-      metrics.requests.inc({ backend: target.name, model_version: target.modelVersion, status: String(failure.status) });
+      countRequest(target, failure.status);
       deps.stats(target.name).record(latencyMs, true, null);
       request.log.error({ environment: target.name, replica: replica?.url, code: (err as NodeJS.ErrnoException).code, err }, 'upstream request failed');
       return reply.code(failure.status).header('x-environment', target.name).send({ error: failure.error, message: `the ${target.name} environment did not answer (${failure.error})` });

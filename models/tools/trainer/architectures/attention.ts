@@ -20,8 +20,8 @@ export class AttentionPooling implements Architecture {
 
   constructor(private readonly shape: ShapeOptions, seed: number) {
     this.emb = new Embeddings(shape, new Random(seed));
-    this.out = new OutputLayer(shape.dim, shape.classes, shape.l2, shape.adaptive);
-    this.query = new Param(new Float32Array(shape.dim), shape.l2, shape.adaptive);
+    this.out = new OutputLayer(shape.dim, shape.classes, shape.l2);
+    this.query = new Param(new Float32Array(shape.dim), shape.l2);
   }
 
   private forward(ex: Example): Forward {

@@ -14,7 +14,7 @@ export class BagOfEmbeddings implements Architecture {
   constructor(private readonly shape: ShapeOptions, seed: number) {
     this.kind = shape.bigramBuckets > 0 ? 'bag-of-embeddings+hashed-bigrams' : 'bag-of-embeddings';
     this.emb = new Embeddings(shape, new Random(seed));
-    this.out = new OutputLayer(shape.dim, shape.classes, shape.l2, shape.adaptive);
+    this.out = new OutputLayer(shape.dim, shape.classes, shape.l2);
   }
 
   /** 1/count for a row: word pieces and bigrams are averaged separately. */

@@ -9,8 +9,6 @@ export interface Example {
   bigrams: number[];
   label: number;
   weight: number;
-  /** Target probabilities when softer than one-hot on `label`. */
-  target?: Float64Array;
 }
 
 export interface Architecture {
@@ -25,22 +23,15 @@ export interface Architecture {
   toOnnx(): Uint8Array;
 }
 
-/** A weight array trained by SGD, or AdaGrad (rare rows get larger steps), with L2 decay. */
+/** A weight array trained by SGD with L2 decay. */
 export class Param {
-  private readonly accum: Float32Array | null;
-
-  constructor(readonly data: Float32Array, private readonly l2: number, adaptive: boolean) {
-    this.accum = adaptive ? new Float32Array(data.length) : null;
-  }
+  constructor(
+    readonly data: Float32Array,
+    private readonly l2: number,
+  ) {}
 
   update(i: number, grad: number, lr: number): void {
-    const g = grad + this.l2 * this.data[i];
-    if (this.accum) {
-      this.accum[i] += g * g;
-      this.data[i] -= (lr * g) / Math.sqrt(this.accum[i] + 1e-8);
-    } else {
-      this.data[i] -= lr * g;
-    }
+    this.data[i] -= lr * (grad + this.l2 * this.data[i]);
   }
 }
 
@@ -51,7 +42,6 @@ export interface ShapeOptions {
   /** 0 leaves bigrams out. */
   bigramBuckets: number;
   l2: number;
-  adaptive: boolean;
 }
 
 export function softmax(logits: Float64Array): Float64Array {
@@ -69,9 +59,9 @@ export class Embeddings {
 
   constructor(readonly shape: ShapeOptions, rng: Random) {
     const scale = 1 / shape.dim;
-    this.words = new Param(rng.fill(shape.vocabSize * shape.dim, scale), shape.l2, shape.adaptive);
+    this.words = new Param(rng.fill(shape.vocabSize * shape.dim, scale), shape.l2);
     // Bigrams start at zero: they only learn what the word pieces cannot explain.
-    this.bigrams = new Param(new Float32Array(shape.bigramBuckets * shape.dim), shape.l2, shape.adaptive);
+    this.bigrams = new Param(new Float32Array(shape.bigramBuckets * shape.dim), shape.l2);
   }
 
   /** Visits each feature row of an example: (table, offset of the row). */
@@ -93,9 +83,9 @@ export class OutputLayer {
   private readonly wp: Param;
   private readonly bp: Param;
 
-  constructor(readonly dim: number, readonly classes: number, l2: number, adaptive: boolean) {
-    this.wp = new Param(new Float32Array(dim * classes), l2, adaptive);
-    this.bp = new Param(new Float32Array(classes), 0, adaptive);
+  constructor(readonly dim: number, readonly classes: number, l2: number) {
+    this.wp = new Param(new Float32Array(dim * classes), l2);
+    this.bp = new Param(new Float32Array(classes), 0);
   }
 
   get w(): Float32Array {
@@ -132,16 +122,11 @@ export class OutputLayer {
   }
 }
 
-/** Softmax cross-entropy against the example's target: returns [loss, dL/dlogits]. */
+/** Weighted softmax cross-entropy: returns [loss, dL/dlogits]. */
 export function crossEntropy(probs: Float64Array, ex: Example): [number, Float64Array] {
   const grad = new Float64Array(probs.length);
-  let loss = 0;
-  for (let c = 0; c < probs.length; c++) {
-    const target = ex.target ? ex.target[c] : c === ex.label ? 1 : 0;
-    grad[c] = ex.weight * (probs[c] - target);
-    if (target > 0) loss -= ex.weight * target * Math.log(Math.max(probs[c], 1e-12));
-  }
-  return [loss, grad];
+  for (let c = 0; c < probs.length; c++) grad[c] = ex.weight * (probs[c] - (c === ex.label ? 1 : 0));
+  return [-ex.weight * Math.log(Math.max(probs[ex.label], 1e-12)), grad];
 }
 
 /**

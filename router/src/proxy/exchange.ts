@@ -1,0 +1,43 @@
+// One request/response exchange on an undici dispatcher, collecting the (small, JSON) response
+// into a Buffer through a raw dispatch handler: no Readable stream and no promise per chunk on
+// the data path. Responses larger than maxBodyBytes are aborted.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+
+export interface Exchanged {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export class ResponseTooLarge extends Error {
+  readonly code = 'ROUTER_RESPONSE_TOO_LARGE';
+}
+
+export function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, maxBodyBytes: number): Promise<Exchanged> {
+  return new Promise((resolve, reject) => {
+    let statusCode = 0;
+    let headers: IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    let size = 0;
+    dispatcher.dispatch(options, {
+      // Its presence tells undici this handler speaks the v7 controller API.
+      onRequestStart() {},
+      onResponseStart(_controller, status, responseHeaders) {
+        statusCode = status;
+        headers = responseHeaders;
+      },
+      onResponseData(controller, chunk) {
+        size += chunk.length;
+        if (size > maxBodyBytes) controller.abort(new ResponseTooLarge(`upstream response over ${maxBodyBytes} bytes`));
+        else chunks.push(chunk);
+      },
+      onResponseEnd() {
+        resolve({ statusCode, headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) });
+      },
+      onResponseError(_controller, error) {
+        reject(error);
+      },
+    });
+  });
+}

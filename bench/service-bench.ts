@@ -93,7 +93,7 @@ writeSection(
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. autocannon in the same machine, c=${connections}, ${durationSec} s per
 target after a 3 s warm-up, ${rounds} alternating rounds (the best kept, latencies from that round), POST /predict with one ${body.length}-byte sentence; the service runs compiled (as
-\`npm start\` runs it) with its defaults: 1 onnxruntime thread, inference concurrency 1, request logging off.
+\`npm start\` runs it) with its defaults: one inference worker thread with 1 onnxruntime thread, request logging off.
 
 ${table}`,
 );

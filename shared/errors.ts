@@ -14,8 +14,6 @@ export class BundleError extends Error {
   }
 }
 
-export const TextEmptyError = createError('ERR_TEXT_EMPTY', 'text must contain a non-whitespace character', 400);
 export const QueueFullError = createError('ERR_QUEUE_FULL', 'the inference queue is full, retry later', 503);
-export const NotReadyError = createError('ERR_NOT_READY', 'the service is not ready: %s', 503);
 export const ModelNotFoundError = createError('ERR_MODEL_NOT_FOUND', 'model %s is not served here (this service serves %s)', 404);
 export const InvalidInferInputError = createError('ERR_INVALID_INFER_INPUT', '%s', 400);

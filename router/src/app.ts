@@ -90,6 +90,10 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
         max: config.rateLimit.max,
         timeWindow: config.rateLimit.windowMs,
         keyGenerator: (request) => (typeof request.headers['x-api-key'] === 'string' ? `key:${request.headers['x-api-key']}` : `ip:${request.ip}`),
+        // Only a limited client needs to hear about the limit: three extra headers on every
+        // response cost more than the counting itself.
+        addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+        addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
         errorResponseBuilder: (_request, context) => ({ statusCode: 429, error: 'too_many_requests', message: `rate limit of ${context.max} requests per ${context.after} exceeded` }),
       });
     }

@@ -93,3 +93,14 @@ t.test('KServe v2 protocol', async (t) => {
     t.equal(res.statusCode, 400, JSON.stringify(payload));
   }
 });
+
+t.test('an optional per-IP rate limit on the predict routes answers 429 with Retry-After', async (t) => {
+  const app = await buildApp(t, { rateLimit: { max: 3, windowMs: 60_000 } });
+  const codes = [];
+  for (let i = 0; i < 5; i++) codes.push((await app.inject({ method: 'POST', url: '/predict', payload: { text: 'good' } })).statusCode);
+  t.same(codes, [200, 200, 200, 429, 429]);
+  const limited = await app.inject({ method: 'POST', url: '/predict', payload: { text: 'good' } });
+  t.ok(limited.headers['retry-after']);
+  t.same(Object.keys(limited.json()).sort(), ['error', 'message']);
+  t.equal((await app.inject({ url: '/health/ready' })).statusCode, 200, 'probes are never limited');
+});

@@ -53,16 +53,10 @@ export async function build(config: AppConfig, bundle: LoadedBundle): Promise<Fa
   });
 
   await registerSwagger(app, { title: 'Sentiment inference service', version: bundle.version, description: `Serves ${bundle.name} ${bundle.version}` });
-  if (config.rateLimit.max > 0) {
-    await app.register(rateLimit, { global: false, max: config.rateLimit.max, timeWindow: config.rateLimit.windowMs });
-  }
   exposeMetrics(app, registry);
   await app.register(async (scope) => {
-    if (config.rateLimit.max > 0) {
-      scope.addHook('onRoute', (route) => {
-        route.config = { ...(route.config as object), rateLimit: { max: config.rateLimit.max, timeWindow: config.rateLimit.windowMs } };
-      });
-    }
+    // Registered inside this scope, the limit covers the predict routes and never the probes.
+    if (config.rateLimit.max > 0) await scope.register(rateLimit, { max: config.rateLimit.max, timeWindow: config.rateLimit.windowMs });
     await scope.register(predictRoutes, context);
     await scope.register(v2Routes, context);
   });

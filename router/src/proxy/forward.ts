@@ -97,6 +97,22 @@ export function createForwarder(deps: ForwardDeps) {
     return chosen ? snapshot.environments.find((e) => e.name === chosen.name) : undefined;
   }
 
+  /** Another replica of the same environment, else one of another healthy environment by weight. */
+  function retryTarget(env: EnvironmentSnapshot, failed: Replica): { env: EnvironmentSnapshot; replica: Replica } | undefined {
+    const sibling = pickLeastOutstanding(registry.replicas(env.name), Math.random, failed);
+    if (sibling) return { env, replica: sibling };
+    const snapshot = store.snapshot;
+    const others = eligible(
+      snapshot.environments
+        .filter((e) => e.name !== env.name)
+        .map((e) => ({ name: e.name, weight: e.weight, backup: e.backup, available: registry.replicas(e.name).some((r) => r.available) })),
+    ).pool;
+    const next = pickWeighted(others, Math.random());
+    const nextEnv = next && snapshot.environments.find((e) => e.name === next.name);
+    const replica = nextEnv && pickLeastOutstanding(registry.replicas(nextEnv.name));
+    return nextEnv && replica ? { env: nextEnv, replica } : undefined;
+  }
+
   async function attempt(request: FastifyRequest, replica: Replica, env: EnvironmentSnapshot) {
     const headers = endToEnd(request.headers, [OVERRIDE_HEADER]);
     headers['x-forwarded-for'] = forwardedFor(request.headers['x-forwarded-for'], request.ip);
@@ -129,18 +145,20 @@ export function createForwarder(deps: ForwardDeps) {
 
     let replica = pickLeastOutstanding(registry.replicas(env.name));
     if (!replica) return noUpstream();
+    let served = env;
     let result;
     try {
       result = await attempt(request, replica, env);
     } catch (err) {
       const failure = mapUpstreamError(err);
-      const other = failure.retryable ? pickLeastOutstanding(registry.replicas(env.name), Math.random, replica) : undefined;
+      const other = failure.retryable ? retryTarget(env, replica) : undefined;
       if (other && budget.tryRetry()) {
         metrics.retries.inc({ backend: env.name, reason: failure.error });
-        request.log.warn({ environment: env.name, from: replica.url, to: other.url, code: (err as NodeJS.ErrnoException).code }, 'retrying on another replica');
-        replica = other;
+        request.log.warn({ environment: env.name, from: replica.url, to: other.replica.url, code: (err as NodeJS.ErrnoException).code }, 'retrying on another replica');
+        replica = other.replica;
+        served = other.env;
         try {
-          result = await attempt(request, replica, env);
+          result = await attempt(request, replica, served);
         } catch (retryErr) {
           return fail(retryErr);
         }
@@ -151,14 +169,14 @@ export function createForwarder(deps: ForwardDeps) {
 
     const latency = performance.now() - started;
     const status = result.statusCode;
-    countRequest(env, status);
-    observeLatency(env, latency / 1000);
-    deps.stats(env.name).record(latency, status >= 500, status === 200 ? extractConfidence(result.body) : null);
+    countRequest(served, status);
+    observeLatency(served, latency / 1000);
+    deps.stats(served.name).record(latency, status >= 500, status === 200 ? extractConfidence(result.body) : null);
     return reply
       .code(status)
       .headers(endToEnd(result.headers as Record<string, string | string[] | undefined>, ['x-request-id']))
-      .header('x-environment', env.name)
-      .header('x-model-version', env.modelVersion)
+      .header('x-environment', served.name)
+      .header('x-model-version', served.modelVersion)
       .send(result.body);
 
     function fail(err: unknown) {

@@ -117,3 +117,24 @@ t.test('a down environment fails over in proportion; a backup takes over when al
   for (let i = 0; i < 10; i++) t.equal(await envOf(), 'blue', 'the backup serves when every weighted environment is down');
   t.match((await app.inject({ url: '/metrics' })).body, /router_failover_total\{from="green"/);
 });
+
+t.test('an environment whose only replica dies: its requests are retried in another environment', async (t) => {
+  const [blue, green] = await Promise.all(['blue', 'green'].map((n) => tinyUpstream(t, n)));
+  const file = await weightsFile(
+    t,
+    `environments:
+  blue: { weight: 50, model_version: 1.0.0, upstreams: [${blue.url}] }
+  green: { weight: 50, model_version: 1.1.0, upstreams: [${green.url}] }
+`,
+  );
+  const app = await buildRouter(t, file, { health: { intervalMs: 60_000, timeoutMs: 500, rise: 2, fall: 2, ejectAfter: 3, ejectBaseMs: 30_000, ejectMaxMs: 60_000 } });
+  await until(async () => (await upstreams(app)).every((u) => u.available));
+  await blue.stop('SIGKILL');
+  const answers = [];
+  for (let i = 0; i < 100; i++) {
+    const res = await app.inject({ method: 'POST', url: '/predict', payload: '{}', headers: { 'content-type': 'application/json' } });
+    answers.push([res.statusCode, res.headers['x-environment']]);
+  }
+  t.ok(answers.every(([status]) => status === 200), 'every request answered 200');
+  t.ok(answers.every(([, env]) => env === 'green'), 'answered by green, and labelled so');
+});

@@ -1,5 +1,5 @@
 // Text of a weights file → a validated WeightsFile, or an error naming the field's path.
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml, parseDocument } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import { WeightsFile } from './schema.ts';
 
@@ -10,7 +10,7 @@ export class WeightsError extends Error {
   }
 }
 
-export function validateWeights(data: unknown): WeightsFile {
+function validateWeights(data: unknown): WeightsFile {
   const error = Value.Errors(WeightsFile, data).First();
   if (error) throw new WeightsError(error.path || '/', error.message);
   const file = data as WeightsFile;
@@ -32,6 +32,12 @@ export function parseWeights(text: string): WeightsFile {
   return validateWeights(data);
 }
 
-export function serializeWeights(file: WeightsFile): string {
-  return stringifyYaml(file);
+/**
+ * The file's text with new weights set, keeping everything else as the user wrote it (comments,
+ * order, quoting): the file stays theirs to read and edit.
+ */
+export function withWeights(text: string, weights: Record<string, number>): string {
+  const doc = parseDocument(text);
+  for (const [name, weight] of Object.entries(weights)) doc.setIn(['environments', name, 'weight'], weight);
+  return doc.toString();
 }

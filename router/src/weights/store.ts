@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { parseWeights, serializeWeights, validateWeights, WeightsError } from './parse.ts';
+import { parseWeights, withWeights, WeightsError } from './parse.ts';
 import type { WeightsFile, WeightsUpdate } from './schema.ts';
 import { toSnapshot, type WeightsSnapshot } from './snapshot.ts';
 
@@ -22,6 +22,8 @@ export interface ReloadHooks {
 export class WeightsStore {
   private current: WeightsSnapshot;
   private lastText: string;
+  /** The text behind the snapshot in force (lastText may be a rejected edit). */
+  private lastGoodText: string;
   private generation = 1;
   private watcher: fs.FSWatcher | null = null;
   private poll: NodeJS.Timeout | null = null;
@@ -38,6 +40,7 @@ export class WeightsStore {
     private readonly hooks: ReloadHooks,
   ) {
     this.lastText = text;
+    this.lastGoodText = text;
     this.current = toSnapshot(parsed, this.generation);
     this.lastSuccessAt = this.current.loadedAt;
   }
@@ -90,6 +93,7 @@ export class WeightsStore {
     this.lastText = text;
     try {
       this.apply(parseWeights(text));
+      this.lastGoodText = text;
       this.log.info({ generation: this.generation, file: this.file }, 'weights reloaded');
       return true;
     } catch (err) {
@@ -100,18 +104,18 @@ export class WeightsStore {
 
   /** Validates new weights, writes the file atomically (temp + rename) and applies them. */
   async update(change: WeightsUpdate): Promise<WeightsSnapshot> {
-    const next: WeightsFile = structuredClone(this.current.file);
-    for (const [name, weight] of Object.entries(change.weights)) {
-      if (!next.environments[name]) throw new WeightsError(`/weights/${name}`, `unknown environment (known: ${Object.keys(next.environments).join(', ')})`);
-      next.environments[name].weight = weight;
+    const known = this.current.file.environments;
+    for (const name of Object.keys(change.weights)) {
+      if (!known[name]) throw new WeightsError(`/weights/${name}`, `unknown environment (known: ${Object.keys(known).join(', ')})`);
     }
-    validateWeights(next);
-    const text = serializeWeights(next);
+    const text = withWeights(this.lastGoodText, change.weights);
+    const parsed = parseWeights(text); // the whole file is validated before anything is written
     const tmp = path.join(path.dirname(this.file), `.${path.basename(this.file)}.${process.pid}.tmp`);
     await fsp.writeFile(tmp, text, { mode: 0o644 });
     await fsp.rename(tmp, this.file);
     this.lastText = text;
-    this.apply(next);
+    this.lastGoodText = text;
+    this.apply(parsed);
     this.log.info({ generation: this.generation, weights: change.weights }, 'weights updated through the admin API');
     return this.current;
   }

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { auth, buildRouter, tinyUpstream, until, weightsFile } from '../../helpers/router.ts';
 
-const yaml = (blue: string, green: string, weights = [70, 30]) => `assignment:
+const yaml = (blue: string, green: string, weights = [70, 30]) => `# routing weights for the test
+assignment:
   header: X-User-Id
 environments:
   blue:
@@ -80,6 +81,7 @@ t.test('PUT /admin/weights validates, applies and writes the file back atomicall
   const onDisk = parse(await fs.readFile(file, 'utf8'));
   t.equal(onDisk.environments.green.weight, 100, 'written back to the weights file');
   t.equal(onDisk.assignment.header, 'X-User-Id', 'the rest of the file is kept');
+  t.match(await fs.readFile(file, 'utf8'), /^# routing weights for the test/, 'comments survive the write-back');
   const leftovers = (await fs.readdir(path.dirname(file))).filter((f) => f.endsWith('.tmp'));
   t.same(leftovers, [], 'no temp file left behind');
   for (let i = 0; i < 20; i++) t.equal((await predict(app)).headers['x-environment'], 'green');

@@ -165,3 +165,13 @@ t.test('metrics carry the seed names', async (t) => {
   t.type(env.p99_ms, 'number');
   t.equal(env.mean_confidence, 0.75, 'mean confidence read from the responses');
 });
+
+t.test('client mistakes on the router: body over the limit is 413, an unknown route 404, both JSON', async (t) => {
+  const { app } = await setup(t, { bodyLimit: 2048 });
+  const big = await app.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ text: 'a'.repeat(5000) }) });
+  t.equal(big.statusCode, 413);
+  t.same(Object.keys(big.json()).sort(), ['error', 'message']);
+  const unknown = await app.inject({ method: 'POST', url: '/predict/everything' });
+  t.equal(unknown.statusCode, 404);
+  t.equal(unknown.json().error, 'not_found');
+});

@@ -1,7 +1,7 @@
 // Worker thread entry: owns one onnxruntime session and runs batches for the main thread, so
 // inference never blocks the event loop that serves HTTP (onnxruntime-node's run() is synchronous).
 import { parentPort, workerData } from 'node:worker_threads';
-import ort from 'onnxruntime-node';
+import { createOrtSession, runOrtSession } from './ort-session.ts';
 import { describeValues, type FromWorker, type SessionOptions, type ToWorker } from './session-protocol.ts';
 
 const port = parentPort!;
@@ -9,12 +9,7 @@ const options = workerData as SessionOptions;
 const post = (msg: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
 
 try {
-  const session = await ort.InferenceSession.create(options.modelPath, {
-    intraOpNumThreads: options.intraOpThreads,
-    interOpNumThreads: options.interOpThreads,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
+  const session = await createOrtSession(options);
   port.on('message', async (msg: ToWorker) => {
     if (msg.kind === 'close') {
       await session.release();
@@ -22,13 +17,8 @@ try {
       return;
     }
     try {
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(msg.feeds)) feeds[name] = new ort.Tensor('int64', t.data, t.dims);
-      const result = await session.run(feeds, [msg.output]);
-      const out = result[msg.output];
-      const data = (out.data as Float32Array).slice();
-      out.dispose();
-      post({ kind: 'result', id: msg.id, data, dims: [...out.dims] }, [data.buffer as ArrayBuffer]);
+      const { data, dims } = await runOrtSession(session, msg.feeds, msg.output);
+      post({ kind: 'result', id: msg.id, data, dims }, [data.buffer as ArrayBuffer]);
     } catch (err) {
       post({ kind: 'error', id: msg.id, message: (err as Error).message });
     }

@@ -1,47 +1,53 @@
 // Retries may add at most `ratio` of recent requests (plus a small floor per second), as Envoy's
 // and Linkerd's retry budgets, so that retries cannot amplify an overload.
+
+interface Second {
+  second: number;
+  requests: number;
+  retries: number;
+}
+
 export class RetryBudget {
-  private readonly requests: number[];
-  private readonly retries: number[];
-  private slot = -1;
-  private slotSecond = 0;
+  private readonly seconds: Second[];
 
   constructor(
     private readonly ratio: number,
     private readonly minPerSecond: number,
     private readonly windowSeconds = 10,
   ) {
-    this.requests = new Array(windowSeconds).fill(0);
-    this.retries = new Array(windowSeconds).fill(0);
+    this.seconds = Array.from({ length: windowSeconds }, () => ({ second: -1, requests: 0, retries: 0 }));
   }
 
   recordRequest(now = Date.now()): void {
-    this.requests[this.current(now)]++;
+    this.slot(now).requests++;
   }
 
   /** Spends one retry when the budget allows it. */
   tryRetry(now = Date.now()): boolean {
-    const i = this.current(now);
-    const requests = this.requests.reduce((a, b) => a + b, 0);
-    const retries = this.retries.reduce((a, b) => a + b, 0);
+    const slot = this.slot(now);
+    const oldest = Math.floor(now / 1000) - this.windowSeconds;
+    let requests = 0;
+    let retries = 0;
+    for (const s of this.seconds) {
+      if (s.second > oldest) {
+        requests += s.requests;
+        retries += s.retries;
+      }
+    }
     if (retries >= this.ratio * requests + this.minPerSecond * this.windowSeconds) return false;
-    this.retries[i]++;
+    slot.retries++;
     return true;
   }
 
-  private current(now: number): number {
+  /** The bucket of this second, cleared if it last held an older second. */
+  private slot(now: number): Second {
     const second = Math.floor(now / 1000);
-    if (second !== this.slotSecond) {
-      // Clear the slots of the seconds that passed since the last request.
-      const steps = Math.min(this.windowSeconds, this.slot < 0 ? this.windowSeconds : second - this.slotSecond);
-      for (let k = 1; k <= steps; k++) {
-        const j = (Math.max(this.slot, 0) + k) % this.windowSeconds;
-        this.requests[j] = 0;
-        this.retries[j] = 0;
-      }
-      this.slot = (Math.max(this.slot, 0) + Math.max(1, steps)) % this.windowSeconds;
-      this.slotSecond = second;
+    const s = this.seconds[second % this.windowSeconds];
+    if (s.second !== second) {
+      s.second = second;
+      s.requests = 0;
+      s.retries = 0;
     }
-    return this.slot;
+    return s;
   }
 }

@@ -113,20 +113,25 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 router.start();
 for (const r of replicas) r.process.start();
 const started = Date.now();
+// Ready when the router reports, for every environment, as many healthy replicas as planned
+// (the router answering and each replica registered and passing its check imply the rest).
+const planned = (env: string) => topology.environments[env]?.replicas ?? 0;
+const deploymentReady = async () => {
+  const res = await request(`${routerUrl}/admin/config`, { headers: authHeader });
+  if (res.statusCode !== 200) return (await res.body.dump(), false);
+  const config = (await res.body.json()) as { environments: { name: string; healthy_replicas: number }[] };
+  return config.environments.every((e) => e.healthy_replicas === planned(e.name));
+};
 const waitAll = async () => {
-  while (!stopping) {
-    const up = await Promise.all([routerUrl, ...replicas.map((r) => r.url)].map((u) => ready(u).catch(() => false)));
-    if (up.every(Boolean)) {
-      const config = await request(`${routerUrl}/admin/config`, { headers: authHeader }).then((r) => r.body.json() as Promise<{ environments: { healthy_replicas: number; replicas: number }[] }>);
-      if (config.environments.every((e) => e.healthy_replicas === e.replicas && e.replicas > 0)) break;
-    }
+  while (!stopping && !(await deploymentReady().catch(() => false))) {
     if (Date.now() - started > 120_000) {
       log.error('the deployment did not become ready within 120 s');
       break;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  if (!stopping) process.stdout.write(banner());
+  if (stopping) return;
+  process.stdout.write(banner());
   log.info({ launcher: process.pid, router: router.pid, replicas: replicas.map((r) => ({ name: `${r.plan.environment}-${r.plan.index}`, pid: r.process.pid, url: r.url })) }, 'deployment ready');
 };
 void waitAll();

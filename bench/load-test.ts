@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeMachine } from './lib/machine.ts';
+import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
 import { ROOT } from '../tests/helpers/service-process.ts';
 
@@ -15,7 +16,7 @@ if (!fs.existsSync(AB)) {
   console.error('ab is not installed: apt-get install -y apache2-utils');
   process.exit(2);
 }
-execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+buildDist();
 
 const launcher = spawn(process.execPath, [path.join(ROOT, 'dist/launcher/src/main.js')], {
   cwd: ROOT,

@@ -3,7 +3,7 @@
 // plus a direct call to one backend as the baseline. autocannon c=50, 20 s per target, targets
 // alternating for N rounds; each keeps its best round. Writes bench/RESULTS.md.
 //   npm run bench:router -- [--duration 20] [--rounds 2]     (needs: apt-get install haproxy)
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { runLoad, type LoadResult } from './lib/load.ts';
 import { cpuSeconds } from './lib/cpu.ts';
 import { describeMachine } from './lib/machine.ts';
+import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
 import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../tests/helpers/service-process.ts';
 
@@ -30,7 +31,7 @@ if (!haproxyBin) {
   console.error('HAProxy is not installed: apt-get install -y haproxy');
   process.exit(2);
 }
-execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+buildDist();
 
 const procs: RunningProcess[] = [];
 const cleanup = async () => Promise.all(procs.map((p) => p.stop()));

@@ -8,9 +8,9 @@ import { runLoad, type LoadResult } from './lib/load.ts';
 import { sampleRss } from './lib/rss.ts';
 import { cpuSeconds } from './lib/cpu.ts';
 import { describeMachine } from './lib/machine.ts';
+import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
 import { BUILT_SERVICE_ENTRY, ROOT, startProcess } from '../tests/helpers/service-process.ts';
-import { execFileSync } from 'node:child_process';
 import { tempFixtureBundle } from '../tests/fixtures/bert-fixture.ts';
 
 const { values } = parseArgs({
@@ -34,8 +34,7 @@ interface Row extends LoadResult {
   cpuUsPerRequest: number;
 }
 
-// Measure what `npm start` runs: the compiled service on plain node.
-execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+buildDist();
 
 async function measure(target: string, env: Record<string, string>, entry = BUILT_SERVICE_ENTRY): Promise<Row> {
   const proc = await startProcess({ ...env }, entry);

@@ -41,6 +41,7 @@ const router = new Supervised({
   logFile: path.join(logDir, 'router.log'),
   args: entry('router/src/server'),
   env: {
+    ...topology.router.env,
     ROUTER_HOST: topology.router.host,
     ROUTER_PORT: String(topology.router.port),
     WEIGHTS_FILE: path.resolve(ROOT, topology.router.weights_file),

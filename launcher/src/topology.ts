@@ -7,7 +7,10 @@ import { ENV_NAME_PATTERN } from '../../router/src/weights/schema.ts';
 
 export const Topology = Type.Object(
   {
-    router: Type.Object({ host: Type.String(), port: Type.Integer({ minimum: 1, maximum: 65535 }), weights_file: Type.String() }, { additionalProperties: false }),
+    router: Type.Object(
+      { host: Type.String(), port: Type.Integer({ minimum: 1, maximum: 65535 }), weights_file: Type.String(), env: Type.Optional(Type.Record(Type.String(), Type.String())) },
+      { additionalProperties: false },
+    ),
     services: Type.Object(
       {
         host: Type.String(),

@@ -14,8 +14,10 @@ import { adminRoutes } from './admin/routes.ts';
 import { apiKeyAllowed, bearerToken, loadApiKeys, safeEqual } from './auth.ts';
 import type { RouterConfig } from './config.ts';
 import { createRouterMetrics } from './metrics.ts';
+import { Coalescer } from './proxy/coalescer.ts';
 import { createForwarder } from './proxy/forward.ts';
 import { RetryBudget } from './proxy/retry-budget.ts';
+import { createUpstreamCall } from './proxy/upstream-call.ts';
 import { SlidingWindow } from './stats/window.ts';
 import { HealthMonitor } from './upstreams/health.ts';
 import { UpstreamRegistry } from './upstreams/registry.ts';
@@ -60,12 +62,19 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
     const token = bearerToken(request.headers.authorization);
     return token !== null && safeEqual(token, config.adminToken);
   };
+  const budget = new RetryBudget(config.retry.ratio, config.retry.minPerSecond);
+  const call = createUpstreamCall({ store, registry: upstreams, health, budget, metrics });
+  const coalescer =
+    config.coalesce.maxBatch > 0
+      ? new Coalescer(config.coalesce, store, upstreams, call, log.child({ component: 'coalescer' }), (backend, size) => metrics.coalescedBatch.observe({ backend }, size))
+      : undefined;
   const forward = createForwarder({
     store,
     registry: upstreams,
-    health,
-    budget: new RetryBudget(config.retry.ratio, config.retry.minPerSecond),
+    budget,
     metrics,
+    call,
+    coalescer,
     stats,
     mayOverride: (request) => config.overrideAllow.includes(request.ip) || isAdmin(request),
   });

@@ -10,6 +10,7 @@ export interface RouterMetrics {
   ejections: Counter<'backend'>;
   failovers: Counter<'from'>;
   reloads: Counter<'result'>;
+  coalescedBatch: Histogram<'backend'>;
 }
 
 export function createRouterMetrics(registry: Registry, upstreams: () => UpstreamRegistry, store: () => WeightsStore | undefined): RouterMetrics {
@@ -74,5 +75,12 @@ export function createRouterMetrics(registry: Registry, upstreams: () => Upstrea
     ejections: new Counter({ name: 'router_ejections_total', help: 'Replicas ejected by outlier detection', labelNames: ['backend'], registers }),
     failovers: new Counter({ name: 'router_failover_total', help: 'Requests whose chosen environment was down and went elsewhere', labelNames: ['from'], registers }),
     reloads: new Counter({ name: 'router_config_reloads_total', help: 'Weights file reloads by result', labelNames: ['result'], registers }),
+    coalescedBatch: new Histogram({
+      name: 'router_coalesced_batch_size',
+      help: 'Predictions per /predict/batch call made by request coalescing',
+      labelNames: ['backend'],
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    }),
   };
 }

@@ -30,6 +30,7 @@ export function routerConfig(file: string, overrides: Partial<AppConfig> = {}): 
     rateLimit: { max: 0, windowMs: 60_000 },
     apiKeys: {},
     overrideAllow: [],
+    coalesce: { maxBatch: 0, maxWaitMs: 2 },
     ...overrides,
   };
 }

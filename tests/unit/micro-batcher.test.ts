@@ -1,5 +1,5 @@
 import t from 'tap';
-import { MicroBatcher, QueueFull } from '../../services/inference/src/batcher/micro-batcher.ts';
+import { MicroBatcher, QueueFull } from '../../shared/batching/micro-batcher.ts';
 
 const double = async (xs: number[]) => xs.map((x) => x * 2);
 
@@ -65,4 +65,52 @@ t.test('idle() resolves once queued work is done', async (t) => {
   t.equal(b.queued, 0);
   t.equal(b.inFlight, 0);
   t.same(await work, [2, 4, 6]);
+});
+
+t.test('waitWhenIdle false: an item leaves at once when nothing runs, and waits only while a batch is in flight', async (t) => {
+  const sizes: number[] = [];
+  const gates: (() => void)[] = [];
+  const gated = (xs: number[]) => new Promise<number[]>((resolve) => gates.push(() => resolve(xs)));
+  // maxWaitMs is long, so only a returning batch (not the timer) can release the waiting ones.
+  const b = new MicroBatcher(gated, { maxBatchSize: 8, maxWaitMs: 60_000, maxQueue: 100, concurrency: 4, waitWhenIdle: false }, (n) => sizes.push(n));
+  const first = b.submit([1]);
+  t.same(sizes, [1], 'the first item went out without waiting');
+  const waiting = [2, 3, 4].map((x) => b.submit([x]));
+  t.equal(b.queued, 3, 'later items wait although slots are free, because a batch is in flight');
+  gates.shift()!();
+  t.same(await first, [1]);
+  await new Promise((r) => setImmediate(r));
+  t.same(sizes, [1, 3], 'they left together when the first came back');
+  gates.shift()!();
+  t.same(await Promise.all(waiting), [[2], [3], [4]]);
+});
+
+t.test('waitWhenIdle false: a full batch does not wait for the one in flight', async (t) => {
+  const sizes: number[] = [];
+  const gates: (() => void)[] = [];
+  const gated = (xs: number[]) => new Promise<number[]>((resolve) => gates.push(() => resolve(xs)));
+  const b = new MicroBatcher(gated, { maxBatchSize: 2, maxWaitMs: 60_000, maxQueue: 100, concurrency: 2, waitWhenIdle: false }, (n) => sizes.push(n));
+  const all = [b.submit([1]), b.submit([2]), b.submit([3])];
+  t.same(sizes, [1, 2], 'the second batch filled up and took the free slot');
+  gates.splice(0).forEach((g) => g());
+  await new Promise((r) => setImmediate(r));
+  gates.splice(0).forEach((g) => g());
+  t.same(await Promise.all(all), [[1], [2], [3]]);
+});
+
+t.test('concurrency may be a function (e.g. healthy replicas), read at each dispatch', async (t) => {
+  let slots = 1;
+  const sizes: number[] = [];
+  const gates: (() => void)[] = [];
+  const gated = (xs: number[]) => new Promise<number[]>((resolve) => gates.push(() => resolve(xs)));
+  const b = new MicroBatcher(gated, { maxBatchSize: 1, maxWaitMs: 0, maxQueue: 100, concurrency: () => slots }, (n) => sizes.push(n));
+  const all = [1, 2, 3].map((x) => b.submit([x]));
+  t.equal(sizes.length, 1, 'one slot: one batch in flight');
+  slots = 3;
+  gates.shift()!();
+  await new Promise((r) => setImmediate(r));
+  t.equal(sizes.length, 3, 'three slots: the other two went out together');
+  slots = 0;
+  gates.splice(0).forEach((g) => g());
+  t.same(await Promise.all(all), [[1], [2], [3]], 'zero slots still counts as one, so nothing is stranded');
 });

@@ -1,30 +1,31 @@
 // The data path: weights snapshot → environment → replica → undici → response. A request whose
-// connection fails before any response is retried once on another replica, within the budget.
+// connection fails before any response is retried once on another replica, within the budget
+// (upstream-call.ts). With coalescing on, plain {"text"} predictions travel in batches (coalescer.ts).
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { QueueFull } from '../../../shared/batching/micro-batcher.ts';
 import type { RouterMetrics } from '../metrics.ts';
 import { eligible, pickSticky, pickWeighted, type EnvironmentChoice } from '../select/environment.ts';
-import { pickLeastOutstanding } from '../select/replica.ts';
 import type { SlidingWindow } from '../stats/window.ts';
-import type { HealthMonitor } from '../upstreams/health.ts';
-import type { Replica } from '../upstreams/replica.ts';
 import type { UpstreamRegistry } from '../upstreams/registry.ts';
 import type { EnvironmentSnapshot } from '../weights/snapshot.ts';
 import type { WeightsStore } from '../weights/store.ts';
+import { coalescableText, SEND_ALONE, type Coalescer } from './coalescer.ts';
 import { endToEnd, forwardedFor } from './headers.ts';
-import { exchange } from './exchange.ts';
 import { mapUpstreamError } from './map-error.ts';
 import type { RetryBudget } from './retry-budget.ts';
+import { NoUpstream, UpstreamCallError, type UpstreamCall } from './upstream-call.ts';
 
 export const OVERRIDE_HEADER = 'x-route-to';
-/** Predictions are small; a larger upstream answer is a fault, not something to buffer. */
-const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export interface ForwardDeps {
   store: WeightsStore;
   registry: UpstreamRegistry;
-  health: HealthMonitor;
   budget: RetryBudget;
   metrics: RouterMetrics;
+  call: UpstreamCall;
+  /** Set when POST /predict requests are coalesced into batches. */
+  coalescer?: Coalescer;
   stats: (environment: string) => SlidingWindow;
   /** May this request force an environment with X-Route-To? */
   mayOverride: (request: FastifyRequest) => boolean;
@@ -53,7 +54,7 @@ const extractConfidence = (body: Buffer): number | null => {
 };
 
 export function createForwarder(deps: ForwardDeps) {
-  const { store, registry, health, budget, metrics } = deps;
+  const { store, registry, budget, metrics, call, coalescer } = deps;
   // Label sets are few (environment × status); resolving each once keeps label hashing off the
   // hot path.
   const requestCounters = new Map<string, { inc: () => void }>();
@@ -97,40 +98,26 @@ export function createForwarder(deps: ForwardDeps) {
     return chosen ? snapshot.environments.find((e) => e.name === chosen.name) : undefined;
   }
 
-  /** Another replica of the same environment, else one of another healthy environment by weight. */
-  function retryTarget(env: EnvironmentSnapshot, failed: Replica): { env: EnvironmentSnapshot; replica: Replica } | undefined {
-    const sibling = pickLeastOutstanding(registry.replicas(env.name), Math.random, failed);
-    if (sibling) return { env, replica: sibling };
-    const snapshot = store.snapshot;
-    const others = eligible(
-      snapshot.environments
-        .filter((e) => e.name !== env.name)
-        .map((e) => ({ name: e.name, weight: e.weight, backup: e.backup, available: registry.replicas(e.name).some((r) => r.available) })),
-    ).pool;
-    const next = pickWeighted(others, Math.random());
-    const nextEnv = next && snapshot.environments.find((e) => e.name === next.name);
-    const replica = nextEnv && pickLeastOutstanding(registry.replicas(nextEnv.name));
-    return nextEnv && replica ? { env: nextEnv, replica } : undefined;
-  }
-
-  async function attempt(request: FastifyRequest, replica: Replica, env: EnvironmentSnapshot) {
+  function upstreamHeaders(request: FastifyRequest): Record<string, string | string[]> {
     const headers = endToEnd(request.headers, [OVERRIDE_HEADER]);
     headers['x-forwarded-for'] = forwardedFor(request.headers['x-forwarded-for'], request.ip);
     headers['x-forwarded-proto'] = request.protocol;
     headers['x-request-id'] = request.id;
-    replica.inFlight++;
-    try {
-      // The pool's connect, headers and body timeouts bound the whole exchange; no per-request
-      // timer is needed on this hot path.
-      const res = await exchange(replica.pool, { path: request.url, method: request.method as 'POST', headers, body: request.body as Buffer | undefined }, MAX_RESPONSE_BYTES);
-      health.recordResult(replica, res.statusCode >= 500, registry.replicas(env.name));
-      return res;
-    } catch (err) {
-      health.recordResult(replica, true, registry.replicas(env.name));
-      throw err;
-    } finally {
-      replica.inFlight--;
-    }
+    return headers;
+  }
+
+  /** Sends the request as it came; throws NoUpstream or UpstreamCallError. */
+  async function proxy(request: FastifyRequest, env: EnvironmentSnapshot) {
+    const { result, served } = await call(env, { path: request.url, headers: upstreamHeaders(request), body: request.body as Buffer | undefined }, request.log);
+    return { served, status: result.statusCode, headers: result.headers, body: result.body };
+  }
+
+  /** A plain {"text"} prediction joins its environment's next batch; anything else is proxied. */
+  async function predict(request: FastifyRequest, env: EnvironmentSnapshot) {
+    const text = coalescer && request.url === '/predict' ? coalescableText(request.body as Buffer | undefined, request.headers['content-type']) : undefined;
+    if (text === undefined) return proxy(request, env);
+    const answer = await coalescer!.predict(env, text, request.id);
+    return answer === SEND_ALONE ? proxy(request, env) : answer;
   }
 
   return async function forward(request: FastifyRequest, reply: FastifyReply) {
@@ -140,51 +127,36 @@ export function createForwarder(deps: ForwardDeps) {
     if (env === 'unknown') return reply.code(400).send({ error: 'bad_request', message: `${OVERRIDE_HEADER} names no configured environment` });
     const noUpstream = () => reply.code(503).header('retry-after', '1').send({ error: 'no_healthy_upstream', message: 'no healthy environment can take this request' });
     if (!env) return noUpstream();
-    const target: EnvironmentSnapshot = env;
     budget.recordRequest();
 
-    let replica = pickLeastOutstanding(registry.replicas(env.name));
-    if (!replica) return noUpstream();
-    let served = env;
-    let result;
+    let answer: { served: EnvironmentSnapshot; status: number; headers: IncomingHttpHeaders; body: Buffer };
     try {
-      result = await attempt(request, replica, env);
+      answer = await predict(request, env);
     } catch (err) {
-      const failure = mapUpstreamError(err);
-      const other = failure.retryable ? retryTarget(env, replica) : undefined;
-      if (other && budget.tryRetry()) {
-        metrics.retries.inc({ backend: env.name, reason: failure.error });
-        request.log.warn({ environment: env.name, from: replica.url, to: other.replica.url, code: (err as NodeJS.ErrnoException).code }, 'retrying on another replica');
-        replica = other.replica;
-        served = other.env;
-        try {
-          result = await attempt(request, replica, served);
-        } catch (retryErr) {
-          return fail(retryErr);
-        }
-      } else {
-        return fail(err);
-      }
+      if (err instanceof NoUpstream) return noUpstream();
+      if (err instanceof QueueFull) return reply.code(503).header('retry-after', '1').send({ error: 'overloaded', message: `the ${env.name} environment has too many requests waiting` });
+      return fail(err);
     }
 
+    const { served, status, body } = answer;
     const latency = performance.now() - started;
-    const status = result.statusCode;
     countRequest(served, status);
     observeLatency(served, latency / 1000);
-    deps.stats(served.name).record(latency, status >= 500, status === 200 ? extractConfidence(result.body) : null);
+    deps.stats(served.name).record(latency, status >= 500, status === 200 ? extractConfidence(body) : null);
     return reply
       .code(status)
-      .headers(endToEnd(result.headers as Record<string, string | string[] | undefined>, ['x-request-id']))
+      .headers(endToEnd(answer.headers as Record<string, string | string[] | undefined>, ['x-request-id']))
       .header('x-environment', served.name)
       .header('x-model-version', served.modelVersion)
-      .send(result.body);
+      .send(body);
 
     function fail(err: unknown) {
-      const failure = mapUpstreamError(err);
-      const latencyMs = performance.now() - started;
+      const failure = err instanceof UpstreamCallError ? err.failure : mapUpstreamError(err);
+      const cause = err instanceof UpstreamCallError ? err.cause : err;
+      const target = env as EnvironmentSnapshot;
       countRequest(target, failure.status);
-      deps.stats(target.name).record(latencyMs, true, null);
-      request.log.error({ environment: target.name, replica: replica?.url, code: (err as NodeJS.ErrnoException).code, err }, 'upstream request failed');
+      deps.stats(target.name).record(performance.now() - started, true, null);
+      request.log.error({ environment: target.name, upstream: err instanceof UpstreamCallError ? err.upstream : undefined, code: (cause as NodeJS.ErrnoException).code, err: cause }, 'upstream request failed');
       return reply.code(failure.status).header('x-environment', target.name).send({ error: failure.error, message: `the ${target.name} environment did not answer (${failure.error})` });
     }
   };

@@ -1,7 +1,7 @@
 // Text in, labelled prediction out: tokenize, hand the rows to the micro-batcher, map
 // probabilities to labels. Free of Fastify so the trainer's evaluation uses the very same path.
 import type { LoadedBundle } from './bundle/load-bundle.ts';
-import { MicroBatcher, QueueFull, type BatcherOptions } from './batcher/micro-batcher.ts';
+import { MicroBatcher, QueueFull, type BatcherOptions } from '../../../shared/batching/micro-batcher.ts';
 import { QueueFullError } from '../../../shared/errors.ts';
 import type { EncodedText } from './model/text-encoder.ts';
 

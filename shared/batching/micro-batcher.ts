@@ -1,13 +1,22 @@
 // Dynamic micro-batching (as Triton's dynamic batcher): items from concurrent requests are queued
 // and run together. A batch is dispatched when it is full, when the oldest item has waited
-// maxWaitMs, or at once when a model slot frees up while items wait. The queue is bounded.
+// maxWaitMs, or at once when a slot frees up while items wait. The queue is bounded.
+// The inference service batches texts for onnxruntime with it; the router coalesces /predict
+// requests into /predict/batch calls with it.
 
 export interface BatcherOptions {
   maxBatchSize: number;
   maxWaitMs: number;
   maxQueue: number;
-  /** How many batches may run in onnxruntime at the same time. */
-  concurrency: number;
+  /** How many batches may run at the same time; a function when that changes (healthy replicas). */
+  concurrency: number | (() => number);
+  /**
+   * Does a partial batch wait for companions when no batch is running? true (the default): yes,
+   * up to maxWaitMs. false: it leaves at once, and partial batches wait (up to maxWaitMs) only
+   * while another batch is running, as Nagle's algorithm holds small segments only while
+   * unacknowledged data is in flight: no delay when idle, full batches under load.
+   */
+  waitWhenIdle?: boolean;
 }
 
 export type RunBatch<I, O> = (items: I[]) => Promise<O[]>;
@@ -34,7 +43,12 @@ export class MicroBatcher<I, O> {
     private readonly options: BatcherOptions,
     private readonly onBatch: (size: number) => void = () => {},
   ) {
-    if (options.maxBatchSize < 1 || options.concurrency < 1 || options.maxQueue < 1) throw new RangeError('batcher sizes must be >= 1');
+    if (options.maxBatchSize < 1 || (typeof options.concurrency === 'number' && options.concurrency < 1) || options.maxQueue < 1) throw new RangeError('batcher sizes must be >= 1');
+  }
+
+  private get concurrency(): number {
+    const { concurrency } = this.options;
+    return Math.max(1, typeof concurrency === 'number' ? concurrency : concurrency());
   }
 
   get queued(): number {
@@ -63,12 +77,12 @@ export class MicroBatcher<I, O> {
   }
 
   private schedule(): void {
-    const { maxBatchSize, maxWaitMs, concurrency } = this.options;
-    while (this.running < concurrency && this.queue.length > 0) {
+    const { maxBatchSize, maxWaitMs, waitWhenIdle = true } = this.options;
+    while (this.running < this.concurrency && this.queue.length > 0) {
       // Wait for companions only while the batch is not full and its oldest item is younger than
       // maxWaitMs; items that queued up behind a busy model go out at once.
       const waited = performance.now() - this.queue[0].queuedAt;
-      if (this.queue.length < maxBatchSize && waited < maxWaitMs) {
+      if (this.queue.length < maxBatchSize && waited < maxWaitMs && (waitWhenIdle || this.running > 0)) {
         this.timer ??= setTimeout(() => {
           this.timer = null;
           this.schedule();

@@ -1,0 +1,125 @@
+// Request coalescing: concurrent POST /predict requests routed to the same environment travel to a
+// replica together as one POST /predict/batch, and each client gets the answer /predict would
+// have given it. A batch leaves at once when none of its environment is in flight, and otherwise
+// waits (up to maxWaitMs, or until full) for one to come back, so an idle router adds no delay
+// and a busy one sends fewer, fuller batches: one HTTP exchange, one wake-up of a replica and one
+// onnxruntime run for many texts. With several processes sharing few cores, that exchange (not
+// the model) is most of a small prediction's cost.
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
+import { MicroBatcher } from '../../../shared/batching/micro-batcher.ts';
+import type { UpstreamRegistry } from '../upstreams/registry.ts';
+import type { EnvironmentSnapshot } from '../weights/snapshot.ts';
+import type { WeightsStore } from '../weights/store.ts';
+import { NoUpstream, UpstreamCallError, type UpstreamCall } from './upstream-call.ts';
+
+export interface CoalescerOptions {
+  maxBatch: number;
+  maxWaitMs: number;
+}
+
+export interface CoalescedAnswer {
+  served: EnvironmentSnapshot;
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** The replica refused the batch (a 4xx): each request must go on its own to get its own answer. */
+export const SEND_ALONE = 'send-alone';
+export type CoalescedResult = CoalescedAnswer | typeof SEND_ALONE;
+
+interface Item {
+  text: string;
+  requestId: string;
+}
+
+interface BatchAnswer {
+  predictions: unknown[];
+  model_version: string;
+  latency_ms: number;
+}
+
+const isBatchAnswer = (value: unknown, count: number): value is BatchAnswer =>
+  typeof value === 'object' && value !== null && Array.isArray((value as BatchAnswer).predictions) && (value as BatchAnswer).predictions.length === count;
+
+/** The text of a body that is exactly {"text": "..."}; anything else is forwarded as it came. */
+export function coalescableText(body: Buffer | undefined, contentType: string | undefined): string | undefined {
+  if (!body || !contentType?.toLowerCase().startsWith('application/json')) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  const text = (value as { text?: unknown }).text;
+  return keys.length === 1 && typeof text === 'string' ? text : undefined;
+}
+
+export class Coalescer {
+  private readonly batchers = new Map<string, MicroBatcher<Item, CoalescedResult>>();
+
+  constructor(
+    private readonly options: CoalescerOptions,
+    private readonly store: WeightsStore,
+    private readonly registry: UpstreamRegistry,
+    private readonly call: UpstreamCall,
+    private readonly log: Logger,
+    private readonly onBatch: (environment: string, size: number) => void = () => {},
+  ) {}
+
+  predict(env: EnvironmentSnapshot, text: string, requestId: string): Promise<CoalescedResult> {
+    return this.batcher(env.name)
+      .submit([{ text, requestId }])
+      .then(([result]) => result);
+  }
+
+  private batcher(name: string): MicroBatcher<Item, CoalescedResult> {
+    let batcher = this.batchers.get(name);
+    if (!batcher) {
+      batcher = new MicroBatcher((items) => this.send(name, items), {
+        maxBatchSize: this.options.maxBatch,
+        maxWaitMs: this.options.maxWaitMs,
+        maxQueue: this.options.maxBatch * 64,
+        // One batch in flight per available replica; each replica batches again inside.
+        concurrency: () => this.registry.replicas(name).filter((r) => r.available).length,
+        waitWhenIdle: false,
+      }, (size) => this.onBatch(name, size));
+      this.batchers.set(name, batcher);
+    }
+    return batcher;
+  }
+
+  private async send(name: string, items: Item[]): Promise<CoalescedResult[]> {
+    // The environment as configured now: a reload between queueing and sending may have changed it.
+    const env = this.store.snapshot.environments.find((e) => e.name === name);
+    if (!env) throw new NoUpstream(`environment ${name} is no longer configured`);
+    const batchId = randomUUID();
+    this.log.debug({ batch: batchId, environment: name, requests: items.map((i) => i.requestId) }, 'coalesced requests');
+    const { result, served } = await this.call(
+      env,
+      { path: '/predict/batch', headers: { 'content-type': 'application/json', 'x-request-id': batchId }, body: JSON.stringify({ texts: items.map((i) => i.text) }) },
+      this.log,
+    );
+    if (result.statusCode >= 400 && result.statusCode < 500) return items.map(() => SEND_ALONE);
+    if (result.statusCode !== 200) return items.map(() => ({ served, status: result.statusCode, headers: result.headers, body: result.body }));
+    let answer: unknown;
+    try {
+      answer = JSON.parse(result.body.toString('utf8'));
+    } catch (err) {
+      throw new UpstreamCallError({ status: 502, error: 'bad_gateway', retryable: false }, name, err);
+    }
+    if (!isBatchAnswer(answer, items.length)) throw new UpstreamCallError({ status: 502, error: 'bad_gateway', retryable: false }, name, new Error('batch answer does not match the batch'));
+    // The /predict answer: the prediction's fields, then model_version and latency_ms.
+    const { model_version, latency_ms } = answer;
+    return answer.predictions.map((p) => ({
+      served,
+      status: 200,
+      headers: result.headers,
+      body: Buffer.from(JSON.stringify({ ...(p as object), model_version, latency_ms })),
+    }));
+  }
+}

@@ -1,0 +1,148 @@
+// Request coalescing against real inference processes: concurrent /predict requests travel as
+// /predict/batch calls, and every client still gets exactly what /predict would have answered.
+import t from 'tap';
+import path from 'node:path';
+import { request } from 'undici';
+import { auth, buildRouter, until, weightsFile } from '../../helpers/router.ts';
+import { ROOT, startProcess } from '../../helpers/service-process.ts';
+
+const MAX_TEXT_LENGTH = 60;
+
+async function service(t: Parameters<typeof buildRouter>[0], version: string) {
+  const svc = await startProcess({ MODELS_DIR: path.join(ROOT, 'models'), MODEL_VERSION: version, MAX_TEXT_LENGTH: String(MAX_TEXT_LENGTH) });
+  t.teardown(() => svc.stop('SIGKILL'));
+  return svc;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+
+async function post(url: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Answer> {
+  const res = await request(`${url}/predict`, { method: 'POST', headers, body });
+  return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, unknown> };
+}
+
+/** Runs tasks with at most `limit` in flight. */
+async function concurrently<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const out: T[] = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      out[i] = await tasks[i]();
+    }
+  }));
+  return out;
+}
+
+const withoutLatency = ({ latency_ms: _latency, ...rest }: Record<string, unknown>) => rest;
+
+/**
+ * Same fields, text, label and version; probabilities equal to float32 rounding (onnxruntime sums
+ * a row in another order when it shares a padded batch, as the service's own batching does).
+ */
+function sameAnswer(t: Parameters<typeof buildRouter>[0], actual: Record<string, unknown>, expected: Record<string, unknown>) {
+  const a = withoutLatency(actual);
+  t.same(Object.keys(a), Object.keys(expected), 'the fields of /predict, in order');
+  t.equal(a.text, expected.text);
+  t.equal(a.sentiment, expected.sentiment);
+  t.equal(a.model_version, expected.model_version);
+  const p = a.probabilities as Record<string, number>;
+  const q = expected.probabilities as Record<string, number>;
+  t.ok(Object.keys(q).every((label) => Math.abs(p[label] - q[label]) < 1e-5) && Math.abs((a.confidence as number) - (expected.confidence as number)) < 1e-5, 'probabilities within 1e-5');
+}
+
+async function setup(t: Parameters<typeof buildRouter>[0], extraBlue: string[] = []) {
+  const [blue, green] = await Promise.all([service(t, '1.0.0'), service(t, '1.1.0')]);
+  const file = await weightsFile(
+    t,
+    `environments:
+  blue: { weight: 60, model_version: 1.0.0, upstreams: [${[blue.url, ...extraBlue].join(', ')}] }
+  green: { weight: 40, model_version: 1.1.0, upstreams: [${green.url}] }
+`,
+  );
+  const app = await buildRouter(t, file, { coalesce: { maxBatch: 16, maxWaitMs: 2 }, health: { intervalMs: 100, timeoutMs: 500, rise: 1, fall: 2, ejectAfter: 3, ejectBaseMs: 1000, ejectMaxMs: 5000 } });
+  const healthy = async () => (await app.inject({ url: '/admin/config', headers: auth })).json().environments.reduce((n: number, e: { healthy_replicas: number }) => n + e.healthy_replicas, 0);
+  await until(async () => (await healthy()) === 2 + extraBlue.length);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, url, direct: { blue: blue.url, green: green.url } as Record<string, string> };
+}
+
+const batchStats = async (app: Awaited<ReturnType<typeof setup>>['app']) => {
+  const text = (await app.inject({ url: '/metrics' })).body;
+  const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  return { batches: sum('router_coalesced_batch_size_count'), texts: sum('router_coalesced_batch_size_sum') };
+};
+
+t.test('300 concurrent predictions travel in batches and each answer equals the service’s own /predict', async (t) => {
+  const { app, url, direct } = await setup(t);
+  const texts = Array.from({ length: 30 }, (_, i) => `a ${['gripping', 'dull', 'charming', 'lifeless', 'fine'][i % 5]} film , take ${i}`);
+  const answers = await concurrently(
+    Array.from({ length: 300 }, (_, i) => () => post(url, JSON.stringify({ text: texts[i % texts.length] }), { 'content-type': 'application/json', 'x-request-id': `req-${i}` })),
+    50,
+  );
+  const expected = new Map<string, Record<string, unknown>>();
+  for (const env of ['blue', 'green']) for (const text of texts) expected.set(`${env}\u0000${text}`, withoutLatency((await post(direct[env], JSON.stringify({ text }))).body));
+  answers.forEach((a, i) => {
+    t.equal(a.status, 200);
+    t.equal(a.headers['x-request-id'], `req-${i}`, 'each client keeps its request id');
+    t.equal(a.headers['content-type'], 'application/json; charset=utf-8');
+    const env = a.headers['x-environment'] as string;
+    t.equal(a.body.model_version, env === 'blue' ? '1.0.0' : '1.1.0');
+    t.type(a.body.latency_ms, 'number');
+    sameAnswer(t, a.body, expected.get(`${env}\u0000${texts[i % texts.length]}`)!);
+  });
+  const { batches, texts: coalesced } = await batchStats(app);
+  t.equal(coalesced, 300, 'every prediction went through a batch');
+  t.ok(batches < 300, `300 predictions took ${batches} batch calls`);
+});
+
+t.test('a body that is not exactly {"text"} is proxied as it came; a text the service refuses is answered on its own', async (t) => {
+  const { url, direct } = await setup(t);
+  const cases: [string, string, Record<string, string>?][] = [
+    ['blank text', JSON.stringify({ text: '   ' })],
+    ['text over the limit', JSON.stringify({ text: 'x'.repeat(MAX_TEXT_LENGTH + 1) })],
+    ['extra field', JSON.stringify({ text: 'good', extra: 1 })],
+    ['text not a string', JSON.stringify({ text: 5 })],
+    ['broken JSON', '{"text": "go'],
+    ['a JSON array', '["good"]'],
+    ['form content type', 'text=good', { 'content-type': 'application/x-www-form-urlencoded' }],
+  ];
+  // Each bad request travels among good ones, so the refused texts share batches with valid ones.
+  const wave = cases.flatMap(([name, body, headers]) => [
+    { name, run: () => post(url, body, headers) },
+    { name: 'good', run: () => post(url, JSON.stringify({ text: 'a charming film' })) },
+  ]);
+  const answers = await concurrently(wave.map((w) => w.run), 14);
+  for (const [i, w] of wave.entries()) {
+    const a = answers[i];
+    if (w.name === 'good') {
+      t.equal(a.status, 200, 'a valid text sharing the wave is answered');
+      continue;
+    }
+    const [, body, headers] = cases.find(([name]) => name === w.name)!;
+    const own = await post(direct.blue, body, headers);
+    t.equal(a.status, own.status, `${w.name}: same status as the service`);
+    t.ok(a.status >= 400 && a.status < 500, `${w.name}: a client error`);
+    t.same(a.body, own.body, `${w.name}: same error body as the service`);
+  }
+});
+
+t.test('a replica killed mid-load: its batches are retried on the other, no client errors', async (t) => {
+  const doomed = await service(t, '1.0.0');
+  const { url } = await setup(t, [doomed.url]);
+  let answered = 0;
+  const answers = await concurrently(
+    Array.from({ length: 400 }, () => async () => {
+      const a = await post(url, JSON.stringify({ text: 'a charming film' }));
+      if (++answered === 100) doomed.proc.kill('SIGKILL');
+      return a;
+    }),
+    20,
+  );
+  t.equal(doomed.proc.signalCode ?? (await doomed.exited, doomed.proc.signalCode), 'SIGKILL', 'the replica was killed mid-load');
+  t.same(answers.map((a) => a.status), answers.map(() => 200), 'all 400 answered 200');
+});

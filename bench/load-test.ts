@@ -1,15 +1,18 @@
 // The seed's load test against the full local deployment (`npm start`):
 //   ab -n 10000 -c 50 -p payload.json -T application/json http://127.0.0.1:8080/predict
-// run once as written (a new connection per request) and once with keep-alive (-k). Starts the
+// run once as written (a new connection per request) and once with keep-alive (-k), against the
+// deployment as shipped and again with the router's request coalescing off. Starts each
 // deployment itself, stops it afterwards, and writes bench/RESULTS.md.   (needs: apache2-utils)
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse, stringify } from 'yaml';
 import { describeMachine } from './lib/machine.ts';
 import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
 import { ROOT } from '../tests/helpers/service-process.ts';
+import { planReplicas, type Topology } from '../launcher/src/topology.ts';
 
 const AB = '/usr/bin/ab';
 if (!fs.existsSync(AB)) {
@@ -18,24 +21,8 @@ if (!fs.existsSync(AB)) {
 }
 buildDist();
 
-const launcher = spawn(process.execPath, [path.join(ROOT, 'dist/launcher/src/main.js')], {
-  cwd: ROOT,
-  env: { ...process.env, ROUTER_ADMIN_TOKEN: 'load-test-admin-token-0123456789' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-let banner = '';
-await new Promise<void>((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error('the deployment did not come up in 120 s')), 120_000);
-  launcher.stdout.on('data', (d) => {
-    banner += d;
-    if (banner.includes('Ctrl-C stops everything')) {
-      clearTimeout(timer);
-      resolve();
-    }
-  });
-});
-
-const payload = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ab-')), 'payload.json');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-'));
+const payload = path.join(dir, 'payload.json');
 fs.writeFileSync(payload, JSON.stringify({ text: 'a gripping , beautifully acted film' }));
 
 interface AbResult {
@@ -49,13 +36,37 @@ interface AbResult {
   p99: number;
 }
 
-function ab(keepAlive: boolean): AbResult {
-  const args = [...(keepAlive ? ['-k'] : []), '-n', '10000', '-c', '50', '-p', payload, '-T', 'application/json', 'http://127.0.0.1:8080/predict'];
+/** Starts `npm start`'s launcher on a topology file and resolves once it printed its banner. */
+async function deploy(topologyFile: string) {
+  const launcher = spawn(process.execPath, [path.join(ROOT, 'dist/launcher/src/main.js')], {
+    cwd: ROOT,
+    env: { ...process.env, ROUTER_ADMIN_TOKEN: 'load-test-admin-token-0123456789', TOPOLOGY_FILE: topologyFile },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let banner = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the deployment did not come up in 120 s')), 120_000);
+    launcher.stdout.on('data', (d) => {
+      banner += d;
+      if (banner.includes('Ctrl-C stops everything')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return async () => {
+    launcher.kill('SIGTERM');
+    await new Promise((r) => launcher.on('exit', r));
+  };
+}
+
+function ab(deployment: string, keepAlive: boolean, url = 'http://127.0.0.1:8080/predict'): AbResult {
+  const args = [...(keepAlive ? ['-k'] : []), '-n', '10000', '-c', '50', '-p', payload, '-T', 'application/json', url];
   const out = execFileSync(AB, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
   const failedLine = /Failed requests:\s+(\d+)(?:\n\s+\(([^)]*)\))?/.exec(out);
   const result = {
-    mode: keepAlive ? 'ab -k (keep-alive)' : 'ab as written (new connection per request)',
+    mode: `${deployment}: ${keepAlive ? 'ab -k (keep-alive)' : 'ab as written (new connection per request)'}`,
     complete: num(/Complete requests:\s+(\d+)/),
     failed: failedLine ? `${failedLine[1]}${failedLine[2] ? ` (${failedLine[2].replace(/\s+/g, ' ')})` : ''}` : '0',
     non2xx: num(/Non-2xx responses:\s+(\d+)/) || 0,
@@ -68,9 +79,50 @@ function ab(keepAlive: boolean): AbResult {
   return result;
 }
 
-const rows = [ab(false), ab(true)];
-launcher.kill('SIGTERM');
-await new Promise((r) => launcher.on('exit', r));
+const shipped = path.join(ROOT, 'deploy', 'local.yaml');
+const plain = path.join(dir, 'local-no-coalescing.yaml');
+const topology = parse(fs.readFileSync(shipped, 'utf8'));
+topology.router.env = { ...topology.router.env, COALESCE_MAX_BATCH: '0' };
+fs.writeFileSync(plain, stringify(topology));
+
+/**
+ * For scale: HAProxy from Debian in the router's place, in front of the same replicas, each with
+ * its environment's weight shared among its replicas, least connections within those weights.
+ */
+async function haproxyInFront(t: Topology, weights: Record<string, number>): Promise<{ url: string; stop: () => void } | null> {
+  const bin = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => fs.existsSync(p));
+  if (!bin) return null;
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const servers = planReplicas(t).map((r) => {
+    const weight = Math.max(1, Math.round((weights[r.environment] ?? 0) / t.environments[r.environment].replicas));
+    return `  server ${r.environment}${r.index} ${t.services.host}:${r.port} weight ${weight} check inter 1s`;
+  });
+  const cfg = path.join(dir, 'haproxy.cfg');
+  fs.writeFileSync(cfg, ['global', '  maxconn 4096', '  nbthread 1', 'defaults', '  mode http', '  timeout connect 1s', '  timeout client 30s', '  timeout server 30s', '  option http-keep-alive', '  http-reuse always',
+    'frontend api', `  bind 127.0.0.1:${port}`, '  default_backend models', 'backend models', '  balance leastconn', '  option httpchk GET /health/ready', '  option forwardfor', ...servers, ''].join('\n'));
+  const proc = spawn(bin, ['-f', cfg, '-db'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 2500)); // first health checks pass
+  return { url: `http://127.0.0.1:${port}/predict`, stop: () => proc.kill('SIGTERM') };
+}
+
+const weights = Object.fromEntries(
+  Object.entries((parse(fs.readFileSync(path.resolve(ROOT, topology.router.weights_file), 'utf8')) as { environments: Record<string, { weight: number }> }).environments).map(([n, e]) => [n, e.weight]),
+);
+const rows: AbResult[] = [];
+for (const [name, file] of [['npm start', shipped], ['coalescing off', plain]]) {
+  const stop = await deploy(file);
+  // A short warm-up, so that the first measured requests do not pay for JIT compilation.
+  execFileSync(AB, ['-n', '2000', '-c', '50', '-p', payload, '-T', 'application/json', 'http://127.0.0.1:8080/predict'], { stdio: 'ignore' });
+  rows.push(ab(name, false), ab(name, true));
+  if (file === shipped) {
+    const haproxy = await haproxyInFront(topology, weights);
+    if (haproxy) {
+      rows.push(ab('HAProxy 2.6 instead of the router', false, haproxy.url), ab('HAProxy 2.6 instead of the router', true, haproxy.url));
+      haproxy.stop();
+    }
+  }
+  await stop();
+}
 
 const table = [
   '| run | complete | failed (ab) | non-2xx | rps | P50 ms | P95 ms | P99 ms |',
@@ -85,6 +137,10 @@ writeSection(
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The full local deployment (router on :8080; blue 1.0.0 ×3,
 green 1.1.0 ×2, canary 2.0.0 ×1, seven processes) and ab on the same 2 cores; no response cache anywhere.
+"npm start" is the deployment as shipped (the router coalesces /predict requests, COALESCE_MAX_BATCH=32);
+"coalescing off" is the same with COALESCE_MAX_BATCH=0; "HAProxy instead of the router" puts HAProxy 2.6 (single thread,
+least connections, each replica weighted by its environment's share) in front of the same six replicas, for scale.
+Each deployment gets 2,000 requests of warm-up first.
 ab counts a response whose length differs from the first one as "failed" (Length): predictions carry
 per-request numbers (confidence, latency_ms), so those are not errors; Non-2xx and the other kinds are.
 

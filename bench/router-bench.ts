@@ -1,14 +1,17 @@
 // The same three backends (blue 1.0.0, green 1.1.0, canary 2.0.0; one service process each) behind
 // (a) this router and (b) HAProxy from Debian, both with the 70/25/5 split and readiness checks,
-// plus a direct call to one backend as the baseline. autocannon c=50, 20 s per target, targets
-// alternating for N rounds; each keeps its best round. Writes bench/RESULTS.md.
-//   npm run bench:router -- [--duration 20] [--rounds 2]     (needs: apt-get install haproxy)
+// plus a direct call to one backend as the baseline; the router twice, as a plain proxy and with
+// request coalescing. Throughput: autocannon c=50, 20 s per target, targets alternating for N
+// rounds; each keeps its best round. Latency added: the same targets at a fixed rate every one of
+// them sustains (open loop), so queueing behind a saturated core does not hide the proxy's own
+// delay. Writes bench/RESULTS.md.
+//   npm run bench:router -- [--duration 20] [--rounds 2] [--rate 1000]     (needs: apt-get install haproxy)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLoad, type LoadResult } from './lib/load.ts';
+import { runLoad, runPaced, type LoadResult } from './lib/load.ts';
 import { cpuSeconds } from './lib/cpu.ts';
 import { describeMachine } from './lib/machine.ts';
 import { buildDist } from './lib/build.ts';
@@ -19,6 +22,7 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '2' },
+    rate: { type: 'string', default: '1000' },
     connections: { type: 'string', default: '50' },
     results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
   },
@@ -52,11 +56,16 @@ for (const e of envs) {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'router-bench-'));
 const weightsFile = path.join(dir, 'weights.yaml');
 fs.writeFileSync(weightsFile, `environments:\n${backends.map((b) => `  ${b.name}: { weight: ${b.weight}, model_version: ${b.version}, upstreams: [${b.url}] }`).join('\n')}\n`);
-const router = await startProcess(
-  { WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ROUTER_PORT: '0', LOG_LEVEL: 'info', HEALTH_INTERVAL_MS: '1000', HEALTH_RISE: '2', HEALTH_FALL: '2', RATE_LIMIT_MAX: '0' },
-  path.join(ROOT, 'dist/router/src/server.js'),
-);
-procs.push(router);
+const startRouter = async (env: Record<string, string>) => {
+  const router = await startProcess(
+    { WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ROUTER_PORT: '0', LOG_LEVEL: 'info', HEALTH_INTERVAL_MS: '1000', HEALTH_RISE: '2', HEALTH_FALL: '2', RATE_LIMIT_MAX: '0', ...env },
+    path.join(ROOT, 'dist/router/src/server.js'),
+  );
+  procs.push(router);
+  return router;
+};
+const router = await startRouter({});
+const coalescing = await startRouter({ COALESCE_MAX_BATCH: '32' });
 
 const haproxyPort = 20000 + Math.floor(Math.random() * 20000);
 const haproxyCfg = path.join(dir, 'haproxy.cfg');
@@ -95,6 +104,7 @@ interface Row extends LoadResult {
 const targets = [
   { name: 'direct to blue (1.0.0), no proxy', url: backends[0].url, pid: null as number | null },
   { name: 'this router (70/25/5)', url: router.url, pid: router.proc.pid! },
+  { name: 'this router, coalescing (70/25/5)', url: coalescing.url, pid: coalescing.proc.pid! },
   { name: 'HAProxy 2.6 (70/25/5)', url: `http://127.0.0.1:${haproxyPort}`, pid: haproxy.pid! },
 ];
 const runs = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
@@ -108,18 +118,41 @@ for (let round = 1; round <= Number(values.rounds); round++) {
     runs.get(t.name)!.push(row);
   }
 }
+// Latency added at a fixed rate: every target gets the same open-loop load, alternating, best
+// (lowest P99) of the rounds kept.
+const rate = Number(values.rate);
+const paced = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+for (let round = 1; round <= Number(values.rounds); round++) {
+  for (const t of targets) {
+    const r = await runPaced({ url: t.url, path: '/predict', body, connections, durationSec: 10, rate });
+    console.log(JSON.stringify({ target: t.name, rate, ...r }));
+    paced.get(t.name)!.push(r);
+  }
+}
 haproxy.kill('SIGTERM');
 await cleanup();
 
 const best = (name: string) => runs.get(name)!.reduce((a, b) => (b.rps > a.rps ? b : a));
-const [direct, ours, theirs] = targets.map((t) => best(t.name));
+const [direct, ours, coalesced, theirs] = targets.map((t) => best(t.name));
 const table = [
   '| target | rps (best) | P50 ms | P95 ms | P99 ms | errors | non-2xx | proxy CPU µs/request | rps per round |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-  ...[direct, ours, theirs].map((r) => `| ${r.target} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.proxyCpuUs ?? '—'} | ${runs.get(r.target)!.map((x) => x.rps).join(' / ')} |`),
+  ...[direct, ours, coalesced, theirs].map((r) => `| ${r.target} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.proxyCpuUs ?? '—'} | ${runs.get(r.target)!.map((x) => x.rps).join(' / ')} |`),
 ].join('\n');
-const summary = `router / HAProxy throughput: **${(ours.rps / theirs.rps).toFixed(2)}** (target ≥ 0.6); P99 added over the direct call: router ${(ours.p99 - direct.p99).toFixed(2)} ms, HAProxy ${(theirs.p99 - direct.p99).toFixed(2)} ms (target ≤ 5 ms).`;
-console.log(`\n${table}\n\n${summary}`);
+const calmest = (name: string) => paced.get(name)!.reduce((a, b) => (b.p99 < a.p99 ? b : a));
+const [directAt, oursAt, coalescedAt, theirsAt] = targets.map((t) => calmest(t.name));
+const added = (r: LoadResult, p: 'p50' | 'p99') => (r[p] - directAt[p]).toFixed(2);
+const pacedTable = [
+  `| target at ${rate} requests/s | rps | P50 ms | P99 ms | P50 added ms | P99 added ms | errors | non-2xx | P99 per round |`,
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ...targets.map((t, i) => {
+    const r = [directAt, oursAt, coalescedAt, theirsAt][i];
+    return `| ${t.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${i === 0 ? '—' : added(r, 'p50')} | ${i === 0 ? '—' : added(r, 'p99')} | ${r.errors} | ${r.non2xx} | ${paced.get(t.name)!.map((x) => x.p99).join(' / ')} |`;
+  }),
+].join('\n');
+const ratio = (r: Row) => (r.rps / theirs.rps).toFixed(2);
+const summary = `Throughput against HAProxy: plain router **${ratio(ours)}**, coalescing router **${ratio(coalesced)}** (target ≥ 0.6). P99 added over the direct call at ${rate} requests/s: plain router ${added(oursAt, 'p99')} ms, coalescing router ${added(coalescedAt, 'p99')} ms, HAProxy ${added(theirsAt, 'p99')} ms (target ≤ 5 ms); at saturation (c=${connections}, above) the P99s are queueing behind the slowest process and say more about throughput than about the proxy.`;
+console.log(`\n${table}\n\n${pacedTable}\n\n${summary}`);
 writeSection(
   values.results!,
   'router-bench',
@@ -128,10 +161,15 @@ writeSection(
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Three service processes (blue 1.0.0, green 1.1.0,
 canary 2.0.0, compiled, default settings) behind each proxy with the same 70/25/5 split and readiness checks every
 1 s (rise 2, fall 2); HAProxy 2.6 single-threaded with keep-alive to the backends; the router's rate limit is off
-(HAProxy has none). autocannon c=${connections}, ${durationSec} s
-per target after a 3 s warm-up, ${values.rounds} alternating rounds, best round kept. Everything shares the 2 cores.
+(HAProxy has none); the router runs twice, as a plain proxy and with request coalescing (COALESCE_MAX_BATCH=32).
+Throughput: autocannon c=${connections}, ${durationSec} s per target after a 3 s warm-up, ${values.rounds} alternating rounds,
+best round kept. Latency added: ${rate} requests/s, paced open loop (each request due at its own instant, latency counted
+from then) over up to ${connections} connections, for 10 s per target, ${values.rounds} alternating rounds,
+lowest P99 kept. Everything shares the 2 cores.
 
 ${table}
+
+${pacedTable}
 
 ${summary}`,
 );

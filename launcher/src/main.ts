@@ -70,6 +70,7 @@ const replicas = planReplicas(topology).map((plan) => {
       MODEL_VERSION: plan.version,
     },
     log,
+    nice: topology.services.nice,
     isReady: () => ready(url),
     onReady: () => admin('POST', plan.environment, url),
     onExit: () => admin('DELETE', plan.environment, url),

@@ -2,6 +2,7 @@
 // and stops it (SIGTERM, then SIGKILL after a grace period) on request.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import type { Logger } from 'pino';
 
 export interface SupervisedOptions {
@@ -17,6 +18,8 @@ export interface SupervisedOptions {
   onExit?: () => Promise<void>;
   isReady: () => Promise<boolean>;
   backoff?: { baseMs: number; maxMs: number };
+  /** Scheduling niceness for the child (0–19: higher yields the CPU to others). */
+  nice?: number;
 }
 
 export class Supervised {
@@ -35,6 +38,7 @@ export class Supervised {
     const out = fs.openSync(this.o.logFile, 'a');
     const child = spawn(process.execPath, this.o.args, { env: { ...process.env, ...this.o.env }, stdio: ['ignore', out, out] });
     fs.closeSync(out);
+    if (this.o.nice && child.pid) os.setPriority(child.pid, this.o.nice);
     this.child = child;
     const startedAt = Date.now();
     child.on('exit', (code, signal) => void this.exited(code, signal, startedAt));

@@ -16,6 +16,7 @@ export const Topology = Type.Object(
         host: Type.String(),
         first_port: Type.Integer({ minimum: 1, maximum: 65000 }),
         models_dir: Type.String(),
+        nice: Type.Optional(Type.Integer({ minimum: 0, maximum: 19, description: 'scheduling niceness of every replica process' })),
         env: Type.Optional(Type.Record(Type.String(), Type.String())),
       },
       { additionalProperties: false },

@@ -38,7 +38,7 @@ t.test('starts the topology, routes traffic, and leaves no process behind on SIG
   await fs.writeFile(
     topology,
     `router: { host: 127.0.0.1, port: ${base}, weights_file: ${weights} }
-services: { host: 127.0.0.1, first_port: ${base + 1}, models_dir: models, env: { INFERENCE_WORKERS: "0" } }
+services: { host: 127.0.0.1, first_port: ${base + 1}, models_dir: models, nice: 7, env: { INFERENCE_WORKERS: "0" } }
 environments:
   blue: { model: sentiment, version: 1.0.0, replicas: 1 }
   green: { model: sentiment, version: 1.1.0, replicas: 1 }
@@ -80,6 +80,8 @@ environments:
   t.pass('the crashed replica is restarted and registered again');
   const restarted = nodeChildrenOf(launcher.pid!);
   t.equal(restarted.length, 3, 'still three processes');
+  const isReplica = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').includes('MODEL_VERSION=');
+  t.same(restarted.map((pid) => (isReplica(pid) ? os.getPriority(pid) === 7 : os.getPriority(pid) === 0)), [true, true, true], 'replicas (the restarted one too) run at the configured niceness, the router at 0');
   children.splice(0, children.length, ...restarted);
   const exited = new Promise<number | null>((resolve) => launcher.on('exit', resolve));
   launcher.kill('SIGTERM');

@@ -2,10 +2,11 @@
 // (a) this router and (b) HAProxy from Debian, both with the 70/25/5 split and readiness checks,
 // plus a direct call to one backend as the baseline; the router twice, as a plain proxy and with
 // request coalescing. Throughput: autocannon c=50, 20 s per target, targets alternating for N
-// rounds; each keeps its best round. Latency added: the same targets at a fixed rate every one of
+// rounds; each keeps its best round. Latency added: the same targets at fixed rates every one of
 // them sustains (open loop), so queueing behind a saturated core does not hide the proxy's own
 // delay. Writes bench/RESULTS.md.
-//   npm run bench:router -- [--duration 20] [--rounds 2] [--rate 1000]     (needs: apt-get install haproxy)
+//   npm run bench:router -- [--duration 20] [--rounds 2] [--rates 250,1000] [--backend-nice 10]
+//   (needs: apt-get install haproxy)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +23,9 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '2' },
-    rate: { type: 'string', default: '1000' },
+    rates: { type: 'string', default: '250,1000' },
+    // The backends' scheduling niceness, as deploy/local.yaml runs replicas (0: equal priority).
+    'backend-nice': { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
   },
@@ -50,6 +53,7 @@ const backends = [];
 for (const e of envs) {
   const p = await startProcess({ MODELS_DIR: path.join(ROOT, 'models'), MODEL_VERSION: e.version, LOG_LEVEL: 'info' }, BUILT_SERVICE_ENTRY);
   procs.push(p);
+  if (Number(values['backend-nice']) > 0) os.setPriority(p.proc.pid!, Number(values['backend-nice']));
   backends.push({ ...e, url: p.url });
 }
 
@@ -118,15 +122,17 @@ for (let round = 1; round <= Number(values.rounds); round++) {
     runs.get(t.name)!.push(row);
   }
 }
-// Latency added at a fixed rate: every target gets the same open-loop load, alternating, best
+// Latency added at fixed rates: every target gets the same open-loop load, alternating, best
 // (lowest P99) of the rounds kept.
-const rate = Number(values.rate);
-const paced = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
-for (let round = 1; round <= Number(values.rounds); round++) {
-  for (const t of targets) {
-    const r = await runPaced({ url: t.url, path: '/predict', body, connections, durationSec: 10, rate });
-    console.log(JSON.stringify({ target: t.name, rate, ...r }));
-    paced.get(t.name)!.push(r);
+const rates = values.rates!.split(',').map(Number);
+const paced = new Map<string, LoadResult[]>(rates.flatMap((rate) => targets.map((t) => [`${rate} ${t.name}`, []] as [string, LoadResult[]])));
+for (const rate of rates) {
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    for (const t of targets) {
+      const r = await runPaced({ url: t.url, path: '/predict', body, connections, durationSec: 10, rate });
+      console.log(JSON.stringify({ target: t.name, rate, ...r }));
+      paced.get(`${rate} ${t.name}`)!.push(r);
+    }
   }
 }
 haproxy.kill('SIGTERM');
@@ -139,19 +145,20 @@ const table = [
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ...[direct, ours, coalesced, theirs].map((r) => `| ${r.target} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.proxyCpuUs ?? '—'} | ${runs.get(r.target)!.map((x) => x.rps).join(' / ')} |`),
 ].join('\n');
-const calmest = (name: string) => paced.get(name)!.reduce((a, b) => (b.p99 < a.p99 ? b : a));
-const [directAt, oursAt, coalescedAt, theirsAt] = targets.map((t) => calmest(t.name));
-const added = (r: LoadResult, p: 'p50' | 'p99') => (r[p] - directAt[p]).toFixed(2);
+const calmest = (rate: number, name: string) => paced.get(`${rate} ${name}`)!.reduce((a, b) => (b.p99 < a.p99 ? b : a));
+const addedAt = (rate: number, i: number, p: 'p50' | 'p99') => (calmest(rate, targets[i].name)[p] - calmest(rate, targets[0].name)[p]).toFixed(2);
 const pacedTable = [
-  `| target at ${rate} requests/s | rps | P50 ms | P99 ms | P50 added ms | P99 added ms | errors | non-2xx | P99 per round |`,
+  '| target | requests/s | P50 ms | P99 ms | P50 added ms | P99 added ms | errors | non-2xx | P99 per round |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-  ...targets.map((t, i) => {
-    const r = [directAt, oursAt, coalescedAt, theirsAt][i];
-    return `| ${t.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${i === 0 ? '—' : added(r, 'p50')} | ${i === 0 ? '—' : added(r, 'p99')} | ${r.errors} | ${r.non2xx} | ${paced.get(t.name)!.map((x) => x.p99).join(' / ')} |`;
-  }),
+  ...rates.flatMap((rate) =>
+    targets.map((t, i) => {
+      const r = calmest(rate, t.name);
+      return `| ${t.name} | ${rate} | ${r.p50} | ${r.p99} | ${i === 0 ? '—' : addedAt(rate, i, 'p50')} | ${i === 0 ? '—' : addedAt(rate, i, 'p99')} | ${r.errors} | ${r.non2xx} | ${paced.get(`${rate} ${t.name}`)!.map((x) => x.p99).join(' / ')} |`;
+    }),
+  ),
 ].join('\n');
 const ratio = (r: Row) => (r.rps / theirs.rps).toFixed(2);
-const summary = `Throughput against HAProxy: plain router **${ratio(ours)}**, coalescing router **${ratio(coalesced)}** (target ≥ 0.6). P99 added over the direct call at ${rate} requests/s: plain router ${added(oursAt, 'p99')} ms, coalescing router ${added(coalescedAt, 'p99')} ms, HAProxy ${added(theirsAt, 'p99')} ms (target ≤ 5 ms); at saturation (c=${connections}, above) the P99s are queueing behind the slowest process and say more about throughput than about the proxy.`;
+const summary = `Throughput against HAProxy: plain router **${ratio(ours)}**, coalescing router **${ratio(coalesced)}** (target ≥ 0.6). P99 added over the direct call (target ≤ 5 ms): ${rates.map((rate) => `at ${rate} requests/s plain router ${addedAt(rate, 1, 'p99')} ms, coalescing router ${addedAt(rate, 2, 'p99')} ms, HAProxy ${addedAt(rate, 3, 'p99')} ms`).join('; ')}; at saturation (c=${connections}, above) the P99s are queueing behind the slowest process and say more about throughput than about the proxy.`;
 console.log(`\n${table}\n\n${pacedTable}\n\n${summary}`);
 writeSection(
   values.results!,
@@ -159,11 +166,11 @@ writeSection(
   `## Router against HAProxy (\`npm run bench:router\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Three service processes (blue 1.0.0, green 1.1.0,
-canary 2.0.0, compiled, default settings) behind each proxy with the same 70/25/5 split and readiness checks every
+canary 2.0.0, compiled, default settings, nice ${values['backend-nice']} as in deploy/local.yaml) behind each proxy with the same 70/25/5 split and readiness checks every
 1 s (rise 2, fall 2); HAProxy 2.6 single-threaded with keep-alive to the backends; the router's rate limit is off
 (HAProxy has none); the router runs twice, as a plain proxy and with request coalescing (COALESCE_MAX_BATCH=32).
 Throughput: autocannon c=${connections}, ${durationSec} s per target after a 3 s warm-up, ${values.rounds} alternating rounds,
-best round kept. Latency added: ${rate} requests/s, paced open loop (each request due at its own instant, latency counted
+best round kept. Latency added: ${rates.join(' and ')} requests/s, paced open loop (each request due at its own instant, latency counted
 from then) over up to ${connections} connections, for 10 s per target, ${values.rounds} alternating rounds,
 lowest P99 kept. Everything shares the 2 cores.
 

@@ -1,6 +1,7 @@
 // Request coalescing against real inference processes: concurrent /predict requests travel as
 // /predict/batch calls, and every client still gets exactly what /predict would have answered.
 import t from 'tap';
+import http from 'node:http';
 import path from 'node:path';
 import { request } from 'undici';
 import { auth, buildRouter, until, weightsFile } from '../../helpers/router.ts';
@@ -145,4 +146,56 @@ t.test('a replica killed mid-load: its batches are retried on the other, no clie
   );
   t.equal(doomed.proc.signalCode ?? (await doomed.exited, doomed.proc.signalCode), 'SIGKILL', 'the replica was killed mid-load');
   t.same(answers.map((a) => a.status), answers.map(() => 200), 'all 400 answered 200');
+});
+
+/** A small real upstream in this process: ready, and answering /predict/batch after `delayMs`. */
+async function slowBatchUpstream(t: Parameters<typeof buildRouter>[0], delayMs: number, answer: (texts: string[]) => unknown) {
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      if (req.url === '/health/ready') return res.end('{"status":"ok"}');
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer((JSON.parse(body) as { texts: string[] }).texts)));
+      }, delayMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => server.close(resolve)));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+async function routerBefore(t: Parameters<typeof buildRouter>[0], upstream: string, maxBatch: number) {
+  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, model_version: 1.0.0, upstreams: [${upstream}] }\n`);
+  const app = await buildRouter(t, file, { coalesce: { maxBatch, maxWaitMs: 2 } });
+  await until(async () => (await app.inject({ url: '/admin/config', headers: auth })).json().environments[0].healthy_replicas === 1);
+  return app;
+}
+
+const injectPredict = (app: Awaited<ReturnType<typeof buildRouter>>, text: string) =>
+  app.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ text }) });
+
+t.test('a full coalescing queue answers 503 overloaded with Retry-After; the queued requests are served', async (t) => {
+  const upstream = await slowBatchUpstream(t, 300, (texts) => ({ predictions: texts.map((text) => ({ text, sentiment: 'positive', confidence: 0.9, probabilities: { positive: 0.9, negative: 0.1 } })), count: texts.length, latency_ms: 1, model_version: '1.0.0' }));
+  // maxBatch 1: one batch in flight (one replica) and a queue of 64 behind it.
+  const app = await routerBefore(t, upstream, 1);
+  const answers = await Promise.all(Array.from({ length: 80 }, (_, i) => injectPredict(app, `text ${i}`)));
+  const overloaded = answers.filter((a) => a.statusCode === 503);
+  t.equal(overloaded.length, 80 - 1 - 64, 'what neither the batch in flight nor the queue could take');
+  for (const a of overloaded) {
+    t.same(a.json().error, 'overloaded');
+    t.equal(a.headers['retry-after'], '1');
+  }
+  const served = answers.filter((a) => a.statusCode === 200);
+  t.equal(served.length, 65);
+  t.ok(served.every((a) => a.json().text.startsWith('text ') && a.json().model_version === '1.0.0'));
+});
+
+t.test('a batch answer that does not fit the batch is a 502, not a wrong prediction', async (t) => {
+  const upstream = await slowBatchUpstream(t, 0, () => ({ predictions: [], count: 0, latency_ms: 1, model_version: '1.0.0' }));
+  const app = await routerBefore(t, upstream, 8);
+  const res = await injectPredict(app, 'a fine film');
+  t.equal(res.statusCode, 502);
+  t.same(res.json().error, 'bad_gateway');
 });

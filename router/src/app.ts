@@ -11,7 +11,7 @@ import { serverOptions } from '../../shared/http/server-options.ts';
 import { registerSwagger } from '../../shared/http/swagger.ts';
 import { createRegistry, exposeMetrics } from '../../shared/metrics.ts';
 import { adminRoutes } from './admin/routes.ts';
-import { apiKeyAllowed, bearerToken, loadApiKeys, safeEqual } from './auth.ts';
+import { apiKeyAllowed, hasBearerToken, loadApiKeys } from './auth.ts';
 import type { RouterConfig } from './config.ts';
 import { createRouterMetrics } from './metrics.ts';
 import { Coalescer } from './proxy/coalescer.ts';
@@ -58,10 +58,7 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
   const windows = new Map<string, SlidingWindow>();
   const stats = (env: string) => windows.get(env) ?? windows.set(env, new SlidingWindow()).get(env)!;
   const apiKeys = loadApiKeys(config.apiKeys);
-  const isAdmin = (request: FastifyRequest) => {
-    const token = bearerToken(request.headers.authorization);
-    return token !== null && safeEqual(token, config.adminToken);
-  };
+  const isAdmin = (request: FastifyRequest) => hasBearerToken(request.headers.authorization, config.adminToken);
   const budget = new RetryBudget(config.retry.ratio, config.retry.minPerSecond);
   const call = createUpstreamCall({ store, registry: upstreams, health, budget, metrics });
   const coalescer =

@@ -13,6 +13,12 @@ export function bearerToken(header: string | undefined): string | null {
   return match ? match[1] : null;
 }
 
+/** Does an Authorization header carry exactly this bearer token? */
+export function hasBearerToken(header: string | undefined, token: string): boolean {
+  const given = bearerToken(header);
+  return given !== null && safeEqual(given, token);
+}
+
 /** API keys from API_KEYS (comma-separated) and/or API_KEYS_FILE (one per line, # comments). */
 export function loadApiKeys(options: { inline?: string; file?: string }): Set<string> | null {
   const keys = [

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ErrorResponse } from '../../../shared/http/schemas.ts';
-import { bearerToken, safeEqual } from '../auth.ts';
+import { hasBearerToken } from '../auth.ts';
 import { eligible } from '../select/environment.ts';
 import type { SlidingWindow } from '../stats/window.ts';
 import type { UpstreamRegistry } from '../upstreams/registry.ts';
@@ -21,8 +21,7 @@ export interface AdminDeps {
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { token, store, registry, stats }) => {
   app.addHook('onRequest', async (request, reply) => {
-    const given = bearerToken(request.headers.authorization);
-    if (!given || !safeEqual(given, token)) {
+    if (!hasBearerToken(request.headers.authorization, token)) {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid admin bearer token is required' });
     }
   });
@@ -32,8 +31,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { t
 
   const configView = () => {
     const s = store.snapshot;
-    const choices = s.environments.map((e) => ({ name: e.name, weight: e.weight, backup: e.backup, available: registry.replicas(e.name).some((r) => r.available) }));
-    const pool = eligible(choices).pool;
+    const pool = eligible(registry.choices(s.environments)).pool;
     const total = pool.reduce((sum, e) => sum + e.weight, 0);
     return {
       file: store.file,
@@ -46,7 +44,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { t
         share: total ? (pool.find((p) => p.name === e.name)?.weight ?? 0) / total : 0,
         model_version: e.modelVersion,
         backup: e.backup,
-        healthy_replicas: registry.replicas(e.name).filter((r) => r.available).length,
+        healthy_replicas: registry.availableCount(e.name),
         replicas: registry.replicas(e.name).length,
       })),
       last_reload: { ok: store.lastFailure === null, last_success_at: store.lastSuccessAt, failure: store.lastFailure },

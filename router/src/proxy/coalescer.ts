@@ -86,7 +86,7 @@ export class Coalescer {
         maxWaitMs: this.options.maxWaitMs,
         maxQueue: this.options.maxBatch * 64,
         // One batch in flight per available replica; each replica batches again inside.
-        concurrency: () => this.registry.replicas(name).filter((r) => r.available).length,
+        concurrency: () => this.registry.availableCount(name),
         waitWhenIdle: false,
       }, (size) => this.onBatch(name, size));
       this.batchers.set(name, batcher);

@@ -79,12 +79,7 @@ export function createForwarder(deps: ForwardDeps) {
       if (!deps.mayOverride(request)) return 'forbidden';
       return snapshot.environments.find((e) => e.name === forced) ?? 'unknown';
     }
-    const choices: EnvironmentChoice[] = snapshot.environments.map((e) => ({
-      name: e.name,
-      weight: e.weight,
-      backup: e.backup,
-      available: registry.replicas(e.name).some((r) => r.available),
-    }));
+    const choices = registry.choices(snapshot.environments);
     const key = userKey(request, snapshot.assignment);
     const pick = (pool: EnvironmentChoice[]) => (key ? pickSticky(pool, key) : pickWeighted(pool, Math.random()));
     // Pick among all weighted environments first; if the pick is down, its share goes to the

@@ -59,16 +59,12 @@ export type UpstreamCall = (env: EnvironmentSnapshot, request: UpstreamRequest, 
 
 export function createUpstreamCall(deps: UpstreamCallDeps): UpstreamCall {
   const { store, registry, health, budget, metrics } = deps;
-  const available = (name: string) => registry.replicas(name).some((r) => r.available);
-
   /** Another replica of the same environment, else one of another healthy environment by weight. */
   function retryTarget(env: EnvironmentSnapshot, failed: Replica): { env: EnvironmentSnapshot; replica: Replica } | undefined {
     const sibling = pickLeastOutstanding(registry.replicas(env.name), Math.random, failed);
     if (sibling) return { env, replica: sibling };
     const snapshot = store.snapshot;
-    const others = eligible(
-      snapshot.environments.filter((e) => e.name !== env.name).map((e) => ({ name: e.name, weight: e.weight, backup: e.backup, available: available(e.name) })),
-    ).pool;
+    const others = eligible(registry.choices(snapshot.environments.filter((e) => e.name !== env.name))).pool;
     const next = pickWeighted(others, Math.random());
     const nextEnv = next && snapshot.environments.find((e) => e.name === next.name);
     const replica = nextEnv && pickLeastOutstanding(registry.replicas(nextEnv.name));

@@ -102,7 +102,7 @@ export class HealthMonitor {
     replica.healthy = healthy;
     if (healthy) replica.everUp = true;
     this.log[healthy ? 'info' : 'warn']({ environment: replica.environment, url: replica.url, reason: replica.lastCheckError }, healthy ? 'replica up' : 'replica down');
-    const up = this.registry.replicas(replica.environment).filter((r) => r.available).length;
+    const up = this.registry.availableCount(replica.environment);
     if (!healthy && up === 0) this.log.error({ environment: replica.environment }, 'environment has no healthy replica: its share goes to the other environments in proportion');
     if (healthy && up === 1) this.log.info({ environment: replica.environment }, 'environment back in rotation');
     this.hooks.onTransition?.(replica, healthy);

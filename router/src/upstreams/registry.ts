@@ -1,7 +1,8 @@
 // Replicas per environment: static ones from the weights file, dynamic ones registered through the
 // admin API (the local launcher and, later, discovery). Pools are owned here and closed here.
 import type { Logger } from 'pino';
-import type { WeightsSnapshot } from '../weights/snapshot.ts';
+import type { EnvironmentChoice } from '../select/environment.ts';
+import type { EnvironmentSnapshot, WeightsSnapshot } from '../weights/snapshot.ts';
 import { Replica, type PoolOptions, type ReplicaSource } from './replica.ts';
 
 /** Carries its HTTP status, so the shared error handler answers { error, message } with it. */
@@ -29,6 +30,18 @@ export class UpstreamRegistry {
 
   replicas(environment: string): readonly Replica[] {
     return this.byEnv.get(environment) ?? [];
+  }
+
+  /** Replicas of the environment that can take traffic now. */
+  availableCount(environment: string): number {
+    let n = 0;
+    for (const r of this.replicas(environment)) if (r.available) n++;
+    return n;
+  }
+
+  /** The environments as the selection functions see them: weight, backup, and whether any replica is up. */
+  choices(environments: readonly EnvironmentSnapshot[]): EnvironmentChoice[] {
+    return environments.map((e) => ({ name: e.name, weight: e.weight, backup: e.backup, available: this.availableCount(e.name) > 0 }));
   }
 
   all(): Replica[] {

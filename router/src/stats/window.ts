@@ -1,6 +1,8 @@
 // Per-environment statistics over a sliding window of one-second buckets: request rate, error
 // rate, latency percentiles (log-spaced histogram) and mean prediction confidence.
 
+import { SecondBuckets } from './second-buckets.ts';
+
 const BOUNDS_MS = Array.from({ length: 60 }, (_, i) => 0.1 * 1.25 ** i); // 0.1 ms … ~50 s
 
 interface Bucket {
@@ -34,14 +36,24 @@ function bucketIndex(ms: number): number {
 }
 
 export class SlidingWindow {
-  private readonly buckets: Bucket[];
+  private readonly buckets: SecondBuckets<Bucket>;
 
   constructor(private readonly seconds = 60) {
-    this.buckets = Array.from({ length: seconds }, () => ({ second: -1, count: 0, errors: 0, latency: new Uint32Array(BOUNDS_MS.length), confidenceSum: 0, confidenceCount: 0 }));
+    this.buckets = new SecondBuckets<Bucket>(
+      seconds,
+      () => ({ count: 0, errors: 0, latency: new Uint32Array(BOUNDS_MS.length), confidenceSum: 0, confidenceCount: 0 }),
+      (b) => {
+        b.count = 0;
+        b.errors = 0;
+        b.latency.fill(0);
+        b.confidenceSum = 0;
+        b.confidenceCount = 0;
+      },
+    );
   }
 
   record(latencyMs: number, error: boolean, confidence: number | null, now = Date.now()): void {
-    const b = this.bucket(now);
+    const b = this.buckets.at(now);
     b.count++;
     if (error) b.errors++;
     b.latency[bucketIndex(latencyMs)]++;
@@ -53,8 +65,7 @@ export class SlidingWindow {
 
   stats(windowSeconds = this.seconds, now = Date.now()): WindowStats {
     const span = Math.min(windowSeconds, this.seconds);
-    const newest = Math.floor(now / 1000);
-    const live = this.buckets.filter((b) => b.second > newest - span && b.second <= newest);
+    const live = this.buckets.recent(span, now);
     const count = live.reduce((s, b) => s + b.count, 0);
     const errors = live.reduce((s, b) => s + b.errors, 0);
     const hist = new Uint32Array(BOUNDS_MS.length);
@@ -78,19 +89,5 @@ export class SlidingWindow {
       p99_ms: quantile(0.99),
       mean_confidence: confCount ? live.reduce((s, b) => s + b.confidenceSum, 0) / confCount : null,
     };
-  }
-
-  private bucket(now: number): Bucket {
-    const second = Math.floor(now / 1000);
-    const b = this.buckets[second % this.seconds];
-    if (b.second !== second) {
-      b.second = second;
-      b.count = 0;
-      b.errors = 0;
-      b.latency.fill(0);
-      b.confidenceSum = 0;
-      b.confidenceCount = 0;
-    }
-    return b;
   }
 }

@@ -2,8 +2,8 @@
 // only for models whose batches take microseconds, on machines where a thread hand-off per batch
 // costs more than the inference (e.g. many replicas on two cores). INFERENCE_WORKERS=0 selects it.
 import type ort from 'onnxruntime-node';
-import { createOrtSession, runOrtSession } from './ort-session.ts';
-import { describeValues, type SessionInfo, type SessionOptions, type TensorData } from './session-protocol.ts';
+import { createOrtSession, describeSession, runOrtSession } from './ort-session.ts';
+import type { SessionInfo, SessionOptions, TensorData } from './session-protocol.ts';
 import type { ModelSession } from './worker-session.ts';
 
 export class InlineSession implements ModelSession {
@@ -14,7 +14,7 @@ export class InlineSession implements ModelSession {
 
   static async open(options: SessionOptions): Promise<InlineSession> {
     const session = await createOrtSession(options);
-    return new InlineSession(session, { inputs: describeValues(session.inputMetadata), outputs: describeValues(session.outputMetadata) });
+    return new InlineSession(session, describeSession(session));
   }
 
   run(feeds: Record<string, TensorData>, output: string): Promise<{ data: Float32Array; dims: number[] }> {

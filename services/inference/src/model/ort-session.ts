@@ -1,6 +1,6 @@
 // Creating and running an onnxruntime session, shared by the worker-thread and inline sessions.
 import ort from 'onnxruntime-node';
-import type { SessionOptions, TensorData } from './session-protocol.ts';
+import { describeValues, type SessionInfo, type SessionOptions, type TensorData } from './session-protocol.ts';
 
 export function createOrtSession(options: SessionOptions): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(options.modelPath, {
@@ -9,6 +9,11 @@ export function createOrtSession(options: SessionOptions): Promise<ort.Inference
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
+}
+
+/** The graph's inputs and outputs, as plain data that can cross to the main thread. */
+export function describeSession(session: ort.InferenceSession): SessionInfo {
+  return { inputs: describeValues(session.inputMetadata), outputs: describeValues(session.outputMetadata) };
 }
 
 /** Runs int64 feeds and returns one output as a Float32Array the caller owns. */

@@ -1,8 +1,8 @@
 // Worker thread entry: owns one onnxruntime session and runs batches for the main thread, so
 // inference never blocks the event loop that serves HTTP (onnxruntime-node's run() is synchronous).
 import { parentPort, workerData } from 'node:worker_threads';
-import { createOrtSession, runOrtSession } from './ort-session.ts';
-import { describeValues, type FromWorker, type SessionOptions, type ToWorker } from './session-protocol.ts';
+import { createOrtSession, describeSession, runOrtSession } from './ort-session.ts';
+import type { FromWorker, SessionOptions, ToWorker } from './session-protocol.ts';
 
 const port = parentPort!;
 const options = workerData as SessionOptions;
@@ -23,7 +23,7 @@ try {
       post({ kind: 'error', id: msg.id, message: (err as Error).message });
     }
   });
-  post({ kind: 'ready', info: { inputs: describeValues(session.inputMetadata), outputs: describeValues(session.outputMetadata) } });
+  post({ kind: 'ready', info: describeSession(session) });
 } catch (err) {
   post({ kind: 'failed', message: (err as Error).message });
 }

@@ -13,6 +13,7 @@ import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
 import { ROOT } from '../tests/helpers/service-process.ts';
 import { planReplicas, type Topology } from '../launcher/src/topology.ts';
+import { HAPROXY_BIN, startHaproxy } from './lib/haproxy.ts';
 
 const AB = '/usr/bin/ab';
 if (!fs.existsSync(AB)) {
@@ -90,19 +91,14 @@ fs.writeFileSync(plain, stringify(topology));
  * its environment's weight shared among its replicas, least connections within those weights.
  */
 async function haproxyInFront(t: Topology, weights: Record<string, number>): Promise<{ url: string; stop: () => void } | null> {
-  const bin = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => fs.existsSync(p));
-  if (!bin) return null;
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  if (!HAPROXY_BIN) return null;
   const servers = planReplicas(t).map((r) => {
     const weight = Math.max(1, Math.round((weights[r.environment] ?? 0) / t.environments[r.environment].replicas));
-    return `  server ${r.environment}${r.index} ${t.services.host}:${r.port} weight ${weight} check inter 1s`;
+    return `${r.environment}${r.index} ${t.services.host}:${r.port} weight ${weight} check inter 1s`;
   });
-  const cfg = path.join(dir, 'haproxy.cfg');
-  fs.writeFileSync(cfg, ['global', '  maxconn 4096', '  nbthread 1', 'defaults', '  mode http', '  timeout connect 1s', '  timeout client 30s', '  timeout server 30s', '  option http-keep-alive', '  http-reuse always',
-    'frontend api', `  bind 127.0.0.1:${port}`, '  default_backend models', 'backend models', '  balance leastconn', '  option httpchk GET /health/ready', '  option forwardfor', ...servers, ''].join('\n'));
-  const proc = spawn(bin, ['-f', cfg, '-db'], { stdio: 'ignore' });
+  const { url, proc } = startHaproxy({ dir, balance: 'leastconn', servers });
   await new Promise((r) => setTimeout(r, 2500)); // first health checks pass
-  return { url: `http://127.0.0.1:${port}/predict`, stop: () => proc.kill('SIGTERM') };
+  return { url: `${url}/predict`, stop: () => proc.kill('SIGTERM') };
 }
 
 const weights = Object.fromEntries(

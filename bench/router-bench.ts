@@ -7,11 +7,11 @@
 // delay. Writes bench/RESULTS.md.
 //   npm run bench:router -- [--duration 20] [--rounds 2] [--rates 250,1000] [--backend-nice 10]
 //   (needs: apt-get install haproxy)
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { HAPROXY_BIN, startHaproxy } from './lib/haproxy.ts';
 import { runLoad, runPaced, type LoadResult } from './lib/load.ts';
 import { cpuSeconds } from './lib/cpu.ts';
 import { describeMachine } from './lib/machine.ts';
@@ -33,8 +33,7 @@ const { values } = parseArgs({
 const durationSec = Number(values.duration);
 const connections = Number(values.connections);
 const body = JSON.stringify({ text: "it 's a charming and often affecting journey , even if the plot is predictable ." });
-const haproxyBin = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => fs.existsSync(p));
-if (!haproxyBin) {
+if (!HAPROXY_BIN) {
   console.error('HAProxy is not installed: apt-get install -y haproxy');
   process.exit(2);
 }
@@ -71,33 +70,12 @@ const startRouter = async (env: Record<string, string>) => {
 const router = await startRouter({});
 const coalescing = await startRouter({ COALESCE_MAX_BATCH: '32' });
 
-const haproxyPort = 20000 + Math.floor(Math.random() * 20000);
-const haproxyCfg = path.join(dir, 'haproxy.cfg');
-fs.writeFileSync(
-  haproxyCfg,
-  `global
-  maxconn 4096
-  nbthread 1
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 30s
-  timeout server 30s
-  option http-keep-alive
-  http-reuse always
-frontend api
-  bind 127.0.0.1:${haproxyPort}
-  default_backend models
-backend models
-  balance random
-  option httpchk GET /health/ready
-  http-request set-header X-Forwarded-Proto http
-  option forwardfor
-${backends.map((b) => `  server ${b.name} ${new URL(b.url).host} weight ${b.weight} check inter 1s fall 2 rise 2 maxconn 32`).join('\n')}
-`,
-);
-const haproxy = spawn(haproxyBin, ['-f', haproxyCfg, '-db'], { stdio: 'ignore' });
-process.on('exit', () => haproxy.kill('SIGKILL'));
+const haproxy = startHaproxy({
+  dir,
+  balance: 'random',
+  backend: ['http-request set-header X-Forwarded-Proto http'],
+  servers: backends.map((b) => `${b.name} ${new URL(b.url).host} weight ${b.weight} check inter 1s fall 2 rise 2 maxconn 32`),
+});
 await new Promise((r) => setTimeout(r, 3000)); // both proxies pass their first health checks
 
 interface Row extends LoadResult {
@@ -109,7 +87,7 @@ const targets = [
   { name: 'direct to blue (1.0.0), no proxy', url: backends[0].url, pid: null as number | null },
   { name: 'this router (70/25/5)', url: router.url, pid: router.proc.pid! },
   { name: 'this router, coalescing (70/25/5)', url: coalescing.url, pid: coalescing.proc.pid! },
-  { name: 'HAProxy 2.6 (70/25/5)', url: `http://127.0.0.1:${haproxyPort}`, pid: haproxy.pid! },
+  { name: 'HAProxy 2.6 (70/25/5)', url: haproxy.url, pid: haproxy.proc.pid! },
 ];
 const runs = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
 for (let round = 1; round <= Number(values.rounds); round++) {
@@ -135,7 +113,7 @@ for (const rate of rates) {
     }
   }
 }
-haproxy.kill('SIGTERM');
+haproxy.proc.kill('SIGTERM');
 await cleanup();
 
 const best = (name: string) => runs.get(name)!.reduce((a, b) => (b.rps > a.rps ? b : a));

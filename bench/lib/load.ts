@@ -23,6 +23,12 @@ export interface LoadResult {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
+/** P50, P95 and P99 in ms (two decimals) of one run's latencies. */
+function percentiles(latencies: number[]): { p50: number; p95: number; p99: number } {
+  latencies.sort((a, b) => a - b);
+  return { p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)), p99: round(percentile(latencies, 99)) };
+}
+
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   const result = await autocannon({
@@ -36,13 +42,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       client.on('response', (_status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
     },
   });
-  latencies.sort((a, b) => a - b);
   return {
     requests: result.requests.total,
     rps: Math.round(result.requests.total / o.durationSec),
-    p50: round(percentile(latencies, 50)),
-    p95: round(percentile(latencies, 95)),
-    p99: round(percentile(latencies, 99)),
+    ...percentiles(latencies),
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
   };
@@ -84,14 +87,5 @@ export async function runPaced(o: LoadOptions & { rate: number }): Promise<LoadR
   });
   await Promise.all(pending);
   await pool.close();
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    rps: Math.round(total / o.durationSec),
-    p50: round(percentile(latencies, 50)),
-    p95: round(percentile(latencies, 95)),
-    p99: round(percentile(latencies, 99)),
-    errors,
-    non2xx,
-  };
+  return { requests: latencies.length, rps: Math.round(total / o.durationSec), ...percentiles(latencies), errors, non2xx };
 }

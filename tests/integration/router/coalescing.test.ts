@@ -4,7 +4,7 @@ import t from 'tap';
 import http from 'node:http';
 import path from 'node:path';
 import { request } from 'undici';
-import { auth, buildRouter, until, weightsFile } from '../../helpers/router.ts';
+import { buildRouter, untilAllAvailable, weightsFile } from '../../helpers/router.ts';
 import { ROOT, startProcess } from '../../helpers/service-process.ts';
 
 const MAX_TEXT_LENGTH = 60;
@@ -66,8 +66,7 @@ async function setup(t: Parameters<typeof buildRouter>[0], extraBlue: string[] =
 `,
   );
   const app = await buildRouter(t, file, { coalesce: { maxBatch: 16, maxWaitMs: 2 }, health: { intervalMs: 100, timeoutMs: 500, rise: 1, fall: 2, ejectAfter: 3, ejectBaseMs: 1000, ejectMaxMs: 5000 } });
-  const healthy = async () => (await app.inject({ url: '/admin/config', headers: auth })).json().environments.reduce((n: number, e: { healthy_replicas: number }) => n + e.healthy_replicas, 0);
-  await until(async () => (await healthy()) === 2 + extraBlue.length);
+  await untilAllAvailable(app);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, url, direct: { blue: blue.url, green: green.url } as Record<string, string> };
 }
@@ -169,7 +168,7 @@ async function slowBatchUpstream(t: Parameters<typeof buildRouter>[0], delayMs: 
 async function routerBefore(t: Parameters<typeof buildRouter>[0], upstream: string, maxBatch: number) {
   const file = await weightsFile(t, `environments:\n  blue: { weight: 1, model_version: 1.0.0, upstreams: [${upstream}] }\n`);
   const app = await buildRouter(t, file, { coalesce: { maxBatch, maxWaitMs: 2 } });
-  await until(async () => (await app.inject({ url: '/admin/config', headers: auth })).json().environments[0].healthy_replicas === 1);
+  await untilAllAvailable(app);
   return app;
 }
 

@@ -3,7 +3,7 @@ import t from 'tap';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { auth, buildRouter, tinyUpstream, until, weightsFile } from '../../helpers/router.ts';
+import { auth, buildRouter, tinyUpstream, until, untilAllAvailable, weightsFile } from '../../helpers/router.ts';
 
 const yaml = (blue: string, green: string, weights = [70, 30]) => `# routing weights for the test
 assignment:
@@ -23,7 +23,7 @@ async function setup(t: Parameters<typeof buildRouter>[0], overrides = {}) {
   const [blue, green] = await Promise.all([tinyUpstream(t, 'blue'), tinyUpstream(t, 'green')]);
   const file = await weightsFile(t, yaml(blue.url, green.url));
   const app = await buildRouter(t, file, overrides);
-  await until(async () => (await app.inject({ url: '/admin/config', headers: auth })).json().environments.every((e: { healthy_replicas: number }) => e.healthy_replicas === 1));
+  await untilAllAvailable(app);
   return { app, file, blue, green };
 }
 

@@ -1,7 +1,7 @@
 // Health and fault handling with real upstream processes and real sockets.
 import t from 'tap';
 import { request } from 'undici';
-import { auth, buildRouter, tinyUpstream, until, weightsFile } from '../../helpers/router.ts';
+import { buildRouter, tinyUpstream, until, untilAllAvailable, upstreams, weightsFile } from '../../helpers/router.ts';
 
 const oneEnv = (urls: string[]) => `environments:
   blue:
@@ -10,14 +10,12 @@ const oneEnv = (urls: string[]) => `environments:
     upstreams: [${urls.join(', ')}]
 `;
 
-type App = Awaited<ReturnType<typeof buildRouter>>;
-const upstreams = async (app: App) => (await app.inject({ url: '/admin/upstreams', headers: auth })).json() as { url: string; healthy: boolean; available: boolean }[];
 
 t.test('a killed replica is taken out, and re-admitted when it comes back', async (t) => {
   const a = await tinyUpstream(t, 'a');
   const b = await tinyUpstream(t, 'b');
   const app = await buildRouter(t, await weightsFile(t, oneEnv([a.url, b.url])));
-  await until(async () => (await upstreams(app)).every((u) => u.available));
+  await untilAllAvailable(app);
 
   await b.stop('SIGKILL');
   const downIn = await until(async () => !(await upstreams(app)).find((u) => u.url === b.url)!.healthy);
@@ -40,7 +38,7 @@ t.test('a replica failing its readiness check goes down after fall checks and up
   const a = await tinyUpstream(t, 'a');
   const b = await tinyUpstream(t, 'b');
   const app = await buildRouter(t, await weightsFile(t, oneEnv([a.url, b.url])));
-  await until(async () => (await upstreams(app)).every((u) => u.available));
+  await untilAllAvailable(app);
   await request(`${b.url}/toggle-ready`).then((r) => r.body.dump());
   await until(async () => !(await upstreams(app)).find((u) => u.url === b.url)!.healthy);
   await request(`${b.url}/toggle-ready`).then((r) => r.body.dump());
@@ -54,7 +52,7 @@ t.test('zero client errors when a replica is killed mid-load (2,000 requests at 
   const app = await buildRouter(t, await weightsFile(t, oneEnv(replicas.map((r) => r.url))), {
     health: { intervalMs: 60_000, timeoutMs: 500, rise: 2, fall: 2, ejectAfter: 3, ejectBaseMs: 30_000, ejectMaxMs: 60_000 },
   });
-  await until(async () => (await upstreams(app)).every((u) => u.available));
+  await untilAllAvailable(app);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
 
   const total = 2000;
@@ -103,7 +101,7 @@ t.test('a down environment fails over in proportion; a backup takes over when al
 `,
   );
   const app = await buildRouter(t, file);
-  await until(async () => (await upstreams(app)).every((u) => u.available));
+  await untilAllAvailable(app);
   const envOf = async () => (await app.inject({ method: 'POST', url: '/predict', payload: '{}', headers: { 'content-type': 'application/json' } })).headers['x-environment'];
   const seen = new Set<string>();
   for (let i = 0; i < 60; i++) seen.add((await envOf()) as string);
@@ -128,7 +126,7 @@ t.test('an environment whose only replica dies: its requests are retried in anot
 `,
   );
   const app = await buildRouter(t, file, { health: { intervalMs: 60_000, timeoutMs: 500, rise: 2, fall: 2, ejectAfter: 3, ejectBaseMs: 30_000, ejectMaxMs: 60_000 } });
-  await until(async () => (await upstreams(app)).every((u) => u.available));
+  await untilAllAvailable(app);
   await blue.stop('SIGKILL');
   const answers = [];
   for (let i = 0; i < 100; i++) {

@@ -2,9 +2,8 @@
 // a softmax over the real positions weights them, and the weighted sum goes to a dense layer.
 // With the query at zero it starts as the plain mean (BagOfEmbeddings).
 import { Random } from '../../random.ts';
-import { GraphBuilder, ElemType } from '../../onnx/graph-builder.ts';
-import { declareBertInputs, dense, floatMask } from '../../onnx/layers.ts';
-import { bigramInputs, crossEntropy, Embeddings, OutputLayer, Param, softmax, type Architecture, type Example, type ShapeOptions } from './common.ts';
+import { floatMask } from '../../onnx/layers.ts';
+import { bigramInputs, crossEntropy, Embeddings, exportClassifier, OutputLayer, Param, softmax, type Architecture, type Example, type ShapeOptions } from './common.ts';
 
 interface Forward {
   rows: { table: Param; off: number }[];
@@ -77,22 +76,18 @@ export class AttentionPooling implements Architecture {
   }
 
   toOnnx(): Uint8Array {
-    const { vocabSize, dim, classes, bigramBuckets } = this.shape;
-    const g = new GraphBuilder('sentiment_attention');
-    const { ids, mask } = declareBertInputs(g, false);
-    g.output('logits', ElemType.FLOAT, ['batch', classes]);
-    const words = g.initializer('embeddings.words', { dims: [vocabSize, dim], data: this.emb.words.data });
-    const table = g.initializer('embeddings.bigrams', { dims: [bigramBuckets, dim], data: this.emb.bigrams.data });
-    const bi = bigramInputs(g, ids, mask, bigramBuckets);
-    const rows = g.node('Concat', [g.node('Gather', [words, ids]), g.node('Gather', [table, bi.hashes])], { axis: 1 });
-    const rowMask = g.node('Concat', [floatMask(g, mask), bi.maskF], { axis: 1 });
-    const query = g.initializer('attention.query', { dims: [dim, 1], data: this.query.data });
-    const scores = g.node('MatMul', [rows, query]); // [batch, rows, 1]
-    const mask3 = g.node('Unsqueeze', [rowMask, g.ints('attention_mask_axis', [2])]);
-    const penalty = g.node('Mul', [g.node('Sub', [mask3, g.scalar('attention_one', 1)]), g.scalar('attention_big', 1e9)]);
-    const weights = g.node('Softmax', [g.node('Add', [scores, penalty])], { axis: 1 });
-    const pooled = g.node('ReduceSum', [g.node('Mul', [rows, weights]), g.ints('attention_pool_axis', [1])], { keepdims: 0 });
-    dense(g, pooled, 'classifier', this.out.w, this.out.b, dim, classes, 'logits');
-    return g.toBytes({ producerName: 'sentiment-trainer', docString: this.kind });
+    const { dim, bigramBuckets } = this.shape;
+    return exportClassifier('sentiment_attention', this.kind, this.emb, this.out, (g, { ids, mask, words }) => {
+      const table = g.initializer('embeddings.bigrams', { dims: [bigramBuckets, dim], data: this.emb.bigrams.data });
+      const bi = bigramInputs(g, ids, mask, bigramBuckets);
+      const rows = g.node('Concat', [g.node('Gather', [words, ids]), g.node('Gather', [table, bi.hashes])], { axis: 1 });
+      const rowMask = g.node('Concat', [floatMask(g, mask), bi.maskF], { axis: 1 });
+      const query = g.initializer('attention.query', { dims: [dim, 1], data: this.query.data });
+      const scores = g.node('MatMul', [rows, query]); // [batch, rows, 1]
+      const mask3 = g.node('Unsqueeze', [rowMask, g.ints('attention_mask_axis', [2])]);
+      const penalty = g.node('Mul', [g.node('Sub', [mask3, g.scalar('attention_one', 1)]), g.scalar('attention_big', 1e9)]);
+      const weights = g.node('Softmax', [g.node('Add', [scores, penalty])], { axis: 1 });
+      return g.node('ReduceSum', [g.node('Mul', [rows, weights]), g.ints('attention_pool_axis', [1])], { keepdims: 0 });
+    });
   }
 }

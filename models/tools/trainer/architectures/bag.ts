@@ -2,9 +2,8 @@
 // the mean of the hashed-bigram embeddings, then one dense layer to the class logits. The two
 // means are kept apart so bigrams add evidence without diluting the word pieces.
 import { Random } from '../../random.ts';
-import { GraphBuilder, ElemType } from '../../onnx/graph-builder.ts';
-import { declareBertInputs, dense, floatMask, maskedSum, tokenCount } from '../../onnx/layers.ts';
-import { bigramInputs, crossEntropy, Embeddings, OutputLayer, softmax, type Architecture, type Example, type ShapeOptions } from './common.ts';
+import { floatMask, maskedSum, tokenCount } from '../../onnx/layers.ts';
+import { bigramInputs, crossEntropy, Embeddings, exportClassifier, OutputLayer, softmax, type Architecture, type Example, type ShapeOptions } from './common.ts';
 
 export class BagOfEmbeddings implements Architecture {
   readonly kind: string;
@@ -53,20 +52,17 @@ export class BagOfEmbeddings implements Architecture {
   }
 
   toOnnx(): Uint8Array {
-    const { vocabSize, dim, classes, bigramBuckets } = this.shape;
-    const g = new GraphBuilder('sentiment_bag');
-    const { ids, mask } = declareBertInputs(g, false);
-    g.output('logits', ElemType.FLOAT, ['batch', classes]);
-    const maskF = floatMask(g, mask);
-    const words = g.initializer('embeddings.words', { dims: [vocabSize, dim], data: this.emb.words.data });
-    let pooled = g.node('Div', [maskedSum(g, g.node('Gather', [words, ids]), maskF), tokenCount(g, maskF)]);
-    if (bigramBuckets > 0) {
-      const bi = bigramInputs(g, ids, mask, bigramBuckets);
-      const table = g.initializer('embeddings.bigrams', { dims: [bigramBuckets, dim], data: this.emb.bigrams.data });
-      const bigramMean = g.node('Div', [maskedSum(g, g.node('Gather', [table, bi.hashes]), bi.maskF), tokenCount(g, bi.maskF)]);
-      pooled = g.node('Add', [pooled, bigramMean]);
-    }
-    dense(g, pooled, 'classifier', this.out.w, this.out.b, dim, classes, 'logits');
-    return g.toBytes({ producerName: 'sentiment-trainer', docString: this.kind });
+    const { dim, bigramBuckets } = this.shape;
+    return exportClassifier('sentiment_bag', this.kind, this.emb, this.out, (g, { ids, mask, words }) => {
+      const maskF = floatMask(g, mask);
+      let pooled = g.node('Div', [maskedSum(g, g.node('Gather', [words, ids]), maskF), tokenCount(g, maskF)]);
+      if (bigramBuckets > 0) {
+        const bi = bigramInputs(g, ids, mask, bigramBuckets);
+        const table = g.initializer('embeddings.bigrams', { dims: [bigramBuckets, dim], data: this.emb.bigrams.data });
+        const bigramMean = g.node('Div', [maskedSum(g, g.node('Gather', [table, bi.hashes]), bi.maskF), tokenCount(g, bi.maskF)]);
+        pooled = g.node('Add', [pooled, bigramMean]);
+      }
+      return pooled;
+    });
   }
 }

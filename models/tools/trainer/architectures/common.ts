@@ -1,7 +1,7 @@
 // What every trainable architecture offers the training loop and the exporter.
 import { Random } from '../../random.ts';
-import { GraphBuilder } from '../../onnx/graph-builder.ts';
-import { floatMask } from '../../onnx/layers.ts';
+import { ElemType, GraphBuilder } from '../../onnx/graph-builder.ts';
+import { declareBertInputs, dense, floatMask } from '../../onnx/layers.ts';
 import { BIGRAM_MULTIPLIER } from '../features.ts';
 
 export interface Example {
@@ -127,6 +127,26 @@ export function crossEntropy(probs: Float64Array, ex: Example): [number, Float64
   const grad = new Float64Array(probs.length);
   for (let c = 0; c < probs.length; c++) grad[c] = ex.weight * (probs[c] - (c === ex.label ? 1 : 0));
   return [-ex.weight * Math.log(Math.max(probs[ex.label], 1e-12)), grad];
+}
+
+/**
+ * The graph every architecture exports: BERT-style inputs (input_ids, attention_mask), the word
+ * embedding table, the architecture's own pooling to [batch, dim], and the dense layer to logits.
+ */
+export function exportClassifier(
+  graphName: string,
+  docString: string,
+  emb: Embeddings,
+  out: OutputLayer,
+  pool: (g: GraphBuilder, inputs: { ids: string; mask: string; words: string }) => string,
+): Uint8Array {
+  const { vocabSize, dim, classes } = emb.shape;
+  const g = new GraphBuilder(graphName);
+  const { ids, mask } = declareBertInputs(g, false);
+  g.output('logits', ElemType.FLOAT, ['batch', classes]);
+  const words = g.initializer('embeddings.words', { dims: [vocabSize, dim], data: emb.words.data });
+  dense(g, pool(g, { ids, mask, words }), 'classifier', out.w, out.b, dim, classes, 'logits');
+  return g.toBytes({ producerName: 'sentiment-trainer', docString });
 }
 
 /**

@@ -1,31 +1,38 @@
-// The same three backends (blue 1.0.0, green 1.1.0, canary 2.0.0; one service process each) behind
-// (a) this router and (b) HAProxy from Debian, both with the 70/25/5 split and readiness checks,
-// plus a direct call to one backend as the baseline; the router twice, as a plain proxy and with
-// request coalescing. Throughput: autocannon c=50, 20 s per target, targets alternating for N
-// rounds; each keeps its best round. Latency added: the same targets at fixed rates every one of
-// them sustains (open loop), so queueing behind a saturated core does not hide the proxy's own
-// delay. Writes bench/RESULTS.md.
-//   npm run bench:router -- [--duration 20] [--rounds 2] [--rates 250,1000] [--backend-nice 10]
+// The same three backends (blue 1.0.0, green 1.1.0, canary 2.0.0; one service process each, run
+// with deploy/local.yaml's replica settings) behind (a) this router and (b) HAProxy from Debian,
+// both with the 70/25/5 split and readiness checks, plus a direct call to one backend as the
+// baseline; the router twice, as a plain proxy and with request coalescing. Throughput: autocannon
+// c=50, 20 s per target, targets alternating for N rounds. Latency added: the proxies and a client
+// that splits 70/25/5 itself take turns in one open-loop schedule at a fixed rate each, so all see
+// the same moments of this shared machine and queueing behind a saturated core does not hide the
+// proxy's own delay. Writes bench/RESULTS.md.
+//   npm run bench:router -- [--duration 20] [--rounds 3] [--rates 100,250] [--latency-rounds 3]
+//                           [--latency-duration 20] [--backend-nice 10]
 //   (needs: apt-get install haproxy)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { HAPROXY_BIN, startHaproxy } from './lib/haproxy.ts';
-import { runLoad, runPaced, type LoadResult } from './lib/load.ts';
+import { runLoad, runPaced, type LoadResult, type PacedTarget } from './lib/load.ts';
 import { cpuSeconds } from './lib/cpu.ts';
 import { describeMachine } from './lib/machine.ts';
 import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
+import { readTopology } from '../launcher/src/topology.ts';
 import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../tests/helpers/service-process.ts';
 
+// The replicas run with deploy/local.yaml's settings (its services.env and nice), as npm start runs them.
+const deployed = readTopology(path.join(ROOT, 'deploy', 'local.yaml'));
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '20' },
-    rounds: { type: 'string', default: '2' },
-    rates: { type: 'string', default: '250,1000' },
-    // The backends' scheduling niceness, as deploy/local.yaml runs replicas (0: equal priority).
-    'backend-nice': { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    rates: { type: 'string', default: '100,250' },
+    'latency-duration': { type: 'string', default: '20' },
+    'latency-rounds': { type: 'string', default: '3' },
+    // The backends' scheduling niceness (0: equal priority); deploy/local.yaml's by default.
+    'backend-nice': { type: 'string', default: String(deployed.services.nice ?? 0) },
     connections: { type: 'string', default: '50' },
     results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
   },
@@ -50,7 +57,7 @@ const envs = [
 ];
 const backends = [];
 for (const e of envs) {
-  const p = await startProcess({ MODELS_DIR: path.join(ROOT, 'models'), MODEL_VERSION: e.version, LOG_LEVEL: 'info' }, BUILT_SERVICE_ENTRY);
+  const p = await startProcess({ ...deployed.services.env, MODELS_DIR: path.join(ROOT, 'models'), MODEL_VERSION: e.version }, BUILT_SERVICE_ENTRY);
   procs.push(p);
   if (Number(values['backend-nice']) > 0) os.setPriority(p.proc.pid!, Number(values['backend-nice']));
   backends.push({ ...e, url: p.url });
@@ -68,7 +75,7 @@ const startRouter = async (env: Record<string, string>) => {
   return router;
 };
 const router = await startRouter({});
-const coalescing = await startRouter({ COALESCE_MAX_BATCH: '32' });
+const coalescing = await startRouter({ COALESCE_MAX_BATCH: '32', ...deployed.router.env });
 
 const haproxy = startHaproxy({
   dir,
@@ -89,6 +96,26 @@ const targets = [
   { name: 'this router, coalescing (70/25/5)', url: coalescing.url, pid: coalescing.proc.pid! },
   { name: 'HAProxy 2.6 (70/25/5)', url: haproxy.url, pid: haproxy.proc.pid! },
 ];
+const DIRECT_SPLIT = 'direct, the client splitting 70/25/5, no proxy';
+// Latency added at fixed rates: the direct baseline (the client itself splitting 70/25/5 over the
+// same backends) and the three proxies take turns in one open-loop schedule, each at the rate.
+const rates = values.rates!.split(',').map(Number);
+const latencyRounds = Number(values['latency-rounds']);
+const pacedTargets: PacedTarget[] = [
+  { name: DIRECT_SPLIT, upstreams: backends.map((b) => ({ url: b.url, weight: b.weight })) },
+  ...targets.slice(1).map((t) => ({ name: t.name, upstreams: [{ url: t.url, weight: 1 }] })),
+];
+const paced = new Map<number, Map<string, LoadResult>[]>(rates.map((rate) => [rate, []]));
+// Not recorded: first connections and the proxies' JIT warm-up. Latency runs before the throughput
+// runs, which leave every process with a grown heap and slower collections for a while.
+await runPaced({ targets: pacedTargets, path: '/predict', body, connections, durationSec: 5, rate: rates[0] });
+for (const rate of rates) {
+  for (let round = 1; round <= latencyRounds; round++) {
+    const r = await runPaced({ targets: pacedTargets, path: '/predict', body, connections, durationSec: Number(values['latency-duration']), rate });
+    console.log(JSON.stringify({ rate, round, ...Object.fromEntries(r) }));
+    paced.get(rate)!.push(r);
+  }
+}
 const runs = new Map<string, Row[]>(targets.map((t) => [t.name, []]));
 for (let round = 1; round <= Number(values.rounds); round++) {
   for (const t of targets) {
@@ -98,19 +125,6 @@ for (let round = 1; round <= Number(values.rounds); round++) {
     const row = { target: t.name, ...r, proxyCpuUs: t.pid ? Math.round(((cpuSeconds(t.pid) - before) / r.requests) * 1e6) : null };
     console.log(JSON.stringify(row));
     runs.get(t.name)!.push(row);
-  }
-}
-// Latency added at fixed rates: every target gets the same open-loop load, alternating, best
-// (lowest P99) of the rounds kept.
-const rates = values.rates!.split(',').map(Number);
-const paced = new Map<string, LoadResult[]>(rates.flatMap((rate) => targets.map((t) => [`${rate} ${t.name}`, []] as [string, LoadResult[]])));
-for (const rate of rates) {
-  for (let round = 1; round <= Number(values.rounds); round++) {
-    for (const t of targets) {
-      const r = await runPaced({ url: t.url, path: '/predict', body, connections, durationSec: 10, rate });
-      console.log(JSON.stringify({ target: t.name, rate, ...r }));
-      paced.get(`${rate} ${t.name}`)!.push(r);
-    }
   }
 }
 haproxy.proc.kill('SIGTERM');
@@ -123,20 +137,35 @@ const table = [
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ...[direct, ours, coalesced, theirs].map((r) => `| ${r.target} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.proxyCpuUs ?? '—'} | ${runs.get(r.target)!.map((x) => x.rps).join(' / ')} |`),
 ].join('\n');
-const calmest = (rate: number, name: string) => paced.get(`${rate} ${name}`)!.reduce((a, b) => (b.p99 < a.p99 ? b : a));
-const addedAt = (rate: number, i: number, p: 'p50' | 'p99') => (calmest(rate, targets[i].name)[p] - calmest(rate, targets[0].name)[p]).toFixed(2);
+// Each round's P99 minus the direct split's P99 in the same round; the median round is reported.
+const added = (rate: number, name: string, p: 'p50' | 'p99') => paced.get(rate)!.map((r) => r.get(name)![p] - r.get(DIRECT_SPLIT)![p]);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const medianRound = (rate: number, name: string) => {
+  const rounds = paced.get(rate)!;
+  const order = rounds.map((r, i) => [r.get(name)!.p99, i]).sort((a, b) => a[0] - b[0]);
+  return rounds[order[Math.floor(order.length / 2)][1]].get(name)!;
+};
+const ms = (x: number) => x.toFixed(2);
+const addedP99 = (rate: number, name: string) => ms(median(added(rate, name, 'p99')));
 const pacedTable = [
-  '| target | requests/s | P50 ms | P99 ms | P50 added ms | P99 added ms | errors | non-2xx | P99 per round |',
+  '| target | requests/s | P50 ms | P99 ms | P50 added ms | P99 added ms | errors | non-2xx | P99 added per round |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ...rates.flatMap((rate) =>
-    targets.map((t, i) => {
-      const r = calmest(rate, t.name);
-      return `| ${t.name} | ${rate} | ${r.p50} | ${r.p99} | ${i === 0 ? '—' : addedAt(rate, i, 'p50')} | ${i === 0 ? '—' : addedAt(rate, i, 'p99')} | ${r.errors} | ${r.non2xx} | ${paced.get(`${rate} ${t.name}`)!.map((x) => x.p99).join(' / ')} |`;
+    pacedTargets.map(({ name }, i) => {
+      const r = medianRound(rate, name);
+      const errors = paced.get(rate)!.reduce((sum, round) => sum + round.get(name)!.errors, 0);
+      const non2xx = paced.get(rate)!.reduce((sum, round) => sum + round.get(name)!.non2xx, 0);
+      const cells = i === 0 ? ['—', '—', paced.get(rate)!.map((round) => `(${round.get(name)!.p99})`).join(' / ')] : [ms(median(added(rate, name, 'p50'))), addedP99(rate, name), added(rate, name, 'p99').map(ms).join(' / ')];
+      return `| ${name} | ${rate} | ${r.p50} | ${r.p99} | ${cells[0]} | ${cells[1]} | ${errors} | ${non2xx} | ${cells[2]} |`;
     }),
   ),
 ].join('\n');
-const ratio = (r: Row) => (r.rps / theirs.rps).toFixed(2);
-const summary = `Throughput against HAProxy: plain router **${ratio(ours)}**, coalescing router **${ratio(coalesced)}** (target ≥ 0.6). P99 added over the direct call (target ≤ 5 ms): ${rates.map((rate) => `at ${rate} requests/s plain router ${addedAt(rate, 1, 'p99')} ms, coalescing router ${addedAt(rate, 2, 'p99')} ms, HAProxy ${addedAt(rate, 3, 'p99')} ms`).join('; ')}; at saturation (c=${connections}, above) the P99s are queueing behind the slowest process and say more about throughput than about the proxy.`;
+// Throughput ratio: best round against best round, and round by round (each router round against
+// the HAProxy round run right after it), whose median is the figure less at the mercy of one lucky
+// or unlucky round.
+const ratioPerRound = (name: string) => runs.get(name)!.map((r, i) => r.rps / runs.get(theirs.target)![i].rps);
+const throughput = (label: string, r: Row) => `${label} **${median(ratioPerRound(r.target)).toFixed(2)}** median of rounds (${ratioPerRound(r.target).map((x) => x.toFixed(2)).join(' / ')}), ${(r.rps / theirs.rps).toFixed(2)} best against best`;
+const summary = `Throughput against HAProxy (target ≥ 0.6): ${throughput('plain router', ours)}; ${throughput('coalescing router', coalesced)}. P99 added over a direct call (target ≤ 5 ms), median of ${latencyRounds} rounds: ${rates.map((rate) => `at ${rate} requests/s plain router ${addedP99(rate, targets[1].name)} ms, coalescing router ${addedP99(rate, targets[2].name)} ms, HAProxy ${addedP99(rate, targets[3].name)} ms`).join('; ')}; at saturation (c=${connections}, above) the P99s are queueing behind the slowest process and say more about throughput than about the proxy.`;
 console.log(`\n${table}\n\n${pacedTable}\n\n${summary}`);
 writeSection(
   values.results!,
@@ -144,15 +173,24 @@ writeSection(
   `## Router against HAProxy (\`npm run bench:router\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Three service processes (blue 1.0.0, green 1.1.0,
-canary 2.0.0, compiled, default settings, nice ${values['backend-nice']} as in deploy/local.yaml) behind each proxy with the same 70/25/5 split and readiness checks every
-1 s (rise 2, fall 2); HAProxy 2.6 single-threaded with keep-alive to the backends; the router's rate limit is off
-(HAProxy has none); the router runs twice, as a plain proxy and with request coalescing (COALESCE_MAX_BATCH=32).
-Throughput: autocannon c=${connections}, ${durationSec} s per target after a 3 s warm-up, ${values.rounds} alternating rounds,
-best round kept. Latency added: ${rates.join(' and ')} requests/s, paced open loop (each request due at its own instant, latency counted
-from then) over up to ${connections} connections, for 10 s per target, ${values.rounds} alternating rounds,
-lowest P99 kept. Everything shares the 2 cores.
+canary 2.0.0, compiled, with deploy/local.yaml's replica settings: ${Object.entries(deployed.services.env ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}, nice ${values['backend-nice']})
+behind each proxy with the same 70/25/5 split and readiness checks every 1 s (rise 2, fall 2); HAProxy 2.6
+single-threaded with keep-alive to the backends; the router's rate limit is off (HAProxy has none); the router
+runs twice, as a plain proxy and with request coalescing (${Object.entries({ COALESCE_MAX_BATCH: '32', ...deployed.router.env }).map(([k, v]) => `${k}=${v}`).join(', ')}).
+Everything shares the 2 cores.
+
+Throughput: autocannon c=${connections}, ${durationSec} s per target after a 3 s warm-up, ${values.rounds} alternating rounds; the table
+shows each target's best round.
 
 ${table}
+
+Latency added: a client that splits 70/25/5 over the backends itself (the direct call a proxy is measured
+against) and the three proxies take turns in one paced open-loop schedule (request n goes to target n mod 4,
+each due at its own instant, latency counted from then), ${rates.join(' and ')} requests/s to each target,
+${values['latency-duration']} s per round, ${latencyRounds} rounds, after a 5 s warm-up and before the throughput runs. Taking turns means
+every target lives through the same moments of this shared VM, whose scheduling hiccups move even the
+direct call's P99 by tens of ms from one stretch to the next; each round's P99 is compared with the direct
+split's P99 of the same round (in brackets on the direct split's row), and the table shows the median round.
 
 ${pacedTable}
 

@@ -17,6 +17,14 @@ export interface BatcherOptions {
    * unacknowledged data is in flight: no delay when idle, full batches under load.
    */
   waitWhenIdle?: boolean;
+  /**
+   * How long (ms) a running batch may hold back the next one: when every slot is taken, items
+   * wait, and the oldest running batch has been out this long, one more batch leaves. Where a
+   * batch goes to a process that may stall (preempted, collecting garbage), the next batch is
+   * then already in its socket when it resumes, instead of leaving only after the stalled answer
+   * comes back. Read at each decision; unset: never.
+   */
+  overflowAfterMs?: () => number;
 }
 
 export type RunBatch<I, O> = (items: I[]) => Promise<O[]>;
@@ -35,7 +43,10 @@ export class QueueFull extends Error {
 export class MicroBatcher<I, O> {
   private readonly queue: Pending<I, O>[] = [];
   private running = 0;
+  /** Start times of the running batches, oldest first. */
+  private readonly startedAt = new Set<{ at: number }>();
   private timer: NodeJS.Timeout | null = null;
+  private timerDue = Infinity;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -78,28 +89,54 @@ export class MicroBatcher<I, O> {
 
   private schedule(): void {
     const { maxBatchSize, maxWaitMs, waitWhenIdle = true } = this.options;
-    while (this.running < this.concurrency && this.queue.length > 0) {
+    while (this.queue.length > 0) {
+      if (this.running >= this.slots()) return this.wakeForOverflow();
       // Wait for companions only while the batch is not full and its oldest item is younger than
       // maxWaitMs; items that queued up behind a busy model go out at once.
       const waited = performance.now() - this.queue[0].queuedAt;
-      if (this.queue.length < maxBatchSize && waited < maxWaitMs && (waitWhenIdle || this.running > 0)) {
-        this.timer ??= setTimeout(() => {
-          this.timer = null;
-          this.schedule();
-        }, maxWaitMs - waited);
-        return;
-      }
+      if (this.queue.length < maxBatchSize && waited < maxWaitMs && (waitWhenIdle || this.running > 0)) return this.wakeAt(this.queue[0].queuedAt + maxWaitMs);
       this.dispatch();
     }
+  }
+
+  /** The concurrency, plus one while the oldest running batch has overstayed overflowAfterMs. */
+  private slots(): number {
+    const concurrency = this.concurrency;
+    const { overflowAfterMs } = this.options;
+    if (!overflowAfterMs || this.running < concurrency) return concurrency;
+    const oldest = this.startedAt.values().next().value;
+    return oldest && performance.now() - oldest.at >= overflowAfterMs() ? concurrency + 1 : concurrency;
+  }
+
+  private wakeForOverflow(): void {
+    const oldest = this.startedAt.values().next().value;
+    if (!this.options.overflowAfterMs || !oldest || this.running !== this.concurrency) return;
+    const after = this.options.overflowAfterMs();
+    if (Number.isFinite(after)) this.wakeAt(oldest.at + after);
+  }
+
+  /** Runs schedule() again at `due` (performance.now() time), unless a wake-up comes sooner. */
+  private wakeAt(due: number): void {
+    if (this.timer && this.timerDue <= due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerDue = Infinity;
+      this.schedule();
+    }, Math.max(0, due - performance.now()));
   }
 
   private dispatch(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
+      this.timerDue = Infinity;
     }
     if (this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.options.maxBatchSize);
+    const started = { at: performance.now() };
+    this.startedAt.add(started);
     this.running++;
     this.onBatch(batch.length);
     this.runBatch(batch.map((p) => p.item))
@@ -109,6 +146,7 @@ export class MicroBatcher<I, O> {
       )
       .finally(() => {
         this.running--;
+        this.startedAt.delete(started);
         this.schedule();
         if (this.queue.length === 0 && this.running === 0) this.idleWaiters.splice(0).forEach((w) => w());
       });

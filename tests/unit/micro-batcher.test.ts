@@ -114,3 +114,39 @@ t.test('concurrency may be a function (e.g. healthy replicas), read at each disp
   gates.splice(0).forEach((g) => g());
   t.same(await Promise.all(all), [[1], [2], [3]], 'zero slots still counts as one, so nothing is stranded');
 });
+
+t.test('overflowAfterMs: a batch out too long lets one more leave, and only one', async (t) => {
+  const sizes: number[] = [];
+  const gates: (() => void)[] = [];
+  const gated = (xs: number[]) => new Promise<number[]>((resolve) => gates.push(() => resolve(xs)));
+  const b = new MicroBatcher(gated, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, concurrency: 1, waitWhenIdle: false, overflowAfterMs: () => 30 }, (n) => sizes.push(n));
+  const first = b.submit([1]);
+  const second = [2, 3].map((x) => b.submit([x]));
+  t.same(sizes, [1], 'the only slot is taken: the others wait');
+  await new Promise((r) => setTimeout(r, 60));
+  t.same(sizes, [1, 2], 'once the first had been out 30 ms, the waiting ones left as one batch');
+  const third = b.submit([4]);
+  await new Promise((r) => setTimeout(r, 60));
+  t.same(sizes, [1, 2], 'no second overflow while the first batch is still out');
+  gates.shift()!();
+  await new Promise((r) => setImmediate(r));
+  t.same(sizes, [1, 2, 1], 'the first came back; the overflow batch, out 60 ms itself, let the last one go');
+  gates.splice(0).forEach((g) => g());
+  t.same(await Promise.all([first, ...second, third]), [[1], [2], [3], [4]]);
+  t.equal(b.inFlight, 0);
+});
+
+t.test('overflowAfterMs of Infinity never overflows (and sets no timer)', async (t) => {
+  const sizes: number[] = [];
+  const gates: (() => void)[] = [];
+  const gated = (xs: number[]) => new Promise<number[]>((resolve) => gates.push(() => resolve(xs)));
+  const b = new MicroBatcher(gated, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, concurrency: 1, waitWhenIdle: false, overflowAfterMs: () => Infinity }, (n) => sizes.push(n));
+  const all = [b.submit([1]), b.submit([2])];
+  await new Promise((r) => setTimeout(r, 30));
+  t.same(sizes, [1]);
+  gates.shift()!();
+  await new Promise((r) => setImmediate(r));
+  gates.shift()!();
+  t.same(await Promise.all(all), [[1], [2]]);
+  t.same(sizes, [1, 1]);
+});

@@ -5,7 +5,8 @@
 // and a busy one sends fewer, fuller batches: one HTTP exchange, one wake-up of a replica and one
 // onnxruntime run for many texts. With several processes sharing few cores, that exchange (not
 // the model) is most of a small prediction's cost. Each replica takes one batch at a time: a
-// second one shortens waits at low load but, measured, costs a third of the throughput (bench/).
+// second one shortens waits at low load but, measured, costs a third of the throughput (bench/);
+// only a batch that has been out for twice the usual round trip lets one more leave.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
@@ -60,8 +61,13 @@ export function coalescableText(body: Buffer | undefined, contentType: string | 
   return keys.length === 1 && typeof text === 'string' ? text : undefined;
 }
 
+/** Smoothing of the batch round-trip average: about the last ten batches count. */
+const RTT_SMOOTHING = 0.1;
+
 export class Coalescer {
   private readonly batchers = new Map<string, MicroBatcher<Item, CoalescedResult>>();
+  /** Per environment, the smoothed round trip of a batch in ms. */
+  private readonly roundTripMs = new Map<string, number>();
 
   constructor(
     private readonly options: CoalescerOptions,
@@ -88,10 +94,18 @@ export class Coalescer {
         // One batch in flight per available replica; each replica batches again inside.
         concurrency: () => this.registry.availableCount(name),
         waitWhenIdle: false,
+        // A batch out for twice the usual round trip is stuck behind a stalled replica: the next
+        // one goes anyway, to be read as soon as the replica resumes.
+        overflowAfterMs: () => Math.max(this.options.maxWaitMs, 2 * (this.roundTripMs.get(name) ?? Infinity)),
       }, (size) => this.onBatch(name, size));
       this.batchers.set(name, batcher);
     }
     return batcher;
+  }
+
+  private recordRoundTrip(name: string, ms: number): void {
+    const average = this.roundTripMs.get(name);
+    this.roundTripMs.set(name, average === undefined ? ms : average + RTT_SMOOTHING * (ms - average));
   }
 
   private async send(name: string, items: Item[]): Promise<CoalescedResult[]> {
@@ -100,11 +114,12 @@ export class Coalescer {
     if (!env) throw new NoUpstream(`environment ${name} is no longer configured`);
     const batchId = randomUUID();
     if (this.log.isLevelEnabled('debug')) this.log.debug({ batch: batchId, environment: name, requests: items.map((i) => i.requestId) }, 'coalesced requests');
+    const started = performance.now();
     const { result, served } = await this.call(
       env,
       { path: '/predict/batch', headers: { 'content-type': 'application/json', 'x-request-id': batchId }, body: JSON.stringify({ texts: items.map((i) => i.text) }) },
       this.log,
-    );
+    ).finally(() => this.recordRoundTrip(name, performance.now() - started));
     if (result.statusCode >= 400 && result.statusCode < 500) return items.map(() => SEND_ALONE);
     if (result.statusCode !== 200) return items.map(() => ({ served, status: result.statusCode, headers: result.headers, body: result.body }));
     let answer: unknown;

@@ -63,7 +63,10 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
   const call = createUpstreamCall({ store, registry: upstreams, health, budget, metrics });
   const coalescer =
     config.coalesce.maxBatch > 0
-      ? new Coalescer(config.coalesce, store, upstreams, call, log.child({ component: 'coalescer' }), (backend, size) => metrics.coalescedBatch.observe({ backend }, size))
+      ? new Coalescer(config.coalesce, store, upstreams, call, log.child({ component: 'coalescer' }), (backend, size, overflow) => {
+          metrics.coalescedBatch.observe({ backend }, size);
+          if (overflow) metrics.coalescedOverflow.inc({ backend });
+        })
       : undefined;
   const forward = createForwarder({
     store,

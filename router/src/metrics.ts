@@ -11,6 +11,7 @@ export interface RouterMetrics {
   failovers: Counter<'from'>;
   reloads: Counter<'result'>;
   coalescedBatch: Histogram<'backend'>;
+  coalescedOverflow: Counter<'backend'>;
 }
 
 export function createRouterMetrics(registry: Registry, upstreams: () => UpstreamRegistry, store: () => WeightsStore | undefined): RouterMetrics {
@@ -80,6 +81,12 @@ export function createRouterMetrics(registry: Registry, upstreams: () => Upstrea
       help: 'Predictions per /predict/batch call made by request coalescing',
       labelNames: ['backend'],
       buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    }),
+    coalescedOverflow: new Counter({
+      name: 'router_coalesced_overflow_total',
+      help: 'Batches sent while every replica of the environment had one in flight, because the oldest had overstayed the usual round trip (a stalled replica)',
+      labelNames: ['backend'],
       registers,
     }),
   };

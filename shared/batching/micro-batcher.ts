@@ -52,7 +52,8 @@ export class MicroBatcher<I, O> {
   constructor(
     private readonly runBatch: RunBatch<I, O>,
     private readonly options: BatcherOptions,
-    private readonly onBatch: (size: number) => void = () => {},
+    /** Called as each batch leaves; `overflow` when it left beyond the concurrency (overflowAfterMs). */
+    private readonly onBatch: (size: number, overflow: boolean) => void = () => {},
   ) {
     if (options.maxBatchSize < 1 || (typeof options.concurrency === 'number' && options.concurrency < 1) || options.maxQueue < 1) throw new RangeError('batcher sizes must be >= 1');
   }
@@ -137,8 +138,9 @@ export class MicroBatcher<I, O> {
     const batch = this.queue.splice(0, this.options.maxBatchSize);
     const started = { at: performance.now() };
     this.startedAt.add(started);
+    const overflow = this.running >= this.concurrency;
     this.running++;
-    this.onBatch(batch.length);
+    this.onBatch(batch.length, overflow);
     this.runBatch(batch.map((p) => p.item))
       .then(
         (results) => batch.forEach((p, i) => p.resolve(results[i])),

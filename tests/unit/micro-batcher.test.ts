@@ -119,7 +119,11 @@ t.test('overflowAfterMs: a batch out too long lets one more leave, and only one'
   const sizes: number[] = [];
   const gates: (() => void)[] = [];
   const gated = (xs: number[]) => new Promise<number[]>((resolve) => gates.push(() => resolve(xs)));
-  const b = new MicroBatcher(gated, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, concurrency: 1, waitWhenIdle: false, overflowAfterMs: () => 30 }, (n) => sizes.push(n));
+  const overflowed: boolean[] = [];
+  const b = new MicroBatcher(gated, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, concurrency: 1, waitWhenIdle: false, overflowAfterMs: () => 30 }, (n, overflow) => {
+    sizes.push(n);
+    overflowed.push(overflow);
+  });
   const first = b.submit([1]);
   const second = [2, 3].map((x) => b.submit([x]));
   t.same(sizes, [1], 'the only slot is taken: the others wait');
@@ -131,6 +135,7 @@ t.test('overflowAfterMs: a batch out too long lets one more leave, and only one'
   gates.shift()!();
   await new Promise((r) => setImmediate(r));
   t.same(sizes, [1, 2, 1], 'the first came back; the overflow batch, out 60 ms itself, let the last one go');
+  t.same(overflowed, [false, true, true], 'each batch beyond the concurrency is reported as an overflow');
   gates.splice(0).forEach((g) => g());
   t.same(await Promise.all([first, ...second, third]), [[1], [2], [3], [4]]);
   t.equal(b.inFlight, 0);

@@ -81,7 +81,7 @@ export class Coalescer {
     private readonly registry: UpstreamRegistry,
     private readonly call: UpstreamCall,
     private readonly log: Logger,
-    private readonly onBatch: (environment: string, size: number) => void = () => {},
+    private readonly onBatch: (environment: string, size: number, overflow: boolean) => void = () => {},
   ) {}
 
   predict(env: EnvironmentSnapshot, text: string, requestId: string): Promise<CoalescedResult> {
@@ -103,7 +103,7 @@ export class Coalescer {
         // A batch out well past the usual round trip is stuck behind a stalled replica: the next
         // one goes anyway, to be read as soon as the replica resumes.
         overflowAfterMs: () => Math.max(this.options.maxWaitMs, OVERFLOW_AFTER_ROUND_TRIPS * (this.roundTripMs.get(name) ?? Infinity)),
-      }, (size) => this.onBatch(name, size));
+      }, (size, overflow) => this.onBatch(name, size, overflow));
       this.batchers.set(name, batcher);
     }
     return batcher;

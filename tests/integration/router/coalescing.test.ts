@@ -147,6 +147,31 @@ t.test('a replica killed mid-load: its batches are retried on the other, no clie
   t.same(answers.map((a) => a.status), answers.map(() => 200), 'all 400 answered 200');
 });
 
+t.test('a stalled replica: the next batch is sent without waiting for the stuck one to come back', async (t) => {
+  const svc = await service(t, '1.0.0');
+  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, model_version: 1.0.0, upstreams: [${svc.url}] }\n`);
+  // Health checks slow and patient enough that the stopped replica stays in rotation meanwhile.
+  const app = await buildRouter(t, file, { coalesce: { maxBatch: 16, maxWaitMs: 2 }, health: { intervalMs: 1000, timeoutMs: 5000, rise: 1, fall: 3, ejectAfter: 3, ejectBaseMs: 1000, ejectMaxMs: 5000 } });
+  await untilAllAvailable(app);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  for (let i = 0; i < 20; i++) t.equal((await post(url, JSON.stringify({ text: `warm-up ${i}` }))).status, 200, 'learns the usual round trip');
+  const overflows = async () => Number(/^router_coalesced_overflow_total\{[^}]*backend="blue"[^}]*\} (\d+)/m.exec((await app.inject({ url: '/metrics' })).body)?.[1] ?? 0);
+  t.equal(await overflows(), 0, 'no overflow while the replica answers promptly');
+
+  svc.proc.kill('SIGSTOP');
+  t.teardown(() => svc.proc.kill('SIGCONT'));
+  const stuck = post(url, JSON.stringify({ text: 'sent to a stopped replica' }));
+  await new Promise((r) => setTimeout(r, 300));
+  const behind = post(url, JSON.stringify({ text: 'arrives while the first is stuck' }));
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(await overflows(), 1, 'the second batch left while the first was still out');
+  svc.proc.kill('SIGCONT');
+  const [a, b] = await Promise.all([stuck, behind]);
+  t.equal(a.status, 200);
+  t.equal(b.status, 200);
+  t.equal(b.body.text, 'arrives while the first is stuck');
+});
+
 /** A small real upstream in this process: ready, and answering /predict/batch after `delayMs`. */
 async function slowBatchUpstream(t: Parameters<typeof buildRouter>[0], delayMs: number, answer: (texts: string[]) => unknown) {
   const server = http.createServer((req, res) => {

@@ -64,9 +64,9 @@ export function coalescableText(body: Buffer | undefined, contentType: string | 
 /** Smoothing of the batch round-trip average: about the last ten batches count. */
 const RTT_SMOOTHING = 0.1;
 /**
- * A batch out this many average round trips is taken to be stuck behind a stalled replica. 1.5
- * and 2 measured the same throughput with `ab` on npm start; 1.5 halved the P99 added at 250
- * requests/s (bench/RESULTS.md).
+ * A batch out this many average round trips is taken to be stuck behind a stalled replica. The
+ * lower, the sooner the requests behind it leave, and the more often a batch that is merely slow
+ * is overtaken, which splits the next batches; 1.5 and 2 measured alike with `ab` on npm start.
  */
 const OVERFLOW_AFTER_ROUND_TRIPS = 1.5;
 

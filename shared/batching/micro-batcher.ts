@@ -1,6 +1,7 @@
 // Dynamic micro-batching (as Triton's dynamic batcher): items from concurrent requests are queued
 // and run together. A batch is dispatched when it is full, when the oldest item has waited
-// maxWaitMs, or at once when a slot frees up while items wait. The queue is bounded.
+// maxWaitMs, or at once when a slot frees up while items wait (or, with overflowAfterMs, when the
+// oldest running batch has overstayed). The queue is bounded.
 // The inference service batches texts for onnxruntime with it; the router coalesces /predict
 // requests into /predict/batch calls with it.
 

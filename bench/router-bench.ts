@@ -74,8 +74,9 @@ const startRouter = async (env: Record<string, string>) => {
   procs.push(router);
   return router;
 };
+const coalescingEnv = { COALESCE_MAX_BATCH: '32', ...deployed.router.env };
 const router = await startRouter({});
-const coalescing = await startRouter({ COALESCE_MAX_BATCH: '32', ...deployed.router.env });
+const coalescing = await startRouter(coalescingEnv);
 
 const haproxy = startHaproxy({
   dir,
@@ -139,12 +140,9 @@ const table = [
 ].join('\n');
 // Each round's P99 minus the direct split's P99 in the same round; the median round is reported.
 const added = (rate: number, name: string, p: 'p50' | 'p99') => paced.get(rate)!.map((r) => r.get(name)![p] - r.get(DIRECT_SPLIT)![p]);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const medianRound = (rate: number, name: string) => {
-  const rounds = paced.get(rate)!;
-  const order = rounds.map((r, i) => [r.get(name)!.p99, i]).sort((a, b) => a[0] - b[0]);
-  return rounds[order[Math.floor(order.length / 2)][1]].get(name)!;
-};
+const medianBy = <T>(xs: T[], key: (x: T) => number) => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => medianBy(xs, (x) => x);
+const medianRound = (rate: number, name: string) => medianBy(paced.get(rate)!.map((r) => r.get(name)!), (r) => r.p99);
 const ms = (x: number) => x.toFixed(2);
 const addedP99 = (rate: number, name: string) => ms(median(added(rate, name, 'p99')));
 const pacedTable = [
@@ -176,7 +174,7 @@ ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Three service pr
 canary 2.0.0, compiled, with deploy/local.yaml's replica settings: ${Object.entries(deployed.services.env ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}, nice ${values['backend-nice']})
 behind each proxy with the same 70/25/5 split and readiness checks every 1 s (rise 2, fall 2); HAProxy 2.6
 single-threaded with keep-alive to the backends; the router's rate limit is off (HAProxy has none); the router
-runs twice, as a plain proxy and with request coalescing (${Object.entries({ COALESCE_MAX_BATCH: '32', ...deployed.router.env }).map(([k, v]) => `${k}=${v}`).join(', ')}).
+runs twice, as a plain proxy and with request coalescing (${Object.entries(coalescingEnv).map(([k, v]) => `${k}=${v}`).join(', ')}).
 Everything shares the 2 cores.
 
 Throughput: autocannon c=${connections}, ${durationSec} s per target after a 3 s warm-up, ${values.rounds} alternating rounds; the table

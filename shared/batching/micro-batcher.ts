@@ -92,7 +92,14 @@ export class MicroBatcher<I, O> {
   private schedule(): void {
     const { maxBatchSize, maxWaitMs, waitWhenIdle = true } = this.options;
     while (this.queue.length > 0) {
-      if (this.running >= this.slots()) return this.wakeForOverflow();
+      const concurrency = this.concurrency;
+      if (this.running >= concurrency) {
+        const overflowAt = this.overflowAt(concurrency);
+        if (performance.now() < overflowAt) {
+          if (Number.isFinite(overflowAt)) this.wakeAt(overflowAt);
+          return;
+        }
+      }
       // Wait for companions only while the batch is not full and its oldest item is younger than
       // maxWaitMs; items that queued up behind a busy model go out at once.
       const waited = performance.now() - this.queue[0].queuedAt;
@@ -101,20 +108,14 @@ export class MicroBatcher<I, O> {
     }
   }
 
-  /** The concurrency, plus one while the oldest running batch has overstayed overflowAfterMs. */
-  private slots(): number {
-    const concurrency = this.concurrency;
-    const { overflowAfterMs } = this.options;
-    if (!overflowAfterMs || this.running < concurrency) return concurrency;
+  /**
+   * When one batch beyond the concurrency may leave: while exactly every slot is taken, once the
+   * oldest running batch has been out overflowAfterMs. Infinity: not now, or never.
+   */
+  private overflowAt(concurrency: number): number {
     const oldest = this.startedAt.values().next().value;
-    return oldest && performance.now() - oldest.at >= overflowAfterMs() ? concurrency + 1 : concurrency;
-  }
-
-  private wakeForOverflow(): void {
-    const oldest = this.startedAt.values().next().value;
-    if (!this.options.overflowAfterMs || !oldest || this.running !== this.concurrency) return;
-    const after = this.options.overflowAfterMs();
-    if (Number.isFinite(after)) this.wakeAt(oldest.at + after);
+    if (!this.options.overflowAfterMs || !oldest || this.running !== concurrency) return Infinity;
+    return oldest.at + this.options.overflowAfterMs();
   }
 
   /** Runs schedule() again at `due` (performance.now() time), unless a wake-up comes sooner. */

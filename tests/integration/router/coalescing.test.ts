@@ -74,7 +74,7 @@ async function setup(t: Parameters<typeof buildRouter>[0], extraBlue: string[] =
 const batchStats = async (app: Awaited<ReturnType<typeof setup>>['app']) => {
   const text = (await app.inject({ url: '/metrics' })).body;
   const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
-  return { batches: sum('router_coalesced_batch_size_count'), texts: sum('router_coalesced_batch_size_sum') };
+  return { batches: sum('router_coalesced_batch_size_count'), texts: sum('router_coalesced_batch_size_sum'), overflows: sum('router_coalesced_overflow_total') };
 };
 
 t.test('300 concurrent predictions travel in batches and each answer equals the service’s own /predict', async (t) => {
@@ -155,7 +155,7 @@ t.test('a stalled replica: the next batch is sent without waiting for the stuck 
   await untilAllAvailable(app);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   for (let i = 0; i < 20; i++) t.equal((await post(url, JSON.stringify({ text: `warm-up ${i}` }))).status, 200, 'learns the usual round trip');
-  const overflows = async () => Number(/^router_coalesced_overflow_total\{[^}]*backend="blue"[^}]*\} (\d+)/m.exec((await app.inject({ url: '/metrics' })).body)?.[1] ?? 0);
+  const overflows = async () => (await batchStats(app)).overflows;
   t.equal(await overflows(), 0, 'no overflow while the replica answers promptly');
 
   svc.proc.kill('SIGSTOP');

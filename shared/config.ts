@@ -1,6 +1,6 @@
 // The one place that reads process.env: parse once at boot against a TypeBox schema, fail fast
 // with a message that names the variable.
-import { type TObject, type Static } from '@sinclair/typebox';
+import { Type, type TObject, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from './errors.ts';
 
@@ -19,3 +19,6 @@ export function readEnv<T extends TObject>(schema: T, env: NodeJS.ProcessEnv = p
   }
   return converted as Static<T>;
 }
+
+/** LOG_LEVEL, as every process reads it. */
+export const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' });

@@ -1,19 +1,70 @@
-// One registry of the errors this project raises. HTTP errors carry a status; start-up errors
-// (config, bundle) are plain classes so the process exits with one clear line.
+// The one registry of the errors this project raises, router and service alike, in the style of
+// fastify's lib/errors.js. Each error has a code (match on it, never on the message), an HTTP
+// status and a message. The shared error handler renders every one as { error, message, code },
+// where `error` is the code's kind (ERR_NO_HEALTHY_UPSTREAM → no_healthy_upstream), so the same
+// condition answers with the same status and body from every process. docs/errors.md lists them.
 import createError from '@fastify/error';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+/** Message arguments, optionally followed by { cause }. */
+type Args<T extends unknown[]> = [...T, { cause?: unknown }?];
+
+const CODES = new Set<string>();
+
+/** Every code in the registry (docs/errors.md lists each one; a test keeps the two in step). */
+export const ERROR_CODES: ReadonlySet<string> = CODES;
+
+function define<T extends unknown[] = []>(code: string, message: string, statusCode: number) {
+  CODES.add(code);
+  return createError<Args<T>>(code, message, statusCode);
 }
 
+export const ERROR_CODE_PREFIX = 'ERR_';
+
+/** ERR_NO_HEALTHY_UPSTREAM → no_healthy_upstream. */
+export const errorKind = (code: string) => code.slice(ERROR_CODE_PREFIX.length).toLowerCase();
+
+// ---- Start-up: the process exits with one clear line ----------------------------------------
+
+/** An environment variable or a config file that fails validation; names the field. */
+export const ConfigError = define<[string]>('ERR_CONFIG_INVALID', '%s', 500);
+
 /** A model bundle that cannot be served: names the file and the problem. */
-export class BundleError extends Error {
-  override name = 'BundleError';
-  constructor(readonly file: string, problem: string, options?: { cause?: unknown }) {
-    super(`${file}: ${problem}`, options);
+export class BundleError extends define<[string, string]>('ERR_BUNDLE_INVALID', '%s: %s', 500) {
+  readonly file: string;
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super(...([file, problem, ...(options ? [options] : [])] as Args<[string, string]>));
+    this.file = file;
   }
 }
 
-export const QueueFullError = createError('ERR_QUEUE_FULL', 'the inference queue is full, retry later', 503);
-export const ModelNotFoundError = createError('ERR_MODEL_NOT_FOUND', 'model %s is not served here (this service serves %s)', 404);
-export const InvalidInferInputError = createError('ERR_INVALID_INFER_INPUT', '%s', 400);
+// ---- Client errors ----------------------------------------------------------------------------
+
+export const RouteNotFoundError = define<[string, string]>('ERR_NOT_FOUND', 'route %s %s not found', 404);
+export const UnauthorizedError = define<[string]>('ERR_UNAUTHORIZED', 'a valid %s is required', 401);
+export const RateLimitedError = define<[number, string]>('ERR_TOO_MANY_REQUESTS', 'rate limit of %d requests per %s exceeded', 429);
+/** X-Route-To from a client that may not force an environment. */
+export const RouteOverrideForbiddenError = define<[string]>('ERR_ROUTE_OVERRIDE_FORBIDDEN', '%s needs an admin token or an allow-listed address', 403);
+/** A request or an admin call names an environment the weights file does not configure. */
+export const UnknownEnvironmentError = define<[string, string]>('ERR_UNKNOWN_ENVIRONMENT', 'no environment named "%s" is configured (known: %s)', 400);
+export const ReplicaNotFoundError = define<[string, string]>('ERR_REPLICA_NOT_FOUND', '%s is not registered in %s', 404);
+export const ReplicaExistsError = define<[string, string]>('ERR_REPLICA_EXISTS', '%s is already registered in %s', 409);
+/** A weights file or weights update that fails validation; the message names the field. */
+export const WeightsInvalidError = define<[string]>('ERR_WEIGHTS_INVALID', '%s', 400);
+export const ModelNotFoundError = define<[string, string]>('ERR_MODEL_NOT_FOUND', 'model %s is not served here (this service serves %s)', 404);
+export const InvalidInferInputError = define<[string]>('ERR_INVALID_INFER_INPUT', '%s', 400);
+
+// ---- Server side: overload and gateway failures -------------------------------------------
+
+/** A bounded queue is full (the service's batcher, the router's coalescer): retry later. */
+export const OverloadedError = define('ERR_OVERLOADED', 'too many requests are waiting; retry later', 503);
+export const NoHealthyUpstreamError = define('ERR_NO_HEALTHY_UPSTREAM', 'no healthy environment can take this request', 503);
+/** The connection to a replica failed before any answer (safe to send elsewhere). */
+export const UpstreamUnreachableError = define<[string]>('ERR_UPSTREAM_UNREACHABLE', 'the %s environment could not be reached', 502);
+export const UpstreamTimeoutError = define<[string]>('ERR_UPSTREAM_TIMEOUT', 'the %s environment did not answer in time', 504);
+/** A replica answered with something the router cannot use. */
+export const BadGatewayError = define<[string]>('ERR_BAD_GATEWAY', 'the %s environment gave an unusable answer', 502);
+export const ResponseTooLargeError = define<[number]>('ERR_RESPONSE_TOO_LARGE', 'upstream response over %d bytes', 502);
+
+/** Raised by this project (its message is safe to show, 5xx included). */
+export const isOwnError = (err: unknown): err is Error & { code: string; statusCode: number } =>
+  typeof (err as { code?: unknown })?.code === 'string' && CODES.has((err as { code: string }).code);

@@ -1,18 +1,25 @@
-// A prom-client registry per process (never the global one, so tests can build many apps), with
-// default process metrics and labels that every series carries.
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { FastifyInstance } from 'fastify';
+// A prom-client registry per app (never the global one, so tests can build many apps), with
+// default process metrics and labels every series carries, exposed at GET /metrics. Plugins add
+// their own metrics to `app.metricsRegistry`.
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 
-export function createRegistry(defaultLabels: Record<string, string>): Registry {
+declare module 'fastify' {
+  interface FastifyInstance {
+    metricsRegistry: Registry;
+  }
+}
+
+const metrics: FastifyPluginAsync<{ defaultLabels: Record<string, string> }> = async (app, { defaultLabels }) => {
   const registry = new Registry();
   registry.setDefaultLabels(defaultLabels);
   collectDefaultMetrics({ register: registry });
-  return registry;
-}
-
-export function exposeMetrics(app: FastifyInstance, registry: Registry): void {
+  app.decorate('metricsRegistry', registry);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });
-}
+};
+
+export const metricsPlugin = fp(metrics, { name: 'metrics' });

@@ -6,34 +6,48 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { request } from 'undici';
+import { READY_PATH } from '../../shared/api/health.ts';
 import { loggerOptions } from '../../shared/logger.ts';
 import { adminToken } from './admin-token.ts';
+import { loadLauncherConfig, type LauncherConfig } from './config.ts';
 import { Supervised } from './supervisor.ts';
-import { planReplicas, readTopology } from './topology.ts';
+import { planReplicas, readTopology, type Topology } from './topology.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
 const EXT = path.extname(fileURLToPath(import.meta.url));
 const entry = (p: string) => (EXT === '.ts' ? ['--import', 'tsx', path.join(ROOT, `${p}.ts`)] : [path.join(ROOT, 'dist', `${p}.js`)]);
 
-const log = pino(loggerOptions(process.env.LOG_LEVEL ?? 'info', 'launcher'));
-const topologyFile = path.resolve(ROOT, process.env.TOPOLOGY_FILE ?? 'deploy/local.yaml');
-const topology = readTopology(topologyFile);
-const { token, generated } = adminToken(process.env.ROUTER_ADMIN_TOKEN, path.join(ROOT, '.run', 'admin-token'));
-const routerUrl = `http://${topology.router.host}:${topology.router.port}`;
+const boot = pino(loggerOptions('info', 'launcher'));
+let config: LauncherConfig;
+let topology: Topology;
+try {
+  config = loadLauncherConfig();
+  topology = readTopology(path.resolve(ROOT, config.TOPOLOGY_FILE));
+} catch (err) {
+  boot.fatal({ err }, 'invalid configuration');
+  process.exit(1);
+}
+const log = pino(loggerOptions(config.LOG_LEVEL, 'launcher'));
+const { token, generated } = adminToken(config.ROUTER_ADMIN_TOKEN, path.join(ROOT, '.run', 'admin-token'));
 const logDir = path.join(ROOT, '.run', 'logs');
 fs.mkdirSync(logDir, { recursive: true });
 const authHeader = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
 async function ready(url: string): Promise<boolean> {
-  const res = await request(`${url}/health/ready`, { headersTimeout: 1000, bodyTimeout: 1000 });
+  const res = await request(`${url}${READY_PATH}`, { headersTimeout: 1000, bodyTimeout: 1000 });
   await res.body.dump();
   return res.statusCode === 200;
 }
 
+const routerUrl = () => {
+  if (!router.url) throw new Error('the router is not listening yet');
+  return router.url;
+};
+
 async function admin(method: 'POST' | 'DELETE', environment: string, url: string): Promise<void> {
-  const res = await request(`${routerUrl}/admin/upstreams`, { method, headers: authHeader, body: JSON.stringify({ environment, url }) });
+  const res = await request(`${routerUrl()}/admin/replicas`, { method, headers: authHeader, body: JSON.stringify({ environment, url }) });
   const text = await res.body.text();
-  if (res.statusCode >= 300 && !(method === 'DELETE' && res.statusCode === 404)) throw new Error(`${method} /admin/upstreams ${res.statusCode}: ${text}`);
+  if (res.statusCode >= 300 && !(method === 'DELETE' && res.statusCode === 404)) throw new Error(`${method} /admin/replicas ${res.statusCode}: ${text}`);
 }
 
 const router = new Supervised({
@@ -48,18 +62,18 @@ const router = new Supervised({
     ROUTER_ADMIN_TOKEN: token,
   },
   log,
-  isReady: () => ready(routerUrl),
+  isReady: ready,
   // A restarted router has an empty registry: register every replica that is up again.
   onReady: async () => {
-    await Promise.all(replicas.map(async (r) => (await ready(r.url).catch(() => false)) && admin('POST', r.plan.environment, r.url).catch(() => {})));
+    await Promise.all(replicas.map(async (r) => r.process.url && (await ready(r.process.url).catch(() => false)) && admin('POST', r.plan.environment, r.process.url).catch(() => {})));
   },
 });
 
 const replicas = planReplicas(topology).map((plan) => {
-  const url = `http://${topology.services.host}:${plan.port}`;
+  const name = `${plan.environment}-${plan.index}`;
   const process_ = new Supervised({
-    name: `${plan.environment}-${plan.index}`,
-    logFile: path.join(logDir, `${plan.environment}-${plan.index}.log`),
+    name,
+    logFile: path.join(logDir, `${name}.log`),
     args: entry('services/inference/src/server'),
     env: {
       ...topology.services.env,
@@ -71,27 +85,29 @@ const replicas = planReplicas(topology).map((plan) => {
     },
     log,
     nice: topology.services.nice,
-    isReady: () => ready(url),
-    onReady: () => admin('POST', plan.environment, url),
-    onExit: () => admin('DELETE', plan.environment, url),
+    isReady: ready,
+    onReady: (url) => admin('POST', plan.environment, url),
+    onExit: async (url) => {
+      if (url) await admin('DELETE', plan.environment, url);
+    },
   });
-  return { plan, url, process: process_ };
+  return { plan, name, process: process_ };
 });
 
-function banner(): string {
+function banner(url: string): string {
   const counts = Object.entries(topology.environments).map(([name, e]) => `${name} ${e.version} ×${e.replicas}`).join(', ');
   return [
     '',
     `  sentiment-serving is up: ${counts}`,
     '',
-    `  API           ${routerUrl}/predict   (POST {"text": "..."})`,
-    `  Swagger UI    ${routerUrl}/docs`,
-    `  Metrics       ${routerUrl}/metrics`,
-    `  Admin API     ${routerUrl}/admin/config   (Authorization: Bearer <token>)`,
+    `  API           ${url}/predict   (POST {"text": "..."})`,
+    `  Swagger UI    ${url}/docs`,
+    `  Metrics       ${url}/metrics`,
+    `  Admin API     ${url}/admin/config   (Authorization: Bearer <token>)`,
     `  Logs          ${path.relative(process.cwd(), logDir) || logDir}/ (one JSON log per process)`,
     `  Admin token   ${generated ? `${token}  (generated; saved to .run/admin-token, mode 600)` : 'from ROUTER_ADMIN_TOKEN'}`,
     '',
-    `  curl -s ${routerUrl}/predict -H 'content-type: application/json' -d '{"text":"a gripping , beautifully acted film"}'`,
+    `  curl -s ${url}/predict -H 'content-type: application/json' -d '{"text":"a gripping , beautifully acted film"}'`,
     '',
     '  Ctrl-C stops everything.',
     '',
@@ -119,10 +135,10 @@ const started = Date.now();
 // (the router answering and each replica registered and passing its check imply the rest).
 const planned = (env: string) => topology.environments[env]?.replicas ?? 0;
 const deploymentReady = async () => {
-  const res = await request(`${routerUrl}/admin/config`, { headers: authHeader });
+  const res = await request(`${routerUrl()}/admin/config`, { headers: authHeader });
   if (res.statusCode !== 200) return (await res.body.dump(), false);
-  const config = (await res.body.json()) as { environments: { name: string; healthy_replicas: number }[] };
-  return config.environments.every((e) => e.healthy_replicas === planned(e.name));
+  const view = (await res.body.json()) as { environments: { name: string; healthy_replicas: number }[] };
+  return view.environments.every((e) => e.healthy_replicas === planned(e.name));
 };
 const waitAll = async () => {
   while (!stopping && !(await deploymentReady().catch(() => false))) {
@@ -132,8 +148,8 @@ const waitAll = async () => {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  if (stopping) return;
-  process.stdout.write(banner());
-  log.info({ launcher: process.pid, router: router.pid, replicas: replicas.map((r) => ({ name: `${r.plan.environment}-${r.plan.index}`, pid: r.process.pid, url: r.url })) }, 'deployment ready');
+  if (stopping || !router.url) return;
+  process.stdout.write(banner(router.url));
+  log.info({ launcher: process.pid, router: { pid: router.pid, url: router.url }, replicas: replicas.map((r) => ({ name: r.name, pid: r.process.pid, url: r.process.url })) }, 'deployment ready');
 };
 void waitAll();

@@ -1,14 +1,14 @@
 // The router's static (start-up) configuration; the dynamic part is the weights file.
 import { Type, type Static } from '@sinclair/typebox';
 import path from 'node:path';
-import { readEnv } from '../../shared/config.ts';
+import { LogLevel, readEnv } from '../../shared/config.ts';
 
 export const RouterEnv = Type.Object({
   ROUTER_HOST: Type.String({ default: '127.0.0.1' }),
   ROUTER_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
   WEIGHTS_FILE: Type.String({ default: 'deploy/weights.yaml', minLength: 1 }),
   ROUTER_ADMIN_TOKEN: Type.String({ minLength: 16, description: 'bearer token for /admin (at least 16 characters)' }),
-  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  LOG_LEVEL: LogLevel,
   ROUTER_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
   ROUTER_CONNECT_TIMEOUT_MS: Type.Integer({ default: 1000, minimum: 1 }),
   ROUTER_HEADERS_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1 }),

@@ -1,49 +1,87 @@
-// Router metrics, with the seed's names for the request counter and latency histogram.
+// The router's Prometheus metrics, in three groups, each made by the plugin that owns what it
+// measures (once that exists, so gauges read live state at scrape time). The seed's request
+// counter and latency histogram keep their names and their `backend` label, since the seed's
+// PromQL depends on them; every other label says `environment`.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { UpstreamRegistry } from './upstreams/registry.ts';
+import type { ReplicaRegistry } from './replicas/registry.ts';
 import type { WeightsStore } from './weights/store.ts';
 
 export interface RouterMetrics {
   requests: Counter<'backend' | 'model_version' | 'status'>;
   latency: Histogram<'backend' | 'model_version'>;
-  retries: Counter<'backend' | 'reason'>;
-  ejections: Counter<'backend'>;
-  failovers: Counter<'from'>;
-  reloads: Counter<'result'>;
-  coalescedBatch: Histogram<'backend'>;
-  coalescedOverflow: Counter<'backend'>;
+  retries: Counter<'environment' | 'reason'>;
+  failovers: Counter<'environment'>;
+  coalescedBatch: Histogram<'environment'>;
+  coalescedOverflow: Counter<'environment'>;
 }
 
-export function createRouterMetrics(registry: Registry, upstreams: () => UpstreamRegistry, store: () => WeightsStore | undefined): RouterMetrics {
+/** The data path's metrics. */
+export function createRouterMetrics(registry: Registry): RouterMetrics {
+  const registers = [registry];
+  return {
+    requests: new Counter({ name: 'sentiment_api_requests_total', help: 'Proxied requests by environment (backend), model version and status', labelNames: ['backend', 'model_version', 'status'], registers }),
+    latency: new Histogram({
+      name: 'sentiment_api_latency_seconds',
+      help: 'Router-observed latency of answered requests, by environment (backend) and model version',
+      labelNames: ['backend', 'model_version'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    retries: new Counter({ name: 'router_retries_total', help: 'Requests retried on another replica', labelNames: ['environment', 'reason'], registers }),
+    failovers: new Counter({ name: 'router_failover_total', help: 'Requests whose chosen environment was down and went elsewhere, by the environment chosen first', labelNames: ['environment'], registers }),
+    coalescedBatch: new Histogram({
+      name: 'router_coalesced_batch_size',
+      help: 'Predictions per /predict/batch call made by request coalescing',
+      labelNames: ['environment'],
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    }),
+    coalescedOverflow: new Counter({
+      name: 'router_coalesced_overflow_total',
+      help: 'Batches sent while every replica of the environment had one in flight, because the oldest had overstayed the usual round trip (a stalled replica)',
+      labelNames: ['environment'],
+      registers,
+    }),
+  };
+}
+
+/** Replica health as the router sees it; returns the ejection counter the health monitor feeds. */
+export function createReplicaMetrics(registry: Registry, replicas: ReplicaRegistry): Counter<'environment'> {
   const registers = [registry];
   new Gauge({
-    name: 'router_upstream_healthy',
+    name: 'router_replica_healthy',
     help: '1 when a replica takes traffic (active check up and not ejected)',
-    labelNames: ['backend', 'replica'],
+    labelNames: ['environment', 'replica'],
     registers,
     collect() {
       this.reset();
-      for (const r of upstreams().all()) this.set({ backend: r.environment, replica: r.url }, r.available ? 1 : 0);
+      for (const r of replicas.all()) this.set({ environment: r.environment, replica: r.url }, r.available ? 1 : 0);
     },
   });
   new Gauge({
-    name: 'router_upstream_in_flight',
+    name: 'router_replica_in_flight',
     help: 'Requests in flight per replica',
-    labelNames: ['backend', 'replica'],
+    labelNames: ['environment', 'replica'],
     registers,
     collect() {
       this.reset();
-      for (const r of upstreams().all()) this.set({ backend: r.environment, replica: r.url }, r.inFlight);
+      for (const r of replicas.all()) this.set({ environment: r.environment, replica: r.url }, r.inFlight);
     },
   });
+  return new Counter({ name: 'router_ejections_total', help: 'Replicas ejected by outlier detection', labelNames: ['environment'], registers });
+}
+
+/** The weights in force and the file's reloads; returns the reload counter the store feeds. */
+export function createWeightsMetrics(registry: Registry, store: WeightsStore): Counter<'result'> {
+  const registers = [registry];
   new Gauge({
     name: 'router_environment_weight',
     help: 'Configured weight per environment',
-    labelNames: ['backend', 'model_version'],
+    labelNames: ['environment', 'model_version'],
     registers,
     collect() {
       this.reset();
-      for (const e of store()?.snapshot.environments ?? []) this.set({ backend: e.name, model_version: e.modelVersion }, e.weight);
+      for (const e of store.snapshot.environments) this.set({ environment: e.name, model_version: e.modelVersion }, e.weight);
     },
   });
   new Gauge({
@@ -51,7 +89,7 @@ export function createRouterMetrics(registry: Registry, upstreams: () => Upstrea
     help: '1 when the last read of the weights file was valid',
     registers,
     collect() {
-      this.set(store()?.lastFailure ? 0 : 1);
+      this.set(store.lastFailure ? 0 : 1);
     },
   });
   new Gauge({
@@ -59,35 +97,8 @@ export function createRouterMetrics(registry: Registry, upstreams: () => Upstrea
     help: 'When the weights in force were loaded',
     registers,
     collect() {
-      const at = store()?.lastSuccessAt;
-      if (at) this.set(Date.parse(at) / 1000);
+      this.set(Date.parse(store.lastSuccessAt) / 1000);
     },
   });
-  return {
-    requests: new Counter({ name: 'sentiment_api_requests_total', help: 'Proxied requests by environment, model version and status', labelNames: ['backend', 'model_version', 'status'], registers }),
-    latency: new Histogram({
-      name: 'sentiment_api_latency_seconds',
-      help: 'Router-observed latency of proxied requests',
-      labelNames: ['backend', 'model_version'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    }),
-    retries: new Counter({ name: 'router_retries_total', help: 'Requests retried on another replica', labelNames: ['backend', 'reason'], registers }),
-    ejections: new Counter({ name: 'router_ejections_total', help: 'Replicas ejected by outlier detection', labelNames: ['backend'], registers }),
-    failovers: new Counter({ name: 'router_failover_total', help: 'Requests whose chosen environment was down and went elsewhere', labelNames: ['from'], registers }),
-    reloads: new Counter({ name: 'router_config_reloads_total', help: 'Weights file reloads by result', labelNames: ['result'], registers }),
-    coalescedBatch: new Histogram({
-      name: 'router_coalesced_batch_size',
-      help: 'Predictions per /predict/batch call made by request coalescing',
-      labelNames: ['backend'],
-      buckets: [1, 2, 4, 8, 16, 32, 64],
-      registers,
-    }),
-    coalescedOverflow: new Counter({
-      name: 'router_coalesced_overflow_total',
-      help: 'Batches sent while every replica of the environment had one in flight, because the oldest had overstayed the usual round trip (a stalled replica)',
-      labelNames: ['backend'],
-      registers,
-    }),
-  };
+  return new Counter({ name: 'router_config_reloads_total', help: 'Weights file reloads by result', labelNames: ['result'], registers });
 }

@@ -1,6 +1,7 @@
 // Router entry point: config, app, listen, drain on SIGTERM.
 import pino from 'pino';
 import { loggerOptions } from '../../shared/logger.ts';
+import { announceListening } from '../../shared/listening.ts';
 import { onShutdown } from '../../shared/shutdown.ts';
 import { build } from './app.ts';
 import { loadRouterConfig } from './config.ts';
@@ -11,18 +12,18 @@ async function main(): Promise<void> {
   try {
     config = loadRouterConfig();
   } catch (err) {
-    boot.fatal({ msg: (err as Error).message }, 'invalid configuration');
+    boot.fatal({ err }, 'invalid configuration');
     process.exit(1);
   }
   let app;
   try {
     app = await build(config);
   } catch (err) {
-    boot.fatal({ msg: (err as Error).message }, 'cannot start the router');
+    boot.fatal({ err }, 'cannot start the router');
     process.exit(1);
   }
   onShutdown(app.log as unknown as pino.Logger, () => app.close(), config.shutdownTimeoutMs);
-  await app.listen({ host: config.host, port: config.port });
+  announceListening(await app.listen({ host: config.host, port: config.port }));
 }
 
 void main();

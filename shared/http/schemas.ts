@@ -2,7 +2,11 @@ import { Type } from '@sinclair/typebox';
 
 /** Every error response. */
 export const ErrorResponse = Type.Object(
-  { error: Type.String({ description: 'machine-readable kind, e.g. bad_request' }), message: Type.String() },
+  {
+    error: Type.String({ description: 'machine-readable kind, e.g. overloaded (the code without ERR_, lower case, for registry errors)' }),
+    message: Type.String(),
+    code: Type.String({ description: 'stable error code to match on, e.g. ERR_OVERLOADED (docs/errors.md)' }),
+  },
   { $id: 'ErrorResponse', title: 'Error' },
 );
 

@@ -50,8 +50,8 @@ export async function tinyUpstream(t: Test, name: string, env: Record<string, st
 
 type RouterApp = Awaited<ReturnType<typeof buildRouter>>;
 
-/** Every replica as GET /admin/upstreams shows it. */
-export const upstreams = async (app: RouterApp) => (await app.inject({ url: '/admin/upstreams', headers: auth })).json() as { url: string; healthy: boolean; available: boolean }[];
+/** Every replica as GET /admin/replicas shows it. */
+export const upstreams = async (app: RouterApp) => (await app.inject({ url: '/admin/replicas', headers: auth })).json() as { url: string; healthy: boolean; available: boolean }[];
 
 /** Resolves once every registered replica passes its checks and takes traffic. */
 export const untilAllAvailable = (app: RouterApp) => until(async () => (await upstreams(app)).every((u) => u.available));

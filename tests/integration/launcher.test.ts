@@ -31,14 +31,13 @@ const nodeChildrenOf = (pid: number): number[] => {
 t.test('starts the topology, routes traffic, and leaves no process behind on SIGTERM', async (t) => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'launcher-'));
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  const base = 20000 + Math.floor(Math.random() * 20000);
   const weights = path.join(dir, 'weights.yaml');
   await fs.writeFile(weights, 'environments:\n  blue: { weight: 50, model_version: 1.0.0 }\n  green: { weight: 50, model_version: 1.1.0 }\n');
   const topology = path.join(dir, 'local.yaml');
   await fs.writeFile(
     topology,
-    `router: { host: 127.0.0.1, port: ${base}, weights_file: ${weights} }
-services: { host: 127.0.0.1, first_port: ${base + 1}, models_dir: models, nice: 7, env: { INFERENCE_WORKERS: "0" } }
+    `router: { host: 127.0.0.1, port: 0, weights_file: ${weights} }
+services: { host: 127.0.0.1, models_dir: models, nice: 7, env: { INFERENCE_WORKERS: "0" } }
 environments:
   blue: { model: sentiment, version: 1.0.0, replicas: 1 }
   green: { model: sentiment, version: 1.1.0, replicas: 1 }
@@ -55,10 +54,13 @@ environments:
   t.teardown(() => launcher.kill('SIGKILL'));
 
   await until(() => output.includes('sentiment-serving is up'), 120_000, 200);
-  t.match(output, new RegExp(`http://127\\.0\\.0\\.1:${base}/docs`), 'the banner shows the Swagger UI URL');
+  // Every port is ephemeral here: the banner tells where the router listens.
+  const base = /API\s+(http:\/\/127\.0\.0\.1:\d+)\/predict/.exec(output)?.[1];
+  if (!base) throw new Error(`no router URL in the banner:\n${output}`);
+  t.match(output, `${base}/docs`, 'the banner shows the Swagger UI URL');
   const seen = new Set<string>();
   for (let i = 0; i < 30; i++) {
-    const res = await request(`http://127.0.0.1:${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"a fine film"}' });
+    const res = await request(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"a fine film"}' });
     t.equal(res.statusCode, 200);
     seen.add(res.headers['x-environment'] as string);
     await res.body.dump();
@@ -70,13 +72,14 @@ environments:
 
   // A replica that crashes is restarted (with back-off) and registered again.
   const admin = { authorization: 'Bearer launcher-test-token-0123456789' };
-  const upstreams = async () => (await (await request(`http://127.0.0.1:${base}/admin/upstreams`, { headers: admin })).body.json()) as { url: string; available: boolean }[];
-  const greenUrl = `http://127.0.0.1:${base + 2}`;
-  const greenPid = children.find((pid) => readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`PORT=${base + 2}`))!;
+  const replicas = async () => (await (await request(`${base}/admin/replicas`, { headers: admin })).body.json()) as { environment: string; url: string; available: boolean }[];
+  const [green] = (await replicas()).filter((r) => r.environment === 'green');
+  const greenPid = children.find((pid) => readFileSync(`/proc/${pid}/environ`, 'utf8').includes('MODEL_VERSION=1.1.0'));
+  if (!greenPid) throw new Error('no green replica among the children');
   process.kill(greenPid, 'SIGKILL');
-  await until(async () => !(await upstreams()).some((u) => u.url === greenUrl), 10_000, 100);
+  await until(async () => !(await replicas()).some((r) => r.url === green.url), 10_000, 100);
   t.pass('the crashed replica is deregistered');
-  await until(async () => (await upstreams()).some((u) => u.url === greenUrl && u.available), 60_000, 200);
+  await until(async () => (await replicas()).some((r) => r.environment === 'green' && r.available), 60_000, 200);
   t.pass('the crashed replica is restarted and registered again');
   const restarted = nodeChildrenOf(launcher.pid!);
   t.equal(restarted.length, 3, 'still three processes');

@@ -63,5 +63,5 @@ t.test('unknown routes and methods get a JSON 404', async (t) => {
   const app = await buildApp(t);
   const res = await app.inject({ method: 'GET', url: '/predict' });
   t.equal(res.statusCode, 404);
-  t.same(Object.keys(res.json()).sort(), ['error', 'message']);
+  t.same(Object.keys(res.json()).sort(), ['code', 'error', 'message']);
 });

@@ -101,6 +101,6 @@ t.test('an optional per-IP rate limit on the predict routes answers 429 with Ret
   t.same(codes, [200, 200, 200, 429, 429]);
   const limited = await app.inject({ method: 'POST', url: '/predict', payload: { text: 'good' } });
   t.ok(limited.headers['retry-after']);
-  t.same(Object.keys(limited.json()).sort(), ['error', 'message']);
+  t.same(Object.keys(limited.json()).sort(), ['code', 'error', 'message']);
   t.equal((await app.inject({ url: '/health/ready' })).statusCode, 200, 'probes are never limited');
 });

@@ -1,53 +1,42 @@
-// /admin: bearer-token protected, OpenAPI-documented. Promotion, rollback and A/B reports will
-// sit beside these as further routes over the same store and registry.
+// /admin: bearer-token protected, OpenAPI-documented, over the app's weights, replicas, routing
+// and stats. Promotion, rollback and A/B reports will sit beside these as further routes.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { UnauthorizedError } from '../../../shared/errors.ts';
 import { ErrorResponse } from '../../../shared/http/schemas.ts';
 import { hasBearerToken } from '../auth.ts';
-import { eligible } from '../select/environment.ts';
-import type { SlidingWindow } from '../stats/window.ts';
-import type { UpstreamRegistry } from '../upstreams/registry.ts';
-import { WeightsError } from '../weights/parse.ts';
 import { WeightsUpdate } from '../weights/schema.ts';
-import type { WeightsStore } from '../weights/store.ts';
-import { ConfigView, StatsQuery, StatsView, UpstreamBody, UpstreamView } from './schemas.ts';
+import { ConfigView, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
 
-export interface AdminDeps {
-  token: string;
-  store: WeightsStore;
-  registry: UpstreamRegistry;
-  stats: (environment: string) => SlidingWindow;
-}
-
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { token, store, registry, stats }) => {
-  app.addHook('onRequest', async (request, reply) => {
-    if (!hasBearerToken(request.headers.authorization, token)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid admin bearer token is required' });
-    }
+export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (app, { token }) => {
+  const { weights, replicas, routingPolicy: routing, stats } = app;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (hasBearerToken(request.headers.authorization, token)) return done();
+    reply.header('www-authenticate', 'Bearer');
+    done(new UnauthorizedError('admin bearer token'));
   });
   const security = [{ bearerAuth: [] }];
   const tags = ['admin'];
   const errors = { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
 
   const configView = () => {
-    const s = store.snapshot;
-    const pool = eligible(registry.choices(s.environments)).pool;
-    const total = pool.reduce((sum, e) => sum + e.weight, 0);
+    const s = weights.snapshot;
+    const shares = routing.liveShares();
     return {
-      file: store.file,
+      file: weights.file,
       generation: s.generation,
       loaded_at: s.loadedAt,
       assignment: s.assignment,
       environments: s.environments.map((e) => ({
         name: e.name,
         weight: e.weight,
-        share: total ? (pool.find((p) => p.name === e.name)?.weight ?? 0) / total : 0,
+        share: shares.get(e.name) ?? 0,
         model_version: e.modelVersion,
         backup: e.backup,
-        healthy_replicas: registry.availableCount(e.name),
-        replicas: registry.replicas(e.name).length,
+        healthy_replicas: replicas.availableCount(e.name),
+        replicas: replicas.replicas(e.name).length,
       })),
-      last_reload: { ok: store.lastFailure === null, last_success_at: store.lastSuccessAt, failure: store.lastFailure },
+      last_reload: { ok: weights.lastFailure === null, last_success_at: weights.lastSuccessAt, failure: weights.lastFailure },
     };
   };
 
@@ -55,18 +44,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { t
 
   app.put('/weights', {
     schema: { tags, security, summary: 'Set weights (validated, applied atomically and written back to the weights file)', body: WeightsUpdate, response: { 200: ConfigView, ...errors } },
-  }, async (request, reply) => {
-    try {
-      await store.update(request.body);
-    } catch (err) {
-      if (err instanceof WeightsError) return reply.code(400).send({ error: 'bad_request', message: err.message });
-      throw err;
-    }
+  }, async (request) => {
+    await weights.update(request.body);
     return configView();
   });
 
-  app.get('/upstreams', { schema: { tags, security, summary: 'Every replica: health, in-flight requests, ejections', response: { 200: Type.Array(UpstreamView), 401: ErrorResponse } } }, async () =>
-    registry.all().map((r) => ({
+  app.get('/replicas', { schema: { tags, security, summary: 'Every replica: health, in-flight requests, ejections', response: { 200: Type.Array(ReplicaView), 401: ErrorResponse } } }, async () =>
+    replicas.all().map((r) => ({
       environment: r.environment,
       url: r.url,
       source: r.source,
@@ -79,13 +63,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { t
     })),
   );
 
-  app.post('/upstreams', { schema: { tags, security, summary: 'Register a replica (it takes traffic once its readiness check passes)', body: UpstreamBody, response: { 201: Type.Object({ environment: Type.String(), url: Type.String() }), ...errors } } }, async (request, reply) => {
-    const r = registry.register(request.body.environment, request.body.url);
+  app.post('/replicas', { schema: { tags, security, summary: 'Register a replica (it takes traffic once its readiness check passes)', body: ReplicaBody, response: { 201: ReplicaBody, ...errors } } }, async (request, reply) => {
+    const r = replicas.register(request.body.environment, request.body.url);
     return reply.code(201).send({ environment: r.environment, url: r.url });
   });
 
-  app.delete('/upstreams', { schema: { tags, security, summary: 'Deregister a replica (in-flight requests finish first)', body: UpstreamBody, response: { 200: Type.Object({ environment: Type.String(), url: Type.String() }), ...errors } } }, async (request) => {
-    await registry.deregister(request.body.environment, request.body.url);
+  app.delete('/replicas', { schema: { tags, security, summary: 'Deregister a replica (in-flight requests finish first)', body: ReplicaBody, response: { 200: ReplicaBody, ...errors } } }, async (request) => {
+    await replicas.deregister(request.body.environment, request.body.url);
     return { environment: request.body.environment, url: request.body.url };
   });
 
@@ -93,7 +77,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { t
     const window = Number(request.query.window ?? 60);
     return {
       window_seconds: window,
-      environments: Object.fromEntries(store.snapshot.environments.map((e) => [e.name, { model_version: e.modelVersion, ...stats(e.name).stats(window) }])),
+      environments: Object.fromEntries(weights.snapshot.environments.map((e) => [e.name, { model_version: e.modelVersion, ...stats.of(e.name).stats(window) }])),
     };
   });
 };

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ENV_NAME_PATTERN } from '../weights/schema.ts';
+import { ENV_NAME_PATTERN, REPLICA_URL_PATTERN } from '../weights/schema.ts';
 
 export const EnvironmentView = Type.Object({
   name: Type.String(),
@@ -24,7 +24,7 @@ export const ConfigView = Type.Object({
   }),
 });
 
-export const UpstreamView = Type.Object({
+export const ReplicaView = Type.Object({
   environment: Type.String(),
   url: Type.String(),
   source: Type.String(),
@@ -36,10 +36,10 @@ export const UpstreamView = Type.Object({
   last_check_error: Type.Union([Type.Null(), Type.String()]),
 });
 
-export const UpstreamBody = Type.Object(
+export const ReplicaBody = Type.Object(
   {
     environment: Type.String({ pattern: ENV_NAME_PATTERN }),
-    url: Type.String({ pattern: '^https?://[^\\s/]+(:[0-9]+)?/?$' }),
+    url: Type.String({ pattern: REPLICA_URL_PATTERN }),
   },
   { additionalProperties: false, examples: [{ environment: 'green', url: 'http://127.0.0.1:8011' }] },
 );

@@ -9,12 +9,15 @@
 // only a batch that has been out for 1.5 times the usual round trip lets one more leave.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from 'pino';
-import { MicroBatcher } from '../../../shared/batching/micro-batcher.ts';
-import type { UpstreamRegistry } from '../upstreams/registry.ts';
-import type { EnvironmentSnapshot } from '../weights/snapshot.ts';
-import type { WeightsStore } from '../weights/store.ts';
-import { NoUpstream, UpstreamCallError, type UpstreamCall } from './upstream-call.ts';
+import { BATCH_PATH, BatchResponse, singleAnswers } from '../../../shared/api/prediction.ts';
+import { MicroBatcher, QueueFull } from '../../../shared/batching/micro-batcher.ts';
+import { NoHealthyUpstreamError, OverloadedError } from '../../../shared/errors.ts';
+import type { ReplicaRegistry } from '../replicas/registry.ts';
+import type { EnvironmentSnapshot, WeightsSnapshot } from '../weights/snapshot.ts';
+import type { EnvironmentCall } from './call.ts';
+import { gatewayError } from './map-error.ts';
 
 export interface CoalescerOptions {
   maxBatch: number;
@@ -37,14 +40,7 @@ interface Item {
   requestId: string;
 }
 
-interface BatchAnswer {
-  predictions: unknown[];
-  model_version: string;
-  latency_ms: number;
-}
-
-const isBatchAnswer = (value: unknown, count: number): value is BatchAnswer =>
-  typeof value === 'object' && value !== null && Array.isArray((value as BatchAnswer).predictions) && (value as BatchAnswer).predictions.length === count;
+const batchAnswer = TypeCompiler.Compile(BatchResponse);
 
 /** The text of a body that is exactly {"text": "..."}; anything else is forwarded as it came. */
 export function coalescableText(body: Buffer | undefined, contentType: string | undefined): string | undefined {
@@ -77,17 +73,23 @@ export class Coalescer {
 
   constructor(
     private readonly options: CoalescerOptions,
-    private readonly store: WeightsStore,
-    private readonly registry: UpstreamRegistry,
-    private readonly call: UpstreamCall,
+    private readonly weights: () => WeightsSnapshot,
+    private readonly registry: ReplicaRegistry,
+    private readonly call: EnvironmentCall,
     private readonly log: Logger,
     private readonly onBatch: (environment: string, size: number, overflow: boolean) => void = () => {},
   ) {}
 
+  /** Throws OverloadedError when the environment's queue is full, else as EnvironmentCall does. */
   predict(env: EnvironmentSnapshot, text: string, requestId: string): Promise<CoalescedResult> {
     return this.batcher(env.name)
       .submit([{ text, requestId }])
-      .then(([result]) => result);
+      .then(
+        ([result]) => result,
+        (err: unknown) => {
+          throw err instanceof QueueFull ? new OverloadedError({ cause: err }) : err;
+        },
+      );
   }
 
   private batcher(name: string): MicroBatcher<Item, CoalescedResult> {
@@ -116,14 +118,14 @@ export class Coalescer {
 
   private async send(name: string, items: Item[]): Promise<CoalescedResult[]> {
     // The environment as configured now: a reload between queueing and sending may have changed it.
-    const env = this.store.snapshot.environments.find((e) => e.name === name);
-    if (!env) throw new NoUpstream(`environment ${name} is no longer configured`);
+    const env = this.weights().environments.find((e) => e.name === name);
+    if (!env) throw new NoHealthyUpstreamError();
     const batchId = randomUUID();
     if (this.log.isLevelEnabled('debug')) this.log.debug({ batch: batchId, environment: name, requests: items.map((i) => i.requestId) }, 'coalesced requests');
     const started = performance.now();
     const { result, served } = await this.call(
       env,
-      { path: '/predict/batch', headers: { 'content-type': 'application/json', 'x-request-id': batchId }, body: JSON.stringify({ texts: items.map((i) => i.text) }) },
+      { path: BATCH_PATH, headers: { 'content-type': 'application/json', 'x-request-id': batchId }, body: JSON.stringify({ texts: items.map((i) => i.text) }) },
       this.log,
     ).finally(() => this.recordRoundTrip(name, performance.now() - started));
     if (result.statusCode >= 400 && result.statusCode < 500) return items.map(() => SEND_ALONE);
@@ -132,16 +134,9 @@ export class Coalescer {
     try {
       answer = JSON.parse(result.body.toString('utf8'));
     } catch (err) {
-      throw new UpstreamCallError({ status: 502, error: 'bad_gateway', retryable: false }, name, err);
+      throw gatewayError(err, served.name, 'batch answer');
     }
-    if (!isBatchAnswer(answer, items.length)) throw new UpstreamCallError({ status: 502, error: 'bad_gateway', retryable: false }, name, new Error('batch answer does not match the batch'));
-    // The /predict answer: the prediction's fields, then model_version and latency_ms.
-    const { model_version, latency_ms } = answer;
-    return answer.predictions.map((p) => ({
-      served,
-      status: 200,
-      headers: result.headers,
-      body: Buffer.from(JSON.stringify({ ...(p as object), model_version, latency_ms })),
-    }));
+    if (!batchAnswer.Check(answer) || answer.predictions.length !== items.length) throw gatewayError(new Error('batch answer does not match the batch'), served.name, 'batch answer');
+    return singleAnswers(answer).map((single) => ({ served, status: 200, headers: result.headers, body: Buffer.from(JSON.stringify(single)) }));
   }
 }

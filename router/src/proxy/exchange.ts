@@ -3,15 +3,12 @@
 // the data path. Responses larger than maxBodyBytes are aborted.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { ResponseTooLargeError } from '../../../shared/errors.ts';
 
 export interface Exchanged {
   statusCode: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
-}
-
-export class ResponseTooLarge extends Error {
-  readonly code = 'ROUTER_RESPONSE_TOO_LARGE';
 }
 
 export function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, maxBodyBytes: number): Promise<Exchanged> {
@@ -29,7 +26,7 @@ export function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOpt
       },
       onResponseData(controller, chunk) {
         size += chunk.length;
-        if (size > maxBodyBytes) controller.abort(new ResponseTooLarge(`upstream response over ${maxBodyBytes} bytes`));
+        if (size > maxBodyBytes) controller.abort(new ResponseTooLargeError(maxBodyBytes));
         else chunks.push(chunk);
       },
       onResponseEnd() {

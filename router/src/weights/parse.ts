@@ -1,33 +1,32 @@
 // Text of a weights file → a validated WeightsFile, or an error naming the field's path.
 import { parse as parseYaml, parseDocument } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
+import { WeightsInvalidError } from '../../../shared/errors.ts';
 import { WeightsFile } from './schema.ts';
 
-export class WeightsError extends Error {
-  override name = 'WeightsError';
-  constructor(readonly path: string, message: string) {
-    super(`${path}: ${message}`);
-  }
-}
+export type WeightsError = InstanceType<typeof WeightsInvalidError> & { path: string };
+
+/** ERR_WEIGHTS_INVALID, with the path of the field at fault. */
+export const weightsError = (path: string, message: string): WeightsError => Object.assign(new WeightsInvalidError(`${path}: ${message}`), { path });
 
 function validateWeights(data: unknown): WeightsFile {
   const error = Value.Errors(WeightsFile, data).First();
-  if (error) throw new WeightsError(error.path || '/', error.message);
+  if (error) throw weightsError(error.path || '/', error.message);
   const file = data as WeightsFile;
   const weighted = Object.entries(file.environments).filter(([, e]) => !e.backup);
   if (weighted.reduce((sum, [, e]) => sum + e.weight, 0) <= 0) {
-    throw new WeightsError('/environments', 'the weights of the non-backup environments add up to 0: no traffic could be routed');
+    throw weightsError('/environments', 'the weights of the non-backup environments add up to 0: no traffic could be routed');
   }
   return file;
 }
 
 export function parseWeights(text: string): WeightsFile {
-  if (text.trim() === '') throw new WeightsError('/', 'the file is empty');
+  if (text.trim() === '') throw weightsError('/', 'the file is empty');
   let data: unknown;
   try {
     data = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (err) {
-    throw new WeightsError('/', `not valid YAML (${(err as Error).message.split('\n')[0]})`);
+    throw weightsError('/', `not valid YAML (${(err as Error).message.split('\n')[0]})`);
   }
   return validateWeights(data);
 }

@@ -3,12 +3,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 export const ENV_NAME_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
+export const REPLICA_URL_PATTERN = '^https?://[^\\s/]+(:[0-9]+)?/?$';
 
 export const EnvironmentSpec = Type.Object(
   {
     weight: Type.Number({ minimum: 0, maximum: 1_000_000, description: 'share of traffic, normalized over healthy environments; 0 takes it out of rotation' }),
     model_version: Type.String({ minLength: 1, maxLength: 64, description: 'model version served here (X-Model-Version)' }),
-    upstreams: Type.Optional(Type.Array(Type.String({ pattern: '^https?://[^\\s/]+(:[0-9]+)?/?$' }), { maxItems: 256, description: 'static replica base URLs' })),
+    replicas: Type.Optional(Type.Array(Type.String({ pattern: REPLICA_URL_PATTERN }), { maxItems: 256, description: 'static replica base URLs (replicas can also register through the admin API)' })),
     backup: Type.Optional(Type.Boolean({ description: 'gets traffic only when every weighted environment is down' })),
   },
   { additionalProperties: false },

@@ -1,7 +1,7 @@
 // The service's environment, validated once at boot.
 import { Type, type Static } from '@sinclair/typebox';
 import path from 'node:path';
-import { readEnv } from '../../../shared/config.ts';
+import { LogLevel, readEnv } from '../../../shared/config.ts';
 import { bundleDir } from '../../../shared/bundle/layout.ts';
 
 export const ServiceEnv = Type.Object({
@@ -11,7 +11,7 @@ export const ServiceEnv = Type.Object({
   MODEL_VERSION: Type.String({ default: '1.1.0', pattern: '^[A-Za-z0-9._-]+$' }),
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
-  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  LOG_LEVEL: LogLevel,
   BATCH_MAX_SIZE: Type.Integer({ default: 32, minimum: 1, maximum: 1024 }),
   BATCH_MAX_WAIT_MS: Type.Number({ default: 2, minimum: 0, maximum: 1000 }),
   BATCH_MAX_QUEUE: Type.Integer({ default: 2048, minimum: 1 }),

@@ -2,8 +2,8 @@
 // probabilities to labels. Free of Fastify so the trainer's evaluation uses the very same path.
 import type { LoadedBundle } from './bundle/load-bundle.ts';
 import { MicroBatcher, QueueFull, type BatcherOptions } from '../../../shared/batching/micro-batcher.ts';
-import { QueueFullError } from '../../../shared/errors.ts';
-import type { EncodedText } from './model/text-encoder.ts';
+import { OverloadedError } from '../../../shared/errors.ts';
+import type { EncodedText } from './model/token-encoder.ts';
 
 export interface Prediction {
   sentiment: string;
@@ -35,7 +35,7 @@ export class Predictor {
   async predict(texts: string[]): Promise<Prediction[]> {
     const rows = texts.map((t) => this.bundle.encoder.encode(t));
     const probs = await this.batcher.submit(rows).catch((err: unknown) => {
-      throw err instanceof QueueFull ? new QueueFullError() : err;
+      throw err instanceof QueueFull ? new OverloadedError({ cause: err }) : err;
     });
     return probs.map((p) => this.toPrediction(p));
   }

@@ -2,6 +2,7 @@
 // listen, and drain on SIGTERM.
 import pino from 'pino';
 import { loggerOptions } from '../../../shared/logger.ts';
+import { announceListening } from '../../../shared/listening.ts';
 import { onShutdown } from '../../../shared/shutdown.ts';
 import { build } from './app.ts';
 import { loadBundle } from './bundle/load-bundle.ts';
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
   try {
     config = loadServiceConfig();
   } catch (err) {
-    pino(loggerOptions('info', 'inference')).fatal({ msg: (err as Error).message }, 'invalid configuration');
+    pino(loggerOptions('info', 'inference')).fatal({ err }, 'invalid configuration');
     process.exit(1);
   }
   const log = pino(loggerOptions(config.logLevel, 'inference'));
@@ -20,12 +21,12 @@ async function main(): Promise<void> {
   try {
     bundle = await loadBundle(config.bundleDir, config.runtime, { name: config.modelName, version: config.modelVersion });
   } catch (err) {
-    log.fatal({ msg: (err as Error).message }, 'cannot serve model bundle');
+    log.fatal({ err }, 'cannot serve model bundle');
     process.exit(1);
   }
   const app = await build(config, bundle);
   onShutdown(log, () => app.close(), config.shutdownTimeoutMs);
-  await app.listen({ host: config.host, port: config.port });
+  announceListening(await app.listen({ host: config.host, port: config.port }));
   app.log.info({ model: bundle.name, version: bundle.version, bundle: bundle.dir }, 'model ready');
 }
 

@@ -12,11 +12,11 @@ environments:
   blue:
     weight: ${weights[0]}
     model_version: 1.0.0
-    upstreams: [${blue}]
+    replicas: [${blue}]
   green:
     weight: ${weights[1]}
     model_version: 1.1.0
-    upstreams: [${green}]
+    replicas: [${green}]
 `;
 
 async function setup(t: Parameters<typeof buildRouter>[0], overrides = {}) {
@@ -54,7 +54,7 @@ t.test('sticky assignment by X-User-Id', async (t) => {
 
 t.test('admin API needs the bearer token', async (t) => {
   const { app } = await setup(t);
-  for (const url of ['/admin/config', '/admin/upstreams', '/admin/stats']) {
+  for (const url of ['/admin/config', '/admin/replicas', '/admin/stats']) {
     t.equal((await app.inject({ url })).statusCode, 401, `${url} without a token`);
     t.equal((await app.inject({ url, headers: { authorization: 'Bearer wrong-token-wrong-token' } })).statusCode, 401, `${url} with a wrong token`);
     t.equal((await app.inject({ url, headers: auth })).statusCode, 200, `${url} with the token`);
@@ -157,7 +157,7 @@ t.test('metrics carry the seed names', async (t) => {
   const m = (await app.inject({ url: '/metrics' })).body;
   t.match(m, /sentiment_api_requests_total\{backend="(blue|green)",model_version="1\.[01]\.0",status="200",service="router"\} 1/);
   t.match(m, /sentiment_api_latency_seconds_bucket/);
-  t.match(m, /router_upstream_healthy\{backend="blue"/);
+  t.match(m, /router_replica_healthy\{environment="blue"/);
   await predict(app, { 'x-route-to': 'blue', ...auth });
   const stats = (await app.inject({ url: '/admin/stats?window=10', headers: auth })).json();
   const env = stats.environments.blue;
@@ -170,7 +170,7 @@ t.test('client mistakes on the router: body over the limit is 413, an unknown ro
   const { app } = await setup(t, { bodyLimit: 2048 });
   const big = await app.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ text: 'a'.repeat(5000) }) });
   t.equal(big.statusCode, 413);
-  t.same(Object.keys(big.json()).sort(), ['error', 'message']);
+  t.same(Object.keys(big.json()).sort(), ['code', 'error', 'message']);
   const unknown = await app.inject({ method: 'POST', url: '/predict/everything' });
   t.equal(unknown.statusCode, 404);
   t.equal(unknown.json().error, 'not_found');

@@ -7,7 +7,7 @@ const oneEnv = (urls: string[]) => `environments:
   blue:
     weight: 100
     model_version: 1.0.0
-    upstreams: [${urls.join(', ')}]
+    replicas: [${urls.join(', ')}]
 `;
 
 
@@ -78,7 +78,7 @@ t.test('zero client errors when a replica is killed mid-load (2,000 requests at 
   const metrics = (await app.inject({ url: '/metrics' })).body;
   const retries = Number(/router_retries_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
   t.ok(retries >= 1, `${retries} requests were retried on another replica`);
-  t.match(metrics, /router_ejections_total\{backend="blue",service="router"\} 1/, 'the dead replica was ejected');
+  t.match(metrics, /router_ejections_total\{environment="blue",service="router"\} 1/, 'the dead replica was ejected');
 });
 
 t.test('no healthy environment: 503 with a JSON error', async (t) => {
@@ -95,9 +95,9 @@ t.test('a down environment fails over in proportion; a backup takes over when al
   const file = await weightsFile(
     t,
     `environments:
-  blue: { weight: 0, model_version: 1.0.0, backup: true, upstreams: [${blue.url}] }
-  green: { weight: 80, model_version: 1.1.0, upstreams: [${green.url}] }
-  canary: { weight: 20, model_version: 2.0.0, upstreams: [${canary.url}] }
+  blue: { weight: 0, model_version: 1.0.0, backup: true, replicas: [${blue.url}] }
+  green: { weight: 80, model_version: 1.1.0, replicas: [${green.url}] }
+  canary: { weight: 20, model_version: 2.0.0, replicas: [${canary.url}] }
 `,
   );
   const app = await buildRouter(t, file);
@@ -113,7 +113,7 @@ t.test('a down environment fails over in proportion; a backup takes over when al
   await canary.stop('SIGKILL');
   await until(async () => !(await upstreams(app)).find((u) => u.url === canary.url)!.healthy);
   for (let i = 0; i < 10; i++) t.equal(await envOf(), 'blue', 'the backup serves when every weighted environment is down');
-  t.match((await app.inject({ url: '/metrics' })).body, /router_failover_total\{from="green"/);
+  t.match((await app.inject({ url: '/metrics' })).body, /router_failover_total\{environment="green"/);
 });
 
 t.test('an environment whose only replica dies: its requests are retried in another environment', async (t) => {
@@ -121,8 +121,8 @@ t.test('an environment whose only replica dies: its requests are retried in anot
   const file = await weightsFile(
     t,
     `environments:
-  blue: { weight: 50, model_version: 1.0.0, upstreams: [${blue.url}] }
-  green: { weight: 50, model_version: 1.1.0, upstreams: [${green.url}] }
+  blue: { weight: 50, model_version: 1.0.0, replicas: [${blue.url}] }
+  green: { weight: 50, model_version: 1.1.0, replicas: [${green.url}] }
 `,
   );
   const app = await buildRouter(t, file, { health: { intervalMs: 60_000, timeoutMs: 500, rise: 2, fall: 2, ejectAfter: 3, ejectBaseMs: 30_000, ejectMaxMs: 60_000 } });

@@ -24,7 +24,7 @@ t.test('refuses to start on an invalid weights file, naming the field', async (t
 
 t.test('serves, then drains on SIGTERM and exits 0', async (t) => {
   const upstream = await tinyUpstream(t, 'blue');
-  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, model_version: 1.0.0, upstreams: [${upstream.url}] }\n`);
+  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, model_version: 1.0.0, replicas: [${upstream.url}] }\n`);
   const router = await startProcess({ WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', HEALTH_INTERVAL_MS: '100' }, ENTRY);
   t.teardown(() => router.stop('SIGKILL'));
   await until(async () => {

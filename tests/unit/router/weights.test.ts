@@ -1,16 +1,17 @@
 // Every kind of invalid weights file is rejected with the field's path.
 import t from 'tap';
-import { parseWeights, WeightsError } from '../../../router/src/weights/parse.ts';
+import { parseWeights } from '../../../router/src/weights/parse.ts';
+import { WeightsInvalidError } from '../../../shared/errors.ts';
 
 const valid = `environments:
   blue: { weight: 70, model_version: 1.0.0 }
-  green: { weight: 30, model_version: 1.1.0, upstreams: [http://127.0.0.1:9001] }
+  green: { weight: 30, model_version: 1.1.0, replicas: [http://127.0.0.1:9001] }
 `;
 
 t.test('a valid file parses', async (t) => {
   const w = parseWeights(valid);
   t.equal(w.environments.blue.weight, 70);
-  t.same(w.environments.green.upstreams, ['http://127.0.0.1:9001']);
+  t.same(w.environments.green.replicas, ['http://127.0.0.1:9001']);
 });
 
 const invalid: [string, string, RegExp][] = [
@@ -23,7 +24,7 @@ const invalid: [string, string, RegExp][] = [
   ['empty file', '', /empty/],
   ['weight is a string', valid.replace('weight: 70', 'weight: lots'), /\/environments\/blue\/weight/],
   ['missing model_version', valid.replace(', model_version: 1.0.0', ''), /\/environments\/blue/],
-  ['bad upstream URL', valid.replace('http://127.0.0.1:9001', 'ftp://x'), /\/environments\/green\/upstreams\/0/],
+  ['bad replica URL', valid.replace('http://127.0.0.1:9001', 'ftp://x'), /\/environments\/green\/replicas\/0/],
   ['bad environment name', valid.replace('blue:', 'Blue Env:'), /\/environments/],
 ];
 
@@ -37,7 +38,8 @@ for (const [name, text, message] of invalid) {
         return e;
       }
     })();
-    t.ok(err instanceof WeightsError, 'a WeightsError');
+    t.ok(err instanceof WeightsInvalidError, 'a WeightsInvalidError');
+    t.equal((err as { code: string }).code, 'ERR_WEIGHTS_INVALID');
     t.match((err as Error).message, message);
   });
 }

@@ -8,10 +8,11 @@ import type { TSchema, Static } from '@sinclair/typebox';
 import { BundleError } from '../../../../shared/errors.ts';
 import { BUNDLE_FILES, REQUIRED_FILES } from '../../../../shared/bundle/layout.ts';
 import { BundleMetadata, ModelConfigFile, TokenizerConfigFile, TokenizerFile } from '../../../../shared/bundle/schemas.ts';
-import { TextEncoder } from '../model/text-encoder.ts';
+import { TokenEncoder } from '../model/token-encoder.ts';
 import { Classifier, SUPPORTED_INPUTS, type ModelInput, type OutputKind } from '../model/classifier.ts';
 import type { SessionInfo } from '../model/session-protocol.ts';
-import { WorkerSession, type ModelSession } from '../model/worker-session.ts';
+import type { ModelSession } from '../model/session.ts';
+import { WorkerSession } from '../model/worker-session.ts';
 import { InlineSession } from '../model/inline-session.ts';
 
 export interface RuntimeOptions {
@@ -27,7 +28,7 @@ export interface LoadedBundle {
   version: string;
   labels: string[];
   metadata: BundleMetadata;
-  encoder: TextEncoder;
+  encoder: TokenEncoder;
   classifier: Classifier;
   inputs: readonly ModelInput[];
   output: { name: string; kind: OutputKind };
@@ -137,7 +138,7 @@ export async function loadBundle(dir: string, runtime: RuntimeOptions, names: { 
     throw new BundleError(tokenizerFile, `is not a usable tokenizer (${(err as Error).message})`);
   }
   const padToken = tokConfig?.pad_token ?? '[PAD]';
-  const encoder = new TextEncoder(tokenizer, maxLengthOf(config, tokConfig, tokenizerJson), padToken);
+  const encoder = new TokenEncoder(tokenizer, maxLengthOf(config, tokConfig, tokenizerJson), padToken);
 
   const modelFile = path.join(abs, BUNDLE_FILES.model);
   const sessions = await openSessions(modelFile, runtime);
@@ -162,7 +163,7 @@ export async function loadBundle(dir: string, runtime: RuntimeOptions, names: { 
 /** Checks the graph's inputs and outputs, then runs a warm-up batch on every session. */
 async function checkedClassifier(
   sessions: ModelSession[],
-  ctx: { modelFile: string; configFile: string; labels: string[]; encoder: TextEncoder },
+  ctx: { modelFile: string; configFile: string; labels: string[]; encoder: TokenEncoder },
 ): Promise<{ classifier: Classifier; inputs: ModelInput[]; output: { name: string; kind: OutputKind } }> {
   const inputs = checkInputs(sessions[0].info, ctx.modelFile);
   const output = checkOutput(sessions[0].info, ctx.modelFile, ctx.labels.length);

@@ -1,7 +1,7 @@
 // Runs one padded batch through onnxruntime and returns a probability row per text.
 import type { TensorData } from './session-protocol.ts';
-import type { ModelSession } from './worker-session.ts';
-import type { BatchArrays } from './text-encoder.ts';
+import type { ModelSession } from './session.ts';
+import type { BatchArrays } from './token-encoder.ts';
 
 export const SUPPORTED_INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
 export type ModelInput = (typeof SUPPORTED_INPUTS)[number];

@@ -4,7 +4,7 @@
 import type ort from 'onnxruntime-node';
 import { createOrtSession, describeSession, runOrtSession } from './ort-session.ts';
 import type { SessionInfo, SessionOptions, TensorData } from './session-protocol.ts';
-import type { ModelSession } from './worker-session.ts';
+import type { ModelSession } from './session.ts';
 
 export class InlineSession implements ModelSession {
   private constructor(

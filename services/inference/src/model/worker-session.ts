@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, SessionInfo, SessionOptions, TensorData, ToWorker } from './session-protocol.ts';
+import type { ModelSession } from './session.ts';
 
 // Runs as .js once compiled (npm start) and as .ts under tsx (tests, development). Node 20 does
 // not carry tsx's loader into worker threads, so a .ts worker registers it itself first.
@@ -17,13 +18,6 @@ function startWorker(workerData: SessionOptions): Worker {
 interface Pending {
   resolve: (out: { data: Float32Array; dims: number[] }) => void;
   reject: (err: Error) => void;
-}
-
-/** What the classifier needs from a session, wherever it runs. */
-export interface ModelSession {
-  readonly info: SessionInfo;
-  run(feeds: Record<string, TensorData>, output: string): Promise<{ data: Float32Array; dims: number[] }>;
-  release(): Promise<void>;
 }
 
 export class WorkerSession implements ModelSession {

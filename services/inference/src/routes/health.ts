@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { HealthResponse, InfoResponse, ProbeResponse } from '../schemas/health.ts';
-import type { ServiceContext } from '../context.ts';
+import { HealthResponse, INFO_PATH, InfoResponse, LIVE_PATH, ProbeResponse, READY_PATH } from '../../../../shared/api/health.ts';
 
-export const healthRoutes: FastifyPluginAsyncTypebox<ServiceContext> = async (app, { predictor, state }) => {
-  const { bundle } = predictor;
+export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { bundle } = app.predictor;
+  const state = app.lifecycle;
   const probe = { tags: ['health'], response: { 200: ProbeResponse, 503: ProbeResponse } };
 
-  app.get('/health/live', { schema: { ...probe, summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+  app.get(LIVE_PATH, { schema: { ...probe, summary: 'The process is up' } }, async () => ({ status: 'ok' }));
 
-  app.get('/health/ready', { schema: { ...probe, summary: 'Model loaded, warmed up and not draining' } }, async (_request, reply) => {
+  app.get(READY_PATH, { schema: { ...probe, summary: 'Model loaded, warmed up and not draining' } }, async (_request, reply) => {
     if (state.draining) return reply.code(503).send({ status: 'draining' });
     if (!state.ready) return reply.code(503).send({ status: 'starting' });
     return { status: 'ok' };
@@ -21,7 +21,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<ServiceContext> = async (ap
     name: bundle.name,
   }));
 
-  app.get('/info', { schema: { tags: ['model'], summary: "The bundle's metadata", response: { 200: InfoResponse } } }, async () => ({
+  app.get(INFO_PATH, { schema: { tags: ['model'], summary: "The bundle's metadata", response: { 200: InfoResponse } } }, async () => ({
     name: bundle.name,
     version: bundle.version,
     labels: bundle.labels,

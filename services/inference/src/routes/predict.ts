@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses } from '../../../../shared/http/schemas.ts';
-import { BatchResponse, PredictResponse, batchBody, predictBody } from '../schemas/predict.ts';
-import type { ServiceContext } from '../context.ts';
+import { BATCH_PATH, BatchResponse, PREDICT_PATH, PredictResponse, batchBody, predictBody, type TextLimits } from '../../../../shared/api/prediction.ts';
 
 const elapsedMs = (started: number) => Math.round((performance.now() - started) * 1000) / 1000;
 
-export const predictRoutes: FastifyPluginAsyncTypebox<ServiceContext> = async (app, { predictor, limits }) => {
+export const predictRoutes: FastifyPluginAsyncTypebox<{ limits: TextLimits }> = async (app, { limits }) => {
+  const { predictor } = app;
   const version = predictor.bundle.version;
 
-  app.post('/predict', {
+  app.post(PREDICT_PATH, {
     schema: {
       tags: ['predict'],
       summary: 'Classify one text',
@@ -21,7 +21,7 @@ export const predictRoutes: FastifyPluginAsyncTypebox<ServiceContext> = async (a
     return { text: request.body.text, ...prediction, model_version: version, latency_ms: elapsedMs(started) };
   });
 
-  app.post('/predict/batch', {
+  app.post(BATCH_PATH, {
     schema: {
       tags: ['predict'],
       summary: 'Classify many texts in batched inference calls',

@@ -4,9 +4,10 @@ import { Type } from '@sinclair/typebox';
 import { InvalidInferInputError, ModelNotFoundError } from '../../../../shared/errors.ts';
 import { errorResponses, ErrorResponse, NON_BLANK_MESSAGE } from '../../../../shared/http/schemas.ts';
 import { InferResponse, ModelMetadataResponse, ModelParams, inferBody } from '../schemas/v2.ts';
-import type { ServiceContext } from '../context.ts';
+import type { TextLimits } from '../../../../shared/api/prediction.ts';
 
-export const v2Routes: FastifyPluginAsyncTypebox<ServiceContext> = async (app, { predictor, state, limits }) => {
+export const v2Routes: FastifyPluginAsyncTypebox<{ limits: TextLimits }> = async (app, { limits }) => {
+  const { predictor, lifecycle: state } = app;
   const { bundle } = predictor;
   const tags = ['v2'];
   const ready = () => state.ready && !state.draining;

@@ -15,7 +15,7 @@ export interface BatchArrays {
   tokenTypeIds: BigInt64Array;
 }
 
-export class TextEncoder {
+export class TokenEncoder {
   private readonly specialIds: Set<number>;
   readonly padId: number;
 

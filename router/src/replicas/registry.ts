@@ -1,20 +1,13 @@
 // Replicas per environment: static ones from the weights file, dynamic ones registered through the
 // admin API (the local launcher and, later, discovery). Pools are owned here and closed here.
 import type { Logger } from 'pino';
-import type { EnvironmentChoice } from '../select/environment.ts';
-import type { EnvironmentSnapshot, WeightsSnapshot } from '../weights/snapshot.ts';
+import { ReplicaExistsError, ReplicaNotFoundError, UnknownEnvironmentError } from '../../../shared/errors.ts';
+import type { WeightsSnapshot } from '../weights/snapshot.ts';
 import { Replica, type PoolOptions, type ReplicaSource } from './replica.ts';
-
-/** Carries its HTTP status, so the shared error handler answers { error, message } with it. */
-export class RegistryError extends Error {
-  constructor(readonly statusCode: 404 | 409, message: string) {
-    super(message);
-  }
-}
 
 export const normalizeUrl = (url: string) => url.replace(/\/+$/, '');
 
-export class UpstreamRegistry {
+export class ReplicaRegistry {
   private readonly byEnv = new Map<string, Replica[]>();
   private environments = new Set<string>();
   private readonly addedListeners: ((r: Replica) => void)[] = [];
@@ -39,9 +32,9 @@ export class UpstreamRegistry {
     return n;
   }
 
-  /** The environments as the selection functions see them: weight, backup, and whether any replica is up. */
-  choices(environments: readonly EnvironmentSnapshot[]): EnvironmentChoice[] {
-    return environments.map((e) => ({ name: e.name, weight: e.weight, backup: e.backup, available: this.availableCount(e.name) > 0 }));
+  /** Can any replica of the environment take traffic now? */
+  isAvailable(environment: string): boolean {
+    return this.replicas(environment).some((r) => r.available);
   }
 
   all(): Replica[] {
@@ -58,7 +51,7 @@ export class UpstreamRegistry {
       }
     }
     for (const env of snapshot.environments) {
-      const wanted = new Set(env.upstreams.map(normalizeUrl));
+      const wanted = new Set(env.replicas.map(normalizeUrl));
       const list = this.byEnv.get(env.name) ?? [];
       const kept = list.filter((r) => r.source !== 'file' || wanted.has(r.url));
       for (const r of list) if (!kept.includes(r)) void r.close();
@@ -68,10 +61,10 @@ export class UpstreamRegistry {
   }
 
   register(environment: string, url: string): Replica {
-    if (!this.environments.has(environment)) throw new RegistryError(404, `unknown environment "${environment}"`);
+    if (!this.environments.has(environment)) throw new UnknownEnvironmentError(environment, [...this.environments].join(', '));
     const list = this.byEnv.get(environment) ?? [];
     const clean = normalizeUrl(url);
-    if (list.some((r) => r.url === clean)) throw new RegistryError(409, `${clean} is already registered in ${environment}`);
+    if (list.some((r) => r.url === clean)) throw new ReplicaExistsError(clean, environment);
     const replica = this.create(environment, clean, 'admin');
     this.byEnv.set(environment, [...list, replica]);
     this.log.info({ environment, url: clean }, 'replica registered');
@@ -82,7 +75,7 @@ export class UpstreamRegistry {
     const list = this.byEnv.get(environment) ?? [];
     const clean = normalizeUrl(url);
     const replica = list.find((r) => r.url === clean);
-    if (!replica) throw new RegistryError(404, `${clean} is not registered in ${environment}`);
+    if (!replica) throw new ReplicaNotFoundError(clean, environment);
     this.byEnv.set(environment, list.filter((r) => r !== replica));
     this.log.info({ environment, url: clean }, 'replica deregistered');
     // In-flight requests on its pool finish before the pool closes.

@@ -3,7 +3,8 @@
 // each repeat, and at most half of an environment's replicas are ejected at once).
 import type { Logger } from 'pino';
 import type { Replica } from './replica.ts';
-import type { UpstreamRegistry } from './registry.ts';
+import type { ReplicaRegistry } from './registry.ts';
+import { READY_PATH } from '../../../shared/api/health.ts';
 
 export interface HealthOptions {
   intervalMs: number;
@@ -25,7 +26,7 @@ export class HealthMonitor {
   private running = false;
 
   constructor(
-    private readonly registry: UpstreamRegistry,
+    private readonly registry: ReplicaRegistry,
     private readonly options: HealthOptions,
     private readonly log: Logger,
     private readonly hooks: HealthHooks = {},
@@ -56,7 +57,7 @@ export class HealthMonitor {
   async check(replica: Replica): Promise<void> {
     let ok = false;
     try {
-      const res = await replica.pool.request({ path: '/health/ready', method: 'GET', headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs });
+      const res = await replica.pool.request({ path: READY_PATH, method: 'GET', headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs });
       await res.body.dump();
       ok = res.statusCode === 200;
       replica.lastCheckError = ok ? null : `HTTP ${res.statusCode}`;

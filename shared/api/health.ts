@@ -1,3 +1,5 @@
+// The service's health and info API: the router and the launcher probe READY_PATH, and learn a
+// replica's model from INFO_PATH.
 import { Type } from '@sinclair/typebox';
 
 export const ProbeResponse = Type.Object({ status: Type.String() });
@@ -21,3 +23,7 @@ export const InfoResponse = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const LIVE_PATH = '/health/live';
+export const READY_PATH = '/health/ready';
+export const INFO_PATH = '/info';

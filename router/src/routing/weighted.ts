@@ -1,5 +1,5 @@
-// Pure environment selection: weights normalized over healthy environments, failover to backup
-// environments, weighted random without a user key and weighted rendezvous hashing with one.
+// Pure selection primitives: weighted random, weighted rendezvous hashing, eligibility with backup
+// failover. The routing policy (policy.ts) composes them; nothing here knows HTTP.
 
 export interface EnvironmentChoice {
   name: string;

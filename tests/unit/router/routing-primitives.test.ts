@@ -1,6 +1,6 @@
 import t from 'tap';
-import { eligible, pickSticky, pickWeighted, type EnvironmentChoice } from '../../../router/src/select/environment.ts';
-import { pickLeastOutstanding } from '../../../router/src/select/replica.ts';
+import { eligible, pickSticky, pickWeighted, type EnvironmentChoice } from '../../../router/src/routing/weighted.ts';
+import { pickLeastOutstanding } from '../../../router/src/routing/replica.ts';
 import { Random } from '../../../models/tools/random.ts';
 
 const envs = (weights: Record<string, number>, down: string[] = []): EnvironmentChoice[] =>

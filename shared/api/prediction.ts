@@ -1,7 +1,9 @@
-// TypeBox schemas for /predict and /predict/batch. Built from the configured limits, they are the
-// one source of validation, TypeScript types and OpenAPI.
+// The inference service's prediction API as both sides know it: the service validates and
+// documents its routes with these schemas, and the router reads answers (a batch split into
+// single answers when it coalesces, the confidence for its stats) through the helpers here.
+// Built from the configured limits, the schemas are the one source of validation, types and OpenAPI.
 import { Type, type Static } from '@sinclair/typebox';
-import { NON_BLANK_PATTERN } from '../../../../shared/http/schemas.ts';
+import { NON_BLANK_PATTERN } from '../http/schemas.ts';
 
 export interface TextLimits {
   textLength: number;
@@ -43,3 +45,23 @@ export const BatchResponse = Type.Object({
   model_version: Type.String(),
 });
 export type BatchResponse = Static<typeof BatchResponse>;
+
+export const PREDICT_PATH = '/predict';
+export const BATCH_PATH = '/predict/batch';
+
+/** The /predict answer for each prediction of a batch answer, in order (fields as /predict orders them). */
+export function singleAnswers(batch: BatchResponse): PredictResponse[] {
+  const { model_version, latency_ms } = batch;
+  return batch.predictions.map((p) => ({ ...p, model_version, latency_ms }));
+}
+
+/**
+ * The confidence of a /predict answer, read from its bytes without parsing the whole body: the
+ * router does this for every answer it passes on, for its per-environment stats.
+ */
+export function answerConfidence(body: Buffer): number | null {
+  const i = body.indexOf('"confidence":');
+  if (i < 0) return null;
+  const value = parseFloat(body.toString('latin1', i + 13, i + 40));
+  return Number.isFinite(value) ? value : null;
+}

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { TextEncoder } from '../../services/inference/src/model/text-encoder.ts';
+import { TokenEncoder } from '../../services/inference/src/model/token-encoder.ts';
 import { tokenizerConfigJson, tokenizerJson } from '../../models/tools/wordpiece/tokenizer-files.ts';
 import { FIXTURE_VOCAB } from '../fixtures/bert-fixture.ts';
 
 const vocab = FIXTURE_VOCAB;
 const id = (token: string) => vocab.indexOf(token);
-const encoder = (maxLength: number, pad = '[PAD]') => new TextEncoder(new Tokenizer(tokenizerJson(vocab), tokenizerConfigJson(maxLength)), maxLength, pad);
+const encoder = (maxLength: number, pad = '[PAD]') => new TokenEncoder(new Tokenizer(tokenizerJson(vocab), tokenizerConfigJson(maxLength)), maxLength, pad);
 
 t.test('encodes with [CLS] … [SEP] and truncates keeping the trailing [SEP]', async (t) => {
   const e = encoder(5);

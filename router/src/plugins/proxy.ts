@@ -1,0 +1,96 @@
+// The data path as a plugin: the proxied routes behind the rate limit and API keys, sent to the
+// environment the routing policy chooses, coalesced when configured. `app.stats` holds each
+// environment's sliding window for the admin API.
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import fp from 'fastify-plugin';
+import type { Logger } from 'pino';
+import { BATCH_PATH, PREDICT_PATH } from '../../../shared/api/prediction.ts';
+import { RateLimitedError, UnauthorizedError } from '../../../shared/errors.ts';
+import { apiKeyAllowed, hasBearerToken, loadApiKeys } from '../auth.ts';
+import type { RouterConfig } from '../config.ts';
+import { createRouterMetrics } from '../metrics.ts';
+import { createEnvironmentCall } from '../proxy/call.ts';
+import { createChooser } from '../proxy/choose.ts';
+import { Coalescer } from '../proxy/coalescer.ts';
+import { createForwarder } from '../proxy/forward.ts';
+import { isGatewayError } from '../proxy/map-error.ts';
+import { createObserver } from '../proxy/observe.ts';
+import { RetryBudget } from '../proxy/retry-budget.ts';
+import { createSender } from '../proxy/send.ts';
+import { StatsWindows } from '../stats/windows.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    stats: StatsWindows;
+  }
+}
+
+export const PROXIED_ROUTES = [
+  { method: 'POST', url: PREDICT_PATH },
+  { method: 'POST', url: BATCH_PATH },
+  { method: 'POST', url: '/v2/models/:name/infer' },
+] as const;
+
+export type ProxyOptions = Pick<RouterConfig, 'adminToken' | 'overrideAllow' | 'retry' | 'coalesce' | 'rateLimit' | 'apiKeys'>;
+
+const apiKeyOf = (request: FastifyRequest) => (typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined);
+
+const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
+  const { weights, replicas, health, routingPolicy: routing } = app;
+  const metrics = createRouterMetrics(app.metricsRegistry);
+  const stats = new StatsWindows();
+  const budget = new RetryBudget(config.retry.ratio, config.retry.minPerSecond);
+  const call = createEnvironmentCall({ routing, replicas, health, budget, onRetry: (environment, reason) => metrics.retries.inc({ environment, reason }) });
+  const coalescer =
+    config.coalesce.maxBatch > 0
+      ? new Coalescer(config.coalesce, () => weights.snapshot, replicas, call, (app.log as Logger).child({ component: 'coalescer' }), (environment, size, overflow) => {
+          metrics.coalescedBatch.observe({ environment }, size);
+          if (overflow) metrics.coalescedOverflow.inc({ environment });
+        })
+      : undefined;
+  const send = createSender(call, coalescer);
+  const observer = createObserver(metrics, stats);
+  const forward = createForwarder({
+    choose: createChooser({
+      routing,
+      weights: () => weights.snapshot,
+      mayOverride: (request) => config.overrideAllow.includes(request.ip) || hasBearerToken(request.headers.authorization, config.adminToken),
+      onFailover: (environment) => metrics.failovers.inc({ environment }),
+    }),
+    send: (request, env) => {
+      budget.recordRequest();
+      return send(request, env);
+    },
+    onResponse: (_request, answer, latencyMs) => observer.answered(answer.served, answer.status, answer.body, latencyMs),
+    onError: (_request, target, err, latencyMs) => {
+      if (isGatewayError(err)) observer.failed(target, err.statusCode ?? 502, latencyMs);
+    },
+  });
+  app.decorate('stats', stats);
+
+  const apiKeys = loadApiKeys(config.apiKeys);
+  await app.register(async (scope) => {
+    // Bodies are forwarded as bytes, never parsed and re-serialized.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    if (config.rateLimit.max > 0) {
+      await scope.register(rateLimit, {
+        max: config.rateLimit.max,
+        timeWindow: config.rateLimit.windowMs,
+        keyGenerator: (request) => (apiKeyOf(request) !== undefined ? `key:${apiKeyOf(request)}` : `ip:${request.ip}`),
+        // Only a limited client needs to hear about the limit: three extra headers on every
+        // response cost more than the counting itself.
+        addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+        addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
+        errorResponseBuilder: (_request, context) => new RateLimitedError(context.max ?? 0, context.after),
+      });
+    }
+    if (apiKeys) {
+      scope.addHook('onRequest', (request, _reply, done) => done(apiKeyAllowed(apiKeys, apiKeyOf(request)) ? undefined : new UnauthorizedError('X-API-Key header')));
+    }
+    for (const route of PROXIED_ROUTES) scope.route({ ...route, schema: { tags: ['predict'], summary: 'Proxied to the chosen environment' }, handler: forward });
+  });
+};
+
+export const proxyPlugin = fp(proxy, { name: 'proxy', dependencies: ['metrics', 'weights', 'replicas', 'routing-policy'] });

@@ -1,0 +1,33 @@
+// The HTTP side of routing: read the request's facts, check that it may force an environment, ask
+// the routing policy, and turn "nowhere to go" into the registry's errors.
+import type { FastifyRequest } from 'fastify';
+import { NoHealthyUpstreamError, RouteOverrideForbiddenError, UnknownEnvironmentError } from '../../../shared/errors.ts';
+import { OVERRIDE_HEADER, requestFacts } from '../routing/request-facts.ts';
+import type { Routing } from '../routing/routing.ts';
+import type { EnvironmentSnapshot, WeightsSnapshot } from '../weights/snapshot.ts';
+
+export interface ChooseDeps {
+  routing: Routing;
+  weights: () => WeightsSnapshot;
+  /** May this request force an environment with X-Route-To? */
+  mayOverride: (request: FastifyRequest) => boolean;
+  /** The first pick could not take traffic and the request went elsewhere. */
+  onFailover: (from: string) => void;
+}
+
+export type Choose = (request: FastifyRequest) => EnvironmentSnapshot;
+
+export function createChooser({ routing, weights, mayOverride, onFailover }: ChooseDeps): Choose {
+  return function choose(request) {
+    const snapshot = weights();
+    const facts = requestFacts(request.headers, snapshot.assignment);
+    if (facts.forced !== undefined && !mayOverride(request)) throw new RouteOverrideForbiddenError(OVERRIDE_HEADER);
+    const decision = routing.decide(facts);
+    if (decision.environment === undefined) {
+      if (decision.reason === 'unknown_environment') throw new UnknownEnvironmentError(String(facts.forced), snapshot.environments.map((e) => e.name).join(', '));
+      throw new NoHealthyUpstreamError();
+    }
+    if (decision.failedOverFrom !== undefined) onFailover(decision.failedOverFrom);
+    return decision.environment;
+  };
+}

@@ -11,8 +11,8 @@ import { parse, stringify } from 'yaml';
 import { describeMachine } from './lib/machine.ts';
 import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
-import { ROOT } from '../tests/helpers/service-process.ts';
-import { planReplicas, type Topology } from '../launcher/src/topology.ts';
+import { ROOT } from '../testkit/processes.ts';
+import { planReplicas, type Topology } from '../launcher/index.ts';
 import { HAPROXY_BIN, startHaproxy } from './lib/haproxy.ts';
 
 const AB = '/usr/bin/ab';

@@ -19,8 +19,8 @@ import { cpuSeconds } from './lib/cpu.ts';
 import { describeMachine } from './lib/machine.ts';
 import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
-import { readTopology } from '../launcher/src/topology.ts';
-import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../tests/helpers/service-process.ts';
+import { readTopology } from '../launcher/index.ts';
+import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
 
 // The replicas run with deploy/local.yaml's settings (its services.env and nice), as npm start runs them.
 const deployed = readTopology(path.join(ROOT, 'deploy', 'local.yaml'));
@@ -65,7 +65,7 @@ for (const e of envs) {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'router-bench-'));
 const weightsFile = path.join(dir, 'weights.yaml');
-fs.writeFileSync(weightsFile, `environments:\n${backends.map((b) => `  ${b.name}: { weight: ${b.weight}, model_version: ${b.version}, upstreams: [${b.url}] }`).join('\n')}\n`);
+fs.writeFileSync(weightsFile, `environments:\n${backends.map((b) => `  ${b.name}: { weight: ${b.weight}, model_version: ${b.version}, replicas: [${b.url}] }`).join('\n')}\n`);
 const startRouter = async (env: Record<string, string>) => {
   const router = await startProcess(
     { WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ROUTER_PORT: '0', LOG_LEVEL: 'info', HEALTH_INTERVAL_MS: '1000', HEALTH_RISE: '2', HEALTH_FALL: '2', RATE_LIMIT_MAX: '0', ...env },

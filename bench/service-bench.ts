@@ -10,8 +10,8 @@ import { cpuSeconds } from './lib/cpu.ts';
 import { describeMachine } from './lib/machine.ts';
 import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
-import { BUILT_SERVICE_ENTRY, ROOT, startProcess } from '../tests/helpers/service-process.ts';
-import { tempFixtureBundle } from '../tests/fixtures/bert-fixture.ts';
+import { BUILT_SERVICE_ENTRY, ROOT, startProcess } from '../testkit/processes.ts';
+import { tempFixtureBundle } from '../testkit/bert-fixture.ts';
 
 const { values } = parseArgs({
   options: {

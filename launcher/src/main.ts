@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { request } from 'undici';
 import { READY_PATH } from '../../shared/api/health.ts';
-import { loggerOptions } from '../../shared/logger.ts';
+import { loggerOptions, startupFailure } from '../../shared/logger.ts';
 import { adminToken } from './admin-token.ts';
 import { loadLauncherConfig, type LauncherConfig } from './config.ts';
 import { Supervised } from './supervisor.ts';
@@ -24,7 +24,7 @@ try {
   config = loadLauncherConfig();
   topology = readTopology(path.resolve(ROOT, config.TOPOLOGY_FILE));
 } catch (err) {
-  boot.fatal({ err }, 'invalid configuration');
+  boot.fatal(startupFailure(err), 'invalid configuration');
   process.exit(1);
 }
 const log = pino(loggerOptions(config.LOG_LEVEL, 'launcher'));

@@ -1,6 +1,6 @@
 // Router entry point: config, app, listen, drain on SIGTERM.
 import pino from 'pino';
-import { loggerOptions } from '../../shared/logger.ts';
+import { loggerOptions, startupFailure } from '../../shared/logger.ts';
 import { announceListening } from '../../shared/listening.ts';
 import { onShutdown } from '../../shared/shutdown.ts';
 import { build } from './app.ts';
@@ -12,14 +12,14 @@ async function main(): Promise<void> {
   try {
     config = loadRouterConfig();
   } catch (err) {
-    boot.fatal({ err }, 'invalid configuration');
+    boot.fatal(startupFailure(err), 'invalid configuration');
     process.exit(1);
   }
   let app;
   try {
     app = await build(config);
   } catch (err) {
-    boot.fatal({ err }, 'cannot start the router');
+    boot.fatal(startupFailure(err), 'cannot start the router');
     process.exit(1);
   }
   onShutdown(app.log as unknown as pino.Logger, () => app.close(), config.shutdownTimeoutMs);

@@ -1,8 +1,7 @@
 // build(t): a service app on the BERT-shaped fixture bundle, closed when the test ends.
 import type { Test } from 'tap';
-import { build, type AppConfig } from '../../services/inference/src/app.ts';
-import { loadBundle } from '../../services/inference/src/bundle/load-bundle.ts';
-import { tempFixtureBundle } from '../fixtures/bert-fixture.ts';
+import { build, loadBundle, type AppConfig } from '../../services/inference/index.ts';
+import { tempFixtureBundle } from '../../testkit/bert-fixture.ts';
 
 export const TEST_CONFIG: AppConfig = {
   logLevel: 'silent',
@@ -14,8 +13,9 @@ export const TEST_CONFIG: AppConfig = {
 let fixtureDir: Promise<string> | undefined;
 export const fixtureBundleDir = () => (fixtureDir ??= tempFixtureBundle());
 
-export async function buildApp(t: Test, overrides: Partial<AppConfig> = {}) {
-  const bundle = await loadBundle(await fixtureBundleDir(), { workers: 1, intraOpThreads: 1, interOpThreads: 1 });
+/** An app on the fixture bundle, or on the bundle in `dir`. */
+export async function buildApp(t: Test, overrides: Partial<AppConfig> = {}, dir?: string) {
+  const bundle = await loadBundle(dir ?? (await fixtureBundleDir()), { workers: 1, intraOpThreads: 1, interOpThreads: 1 });
   const app = await build({ ...TEST_CONFIG, ...overrides }, bundle);
   await app.ready();
   t.teardown(() => app.close());

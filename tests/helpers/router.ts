@@ -1,10 +1,11 @@
 // Router test helpers: a temp weights file, an app on it, and tiny upstream processes.
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
-import { build, type AppConfig } from '../../router/src/app.ts';
-import { ROOT, startProcess, type RunningProcess } from './service-process.ts';
+import { build, type AppConfig } from '../../router/index.ts';
+import { ROOT, startProcess, type RunningProcess } from '../../testkit/processes.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -51,10 +52,11 @@ export async function tinyUpstream(t: Test, name: string, env: Record<string, st
 type RouterApp = Awaited<ReturnType<typeof buildRouter>>;
 
 /** Every replica as GET /admin/replicas shows it. */
-export const upstreams = async (app: RouterApp) => (await app.inject({ url: '/admin/replicas', headers: auth })).json() as { url: string; healthy: boolean; available: boolean }[];
+export const replicas = async (app: RouterApp) =>
+  (await app.inject({ url: '/admin/replicas', headers: auth })).json() as { url: string; healthy: boolean; available: boolean; in_flight: number; last_check_error: string | null }[];
 
 /** Resolves once every registered replica passes its checks and takes traffic. */
-export const untilAllAvailable = (app: RouterApp) => until(async () => (await upstreams(app)).every((u) => u.available));
+export const untilAllAvailable = (app: RouterApp) => until(async () => (await replicas(app)).every((r) => r.available));
 
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, stepMs = 50): Promise<number> {
   const started = Date.now();
@@ -63,4 +65,22 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
     await new Promise((r) => setTimeout(r, stepMs));
   }
   return Date.now() - started;
+}
+
+/** A small real upstream in this process: ready, and answering /predict/batch after `delayMs`. */
+export async function slowBatchUpstream(t: Test, delayMs: number, answer: (texts: string[]) => unknown) {
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      if (req.url === '/health/ready') return res.end('{"status":"ok"}');
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer((JSON.parse(body) as { texts: string[] }).texts)));
+      }, delayMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => server.close(resolve)));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { readTsv } from '../../models/tools/trainer/data.ts';
-import { ROOT, startProcess } from '../helpers/service-process.ts';
+import { ROOT, startProcess } from '../../testkit/processes.ts';
 import { DATA_DIR, SKIP_NO_DATA } from '../helpers/data.ts';
 
 const VERSIONS = ['1.0.0', '1.1.0', '2.0.0'];

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { request } from 'undici';
-import { ROOT } from '../helpers/service-process.ts';
+import { ROOT } from '../../testkit/processes.ts';
 import { until } from '../helpers/router.ts';
 
 const alive = (pid: number) => {

@@ -2,8 +2,9 @@
 import t from 'tap';
 import { request } from 'undici';
 import { fixtureBundleDir } from '../helpers/build-app.ts';
-import { runToExit, startProcess } from '../helpers/service-process.ts';
-import { tempFixtureBundle } from '../fixtures/bert-fixture.ts';
+import { until } from '../helpers/router.ts';
+import { runToExit, startProcess } from '../../testkit/processes.ts';
+import { tempFixtureBundle } from '../../testkit/bert-fixture.ts';
 
 const post = (url: string, body: unknown) =>
   request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -26,10 +27,11 @@ t.test('serves a Hugging Face-layout bundle over HTTP with no code change', asyn
 
 t.test('SIGTERM: in-flight requests finish, then exit 0', async (t) => {
   // A long batching wait keeps requests in flight when the signal arrives.
-  const svc = await startProcess({ MODEL_DIR: await fixtureBundleDir(), BATCH_MAX_WAIT_MS: '400', BATCH_MAX_SIZE: '256' });
+  const svc = await startProcess({ MODEL_DIR: await fixtureBundleDir(), BATCH_MAX_WAIT_MS: '1000', BATCH_MAX_SIZE: '256' });
   t.teardown(() => svc.stop('SIGKILL'));
   const inFlight = Array.from({ length: 20 }, () => post(`${svc.url}/predict`, { text: 'good' }));
-  await new Promise((r) => setTimeout(r, 150));
+  const queued = async () => Number(/^inference_queue_depth\{[^}]*\} (\d+)/m.exec(await (await request(`${svc.url}/metrics`)).body.text())?.[1]);
+  await until(async () => (await queued()) === 20);
   svc.proc.kill('SIGTERM');
   const replies = await Promise.all(inFlight);
   t.same(replies.map((r) => r.statusCode), Array(20).fill(200), 'all 20 in-flight requests answered');

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { loadBundle } from '../../services/inference/src/bundle/load-bundle.ts';
 import { BundleError } from '../../shared/errors.ts';
-import { tempFixtureBundle } from '../fixtures/bert-fixture.ts';
+import { tempFixtureBundle } from '../../testkit/bert-fixture.ts';
 import { GraphBuilder, ElemType } from '../../models/tools/onnx/graph-builder.ts';
 
 const runtime = { workers: 1, intraOpThreads: 1, interOpThreads: 1 };

@@ -2,7 +2,7 @@ import t from 'tap';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TokenEncoder } from '../../services/inference/src/model/token-encoder.ts';
 import { tokenizerConfigJson, tokenizerJson } from '../../models/tools/wordpiece/tokenizer-files.ts';
-import { FIXTURE_VOCAB } from '../fixtures/bert-fixture.ts';
+import { FIXTURE_VOCAB } from '../../testkit/bert-fixture.ts';
 
 const vocab = FIXTURE_VOCAB;
 const id = (token: string) => vocab.indexOf(token);

@@ -2,8 +2,7 @@
 // batcher, onnxruntime) and records the result in its metadata.json.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { loadBundle } from '../../../services/inference/src/bundle/load-bundle.ts';
-import { Predictor } from '../../../services/inference/src/predictor.ts';
+import { loadBundle, Predictor } from '../../../services/inference/index.ts';
 import { BUNDLE_FILES } from '../../../shared/bundle/layout.ts';
 import type { LabelledText } from './data.ts';
 import { round } from './export-bundle.ts';

@@ -1,7 +1,7 @@
 // The seeded, deterministic training loop: build the vocabulary, tokenize with the very tokenizer
 // the bundle will ship (through the service's encoder), then SGD with a linearly decaying rate.
 import { Tokenizer } from '@huggingface/tokenizers';
-import { TokenEncoder } from '../../../services/inference/src/model/token-encoder.ts';
+import { TokenEncoder } from '../../../services/inference/index.ts';
 import { Random } from '../random.ts';
 import { tokenizerConfigJson, tokenizerJson } from '../wordpiece/tokenizer-files.ts';
 import { AttentionPooling } from './architectures/attention.ts';

@@ -20,16 +20,21 @@ export interface RoutingState {
 
 export type RouteReason = 'forced' | 'sticky' | 'weighted';
 
-export type Decision =
-  | {
-      environment: EnvironmentSnapshot;
-      reason: RouteReason;
-      /** The first pick could not take traffic: this is where its share went. */
-      failedOverFrom?: string;
-      /** Serving from a backup environment because every weighted one is down. */
-      onBackup: boolean;
-    }
-  | { environment: undefined; reason: 'unknown_environment' | 'no_healthy_environment' };
+export interface Routed {
+  environment: EnvironmentSnapshot;
+  reason: RouteReason;
+  /** The first pick could not take traffic: this request went elsewhere in its place. */
+  failedOverFrom?: string;
+  /** Serving from a backup environment because every weighted one is down. */
+  onBackup: boolean;
+}
+
+export interface Unrouted {
+  environment: undefined;
+  reason: 'unknown_environment' | 'no_healthy_environment';
+}
+
+export type Decision = Routed | Unrouted;
 
 /** The environments as the selection primitives see them; a vetoed one weighs 0. */
 export function choices(state: RoutingState, except?: string): EnvironmentChoice[] {

@@ -1,7 +1,7 @@
 // Entry point: read config, load the bundle (exit 1 with one clear line if it is unusable),
 // listen, and drain on SIGTERM.
 import pino from 'pino';
-import { loggerOptions } from '../../../shared/logger.ts';
+import { loggerOptions, startupFailure } from '../../../shared/logger.ts';
 import { announceListening } from '../../../shared/listening.ts';
 import { onShutdown } from '../../../shared/shutdown.ts';
 import { build } from './app.ts';
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   try {
     config = loadServiceConfig();
   } catch (err) {
-    pino(loggerOptions('info', 'inference')).fatal({ err }, 'invalid configuration');
+    pino(loggerOptions('info', 'inference')).fatal(startupFailure(err), 'invalid configuration');
     process.exit(1);
   }
   const log = pino(loggerOptions(config.logLevel, 'inference'));
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   try {
     bundle = await loadBundle(config.bundleDir, config.runtime, { name: config.modelName, version: config.modelVersion });
   } catch (err) {
-    log.fatal({ err }, 'cannot serve model bundle');
+    log.fatal(startupFailure(err), 'cannot serve model bundle');
     process.exit(1);
   }
   const app = await build(config, bundle);

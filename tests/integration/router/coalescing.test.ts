@@ -1,11 +1,10 @@
 // Request coalescing against real inference processes: concurrent /predict requests travel as
 // /predict/batch calls, and every client still gets exactly what /predict would have answered.
 import t from 'tap';
-import http from 'node:http';
 import path from 'node:path';
 import { request } from 'undici';
-import { buildRouter, untilAllAvailable, weightsFile } from '../../helpers/router.ts';
-import { ROOT, startProcess } from '../../helpers/service-process.ts';
+import { buildRouter, replicas, slowBatchUpstream, until, untilAllAvailable, weightsFile } from '../../helpers/router.ts';
+import { ROOT, startProcess } from '../../../testkit/processes.ts';
 
 const MAX_TEXT_LENGTH = 60;
 
@@ -161,34 +160,16 @@ t.test('a stalled replica: the next batch is sent without waiting for the stuck 
   svc.proc.kill('SIGSTOP');
   t.teardown(() => svc.proc.kill('SIGCONT'));
   const stuck = post(url, JSON.stringify({ text: 'sent to a stopped replica' }));
-  await new Promise((r) => setTimeout(r, 300));
+  await until(async () => (await replicas(app))[0].in_flight === 1);
   const behind = post(url, JSON.stringify({ text: 'arrives while the first is stuck' }));
-  await new Promise((r) => setTimeout(r, 300));
-  t.equal(await overflows(), 1, 'the second batch left while the first was still out');
+  await until(async () => (await overflows()) === 1);
+  t.equal((await replicas(app))[0].in_flight, 2, 'the second batch left while the first was still out');
   svc.proc.kill('SIGCONT');
   const [a, b] = await Promise.all([stuck, behind]);
   t.equal(a.status, 200);
   t.equal(b.status, 200);
   t.equal(b.body.text, 'arrives while the first is stuck');
 });
-
-/** A small real upstream in this process: ready, and answering /predict/batch after `delayMs`. */
-async function slowBatchUpstream(t: Parameters<typeof buildRouter>[0], delayMs: number, answer: (texts: string[]) => unknown) {
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      if (req.url === '/health/ready') return res.end('{"status":"ok"}');
-      setTimeout(() => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(answer((JSON.parse(body) as { texts: string[] }).texts)));
-      }, delayMs);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => server.close(resolve)));
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
 
 async function routerBefore(t: Parameters<typeof buildRouter>[0], upstream: string, maxBatch: number) {
   const file = await weightsFile(t, `environments:\n  blue: { weight: 1, model_version: 1.0.0, replicas: [${upstream}] }\n`);

@@ -1,7 +1,7 @@
 // Health and fault handling with real upstream processes and real sockets.
 import t from 'tap';
 import { request } from 'undici';
-import { buildRouter, tinyUpstream, until, untilAllAvailable, upstreams, weightsFile } from '../../helpers/router.ts';
+import { buildRouter, tinyUpstream, until, untilAllAvailable, replicas, weightsFile } from '../../helpers/router.ts';
 
 const oneEnv = (urls: string[]) => `environments:
   blue:
@@ -18,7 +18,7 @@ t.test('a killed replica is taken out, and re-admitted when it comes back', asyn
   await untilAllAvailable(app);
 
   await b.stop('SIGKILL');
-  const downIn = await until(async () => !(await upstreams(app)).find((u) => u.url === b.url)!.healthy);
+  const downIn = await until(async () => !(await replicas(app)).find((u) => u.url === b.url)!.healthy);
   t.pass(`killed replica marked down after ${downIn} ms`);
   for (let i = 0; i < 20; i++) {
     const res = await app.inject({ method: 'POST', url: '/predict', payload: '{}', headers: { 'content-type': 'application/json' } });
@@ -27,7 +27,7 @@ t.test('a killed replica is taken out, and re-admitted when it comes back', asyn
 
   const port = new URL(b.url).port;
   await tinyUpstream(t, 'b-again', { PORT: port });
-  const upIn = await until(async () => (await upstreams(app)).find((u) => u.url === b.url)!.available);
+  const upIn = await until(async () => (await replicas(app)).find((u) => u.url === b.url)!.available);
   t.pass(`restarted replica re-admitted after ${upIn} ms (rise 2)`);
   const seen = new Set<string>();
   for (let i = 0; i < 40; i++) seen.add((await app.inject({ method: 'POST', url: '/predict', payload: '{}', headers: { 'content-type': 'application/json' } })).json().upstream);
@@ -40,9 +40,9 @@ t.test('a replica failing its readiness check goes down after fall checks and up
   const app = await buildRouter(t, await weightsFile(t, oneEnv([a.url, b.url])));
   await untilAllAvailable(app);
   await request(`${b.url}/toggle-ready`).then((r) => r.body.dump());
-  await until(async () => !(await upstreams(app)).find((u) => u.url === b.url)!.healthy);
+  await until(async () => !(await replicas(app)).find((u) => u.url === b.url)!.healthy);
   await request(`${b.url}/toggle-ready`).then((r) => r.body.dump());
-  await until(async () => (await upstreams(app)).find((u) => u.url === b.url)!.healthy);
+  await until(async () => (await replicas(app)).find((u) => u.url === b.url)!.healthy);
   t.pass('down on failing checks, up again on passing ones');
 });
 
@@ -84,7 +84,7 @@ t.test('zero client errors when a replica is killed mid-load (2,000 requests at 
 t.test('no healthy environment: 503 with a JSON error', async (t) => {
   const a = await tinyUpstream(t, 'a', { UPSTREAM_READY: 'false' });
   const app = await buildRouter(t, await weightsFile(t, oneEnv([a.url])));
-  await new Promise((r) => setTimeout(r, 300));
+  await until(async () => (await replicas(app))[0].last_check_error === 'HTTP 503');
   const res = await app.inject({ method: 'POST', url: '/predict', payload: '{}', headers: { 'content-type': 'application/json' } });
   t.equal(res.statusCode, 503);
   t.equal(res.json().error, 'no_healthy_upstream');
@@ -108,10 +108,10 @@ t.test('a down environment fails over in proportion; a backup takes over when al
   t.notOk(seen.has('blue'), 'the backup is idle while weighted environments are up');
 
   await green.stop('SIGKILL');
-  await until(async () => !(await upstreams(app)).find((u) => u.url === green.url)!.healthy);
+  await until(async () => !(await replicas(app)).find((u) => u.url === green.url)!.healthy);
   for (let i = 0; i < 20; i++) t.equal(await envOf(), 'canary', "green's share goes to canary");
   await canary.stop('SIGKILL');
-  await until(async () => !(await upstreams(app)).find((u) => u.url === canary.url)!.healthy);
+  await until(async () => !(await replicas(app)).find((u) => u.url === canary.url)!.healthy);
   for (let i = 0; i < 10; i++) t.equal(await envOf(), 'blue', 'the backup serves when every weighted environment is down');
   t.match((await app.inject({ url: '/metrics' })).body, /router_failover_total\{environment="green"/);
 });

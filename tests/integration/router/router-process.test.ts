@@ -2,7 +2,7 @@
 import t from 'tap';
 import path from 'node:path';
 import { request } from 'undici';
-import { ROOT, runToExit, startProcess } from '../../helpers/service-process.ts';
+import { ROOT, runToExit, startProcess } from '../../../testkit/processes.ts';
 import { tinyUpstream, until, weightsFile } from '../../helpers/router.ts';
 
 const ENTRY = path.join(ROOT, 'router/src/server.ts');

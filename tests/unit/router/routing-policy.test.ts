@@ -1,7 +1,7 @@
 // The routing policy without HTTP: override, sticky assignment, failover, backup, vetoes, "nothing
 // healthy", the retry's fallback and the admin's live shares, on plain state.
 import t from 'tap';
-import { decide, fallback, liveShares, type RoutingState } from '../../../router/src/routing/policy.ts';
+import { decide as decideAny, fallback, liveShares, type Decision, type Routed, type RoutingState } from '../../../router/src/routing/policy.ts';
 import { requestFacts } from '../../../router/src/routing/request-facts.ts';
 import { Routing } from '../../../router/src/routing/routing.ts';
 import { toSnapshot } from '../../../router/src/weights/snapshot.ts';
@@ -13,6 +13,9 @@ function state(weights: Record<string, number | { weight: number; backup: true }
   );
   return { environments: toSnapshot({ environments }, 1).environments, available: (name) => !down.includes(name), vetoed: new Set(vetoed) };
 }
+
+/** The decision, read as routed (fields of an unrouted one read as undefined). */
+const decide = (...args: Parameters<typeof decideAny>) => decideAny(...args) as Partial<Omit<Routed, 'reason'>> & Pick<Decision, 'reason'>;
 
 const split = (s: RoutingState, n: number, seed = 7) => {
   const rng = new Random(seed);

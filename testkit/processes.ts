@@ -1,9 +1,10 @@
-// Starts a real inference service process on an ephemeral port and reads its address from the log.
+// Starts real processes for tests and benchmarks (the inference service by default) on ephemeral
+// ports, and reads each one's address from its log.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SERVICE_ENTRY = path.join(ROOT, 'services/inference/src/server.ts');
 /** The compiled service, as `npm start` runs it (after `npm run build`). */
 export const BUILT_SERVICE_ENTRY = path.join(ROOT, 'dist/services/inference/src/server.js');

@@ -77,11 +77,11 @@ export function createWeightsMetrics(registry: Registry, store: WeightsStore): C
   new Gauge({
     name: 'router_environment_weight',
     help: 'Configured weight per environment',
-    labelNames: ['environment', 'model_version'],
+    labelNames: ['environment'],
     registers,
     collect() {
       this.reset();
-      for (const e of store.snapshot.environments) this.set({ environment: e.name, model_version: e.modelVersion }, e.weight);
+      for (const e of store.snapshot.environments) this.set({ environment: e.name }, e.weight);
     },
   });
   new Gauge({

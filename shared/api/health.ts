@@ -1,6 +1,6 @@
 // The service's health and info API: the router and the launcher probe READY_PATH, and learn a
 // replica's model from INFO_PATH.
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 
 export const ProbeResponse = Type.Object({ status: Type.String() });
 
@@ -23,6 +23,10 @@ export const InfoResponse = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** What the router reads of INFO_PATH: which model and version a replica serves. */
+export const ReplicaIdentity = Type.Object({ name: Type.String({ minLength: 1 }), version: Type.String({ minLength: 1 }) });
+export type ReplicaIdentity = Static<typeof ReplicaIdentity>;
 
 export const LIVE_PATH = '/health/live';
 export const READY_PATH = '/health/ready';

@@ -74,6 +74,7 @@ export async function slowBatchUpstream(t: Test, delayMs: number, answer: (texts
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       if (req.url === '/health/ready') return res.end('{"status":"ok"}');
+      if (req.url === '/info') return res.end('{"name":"sentiment","version":"1.0.0"}');
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer((JSON.parse(body) as { texts: string[] }).texts)));

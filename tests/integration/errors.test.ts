@@ -20,7 +20,7 @@ t.test('a full queue: the service and the router answer the same 503 body, with 
 
   // The router: one replica that takes a while per batch, a coalescing queue of 64 behind it.
   const upstream = await slowBatchUpstream(t, 100, (texts) => ({ predictions: texts.map((text) => ({ text, sentiment: 'positive', confidence: 0.9, probabilities: { positive: 0.9, negative: 0.1 } })), count: texts.length, latency_ms: 1, model_version: '1.0.0' }));
-  const router = await buildRouter(t, await weightsFile(t, `environments:\n  blue: { weight: 1, model_version: 1.0.0, replicas: [${upstream}] }\n`), { coalesce: { maxBatch: 1, maxWaitMs: 2 } });
+  const router = await buildRouter(t, await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${upstream}] }\n`), { coalesce: { maxBatch: 1, maxWaitMs: 2 } });
   await untilAllAvailable(router);
   const fromRouter = (await Promise.all(Array.from({ length: 80 }, (_, i) => predict(router, `text ${i}`)))).find((r) => r.statusCode === 503);
 

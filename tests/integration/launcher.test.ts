@@ -32,7 +32,7 @@ t.test('starts the topology, routes traffic, and leaves no process behind on SIG
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'launcher-'));
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   const weights = path.join(dir, 'weights.yaml');
-  await fs.writeFile(weights, 'environments:\n  blue: { weight: 50, model_version: 1.0.0 }\n  green: { weight: 50, model_version: 1.1.0 }\n');
+  await fs.writeFile(weights, 'environments:\n  blue: { weight: 50 }\n  green: { weight: 50 }\n');
   const topology = path.join(dir, 'local.yaml');
   await fs.writeFile(
     topology,

@@ -31,7 +31,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
         name: e.name,
         weight: e.weight,
         share: shares.get(e.name) ?? 0,
-        model_version: e.modelVersion,
+        model_versions: replicas.versions(e.name),
         backup: e.backup,
         healthy_replicas: replicas.availableCount(e.name),
         replicas: replicas.replicas(e.name).length,
@@ -53,6 +53,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
     replicas.all().map((r) => ({
       environment: r.environment,
       url: r.url,
+      model: r.model,
+      model_version: r.modelVersion,
       source: r.source,
       healthy: r.healthy,
       available: r.available,
@@ -77,7 +79,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
     const window = Number(request.query.window ?? 60);
     return {
       window_seconds: window,
-      environments: Object.fromEntries(weights.snapshot.environments.map((e) => [e.name, { model_version: e.modelVersion, ...stats.of(e.name).stats(window) }])),
+      environments: Object.fromEntries(weights.snapshot.environments.map((e) => [e.name, stats.of(e.name, window)])),
     };
   });
 };

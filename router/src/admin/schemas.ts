@@ -5,7 +5,7 @@ export const EnvironmentView = Type.Object({
   name: Type.String(),
   weight: Type.Number(),
   share: Type.Number({ description: 'fraction of traffic it gets now, over healthy environments' }),
-  model_version: Type.String(),
+  model_versions: Type.Array(Type.String(), { description: 'the versions its available replicas serve (two during a rolling update)' }),
   backup: Type.Boolean(),
   healthy_replicas: Type.Integer(),
   replicas: Type.Integer(),
@@ -27,6 +27,8 @@ export const ConfigView = Type.Object({
 export const ReplicaView = Type.Object({
   environment: Type.String(),
   url: Type.String(),
+  model: Type.Union([Type.String(), Type.Null()], { description: 'as the replica reports it (null until its first check)' }),
+  model_version: Type.Union([Type.String(), Type.Null()]),
   source: Type.String(),
   healthy: Type.Boolean(),
   available: Type.Boolean(),
@@ -47,19 +49,20 @@ export const ReplicaBody = Type.Object(
 // Query strings are not type-coerced (validation is strict everywhere), so the number is a pattern.
 export const StatsQuery = Type.Object({ window: Type.Optional(Type.String({ pattern: '^([1-9]|[1-5][0-9]|60)$', description: 'seconds, 1 to 60 (default 60)' })) }, { additionalProperties: false });
 
+const WindowStatsView = Type.Object({
+  requests: Type.Integer(),
+  rps: Type.Number(),
+  error_rate: Type.Number(),
+  p50_ms: Type.Union([Type.Number(), Type.Null()]),
+  p95_ms: Type.Union([Type.Number(), Type.Null()]),
+  p99_ms: Type.Union([Type.Number(), Type.Null()]),
+  mean_confidence: Type.Union([Type.Number(), Type.Null()]),
+});
+
 export const StatsView = Type.Object({
   window_seconds: Type.Integer(),
   environments: Type.Record(
     Type.String(),
-    Type.Object({
-      model_version: Type.String(),
-      requests: Type.Integer(),
-      rps: Type.Number(),
-      error_rate: Type.Number(),
-      p50_ms: Type.Union([Type.Number(), Type.Null()]),
-      p95_ms: Type.Union([Type.Number(), Type.Null()]),
-      p99_ms: Type.Union([Type.Number(), Type.Null()]),
-      mean_confidence: Type.Union([Type.Number(), Type.Null()]),
-    }),
+    Type.Composite([WindowStatsView, Type.Object({ by_version: Type.Record(Type.String(), WindowStatsView, { description: 'the same, per model version that answered in the window' }) })]),
   ),
 });

@@ -62,9 +62,9 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
       budget.recordRequest();
       return send(request, env);
     },
-    onResponse: (_request, answer, latencyMs) => observer.answered(answer.served, answer.status, answer.body, latencyMs),
+    onResponse: (_request, answer, latencyMs) => observer.answered(answer.served.name, answer.version, answer.status, answer.body, latencyMs),
     onError: (_request, target, err, latencyMs) => {
-      if (isGatewayError(err)) observer.failed(target, err.statusCode ?? 502, latencyMs);
+      if (isGatewayError(err)) observer.failed(target.name, err.modelVersion, err.statusCode ?? 502, latencyMs);
     },
   });
   app.decorate('stats', stats);

@@ -27,7 +27,11 @@ export interface Answered {
   result: Exchanged;
   /** The environment that answered: another one when a retry crossed over. */
   served: EnvironmentSnapshot;
+  /** The model version of the replica that answered (during a rolling update, one of two). */
+  version: string;
 }
+
+const versionOf = (replica: Replica) => replica.modelVersion ?? 'unknown';
 
 export interface EnvironmentCallDeps {
   routing: Routing;
@@ -71,17 +75,17 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
     const replica = pickLeastOutstanding(replicas.replicas(env.name));
     if (!replica) throw new NoHealthyUpstreamError();
     try {
-      return { result: await attempt(replica, env, request), served: env };
+      return { result: await attempt(replica, env, request), served: env, version: versionOf(replica) };
     } catch (err) {
-      const failure = gatewayError(err, env.name, replica.url);
+      const failure = gatewayError(err, env.name, replica.url, versionOf(replica));
       const other = isRetryable(err) ? retryTarget(env, replica) : undefined;
       if (!other || !budget.tryRetry()) throw failure;
       deps.onRetry(env.name, errorKind(failure.code));
       log.warn({ environment: env.name, from: replica.url, to: other.replica.url, code: (err as NodeJS.ErrnoException).code }, 'retrying on another replica');
       try {
-        return { result: await attempt(other.replica, other.env, request), served: other.env };
+        return { result: await attempt(other.replica, other.env, request), served: other.env, version: versionOf(other.replica) };
       } catch (retryErr) {
-        throw gatewayError(retryErr, other.env.name, other.replica.url);
+        throw gatewayError(retryErr, other.env.name, other.replica.url, versionOf(other.replica));
       }
     }
   };

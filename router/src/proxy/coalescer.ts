@@ -26,6 +26,7 @@ export interface CoalescerOptions {
 
 export interface CoalescedAnswer {
   served: EnvironmentSnapshot;
+  version: string;
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
@@ -123,20 +124,20 @@ export class Coalescer {
     const batchId = randomUUID();
     if (this.log.isLevelEnabled('debug')) this.log.debug({ batch: batchId, environment: name, requests: items.map((i) => i.requestId) }, 'coalesced requests');
     const started = performance.now();
-    const { result, served } = await this.call(
+    const { result, served, version } = await this.call(
       env,
       { path: BATCH_PATH, headers: { 'content-type': 'application/json', 'x-request-id': batchId }, body: JSON.stringify({ texts: items.map((i) => i.text) }) },
       this.log,
     ).finally(() => this.recordRoundTrip(name, performance.now() - started));
     if (result.statusCode >= 400 && result.statusCode < 500) return items.map(() => SEND_ALONE);
-    if (result.statusCode !== 200) return items.map(() => ({ served, status: result.statusCode, headers: result.headers, body: result.body }));
+    if (result.statusCode !== 200) return items.map(() => ({ served, version, status: result.statusCode, headers: result.headers, body: result.body }));
     let answer: unknown;
     try {
       answer = JSON.parse(result.body.toString('utf8'));
     } catch (err) {
-      throw gatewayError(err, served.name, 'batch answer');
+      throw gatewayError(err, served.name, 'batch answer', version);
     }
-    if (!batchAnswer.Check(answer) || answer.predictions.length !== items.length) throw gatewayError(new Error('batch answer does not match the batch'), served.name, 'batch answer');
-    return singleAnswers(answer).map((single) => ({ served, status: 200, headers: result.headers, body: Buffer.from(JSON.stringify(single)) }));
+    if (!batchAnswer.Check(answer) || answer.predictions.length !== items.length) throw gatewayError(new Error('batch answer does not match the batch'), served.name, 'batch answer', version);
+    return singleAnswers(answer).map((single) => ({ served, version, status: 200, headers: result.headers, body: Buffer.from(JSON.stringify(single)) }));
   }
 }

@@ -36,7 +36,7 @@ export function createForwarder({ choose, send, onResponse, onError }: ForwardHo
       .code(answer.status)
       .headers(endToEnd(answer.headers, [REQUEST_ID_HEADER]))
       .header(ENVIRONMENT_HEADER, answer.served.name)
-      .header(MODEL_VERSION_HEADER, answer.served.modelVersion)
+      .header(MODEL_VERSION_HEADER, answer.version)
       .send(answer.body);
   };
 }

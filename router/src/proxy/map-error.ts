@@ -6,9 +6,10 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED']);
 
 export type GatewayError = InstanceType<typeof BadGatewayError> & {
-  /** The environment the request was sent to, and the replica that failed (for logs). */
+  /** The environment the request was sent to, and the replica that failed and its version. */
   environment: string;
   replica: string;
+  modelVersion: string;
 };
 
 const causeCode = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as { cause?: NodeJS.ErrnoException }).cause?.code ?? '';
@@ -16,10 +17,10 @@ const causeCode = (err: unknown): string => (err as NodeJS.ErrnoException).code 
 /** The request never reached a replica's handler, so sending it elsewhere is safe. */
 export const isRetryable = (err: unknown): boolean => CONNECT_ERRORS.has(causeCode(err));
 
-export function gatewayError(err: unknown, environment: string, replica: string): GatewayError {
+export function gatewayError(err: unknown, environment: string, replica: string, modelVersion: string): GatewayError {
   const code = causeCode(err);
   const Err = TIMEOUT_ERRORS.has(code) || (err as Error).name === 'TimeoutError' ? UpstreamTimeoutError : CONNECT_ERRORS.has(code) ? UpstreamUnreachableError : BadGatewayError;
-  return Object.assign(new Err(environment, { cause: err }), { environment, replica });
+  return Object.assign(new Err(environment, { cause: err }), { environment, replica, modelVersion });
 }
 
 const GATEWAY_CODES = new Set([new BadGatewayError('').code, new UpstreamTimeoutError('').code, new UpstreamUnreachableError('').code]);

@@ -14,6 +14,8 @@ import { endToEnd, forwardedFor } from './headers.ts';
 export interface Sent {
   /** The environment that answered (another one when a retry crossed over). */
   served: EnvironmentSnapshot;
+  /** The model version of the replica that answered. */
+  version: string;
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
@@ -31,8 +33,8 @@ function outgoingHeaders(request: FastifyRequest): Record<string, string | strin
 
 export function createSender(call: EnvironmentCall, coalescer?: Coalescer): Send {
   async function proxy(request: FastifyRequest, env: EnvironmentSnapshot): Promise<Sent> {
-    const { result, served } = await call(env, { path: request.url, headers: outgoingHeaders(request), body: request.body as Buffer | undefined }, request.log);
-    return { served, status: result.statusCode, headers: result.headers, body: result.body };
+    const { result, served, version } = await call(env, { path: request.url, headers: outgoingHeaders(request), body: request.body as Buffer | undefined }, request.log);
+    return { served, version, status: result.statusCode, headers: result.headers, body: result.body };
   }
   if (!coalescer) return proxy;
   return async function send(request, env) {

@@ -4,7 +4,10 @@
 import type { Logger } from 'pino';
 import type { Replica } from './replica.ts';
 import type { ReplicaRegistry } from './registry.ts';
-import { READY_PATH } from '../../../shared/api/health.ts';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { INFO_PATH, READY_PATH, ReplicaIdentity } from '../../../shared/api/health.ts';
+
+const identity = TypeCompiler.Compile(ReplicaIdentity);
 
 export interface HealthOptions {
   intervalMs: number;
@@ -61,10 +64,23 @@ export class HealthMonitor {
       await res.body.dump();
       ok = res.statusCode === 200;
       replica.lastCheckError = ok ? null : `HTTP ${res.statusCode}`;
+      // A replica takes traffic only once the router knows which version answers from it.
+      if (ok && replica.modelVersion === null) await this.identify(replica);
     } catch (err) {
+      ok = false;
       replica.lastCheckError = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     }
     this.recordCheck(replica, ok);
+  }
+
+  /** Reads the model and version the replica serves; throws when it does not say. */
+  private async identify(replica: Replica): Promise<void> {
+    const res = await replica.pool.request({ path: INFO_PATH, method: 'GET', headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs });
+    const body: unknown = await res.body.json().catch(() => null);
+    if (res.statusCode !== 200 || !identity.Check(body)) throw new Error(`${INFO_PATH} did not name the model and version (HTTP ${res.statusCode})`);
+    replica.model = body.name;
+    replica.modelVersion = body.version;
+    this.log.info({ environment: replica.environment, url: replica.url, model: body.name, model_version: body.version }, 'replica identified');
   }
 
   /** `rise` consecutive passes bring a replica up (one for a replica never up yet); `fall` take it down. */

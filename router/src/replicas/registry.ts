@@ -37,6 +37,11 @@ export class ReplicaRegistry {
     return this.replicas(environment).some((r) => r.available);
   }
 
+  /** The model versions the environment's available replicas serve, in order of appearance. */
+  versions(environment: string): string[] {
+    return [...new Set(this.replicas(environment).flatMap((r) => (r.available && r.modelVersion !== null ? [r.modelVersion] : [])))];
+  }
+
   all(): Replica[] {
     return [...this.byEnv.values()].flat();
   }

@@ -14,6 +14,9 @@ export type ReplicaSource = 'file' | 'admin';
 export class Replica {
   readonly pool: Pool;
   inFlight = 0;
+  /** The model and version the replica says it serves (INFO_PATH), read before it first comes up. */
+  model: string | null = null;
+  modelVersion: string | null = null;
   /** Active health: down until the first check passes. */
   healthy = false;
   everUp = false;

@@ -1,12 +1,30 @@
-// One sliding window per environment, made on first use.
-import { SlidingWindow } from './window.ts';
+// Sliding windows per environment and per model version within it (during a rolling update an
+// environment serves two versions), made on first use.
+import { SlidingWindow, type WindowStats } from './window.ts';
 
 export class StatsWindows {
-  private readonly windows = new Map<string, SlidingWindow>();
+  private readonly environments = new Map<string, SlidingWindow>();
+  private readonly versions = new Map<string, Map<string, SlidingWindow>>();
 
-  of(environment: string): SlidingWindow {
-    let window = this.windows.get(environment);
-    if (!window) this.windows.set(environment, (window = new SlidingWindow()));
-    return window;
+  record(environment: string, version: string, latencyMs: number, error: boolean, confidence: number | null, now = Date.now()): void {
+    let window = this.environments.get(environment);
+    if (!window) this.environments.set(environment, (window = new SlidingWindow()));
+    window.record(latencyMs, error, confidence, now);
+    let byVersion = this.versions.get(environment);
+    if (!byVersion) this.versions.set(environment, (byVersion = new Map()));
+    let versionWindow = byVersion.get(version);
+    if (!versionWindow) byVersion.set(version, (versionWindow = new SlidingWindow()));
+    versionWindow.record(latencyMs, error, confidence, now);
+  }
+
+  /** The environment's stats over the last `seconds`, with those of each version that answered. */
+  of(environment: string, seconds: number, now = Date.now()): WindowStats & { by_version: Record<string, WindowStats> } {
+    const total = this.environments.get(environment)?.stats(seconds, now) ?? new SlidingWindow().stats(seconds, now);
+    const byVersion: Record<string, WindowStats> = {};
+    for (const [version, window] of this.versions.get(environment) ?? []) {
+      const s = window.stats(seconds, now);
+      if (s.requests > 0) byVersion[version] = s;
+    }
+    return { ...total, by_version: byVersion };
   }
 }

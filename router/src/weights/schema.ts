@@ -8,7 +8,6 @@ export const REPLICA_URL_PATTERN = '^https?://[^\\s/]+(:[0-9]+)?/?$';
 export const EnvironmentSpec = Type.Object(
   {
     weight: Type.Number({ minimum: 0, maximum: 1_000_000, description: 'share of traffic, normalized over healthy environments; 0 takes it out of rotation' }),
-    model_version: Type.String({ minLength: 1, maxLength: 64, description: 'model version served here (X-Model-Version)' }),
     replicas: Type.Optional(Type.Array(Type.String({ pattern: REPLICA_URL_PATTERN }), { maxItems: 256, description: 'static replica base URLs (replicas can also register through the admin API)' })),
     backup: Type.Optional(Type.Boolean({ description: 'gets traffic only when every weighted environment is down' })),
   },

@@ -4,7 +4,6 @@ import type { WeightsFile } from './schema.ts';
 export interface EnvironmentSnapshot {
   name: string;
   weight: number;
-  modelVersion: string;
   /** Static replica base URLs from the file. */
   replicas: readonly string[];
   backup: boolean;
@@ -24,7 +23,7 @@ export function toSnapshot(file: WeightsFile, generation: number): WeightsSnapsh
     loadedAt: new Date().toISOString(),
     environments: Object.freeze(
       Object.entries(file.environments).map(([name, e]) =>
-        Object.freeze({ name, weight: e.weight, modelVersion: e.model_version, replicas: Object.freeze([...(e.replicas ?? [])]), backup: e.backup ?? false }),
+        Object.freeze({ name, weight: e.weight, replicas: Object.freeze([...(e.replicas ?? [])]), backup: e.backup ?? false }),
       ),
     ),
     assignment: Object.freeze({ header: file.assignment?.header?.toLowerCase(), cookie: file.assignment?.cookie }),

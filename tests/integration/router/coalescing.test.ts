@@ -60,8 +60,8 @@ async function setup(t: Parameters<typeof buildRouter>[0], extraBlue: string[] =
   const file = await weightsFile(
     t,
     `environments:
-  blue: { weight: 60, model_version: 1.0.0, replicas: [${[blue.url, ...extraBlue].join(', ')}] }
-  green: { weight: 40, model_version: 1.1.0, replicas: [${green.url}] }
+  blue: { weight: 60, replicas: [${[blue.url, ...extraBlue].join(', ')}] }
+  green: { weight: 40, replicas: [${green.url}] }
 `,
   );
   const app = await buildRouter(t, file, { coalesce: { maxBatch: 16, maxWaitMs: 2 }, health: { intervalMs: 100, timeoutMs: 500, rise: 1, fall: 2, ejectAfter: 3, ejectBaseMs: 1000, ejectMaxMs: 5000 } });
@@ -148,7 +148,7 @@ t.test('a replica killed mid-load: its batches are retried on the other, no clie
 
 t.test('a stalled replica: the next batch is sent without waiting for the stuck one to come back', async (t) => {
   const svc = await service(t, '1.0.0');
-  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, model_version: 1.0.0, replicas: [${svc.url}] }\n`);
+  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${svc.url}] }\n`);
   // Health checks slow and patient enough that the stopped replica stays in rotation meanwhile.
   const app = await buildRouter(t, file, { coalesce: { maxBatch: 16, maxWaitMs: 2 }, health: { intervalMs: 1000, timeoutMs: 5000, rise: 1, fall: 3, ejectAfter: 3, ejectBaseMs: 1000, ejectMaxMs: 5000 } });
   await untilAllAvailable(app);
@@ -172,7 +172,7 @@ t.test('a stalled replica: the next batch is sent without waiting for the stuck 
 });
 
 async function routerBefore(t: Parameters<typeof buildRouter>[0], upstream: string, maxBatch: number) {
-  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, model_version: 1.0.0, replicas: [${upstream}] }\n`);
+  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${upstream}] }\n`);
   const app = await buildRouter(t, file, { coalesce: { maxBatch, maxWaitMs: 2 } });
   await untilAllAvailable(app);
   return app;

@@ -11,16 +11,15 @@ assignment:
 environments:
   blue:
     weight: ${weights[0]}
-    model_version: 1.0.0
     replicas: [${blue}]
   green:
     weight: ${weights[1]}
-    model_version: 1.1.0
     replicas: [${green}]
 `;
 
 async function setup(t: Parameters<typeof buildRouter>[0], overrides = {}) {
-  const [blue, green] = await Promise.all([tinyUpstream(t, 'blue'), tinyUpstream(t, 'green')]);
+  // Each replica reports its own version; the weights file says only how traffic splits.
+  const [blue, green] = await Promise.all([tinyUpstream(t, 'blue', { UPSTREAM_VERSION: '1.0.0' }), tinyUpstream(t, 'green', { UPSTREAM_VERSION: '1.1.0' })]);
   const file = await weightsFile(t, yaml(blue.url, green.url));
   const app = await buildRouter(t, file, overrides);
   await untilAllAvailable(app);
@@ -103,7 +102,7 @@ t.test('hot reload: a valid edit applies; each invalid edit is rejected and the 
   const invalidEdits: [string, string, RegExp][] = [
     ['bad YAML', 'environments: [unclosed', /YAML/],
     ['negative weight', yaml(blue.url, green.url, [-1, 10]), /\/environments\/blue\/weight/],
-    ['unknown field', yaml(blue.url, green.url).replace('model_version: 1.0.0', 'model_version: 1.0.0\n    colour: blue'), /\/environments\/blue/],
+    ['unknown field', yaml(blue.url, green.url).replace('weight: 70', 'weight: 70\n    colour: blue'), /\/environments\/blue/],
     ['zero total', yaml(blue.url, green.url, [0, 0]), /add up to 0/],
     ['truncated file', yaml(blue.url, green.url).slice(0, 40), /./],
   ];

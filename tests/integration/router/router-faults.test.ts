@@ -6,7 +6,6 @@ import { buildRouter, tinyUpstream, until, untilAllAvailable, replicas, weightsF
 const oneEnv = (urls: string[]) => `environments:
   blue:
     weight: 100
-    model_version: 1.0.0
     replicas: [${urls.join(', ')}]
 `;
 
@@ -95,9 +94,9 @@ t.test('a down environment fails over in proportion; a backup takes over when al
   const file = await weightsFile(
     t,
     `environments:
-  blue: { weight: 0, model_version: 1.0.0, backup: true, replicas: [${blue.url}] }
-  green: { weight: 80, model_version: 1.1.0, replicas: [${green.url}] }
-  canary: { weight: 20, model_version: 2.0.0, replicas: [${canary.url}] }
+  blue: { weight: 0, backup: true, replicas: [${blue.url}] }
+  green: { weight: 80, replicas: [${green.url}] }
+  canary: { weight: 20, replicas: [${canary.url}] }
 `,
   );
   const app = await buildRouter(t, file);
@@ -121,8 +120,8 @@ t.test('an environment whose only replica dies: its requests are retried in anot
   const file = await weightsFile(
     t,
     `environments:
-  blue: { weight: 50, model_version: 1.0.0, replicas: [${blue.url}] }
-  green: { weight: 50, model_version: 1.1.0, replicas: [${green.url}] }
+  blue: { weight: 50, replicas: [${blue.url}] }
+  green: { weight: 50, replicas: [${green.url}] }
 `,
   );
   const app = await buildRouter(t, file, { health: { intervalMs: 60_000, timeoutMs: 500, rise: 2, fall: 2, ejectAfter: 3, ejectBaseMs: 30_000, ejectMaxMs: 60_000 } });

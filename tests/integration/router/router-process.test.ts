@@ -9,14 +9,14 @@ const ENTRY = path.join(ROOT, 'router/src/server.ts');
 const TOKEN = 'router-process-token-0123456789';
 
 t.test('refuses to start without an admin token, naming the variable', async (t) => {
-  const file = await weightsFile(t, 'environments:\n  blue: { weight: 1, model_version: 1.0.0 }\n');
+  const file = await weightsFile(t, 'environments:\n  blue: { weight: 1 }\n');
   const { code, output } = await runToExit({ WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: '', ROUTER_PORT: '0' }, ENTRY);
   t.equal(code, 1);
   t.match(output, /ROUTER_ADMIN_TOKEN/);
 });
 
 t.test('refuses to start on an invalid weights file, naming the field', async (t) => {
-  const file = await weightsFile(t, 'environments:\n  blue: { weight: -1, model_version: 1.0.0 }\n');
+  const file = await weightsFile(t, 'environments:\n  blue: { weight: -1 }\n');
   const { code, output } = await runToExit({ WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0' }, ENTRY);
   t.equal(code, 1);
   t.match(output, /\/environments\/blue\/weight/);
@@ -24,7 +24,7 @@ t.test('refuses to start on an invalid weights file, naming the field', async (t
 
 t.test('serves, then drains on SIGTERM and exits 0', async (t) => {
   const upstream = await tinyUpstream(t, 'blue');
-  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, model_version: 1.0.0, replicas: [${upstream.url}] }\n`);
+  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${upstream.url}] }\n`);
   const router = await startProcess({ WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', HEALTH_INTERVAL_MS: '100' }, ENTRY);
   t.teardown(() => router.stop('SIGKILL'));
   await until(async () => {

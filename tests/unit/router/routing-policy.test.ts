@@ -9,7 +9,7 @@ import { Random } from '../../../models/tools/random.ts';
 
 function state(weights: Record<string, number | { weight: number; backup: true }>, down: string[] = [], vetoed: string[] = []): RoutingState {
   const environments = Object.fromEntries(
-    Object.entries(weights).map(([name, w]) => [name, typeof w === 'number' ? { weight: w, model_version: `${name}-v` } : { weight: w.weight, backup: true, model_version: `${name}-v` }]),
+    Object.entries(weights).map(([name, w]) => [name, typeof w === 'number' ? { weight: w } : { weight: w.weight, backup: true }]),
   );
   return { environments: toSnapshot({ environments }, 1).environments, available: (name) => !down.includes(name), vetoed: new Set(vetoed) };
 }
@@ -35,7 +35,7 @@ t.test('weighted: the split follows the weights; the reason says so', async (t) 
   t.ok(Math.abs(counts.canary / 20_000 - 0.05) < 0.01, `canary ${counts.canary}`);
   const d = decide(s, {}, () => 0.1);
   t.equal(d.reason, 'weighted');
-  t.equal(d.environment?.modelVersion, 'blue-v', 'the decision carries the environment as configured');
+  t.equal(d.environment?.weight, 70, 'the decision carries the environment as configured');
 });
 
 t.test('override: a forced environment is taken as named, even when down or weightless; an unknown one is refused', async (t) => {
@@ -98,7 +98,7 @@ t.test('veto: a vetoed environment leaves rotation whatever its weight, and can 
   t.equal(decide(s, { forced: 'green' }).environment?.name, 'green', 'an explicit override still reaches it');
   t.equal(liveShares(s).get('green'), 0, 'its live share is 0');
 
-  let current = toSnapshot({ environments: { blue: { weight: 50, model_version: 'a' }, green: { weight: 50, model_version: 'b' } } }, 1);
+  let current = toSnapshot({ environments: { blue: { weight: 50 }, green: { weight: 50 } } }, 1);
   const routing = new Routing(() => current, () => true, () => 0.9);
   t.equal(routing.decide({}).environment?.name, 'green');
   routing.veto('green');
@@ -106,7 +106,7 @@ t.test('veto: a vetoed environment leaves rotation whatever its weight, and can 
   t.same([...routing.vetoed], ['green']);
   routing.lift('green');
   t.equal(routing.decide({}).environment?.name, 'green', 'lifted');
-  current = toSnapshot({ environments: { blue: { weight: 100, model_version: 'a' }, green: { weight: 0, model_version: 'b' } } }, 2);
+  current = toSnapshot({ environments: { blue: { weight: 100 }, green: { weight: 0 } } }, 2);
   t.equal(routing.decide({}).environment?.name, 'blue', 'a new weights snapshot (a rollout step) applies at once');
 });
 

@@ -12,9 +12,10 @@ import { describeMachine } from './lib/machine.ts';
 import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
 import { ROOT } from '../testkit/processes.ts';
-import { planReplicas, type Topology } from '../launcher/index.ts';
+import { request } from 'undici';
 import { HAPROXY_BIN, startHaproxy } from './lib/haproxy.ts';
 
+const ADMIN_TOKEN = 'load-test-admin-token-0123456789';
 const AB = '/usr/bin/ab';
 if (!fs.existsSync(AB)) {
   console.error('ab is not installed: apt-get install -y apache2-utils');
@@ -41,7 +42,7 @@ interface AbResult {
 async function deploy(topologyFile: string) {
   const launcher = spawn(process.execPath, [path.join(ROOT, 'dist/launcher/src/main.js')], {
     cwd: ROOT,
-    env: { ...process.env, ROUTER_ADMIN_TOKEN: 'load-test-admin-token-0123456789', TOPOLOGY_FILE: topologyFile },
+    env: { ...process.env, ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, DEPLOYMENT_FILE: topologyFile },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let banner = '';
@@ -90,11 +91,14 @@ fs.writeFileSync(plain, stringify(topology));
  * For scale: HAProxy from Debian in the router's place, in front of the same replicas, each with
  * its environment's weight shared among its replicas, least connections within those weights.
  */
-async function haproxyInFront(t: Topology, weights: Record<string, number>): Promise<{ url: string; stop: () => void } | null> {
+async function haproxyInFront(weights: Record<string, number>): Promise<{ url: string; stop: () => void } | null> {
   if (!HAPROXY_BIN) return null;
-  const servers = planReplicas(t).map((r) => {
-    const weight = Math.max(1, Math.round((weights[r.environment] ?? 0) / t.environments[r.environment].replicas));
-    return `${r.environment}${r.index} ${t.services.host}:${r.port} weight ${weight} check inter 1s`;
+  // The replicas as the router knows them (the controller chooses their ports).
+  const res = await request('http://127.0.0.1:8080/admin/replicas', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const replicas = (await res.body.json()) as { environment: string; url: string }[];
+  const servers = replicas.map((r, i) => {
+    const weight = Math.max(1, Math.round((weights[r.environment] ?? 0) / replicas.filter((o) => o.environment === r.environment).length));
+    return `${r.environment}${i} ${new URL(r.url).host} weight ${weight} check inter 1s`;
   });
   const { url, proc } = startHaproxy({ dir, balance: 'leastconn', servers });
   await new Promise((r) => setTimeout(r, 2500)); // first health checks pass
@@ -120,7 +124,7 @@ for (const [name, file] of [['npm start', shipped], ['coalescing off', plain]]) 
   execFileSync(AB, ['-n', '5000', '-c', '50', '-p', payload, '-T', 'application/json', 'http://127.0.0.1:8080/predict'], { stdio: 'ignore' });
   measure(name);
   if (file === shipped) {
-    const haproxy = await haproxyInFront(topology, weights);
+    const haproxy = await haproxyInFront(weights);
     if (haproxy) {
       measure('HAProxy 2.6 instead of the router', haproxy.url);
       haproxy.stop();

@@ -19,11 +19,11 @@ import { cpuSeconds } from './lib/cpu.ts';
 import { describeMachine } from './lib/machine.ts';
 import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
-import { readTopology } from '../launcher/index.ts';
+import { readDeployment } from '../launcher/index.ts';
 import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
 
 // The replicas run with deploy/local.yaml's settings (its services.env and nice), as npm start runs them.
-const deployed = readTopology(path.join(ROOT, 'deploy', 'local.yaml'));
+const deployed = readDeployment(path.join(ROOT, 'deploy', 'local.yaml'));
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '20' },

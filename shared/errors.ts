@@ -50,6 +50,8 @@ export const ReplicaNotFoundError = define<[string, string]>('ERR_REPLICA_NOT_FO
 export const ReplicaExistsError = define<[string, string]>('ERR_REPLICA_EXISTS', '%s is already registered in %s', 409);
 /** A weights file or weights update that fails validation; the message names the field. */
 export const WeightsInvalidError = define<[string]>('ERR_WEIGHTS_INVALID', '%s', 400);
+/** The router runs without a controller (or it has not reported yet): nothing to show. */
+export const NoControllerReportError = define<[string]>('ERR_NO_CONTROLLER_REPORT', 'no controller has reported %s to this router (npm start runs one)', 404);
 export const ModelNotFoundError = define<[string, string]>('ERR_MODEL_NOT_FOUND', 'model %s is not served here (this service serves %s)', 404);
 export const InvalidInferInputError = define<[string]>('ERR_INVALID_INFER_INPUT', '%s', 400);
 

@@ -1,17 +1,24 @@
-// npm start: the whole deployment on one machine, from deploy/local.yaml. Starts the router and
-// one inference process per replica, registers each replica once it is ready, restarts crashed
-// processes with back-off, and stops everything on Ctrl-C or SIGTERM.
+// npm start: the whole deployment on one machine, run and kept as deploy/local.yaml says. Starts the
+// router (restarted with back-off if it dies) and the deployment controller, which starts, updates,
+// scales and replaces replicas as the file changes, and reports to the router's admin API. Every
+// process it starts ends with it; Ctrl-C or SIGTERM stops replicas (drained) and then the router.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { request } from 'undici';
 import { READY_PATH } from '../../shared/api/health.ts';
+import { WatchedFile } from '../../shared/config-file/watched-file.ts';
 import { loggerOptions, startupFailure } from '../../shared/logger.ts';
 import { adminToken } from './admin-token.ts';
 import { loadLauncherConfig, type LauncherConfig } from './config.ts';
+import { Controller } from './controller.ts';
+import { parseDeployment, type Deployment } from './deployment.ts';
+import { scanModels } from './models.ts';
+import { firstTaken, PortAllocator } from './ports.ts';
+import { RouterClient } from './router-client.ts';
+import { ADMIN_TOKEN_FILE, CONTROLLER_FILE, LOG_DIR } from './run-dir.ts';
 import { Supervised } from './supervisor.ts';
-import { planReplicas, readTopology, type Topology } from './topology.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
 const EXT = path.extname(fileURLToPath(import.meta.url));
@@ -19,19 +26,31 @@ const entry = (p: string) => (EXT === '.ts' ? ['--import', 'tsx', path.join(ROOT
 
 const boot = pino(loggerOptions('info', 'launcher'));
 let config: LauncherConfig;
-let topology: Topology;
+let source: WatchedFile<Deployment>;
 try {
   config = loadLauncherConfig();
-  topology = readTopology(path.resolve(ROOT, config.TOPOLOGY_FILE));
+  source = await WatchedFile.open(path.resolve(ROOT, config.DEPLOYMENT_FILE), parseDeployment, boot.child({ component: 'deployment' }));
 } catch (err) {
   boot.fatal(startupFailure(err), 'invalid configuration');
   process.exit(1);
 }
 const log = pino(loggerOptions(config.LOG_LEVEL, 'launcher'));
-const { token, generated } = adminToken(config.ROUTER_ADMIN_TOKEN, path.join(ROOT, '.run', 'admin-token'));
-const logDir = path.join(ROOT, '.run', 'logs');
+const initial = source.value;
+
+// Refuse to start over ports something else holds (an earlier deployment, another program).
+const replicaCount = Object.values(initial.environments).reduce((n, e) => n + e.replicas, 0);
+const firstPort = initial.services.first_port ?? 0;
+const taken = await firstTaken(initial.router.host, [initial.router.port, ...Array.from({ length: firstPort ? replicaCount : 0 }, (_, i) => firstPort + i)]);
+if (taken) {
+  process.stderr.write(`npm start: ${taken}; stop it, or change the ports in ${config.DEPLOYMENT_FILE}\n`);
+  process.exit(1);
+}
+
+const runDir = path.resolve(ROOT, config.RUN_DIR);
+const logDir = path.join(runDir, LOG_DIR);
 fs.mkdirSync(logDir, { recursive: true });
-const authHeader = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+const tokenFile = path.join(runDir, ADMIN_TOKEN_FILE);
+const { token, generated } = adminToken(config.ROUTER_ADMIN_TOKEN, tokenFile);
 
 async function ready(url: string): Promise<boolean> {
   const res = await request(`${url}${READY_PATH}`, { headersTimeout: 1000, bodyTimeout: 1000 });
@@ -39,63 +58,72 @@ async function ready(url: string): Promise<boolean> {
   return res.statusCode === 200;
 }
 
-const routerUrl = () => {
-  if (!router.url) throw new Error('the router is not listening yet');
-  return router.url;
-};
-
-async function admin(method: 'POST' | 'DELETE', environment: string, url: string): Promise<void> {
-  const res = await request(`${routerUrl()}/admin/replicas`, { method, headers: authHeader, body: JSON.stringify({ environment, url }) });
-  const text = await res.body.text();
-  if (res.statusCode >= 300 && !(method === 'DELETE' && res.statusCode === 404)) throw new Error(`${method} /admin/replicas ${res.statusCode}: ${text}`);
-}
-
 const router = new Supervised({
   name: 'router',
   logFile: path.join(logDir, 'router.log'),
   args: entry('router/src/server'),
   env: {
-    ...topology.router.env,
-    ROUTER_HOST: topology.router.host,
-    ROUTER_PORT: String(topology.router.port),
-    WEIGHTS_FILE: path.resolve(ROOT, topology.router.weights_file),
+    ...initial.router.env,
+    ROUTER_HOST: initial.router.host,
+    ROUTER_PORT: String(initial.router.port),
+    WEIGHTS_FILE: path.resolve(ROOT, initial.router.weights_file),
     ROUTER_ADMIN_TOKEN: token,
   },
   log,
   isReady: ready,
-  // A restarted router has an empty registry: register every replica that is up again.
-  onReady: async () => {
-    await Promise.all(replicas.map(async (r) => r.process.url && (await ready(r.process.url).catch(() => false)) && admin('POST', r.plan.environment, r.process.url).catch(() => {})));
+  // A restarted router has an empty registry and no reports: tell it everything again.
+  onReady: async (url) => {
+    fs.writeFileSync(path.join(runDir, CONTROLLER_FILE), `${JSON.stringify({ pid: process.pid, router_url: url, deployment_file: source.file }, null, 2)}\n`);
+    await controller.reregisterAll();
+    await reportModels();
+  },
+});
+const routerClient = new RouterClient(() => router.url, token);
+
+const modelsDir = path.resolve(ROOT, initial.services.models_dir);
+const ports = new PortAllocator(initial.services.host, initial.services.first_port);
+const controller = new Controller({
+  source,
+  router: routerClient,
+  log,
+  replicaProcess: (environment, template, id) => async () => {
+    const port = await ports.take();
+    return {
+      args: entry('services/inference/src/server'),
+      logFile: path.join(logDir, `${id}.log`),
+      env: {
+        ...initial.services.env,
+        HOST: initial.services.host,
+        PORT: String(port),
+        MODELS_DIR: modelsDir,
+        MODEL_NAME: template.model,
+        MODEL_VERSION: template.version,
+      },
+      nice: initial.services.nice,
+      onExit: () => ports.release(port),
+    };
+  },
+  onStatus: (status) => {
+    if (!router.url) return;
+    void routerClient.reportDeployments(status).catch((err: unknown) => log.debug({ err }, 'status report failed'));
+    void reportModels();
   },
 });
 
-const replicas = planReplicas(topology).map((plan) => {
-  const name = `${plan.environment}-${plan.index}`;
-  const process_ = new Supervised({
-    name,
-    logFile: path.join(logDir, `${name}.log`),
-    args: entry('services/inference/src/server'),
-    env: {
-      ...topology.services.env,
-      HOST: topology.services.host,
-      PORT: String(plan.port),
-      MODELS_DIR: path.resolve(ROOT, topology.services.models_dir),
-      MODEL_NAME: plan.model,
-      MODEL_VERSION: plan.version,
-    },
-    log,
-    nice: topology.services.nice,
-    isReady: ready,
-    onReady: (url) => admin('POST', plan.environment, url),
-    onExit: async (url) => {
-      if (url) await admin('DELETE', plan.environment, url);
-    },
-  });
-  return { plan, name, process: process_ };
-});
+// The bundles on disk, read again when the deployment changes (a bundle just dropped in) or when
+// the last read is older than a while; where each runs is the controller's to say.
+const RESCAN_MS = 10_000;
+let scanned: { at: number; bundles: Awaited<ReturnType<typeof scanModels>> } | undefined;
+source.onChange(() => (scanned = undefined));
+async function reportModels(): Promise<void> {
+  if (!scanned || Date.now() - scanned.at > RESCAN_MS) scanned = { at: Date.now(), bundles: await scanModels(modelsDir) };
+  const models = scanned.bundles.map((b) => ({ ...b, running_in: controller.environmentsRunning({ model: b.name, version: b.version }) }));
+  if (router.url) await routerClient.reportModels({ models_dir: modelsDir, reported_at: new Date().toISOString(), models }).catch((err: unknown) => log.debug({ err }, 'model registry report failed'));
+}
+source.watch();
 
 function banner(url: string): string {
-  const counts = Object.entries(topology.environments).map(([name, e]) => `${name} ${e.version} ×${e.replicas}`).join(', ');
+  const counts = Object.entries(source.value.environments).map(([name, e]) => `${name} ${e.version} ×${e.replicas}`).join(', ');
   return [
     '',
     `  sentiment-serving is up: ${counts}`,
@@ -103,9 +131,10 @@ function banner(url: string): string {
     `  API           ${url}/predict   (POST {"text": "..."})`,
     `  Swagger UI    ${url}/docs`,
     `  Metrics       ${url}/metrics`,
-    `  Admin API     ${url}/admin/config   (Authorization: Bearer <token>)`,
+    `  Admin API     ${url}/admin/deployments   (Authorization: Bearer <token>)`,
+    `  Deploy        edit ${path.relative(process.cwd(), source.file) || source.file}, or npm run deploy -- <version> <environment> [replicas]`,
     `  Logs          ${path.relative(process.cwd(), logDir) || logDir}/ (one JSON log per process)`,
-    `  Admin token   ${generated ? `${token}  (generated; saved to .run/admin-token, mode 600)` : 'from ROUTER_ADMIN_TOKEN'}`,
+    `  Admin token   ${generated ? `${token}  (generated; saved to ${path.relative(process.cwd(), tokenFile)}, mode 600)` : 'from ROUTER_ADMIN_TOKEN'}`,
     '',
     `  curl -s ${url}/predict -H 'content-type: application/json' -d '{"text":"a gripping , beautifully acted film"}'`,
     '',
@@ -119,9 +148,11 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping the deployment');
-  // Replicas first (the router stops sending to each as it deregisters), then the router.
-  await Promise.all(replicas.map((r) => r.process.stop()));
+  source.close();
+  // Replicas first (each deregistered, then drained), then the router.
+  await controller.stop();
   await router.stop();
+  fs.rmSync(path.join(runDir, CONTROLLER_FILE), { force: true });
   log.info('all processes stopped');
   process.exit(0);
 }
@@ -129,27 +160,24 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 router.start();
-for (const r of replicas) r.process.start();
+controller.start();
 const started = Date.now();
-// Ready when the router reports, for every environment, as many healthy replicas as planned
-// (the router answering and each replica registered and passing its check imply the rest).
-const planned = (env: string) => topology.environments[env]?.replicas ?? 0;
-const deploymentReady = async () => {
-  const res = await request(`${routerUrl()}/admin/config`, { headers: authHeader });
-  if (res.statusCode !== 200) return (await res.body.dump(), false);
-  const view = (await res.body.json()) as { environments: { name: string; healthy_replicas: number }[] };
-  return view.environments.every((e) => e.healthy_replicas === planned(e.name));
-};
-const waitAll = async () => {
-  while (!stopping && !(await deploymentReady().catch(() => false))) {
-    if (Date.now() - started > 120_000) {
-      log.error('the deployment did not become ready within 120 s');
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 200));
+const upToDate = () => controller.status().environments.every((e) => e.rollout.state === 'complete');
+while (!stopping && !(router.url && upToDate())) {
+  if (Date.now() - started > 120_000) {
+    log.error({ environments: controller.status().environments.map((e) => ({ name: e.name, rollout: e.rollout })) }, 'the deployment did not become ready within 120 s');
+    break;
   }
-  if (stopping || !router.url) return;
+  await new Promise((r) => setTimeout(r, 200));
+}
+if (!stopping && router.url) {
   process.stdout.write(banner(router.url));
-  log.info({ launcher: process.pid, router: { pid: router.pid, url: router.url }, replicas: replicas.map((r) => ({ name: r.name, pid: r.process.pid, url: r.process.url })) }, 'deployment ready');
-};
-void waitAll();
+  log.info(
+    {
+      launcher: process.pid,
+      router: { pid: router.pid, url: router.url },
+      replicas: Object.keys(source.value.environments).flatMap((env) => controller.replicasOf(env).map((r) => ({ id: r.id, pid: r.pid, url: r.url, model_version: r.template.version }))),
+    },
+    'deployment ready',
+  );
+}

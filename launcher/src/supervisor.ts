@@ -1,35 +1,23 @@
-// Keeps one child process running: restarts it with exponential back-off when it dies on its own,
-// and stops it (SIGTERM, then SIGKILL after a grace period) on request. The child tells where it
-// listens over an IPC channel (shared/listening.ts), so it may take an ephemeral port.
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
+// Keeps one child process running (the router): restarts it with exponential back-off when it dies
+// on its own, runs a step each time it is ready again (re-registering the replicas), and stops it
+// on request.
 import type { Logger } from 'pino';
-import { isListeningMessage } from '../../shared/listening.ts';
+import { Child, type ChildOptions } from './child.ts';
+import { waitFor } from './wait.ts';
 
-export interface SupervisedOptions {
+export interface SupervisedOptions extends ChildOptions {
   name: string;
-  /** Where the process's stdout and stderr (JSON log lines) are appended. */
-  logFile: string;
-  args: string[];
-  env: Record<string, string>;
   log: Logger;
-  /** Runs after each start once the process is ready (e.g. register it with the router). */
-  onReady?: (url: string) => Promise<void>;
-  /** Runs when the process exits (e.g. deregister it); url is where it listened, if it got that far. */
-  onExit?: (url: string | undefined) => Promise<void>;
   isReady: (url: string) => Promise<boolean>;
+  /** Runs after each start once the process is ready. */
+  onReady?: (url: string) => Promise<void>;
   backoff?: { baseMs: number; maxMs: number };
-  /** Scheduling niceness for the child (0–19: higher yields the CPU to others). */
-  nice?: number;
 }
 
-const READY_POLL_MS = 100;
 const READY_TIMEOUT_MS = 60_000;
 
 export class Supervised {
-  private child: ChildProcess | null = null;
-  private listening: string | undefined;
+  private child: Child | null = null;
   private stopping = false;
   private failures = 0;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -42,53 +30,28 @@ export class Supervised {
 
   /** Where the running process listens, once it has said so. */
   get url(): string | undefined {
-    return this.listening;
+    return this.child?.running ? this.child.url : undefined;
   }
 
   start(): void {
-    const out = fs.openSync(this.o.logFile, 'a');
-    const child = spawn(process.execPath, this.o.args, { env: { ...process.env, ...this.o.env }, stdio: ['ignore', out, out, 'ipc'] });
-    fs.closeSync(out);
-    if (this.o.nice && child.pid) os.setPriority(child.pid, this.o.nice);
+    const child = new Child(this.o);
     this.child = child;
-    this.listening = undefined;
     const startedAt = Date.now();
-    child.on('message', (message) => {
-      if (!isListeningMessage(message) || this.child !== child) return;
-      this.listening = message.url;
-      void this.waitReady(child, message.url);
-    });
-    child.on('exit', (code, signal) => void this.exited(code, signal, startedAt));
+    void child.exited.then(({ code, signal }) => this.exited(code, signal, startedAt));
+    void child.listening.then(async (url) => {
+      if (!(await waitFor(() => this.o.isReady(url), { timeoutMs: READY_TIMEOUT_MS, while: () => this.child === child && child.running }))) return;
+      this.failures = 0;
+      await this.o.onReady?.(url).catch((err: unknown) => this.o.log.error({ err, name: this.o.name }, 'post-start step failed'));
+    }, () => {});
   }
 
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    await this.child?.stop(graceMs);
   }
 
-  private async waitReady(child: ChildProcess, url: string): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (this.child === child && child.exitCode === null && Date.now() < deadline) {
-      if (await this.o.isReady(url).catch(() => false)) {
-        this.failures = 0;
-        await this.o.onReady?.(url).catch((err: unknown) => this.o.log.error({ err, name: this.o.name }, 'post-start step failed'));
-        return;
-      }
-      await new Promise((r) => setTimeout(r, READY_POLL_MS));
-    }
-  }
-
-  private async exited(code: number | null, signal: NodeJS.Signals | null, startedAt: number): Promise<void> {
-    const url = this.listening;
-    this.listening = undefined;
-    await this.o.onExit?.(url).catch(() => {});
+  private exited(code: number | null, signal: NodeJS.Signals | null, startedAt: number): void {
     if (this.stopping) return;
     // A process that ran a while before dying starts over with the shortest back-off.
     if (Date.now() - startedAt > 60_000) this.failures = 0;

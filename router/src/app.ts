@@ -1,6 +1,6 @@
 // The router as a Fastify app, composed of plugins that each own, decorate and close one resource
 // (as fastify's demo app is): metrics, the weights file, replicas and their health, the routing
-// policy, the data path and the admin API. server.ts listens.
+// policy, the data path, the controller's reports and the admin API. server.ts listens.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { installErrorHandlers } from '../../shared/http/error-handler.ts';
@@ -10,6 +10,7 @@ import { registerSwagger } from '../../shared/http/swagger.ts';
 import { metricsPlugin } from '../../shared/metrics.ts';
 import { adminRoutes } from './admin/routes.ts';
 import type { RouterConfig } from './config.ts';
+import { controllerReportsPlugin } from './plugins/controller-reports.ts';
 import { proxyPlugin } from './plugins/proxy.ts';
 import { replicasPlugin } from './plugins/replicas.ts';
 import { routingPlugin } from './plugins/routing.ts';
@@ -38,6 +39,7 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
     rateLimit: config.rateLimit,
     apiKeys: config.apiKeys,
   });
+  await app.register(controllerReportsPlugin);
   await app.register(adminRoutes, { prefix: '/admin', token: config.adminToken });
   return app;
 }

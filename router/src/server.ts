@@ -1,7 +1,7 @@
 // Router entry point: config, app, listen, drain on SIGTERM.
 import pino from 'pino';
 import { loggerOptions, startupFailure } from '../../shared/logger.ts';
-import { announceListening } from '../../shared/listening.ts';
+import { announceListening, exitWithParent } from '../../shared/parent.ts';
 import { onShutdown } from '../../shared/shutdown.ts';
 import { build } from './app.ts';
 import { loadRouterConfig } from './config.ts';
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   onShutdown(app.log as unknown as pino.Logger, () => app.close(), config.shutdownTimeoutMs);
+  exitWithParent();
   announceListening(await app.listen({ host: config.host, port: config.port }));
 }
 

@@ -45,7 +45,7 @@ environments:
   );
   const launcher = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, TOPOLOGY_FILE: topology, ROUTER_ADMIN_TOKEN: 'launcher-test-token-0123456789' },
+    env: { ...process.env, DEPLOYMENT_FILE: topology, ROUTER_ADMIN_TOKEN: 'launcher-test-token-0123456789' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -2,7 +2,8 @@
 // and stats. Promotion, rollback and A/B reports will sit beside these as further routes.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { UnauthorizedError } from '../../../shared/errors.ts';
+import { DeploymentStatus, ModelRegistryView } from '../../../shared/api/deployments.ts';
+import { NoControllerReportError, UnauthorizedError } from '../../../shared/errors.ts';
 import { ErrorResponse } from '../../../shared/http/schemas.ts';
 import { hasBearerToken } from '../auth.ts';
 import { WeightsUpdate } from '../weights/schema.ts';
@@ -27,7 +28,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
       generation: s.generation,
       loaded_at: s.loadedAt,
       assignment: s.assignment,
-      environments: s.environments.map((e) => ({
+      // Environments running replicas that the weights file does not name yet are shown with
+      // weight 0: they take traffic once given a weight.
+      environments: [...s.environments, ...replicas.environmentNames().filter((name) => !s.environments.some((e) => e.name === name)).map((name) => ({ name, weight: 0, backup: false }))].map((e) => ({
         name: e.name,
         weight: e.weight,
         share: shares.get(e.name) ?? 0,
@@ -45,7 +48,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
   app.put('/weights', {
     schema: { tags, security, summary: 'Set weights (validated, applied atomically and written back to the weights file)', body: WeightsUpdate, response: { 200: ConfigView, ...errors } },
   }, async (request) => {
-    await weights.update(request.body);
+    await weights.update(request.body, (environment) => replicas.replicas(environment).length > 0);
     return configView();
   });
 
@@ -73,6 +76,30 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
   app.delete('/replicas', { schema: { tags, security, summary: 'Deregister a replica (in-flight requests finish first)', body: ReplicaBody, response: { 200: ReplicaBody, ...errors } } }, async (request) => {
     await replicas.deregister(request.body.environment, request.body.url);
     return { environment: request.body.environment, url: request.body.url };
+  });
+
+  // The controller (npm start's launcher) reports its deployments and the model registry here after
+  // every change; the router shows the last report.
+  const reports = app.controllerReports;
+
+  app.put('/deployments', { schema: { tags, security, summary: "The controller's report: each environment's replicas, versions and update in progress", body: DeploymentStatus, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
+    reports.deployments = request.body;
+    return reply.code(204).send(null);
+  });
+
+  app.get('/deployments', { schema: { tags, security, summary: 'Per environment: desired, ready and updated replicas, versions, the update in progress and the last error', response: { 200: DeploymentStatus, ...errors } } }, async () => {
+    if (!reports.deployments) throw new NoControllerReportError('deployments');
+    return reports.deployments;
+  });
+
+  app.put('/models', { schema: { tags, security, summary: "The controller's report: the bundles it can deploy", body: ModelRegistryView, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
+    reports.models = request.body;
+    return reply.code(204).send(null);
+  });
+
+  app.get('/models', { schema: { tags, security, summary: 'The model registry: every bundle in the models folder, with its metadata (accuracy, training date, size) and where it is deployed', response: { 200: ModelRegistryView, ...errors } } }, async () => {
+    if (!reports.models) throw new NoControllerReportError('models');
+    return reports.models;
   });
 
   app.get('/stats', { schema: { tags, security, summary: 'Per environment over a sliding window: rps, error rate, latency percentiles, mean confidence', querystring: StatsQuery, response: { 200: StatsView, 401: ErrorResponse } } }, async (request) => {

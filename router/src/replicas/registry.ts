@@ -1,7 +1,7 @@
 // Replicas per environment: static ones from the weights file, dynamic ones registered through the
 // admin API (the local launcher and, later, discovery). Pools are owned here and closed here.
 import type { Logger } from 'pino';
-import { ReplicaExistsError, ReplicaNotFoundError, UnknownEnvironmentError } from '../../../shared/errors.ts';
+import { ReplicaExistsError, ReplicaNotFoundError } from '../../../shared/errors.ts';
 import type { WeightsSnapshot } from '../weights/snapshot.ts';
 import { Replica, type PoolOptions, type ReplicaSource } from './replica.ts';
 
@@ -9,7 +9,6 @@ export const normalizeUrl = (url: string) => url.replace(/\/+$/, '');
 
 export class ReplicaRegistry {
   private readonly byEnv = new Map<string, Replica[]>();
-  private environments = new Set<string>();
   private readonly addedListeners: ((r: Replica) => void)[] = [];
 
   constructor(
@@ -42,18 +41,27 @@ export class ReplicaRegistry {
     return [...new Set(this.replicas(environment).flatMap((r) => (r.available && r.modelVersion !== null ? [r.modelVersion] : [])))];
   }
 
+  /** Environments with at least one replica. */
+  environmentNames(): string[] {
+    return [...this.byEnv.keys()];
+  }
+
   all(): Replica[] {
     return [...this.byEnv.values()].flat();
   }
 
-  /** Makes static replicas match the snapshot; drops every replica of a removed environment. */
+  /**
+   * Makes the static replicas (the weights file's) match the snapshot. Registered replicas stay
+   * whatever the file says: an environment the controller runs may have no weight yet.
+   */
   sync(snapshot: WeightsSnapshot): void {
-    this.environments = new Set(snapshot.environments.map((e) => e.name));
+    const named = new Set(snapshot.environments.map((e) => e.name));
     for (const [env, list] of this.byEnv) {
-      if (!this.environments.has(env)) {
-        this.byEnv.delete(env);
-        for (const r of list) void r.close();
-      }
+      if (named.has(env)) continue;
+      const kept = list.filter((r) => r.source !== 'file');
+      for (const r of list) if (r.source === 'file') void r.close();
+      if (kept.length) this.byEnv.set(env, kept);
+      else this.byEnv.delete(env);
     }
     for (const env of snapshot.environments) {
       const wanted = new Set(env.replicas.map(normalizeUrl));
@@ -65,8 +73,11 @@ export class ReplicaRegistry {
     }
   }
 
+  /**
+   * Adds a replica to an environment, named in the weights file or not: one the file does not
+   * name gets no traffic until it is given a weight.
+   */
   register(environment: string, url: string): Replica {
-    if (!this.environments.has(environment)) throw new UnknownEnvironmentError(environment, [...this.environments].join(', '));
     const list = this.byEnv.get(environment) ?? [];
     const clean = normalizeUrl(url);
     if (list.some((r) => r.url === clean)) throw new ReplicaExistsError(clean, environment);
@@ -81,7 +92,9 @@ export class ReplicaRegistry {
     const clean = normalizeUrl(url);
     const replica = list.find((r) => r.url === clean);
     if (!replica) throw new ReplicaNotFoundError(clean, environment);
-    this.byEnv.set(environment, list.filter((r) => r !== replica));
+    const rest = list.filter((r) => r !== replica);
+    if (rest.length) this.byEnv.set(environment, rest);
+    else this.byEnv.delete(environment);
     this.log.info({ environment, url: clean }, 'replica deregistered');
     // In-flight requests on its pool finish before the pool closes.
     await replica.close();

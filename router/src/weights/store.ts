@@ -69,12 +69,15 @@ export class WeightsStore {
     return this.source.reload();
   }
 
-  /** Validates new weights, writes the file atomically (temp + rename) and applies them. */
-  async update(change: WeightsUpdate): Promise<WeightsSnapshot> {
+  /**
+   * Validates new weights, writes the file atomically (temp + rename) and applies them. An
+   * environment the file does not name yet is added when `running` says it has replicas.
+   */
+  async update(change: WeightsUpdate, running: (environment: string) => boolean = () => false): Promise<WeightsSnapshot> {
     await this.source.update((file, text) => {
       const known = Object.keys(file.environments);
       for (const name of Object.keys(change.weights)) {
-        if (!known.includes(name)) throw weightsError(`/weights/${name}`, `unknown environment (known: ${known.join(', ')})`);
+        if (!known.includes(name) && !running(name)) throw weightsError(`/weights/${name}`, `unknown environment: neither in the weights file nor running any replica (known: ${known.join(', ')})`);
       }
       return withWeights(text, change.weights);
     });

@@ -2,7 +2,7 @@
 // listen, and drain on SIGTERM.
 import pino from 'pino';
 import { loggerOptions, startupFailure } from '../../../shared/logger.ts';
-import { announceListening } from '../../../shared/listening.ts';
+import { announceListening, exitWithParent } from '../../../shared/parent.ts';
 import { onShutdown } from '../../../shared/shutdown.ts';
 import { build } from './app.ts';
 import { loadBundle } from './bundle/load-bundle.ts';
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   }
   const app = await build(config, bundle);
   onShutdown(log, () => app.close(), config.shutdownTimeoutMs);
+  exitWithParent();
   announceListening(await app.listen({ host: config.host, port: config.port }));
   app.log.info({ model: bundle.name, version: bundle.version, bundle: bundle.dir }, 'model ready');
 }

@@ -1,0 +1,101 @@
+// deploy/local.yaml: the desired state of the local deployment. The router and services sections
+// are read at start; the environments (which model version, how many replicas, autoscaling) are
+// reconciled live as the file changes. TypeBox is the one source of validation and types.
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse, parseDocument } from 'yaml';
+import { ENV_NAME_PATTERN } from '../../router/index.ts';
+
+const NAME = '^[A-Za-z0-9._-]{1,64}$';
+
+export const Autoscale = Type.Object(
+  {
+    min: Type.Integer({ minimum: 0, maximum: 32 }),
+    max: Type.Integer({ minimum: 1, maximum: 32 }),
+    target_cpu_percent: Type.Number({ minimum: 1, maximum: 100, default: 70, description: 'average CPU utilization per replica to hold, in percent of one core' }),
+  },
+  { additionalProperties: false },
+);
+export type Autoscale = Static<typeof Autoscale>;
+
+export const EnvironmentDeployment = Type.Object(
+  {
+    model: Type.String({ pattern: NAME, description: 'a bundle folder under models_dir' }),
+    version: Type.String({ pattern: NAME, description: 'the bundle version: models_dir/<model>/<version>' }),
+    replicas: Type.Integer({ minimum: 0, maximum: 32, description: 'replicas to run (the starting point when autoscale is set)' }),
+    autoscale: Type.Optional(Autoscale),
+  },
+  { additionalProperties: false },
+);
+export type EnvironmentDeployment = Static<typeof EnvironmentDeployment>;
+
+export const Deployment = Type.Object(
+  {
+    router: Type.Object(
+      {
+        host: Type.String(),
+        port: Type.Integer({ minimum: 0, maximum: 65535, description: '0: an ephemeral port, shown in the banner' }),
+        weights_file: Type.String(),
+        env: Type.Optional(Type.Record(Type.String(), Type.String())),
+      },
+      { additionalProperties: false },
+    ),
+    services: Type.Object(
+      {
+        host: Type.String(),
+        first_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65000, description: 'replicas take free ports from here up; 0 or absent: ephemeral ports' })),
+        models_dir: Type.String(),
+        nice: Type.Optional(Type.Integer({ minimum: 0, maximum: 19, description: 'scheduling niceness of every replica process' })),
+        env: Type.Optional(Type.Record(Type.String(), Type.String())),
+      },
+      { additionalProperties: false },
+    ),
+    rollout: Type.Optional(
+      Type.Object(
+        {
+          max_surge: Type.Integer({ minimum: 0, maximum: 32, default: 1, description: 'replicas above the desired count during an update' }),
+          max_unavailable: Type.Integer({ minimum: 0, maximum: 32, default: 0, description: 'ready replicas below the desired count during an update' }),
+          ready_timeout_seconds: Type.Number({ minimum: 1, maximum: 600, default: 60, description: 'a new replica not ready and answering by then fails the update' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    environments: Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), EnvironmentDeployment, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+export type Deployment = Static<typeof Deployment>;
+
+export const ROLLOUT_DEFAULTS = { max_surge: 1, max_unavailable: 0, ready_timeout_seconds: 60 };
+
+/** An invalid deployment file: names the field. */
+export class DeploymentError extends Error {
+  constructor(readonly path: string, message: string) {
+    super(`${path}: ${message}`);
+  }
+}
+
+export function parseDeployment(text: string): Deployment {
+  let data: unknown;
+  try {
+    data = parse(text, { uniqueKeys: true });
+  } catch (err) {
+    throw new DeploymentError('/', `not valid YAML (${(err as Error).message.split('\n')[0]})`);
+  }
+  const error = Value.Errors(Deployment, data).First();
+  if (error) throw new DeploymentError(error.path || '/', error.message);
+  const deployment = data as Deployment;
+  const rollout = { ...ROLLOUT_DEFAULTS, ...deployment.rollout };
+  if (rollout.max_surge === 0 && rollout.max_unavailable === 0) throw new DeploymentError('/rollout', 'max_surge and max_unavailable cannot both be 0: no update could progress');
+  for (const [name, e] of Object.entries(deployment.environments)) {
+    if (e.autoscale && e.autoscale.min > e.autoscale.max) throw new DeploymentError(`/environments/${name}/autoscale`, `min (${e.autoscale.min}) is above max (${e.autoscale.max})`);
+  }
+  return deployment;
+}
+
+/** The file's text with one environment's fields set, keeping everything else as the user wrote it. */
+export function withEnvironment(text: string, name: string, fields: Partial<EnvironmentDeployment>): string {
+  const doc = parseDocument(text);
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) doc.setIn(['environments', name, key], value);
+  return doc.toString();
+}

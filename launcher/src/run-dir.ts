@@ -1,0 +1,12 @@
+// What npm start keeps in its run directory (RUN_DIR, .run by default; ignored by git): the
+// generated admin token, one log per process, and where the running controller's router listens
+// (for `npm run deploy`).
+export const CONTROLLER_FILE = 'controller.json';
+export const ADMIN_TOKEN_FILE = 'admin-token';
+export const LOG_DIR = 'logs';
+
+export interface ControllerFile {
+  pid: number;
+  router_url: string;
+  deployment_file: string;
+}

@@ -1,0 +1,133 @@
+// The real launcher (npm start's controller) in a temp folder of its own: its deployment file,
+// weights file, run folder (token, logs, controller file) and models folder, on ephemeral ports.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Test } from 'tap';
+import { request } from 'undici';
+import { ROOT } from '../../testkit/processes.ts';
+import { until } from './router.ts';
+
+export const LAUNCHER_TOKEN = 'launcher-test-token-0123456789';
+export const adminHeaders = { authorization: `Bearer ${LAUNCHER_TOKEN}` };
+
+export interface LauncherSetup {
+  environments: Record<string, { version: string; replicas: number; autoscale?: string }>;
+  weights: Record<string, number>;
+  /** Extra bundles to put in the models folder: version → files to override in a copy of 1.0.0. */
+  extraBundles?: Record<string, Record<string, Buffer | string>>;
+  env?: Record<string, string>;
+}
+
+export interface RunningLauncher {
+  proc: ChildProcess;
+  base: string;
+  dir: string;
+  deploymentFile: string;
+  output: () => string;
+  env: Record<string, string>;
+  admin: <T>(path: string, init?: { method?: 'GET' | 'PUT'; body?: unknown }) => Promise<{ status: number; body: T }>;
+}
+
+/** A models folder with links to the built-in bundles, plus copies of 1.0.0 with files replaced. */
+async function modelsFolder(dir: string, extra: LauncherSetup['extraBundles'] = {}): Promise<string> {
+  const models = path.join(dir, 'models', 'sentiment');
+  await fs.mkdir(models, { recursive: true });
+  for (const version of await fs.readdir(path.join(ROOT, 'models', 'sentiment'))) await fs.symlink(path.join(ROOT, 'models', 'sentiment', version), path.join(models, version));
+  for (const [version, files] of Object.entries(extra)) {
+    await fs.cp(path.join(ROOT, 'models', 'sentiment', '1.0.0'), path.join(models, version), { recursive: true });
+    for (const [name, content] of Object.entries(files)) await fs.writeFile(path.join(models, version, name), content);
+  }
+  return path.join(dir, 'models');
+}
+
+export function deploymentYaml(models: string, weights: string, environments: LauncherSetup['environments'], routerPort = 0): string {
+  return `# a test deployment
+router: { host: 127.0.0.1, port: ${routerPort}, weights_file: ${weights} }
+services: { host: 127.0.0.1, models_dir: ${models}, env: { INFERENCE_WORKERS: "0", LOG_LEVEL: info } }
+environments:
+${Object.entries(environments)
+  .map(([name, e]) => `  ${name}:\n    model: sentiment\n    version: ${e.version}\n    replicas: ${e.replicas}${e.autoscale ? `\n    autoscale: ${e.autoscale}` : ''}`)
+  .join('\n')}
+`;
+}
+
+export async function startLauncher(t: Test, setup: LauncherSetup): Promise<RunningLauncher> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'launcher-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const weights = path.join(dir, 'weights.yaml');
+  await fs.writeFile(weights, `environments:\n${Object.entries(setup.weights).map(([n, w]) => `  ${n}: { weight: ${w} }`).join('\n')}\n`);
+  const deploymentFile = path.join(dir, 'local.yaml');
+  await fs.writeFile(deploymentFile, deploymentYaml(await modelsFolder(dir, setup.extraBundles), weights, setup.environments));
+  const env = { DEPLOYMENT_FILE: deploymentFile, RUN_DIR: path.join(dir, 'run'), ROUTER_ADMIN_TOKEN: LAUNCHER_TOKEN, ...setup.env };
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout.on('data', (d) => (output += d));
+  proc.stderr.on('data', (d) => (output += d));
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  t.teardown(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      await exited;
+    }
+  });
+  await until(() => output.includes('sentiment-serving is up') || proc.exitCode !== null, 120_000, 200);
+  const base = /API\s+(http:\/\/127\.0\.0\.1:\d+)\/predict/.exec(output)?.[1];
+  if (!base) throw new Error(`the launcher did not come up:\n${output}`);
+  const admin = async <T>(p: string, init: { method?: 'GET' | 'PUT'; body?: unknown } = {}) => {
+    const res = await request(`${base}${p}`, {
+      method: init.method ?? 'GET',
+      headers: { ...adminHeaders, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T };
+  };
+  return { proc, base, dir, deploymentFile, output: () => output, env, admin };
+}
+
+/** Runs `npm run deploy`'s command against the launcher; resolves with its exit code and output. */
+export function deploy(launcher: RunningLauncher, args: string[]): Promise<{ code: number | null; output: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/deploy-command.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...launcher.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout.on('data', (d) => (output += d));
+  proc.stderr.on('data', (d) => (output += d));
+  return new Promise((resolve) => proc.once('exit', (code) => resolve({ code, output })));
+}
+
+export interface LoadResult {
+  sent: number;
+  failed: { status: number; body: string }[];
+  /** Per answered request: when it came back, and who answered. */
+  answers: { at: number; environment: string; version: string }[];
+}
+
+/** Steady, bounded load: `concurrency` clients posting /predict back to back until stopped (or maxMs). */
+export function steadyLoad(base: string, concurrency: number, maxMs = 120_000): { result: LoadResult; stop: () => Promise<LoadResult> } {
+  const result: LoadResult = { sent: 0, failed: [], answers: [] };
+  const deadline = Date.now() + maxMs;
+  let running = true;
+  const clients = Array.from({ length: concurrency }, async () => {
+    while (running && Date.now() < deadline) {
+      result.sent++;
+      try {
+        const res = await request(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"a charming , funny film"}' });
+        const body = await res.body.text();
+        if (res.statusCode !== 200) result.failed.push({ status: res.statusCode, body });
+        else result.answers.push({ at: Date.now(), environment: String(res.headers['x-environment']), version: String(res.headers['x-model-version']) });
+      } catch (err) {
+        result.failed.push({ status: 0, body: (err as Error).message });
+      }
+    }
+  });
+  return {
+    /** What the load has seen so far. */
+    result,
+    stop: async () => {
+      running = false;
+      await Promise.all(clients);
+      return result;
+    },
+  };
+}

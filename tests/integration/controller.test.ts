@@ -1,0 +1,106 @@
+// The deployment controller on the real launcher, under steady load: a new version rolled out with
+// `npm run deploy` (every request answered, the new version answering by the end), a broken bundle
+// (the update stops, the old replicas keep serving, status and logs say why), an environment added
+// live (no traffic until it is given a weight), and the controller's hold on its processes.
+import t from 'tap';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { DeploymentStatus, EnvironmentStatus, ModelRegistryView } from '../../shared/api/deployments.ts';
+import { deploy, startLauncher, steadyLoad } from '../helpers/launcher.ts';
+import { until } from '../helpers/router.ts';
+import { ROOT } from '../../testkit/processes.ts';
+
+const environmentIn = (status: DeploymentStatus, name: string): EnvironmentStatus | undefined => status.environments.find((e) => e.name === name);
+
+t.test('live deployments under load: a rolling update, a broken bundle, an environment added', async (t) => {
+  const launcher = await startLauncher(t, {
+    environments: { blue: { version: '1.0.0', replicas: 1 }, green: { version: '1.1.0', replicas: 1 } },
+    weights: { blue: 50, green: 50 },
+    extraBundles: { '9.9.9': { 'model.onnx': Buffer.from('not an onnx graph') } },
+  });
+  const load = steadyLoad(launcher.base, 4);
+
+  // 1. A new version, the seed's way: npm run deploy -- <version> <environment>.
+  const rolled = await deploy(launcher, ['2.0.0', 'green']);
+  const rolledAt = Date.now();
+  t.equal(rolled.code, 0, 'npm run deploy exits 0 once every replica of the new version is ready');
+  t.match(rolled.output, /deploy: green: 2\.0\.0 1\/1 ready/, 'it follows the update');
+  t.match(rolled.output, /done: green serves sentiment 2\.0\.0 on 1 replica/);
+  t.match(await fs.readFile(launcher.deploymentFile, 'utf8'), /^# a test deployment/, 'the file keeps its comments');
+  t.equal(parseDocument(await fs.readFile(launcher.deploymentFile, 'utf8')).getIn(['environments', 'green', 'version']), '2.0.0');
+  await until(async () => (await fetchStatus()).environments.every((e) => e.rollout.state === 'complete'));
+  const status = await fetchStatus();
+  t.same(environmentIn(status, 'green')?.versions, ['2.0.0'], 'only the new version runs in green');
+
+  // 2. A bundle that cannot be loaded: the update stops, the old replica keeps serving.
+  const broken = await deploy(launcher, ['9.9.9', 'green']);
+  t.equal(broken.code, 1, 'npm run deploy exits 1');
+  t.match(broken.output, /the update stopped: .*9\.9\.9\/model\.onnx: cannot be loaded by onnxruntime/, 'and says why');
+  const failed = environmentIn(await fetchStatus(), 'green');
+  t.equal(failed?.rollout.state, 'failed');
+  t.equal(failed?.last_error?.version, '9.9.9');
+  t.match(failed?.last_error?.reason, /cannot be loaded by onnxruntime/, 'the status names the reason');
+  t.same(failed?.versions, ['2.0.0'], 'the previous replica keeps serving');
+  t.match(launcher.output(), /replica failed to start: the update stops and the previous replicas keep serving/, 'so does the log');
+
+  // 3. A new environment, added by editing the file: it runs, but takes no traffic until weighted.
+  const doc = parseDocument(await fs.readFile(launcher.deploymentFile, 'utf8'));
+  doc.setIn(['environments', 'canary'], doc.createNode({ model: 'sentiment', version: '1.0.0', replicas: 1 }));
+  await fs.writeFile(launcher.deploymentFile, doc.toString());
+  await until(async () => environmentIn(await fetchStatus(), 'canary')?.rollout.state === 'complete', 60_000, 200);
+  const config = (await launcher.admin<{ environments: { name: string; weight: number; healthy_replicas: number }[] }>('/admin/config')).body;
+  t.same(config.environments.find((e) => e.name === 'canary'), { name: 'canary', weight: 0, share: 0, model_versions: ['1.0.0'], backup: false, healthy_replicas: 1, replicas: 1 }, 'listed with weight 0');
+  const weighted = await launcher.admin('/admin/weights', { method: 'PUT', body: { weights: { canary: 20 } } });
+  t.equal(weighted.status, 200, 'a running environment can be given a weight through the admin API');
+  const weightedAt = Date.now();
+  await until(() => load.result.answers.some((a) => a.environment === 'canary'));
+
+  const models = (await launcher.admin<ModelRegistryView>('/admin/models')).body;
+  const v2 = models.models.find((m) => m.version === '2.0.0');
+  t.same(v2?.running_in, ['green'], 'the registry says where each bundle runs');
+  t.same(models.models.find((m) => m.version === '9.9.9')?.running_in, [], 'the broken one runs nowhere');
+  t.type((v2?.metrics as { test?: { accuracy?: number } })?.test?.accuracy, 'number', 'with its held-out metrics');
+
+  const result = await load.stop();
+  t.same(result.failed, [], `no request failed (${result.sent} sent)`);
+  t.ok(result.answers.length > 200, `${result.answers.length} requests answered`);
+  t.ok(result.answers.filter((a) => a.at > rolledAt && a.environment === 'green').every((a) => a.version === '2.0.0'), 'after the deploy, green answers as 2.0.0');
+  t.notOk(result.answers.some((a) => a.environment === 'canary' && a.at < weightedAt), 'no traffic to the canary before it had a weight');
+  t.ok(result.answers.some((a) => a.environment === 'canary'), 'traffic to the canary once weighted');
+
+  async function fetchStatus(): Promise<DeploymentStatus> {
+    return (await launcher.admin<DeploymentStatus>('/admin/deployments')).body;
+  }
+});
+
+t.test('the controller owns its processes: a second start on its port refuses clearly; SIGKILL leaves no orphan', async (t) => {
+  const launcher = await startLauncher(t, { environments: { blue: { version: '1.0.0', replicas: 1 } }, weights: { blue: 1 } });
+  const port = new URL(launcher.base).port;
+
+  // The same deployment, with the router's port fixed to the one the first launcher holds.
+  const second = `${launcher.deploymentFile}.second.yaml`;
+  await fs.writeFile(second, (await fs.readFile(launcher.deploymentFile, 'utf8')).replace('port: 0', `port: ${port}`));
+  const refused = spawn(process.execPath, ['--import', 'tsx', 'launcher/src/main.ts'], { cwd: ROOT, env: { ...process.env, ...launcher.env, DEPLOYMENT_FILE: second }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let said = '';
+  refused.stdout.on('data', (d) => (said += d));
+  refused.stderr.on('data', (d) => (said += d));
+  const code = await new Promise((resolve) => refused.once('exit', resolve));
+  t.equal(code, 1, 'the second start exits 1');
+  t.match(said, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use by pid \\d+ \\(.*router/src/server`), 'naming the port and what holds it');
+
+  const children = execFileSync('pgrep', ['-P', String(launcher.proc.pid)]).toString().trim().split('\n').map(Number).filter((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node');
+  t.equal(children.length, 2, 'a router and a replica');
+  launcher.proc.kill('SIGKILL');
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await until(() => !children.some(alive), 15_000, 100);
+  t.pass('every child exited once its controller was killed');
+});

@@ -6,9 +6,9 @@
 // every change the controller reports its status to the router's admin API.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { DeploymentStatus, EnvironmentStatus } from '../../shared/api/deployments.ts';
+import type { DeploymentStatus, EnvironmentStatus, ScalingDecision } from '../../shared/api/deployments.ts';
 import type { WatchedFile } from '../../shared/config-file/watched-file.ts';
-import { ROLLOUT_DEFAULTS, type Deployment } from './deployment.ts';
+import { DEFAULT_TARGET_CPU_PERCENT, ROLLOUT_DEFAULTS, type Deployment } from './deployment.ts';
 import { plan, sameTemplate, type Template } from './planner.ts';
 import type { ChildOptions } from './child.ts';
 import { ReplicaProcess } from './replica.ts';
@@ -43,6 +43,7 @@ interface EnvironmentState {
 
 const CRASH_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
 const STATUS_DEBOUNCE_MS = 50;
+const DECISIONS_KEPT = 20;
 
 export class Controller {
   private readonly environments = new Map<string, EnvironmentState>();
@@ -51,6 +52,8 @@ export class Controller {
   private statusTimer: NodeJS.Timeout | null = null;
   /** Replica count per environment set by the autoscaler; the file's count otherwise. */
   private readonly scaled = new Map<string, number>();
+  /** Per environment: the autoscaler's last decision and its recent decisions that changed the count. */
+  private readonly decisions = new Map<string, { last: ScalingDecision; history: ScalingDecision[] }>();
 
   constructor(private readonly o: ControllerOptions) {}
 
@@ -68,8 +71,8 @@ export class Controller {
   desiredReplicas(environment: string): number {
     const spec = this.deployment.environments[environment];
     if (!spec) return 0;
-    const scaled = this.scaled.get(environment);
-    return spec.autoscale && scaled !== undefined ? Math.min(spec.autoscale.max, Math.max(spec.autoscale.min, scaled)) : spec.replicas;
+    if (!spec.autoscale) return spec.replicas;
+    return Math.min(spec.autoscale.max, Math.max(spec.autoscale.min, this.scaled.get(environment) ?? spec.replicas));
   }
 
   /** The autoscaler's decision: hold the environment at this many replicas (within its bounds). */
@@ -81,6 +84,15 @@ export class Controller {
   /** Environments with replicas of this model version, ready or not. */
   environmentsRunning(template: Template): string[] {
     return [...this.environments].filter(([, s]) => s.replicas.some((r) => r.phase !== 'stopping' && sameTemplate(r.template, template))).map(([name]) => name);
+  }
+
+  /** Keeps an autoscaling decision for the status (the last one, and those that changed the count). */
+  recordDecision(environment: string, decision: ScalingDecision): void {
+    const kept = this.decisions.get(environment) ?? { last: decision, history: [] };
+    kept.last = decision;
+    if (decision.action !== 'hold') kept.history = [...kept.history, decision].slice(-DECISIONS_KEPT);
+    this.decisions.set(environment, kept);
+    this.reportSoon();
   }
 
   replicasOf(environment: string): readonly ReplicaProcess[] {
@@ -219,7 +231,8 @@ export class Controller {
         replicas: state.replicas.map((r) => ({ id: r.id, version: r.template.version, phase: r.phase, url: r.url ?? null, pid: r.pid ?? null, started_at: r.startedAt })),
         rollout: state.rollout,
         last_error: state.failure ? { version: state.failure.template.version, reason: state.failure.reason, at: state.failure.at } : null,
-        autoscale: spec?.autoscale ? { ...spec.autoscale, last_decision: null } : null,
+        autoscale: spec?.autoscale
+          ? { min: spec.autoscale.min, max: spec.autoscale.max, target_cpu_percent: spec.autoscale.target_cpu_percent ?? DEFAULT_TARGET_CPU_PERCENT, last_decision: this.decisions.get(name)?.last ?? null, decisions: this.decisions.get(name)?.history ?? [] } : null,
       });
     }
     return {

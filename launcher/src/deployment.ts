@@ -5,14 +5,16 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse, parseDocument } from 'yaml';
 import { ENV_NAME_PATTERN } from '../../router/index.ts';
+import { ConfigError } from '../../shared/errors.ts';
 
 const NAME = '^[A-Za-z0-9._-]{1,64}$';
+export const DEFAULT_TARGET_CPU_PERCENT = 70;
 
 export const Autoscale = Type.Object(
   {
     min: Type.Integer({ minimum: 0, maximum: 32 }),
     max: Type.Integer({ minimum: 1, maximum: 32 }),
-    target_cpu_percent: Type.Number({ minimum: 1, maximum: 100, default: 70, description: 'average CPU utilization per replica to hold, in percent of one core' }),
+    target_cpu_percent: Type.Optional(Type.Number({ minimum: 1, maximum: 100, default: DEFAULT_TARGET_CPU_PERCENT, description: 'average CPU utilization per replica to hold, in percent of one core (the seed\'s 70 by default)' })),
   },
   { additionalProperties: false },
 );
@@ -53,9 +55,19 @@ export const Deployment = Type.Object(
     rollout: Type.Optional(
       Type.Object(
         {
-          max_surge: Type.Integer({ minimum: 0, maximum: 32, default: 1, description: 'replicas above the desired count during an update' }),
-          max_unavailable: Type.Integer({ minimum: 0, maximum: 32, default: 0, description: 'ready replicas below the desired count during an update' }),
-          ready_timeout_seconds: Type.Number({ minimum: 1, maximum: 600, default: 60, description: 'a new replica not ready and answering by then fails the update' }),
+          max_surge: Type.Optional(Type.Integer({ minimum: 0, maximum: 32, default: 1, description: 'replicas above the desired count during an update' })),
+          max_unavailable: Type.Optional(Type.Integer({ minimum: 0, maximum: 32, default: 0, description: 'ready replicas below the desired count during an update' })),
+          ready_timeout_seconds: Type.Optional(Type.Number({ minimum: 1, maximum: 600, default: 60, description: 'a new replica not ready and answering by then fails the update' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    autoscaling: Type.Optional(
+      Type.Object(
+        {
+          interval_seconds: Type.Optional(Type.Number({ minimum: 1, maximum: 300, default: 5, description: 'how often utilization is measured and a decision made' })),
+          tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.1, description: 'no change while utilization / target is within 1 ± this' })),
+          scale_down_stabilization_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, default: 60, description: 'how long load must stay low before replicas are removed' })),
         },
         { additionalProperties: false },
       ),
@@ -67,28 +79,25 @@ export const Deployment = Type.Object(
 export type Deployment = Static<typeof Deployment>;
 
 export const ROLLOUT_DEFAULTS = { max_surge: 1, max_unavailable: 0, ready_timeout_seconds: 60 };
+export const AUTOSCALING_DEFAULTS = { interval_seconds: 5, tolerance: 0.1, scale_down_stabilization_seconds: 60 };
 
-/** An invalid deployment file: names the field. */
-export class DeploymentError extends Error {
-  constructor(readonly path: string, message: string) {
-    super(`${path}: ${message}`);
-  }
-}
+/** An invalid deployment file (ERR_CONFIG_INVALID), with the path of the field at fault. */
+const deploymentError = (path: string, message: string) => Object.assign(new ConfigError(`${path}: ${message}`), { path });
 
 export function parseDeployment(text: string): Deployment {
   let data: unknown;
   try {
     data = parse(text, { uniqueKeys: true });
   } catch (err) {
-    throw new DeploymentError('/', `not valid YAML (${(err as Error).message.split('\n')[0]})`);
+    throw deploymentError('/', `not valid YAML (${(err as Error).message.split('\n')[0]})`);
   }
   const error = Value.Errors(Deployment, data).First();
-  if (error) throw new DeploymentError(error.path || '/', error.message);
+  if (error) throw deploymentError(error.path || '/', error.message);
   const deployment = data as Deployment;
   const rollout = { ...ROLLOUT_DEFAULTS, ...deployment.rollout };
-  if (rollout.max_surge === 0 && rollout.max_unavailable === 0) throw new DeploymentError('/rollout', 'max_surge and max_unavailable cannot both be 0: no update could progress');
+  if (rollout.max_surge === 0 && rollout.max_unavailable === 0) throw deploymentError('/rollout', 'max_surge and max_unavailable cannot both be 0: no update could progress');
   for (const [name, e] of Object.entries(deployment.environments)) {
-    if (e.autoscale && e.autoscale.min > e.autoscale.max) throw new DeploymentError(`/environments/${name}/autoscale`, `min (${e.autoscale.min}) is above max (${e.autoscale.max})`);
+    if (e.autoscale && e.autoscale.min > e.autoscale.max) throw deploymentError(`/environments/${name}/autoscale`, `min (${e.autoscale.min}) is above max (${e.autoscale.max})`);
   }
   return deployment;
 }

@@ -11,9 +11,10 @@ import { READY_PATH } from '../../shared/api/health.ts';
 import { WatchedFile } from '../../shared/config-file/watched-file.ts';
 import { loggerOptions, startupFailure } from '../../shared/logger.ts';
 import { adminToken } from './admin-token.ts';
+import { Autoscaler } from './autoscaler.ts';
 import { loadLauncherConfig, type LauncherConfig } from './config.ts';
 import { Controller } from './controller.ts';
-import { parseDeployment, type Deployment } from './deployment.ts';
+import { AUTOSCALING_DEFAULTS, parseDeployment, type Deployment } from './deployment.ts';
 import { scanModels } from './models.ts';
 import { firstTaken, PortAllocator } from './ports.ts';
 import { RouterClient } from './router-client.ts';
@@ -110,6 +111,15 @@ const controller = new Controller({
   },
 });
 
+const autoscaler = new Autoscaler(
+  controller,
+  () => {
+    const s = { ...AUTOSCALING_DEFAULTS, ...source.value.autoscaling };
+    return { intervalMs: s.interval_seconds * 1000, tolerance: s.tolerance, scaleDownStabilizationMs: s.scale_down_stabilization_seconds * 1000 };
+  },
+  log.child({ component: 'autoscaler' }),
+);
+
 // The bundles on disk, read again when the deployment changes (a bundle just dropped in) or when
 // the last read is older than a while; where each runs is the controller's to say.
 const RESCAN_MS = 10_000;
@@ -149,6 +159,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, 'stopping the deployment');
   source.close();
+  autoscaler.stop();
   // Replicas first (each deregistered, then drained), then the router.
   await controller.stop();
   await router.stop();
@@ -161,6 +172,7 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 router.start();
 controller.start();
+autoscaler.start();
 const started = Date.now();
 const upToDate = () => controller.status().environments.every((e) => e.rollout.state === 'complete');
 while (!stopping && !(router.url && upToDate())) {

@@ -44,7 +44,13 @@ export const EnvironmentStatus = Type.Object({
   rollout: RolloutStatus,
   last_error: Nullable(Type.Object({ version: Type.String(), reason: Type.String(), at: Type.String() })),
   autoscale: Nullable(
-    Type.Object({ min: Type.Integer(), max: Type.Integer(), target_cpu_percent: Type.Number(), last_decision: Nullable(ScalingDecision) }),
+    Type.Object({
+      min: Type.Integer(),
+      max: Type.Integer(),
+      target_cpu_percent: Type.Number(),
+      last_decision: Nullable(ScalingDecision),
+      decisions: Type.Array(ScalingDecision, { description: 'the recent decisions that changed the replica count, oldest first' }),
+    }),
   ),
 });
 export type EnvironmentStatus = Static<typeof EnvironmentStatus>;

@@ -18,6 +18,8 @@ export interface LauncherSetup {
   /** Extra bundles to put in the models folder: version → files to override in a copy of 1.0.0. */
   extraBundles?: Record<string, Record<string, Buffer | string>>;
   env?: Record<string, string>;
+  /** More top-level sections of the deployment file, as YAML. */
+  extraYaml?: string;
 }
 
 export interface RunningLauncher {
@@ -42,9 +44,10 @@ async function modelsFolder(dir: string, extra: LauncherSetup['extraBundles'] = 
   return path.join(dir, 'models');
 }
 
-export function deploymentYaml(models: string, weights: string, environments: LauncherSetup['environments'], routerPort = 0): string {
+export function deploymentYaml(models: string, weights: string, environments: LauncherSetup['environments'], extra = ''): string {
   return `# a test deployment
-router: { host: 127.0.0.1, port: ${routerPort}, weights_file: ${weights} }
+${extra}
+router: { host: 127.0.0.1, port: 0, weights_file: ${weights} }
 services: { host: 127.0.0.1, models_dir: ${models}, env: { INFERENCE_WORKERS: "0", LOG_LEVEL: info } }
 environments:
 ${Object.entries(environments)
@@ -59,7 +62,7 @@ export async function startLauncher(t: Test, setup: LauncherSetup): Promise<Runn
   const weights = path.join(dir, 'weights.yaml');
   await fs.writeFile(weights, `environments:\n${Object.entries(setup.weights).map(([n, w]) => `  ${n}: { weight: ${w} }`).join('\n')}\n`);
   const deploymentFile = path.join(dir, 'local.yaml');
-  await fs.writeFile(deploymentFile, deploymentYaml(await modelsFolder(dir, setup.extraBundles), weights, setup.environments));
+  await fs.writeFile(deploymentFile, deploymentYaml(await modelsFolder(dir, setup.extraBundles), weights, setup.environments, setup.extraYaml));
   const env = { DEPLOYMENT_FILE: deploymentFile, RUN_DIR: path.join(dir, 'run'), ROUTER_ADMIN_TOKEN: LAUNCHER_TOKEN, ...setup.env };
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

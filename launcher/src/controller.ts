@@ -125,7 +125,8 @@ export class Controller {
     // A new desired template gets a fresh start; a failed one holds until the file changes.
     if (state.failure && (!wanted || !sameTemplate(state.failure.template, wanted))) state.failure = undefined;
     const failed = wanted !== undefined && state.failure !== undefined;
-    const template = failed ? state.lastGood : wanted;
+    // A removed environment is planned down to 0 replicas of whatever it runs.
+    const template = failed ? state.lastGood : (wanted ?? state.replicas[0]?.template);
     const replicas = spec ? this.desiredReplicas(name) : 0;
     const rollout = { ...ROLLOUT_DEFAULTS, ...this.deployment.rollout };
     const now = Date.now();

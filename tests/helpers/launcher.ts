@@ -1,6 +1,7 @@
 // The real launcher (npm start's controller) in a temp folder of its own: its deployment file,
 // weights file, run folder (token, logs, controller file) and models folder, on ephemeral ports.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,25 @@ import type { Test } from 'tap';
 import { request } from 'undici';
 import { ROOT } from '../../testkit/processes.ts';
 import { until } from './router.ts';
+
+export const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The node processes a process started (tsx's esbuild helper is not one of them). */
+export const nodeChildrenOf = (pid: number): number[] => {
+  try {
+    const pids = execFileSync('pgrep', ['-P', String(pid)]).toString().trim().split('\n').filter(Boolean).map(Number);
+    return pids.filter((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node');
+  } catch {
+    return [];
+  }
+};
 
 export const LAUNCHER_TOKEN = 'launcher-test-token-0123456789';
 export const adminHeaders = { authorization: `Bearer ${LAUNCHER_TOKEN}` };
@@ -18,7 +38,7 @@ export interface LauncherSetup {
   /** Extra bundles to put in the models folder: version → files to override in a copy of 1.0.0. */
   extraBundles?: Record<string, Record<string, Buffer | string>>;
   env?: Record<string, string>;
-  /** More top-level sections of the deployment file, as YAML. */
+  /** More top-level sections of the deployment file, as YAML (a `services:` line replaces the default; MODELS stands for the models folder). */
   extraYaml?: string;
 }
 
@@ -45,10 +65,10 @@ async function modelsFolder(dir: string, extra: LauncherSetup['extraBundles'] = 
 }
 
 export function deploymentYaml(models: string, weights: string, environments: LauncherSetup['environments'], extra = ''): string {
+  const services = /^services:/m.test(extra) ? '' : `services: { host: 127.0.0.1, models_dir: ${models}, env: { INFERENCE_WORKERS: "0", LOG_LEVEL: info } }\n`;
   return `# a test deployment
-${extra}
-router: { host: 127.0.0.1, port: 0, weights_file: ${weights} }
-services: { host: 127.0.0.1, models_dir: ${models}, env: { INFERENCE_WORKERS: "0", LOG_LEVEL: info } }
+${extra.replaceAll('MODELS', models)}router: { host: 127.0.0.1, port: 0, weights_file: ${weights} }
+${services}
 environments:
 ${Object.entries(environments)
   .map(([name, e]) => `  ${name}:\n    model: sentiment\n    version: ${e.version}\n    replicas: ${e.replicas}${e.autoscale ? `\n    autoscale: ${e.autoscale}` : ''}`)

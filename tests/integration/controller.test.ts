@@ -1,20 +1,20 @@
 // The deployment controller on the real launcher, under steady load: a new version rolled out with
 // `npm run deploy` (every request answered, the new version answering by the end), a broken bundle
 // (the update stops, the old replicas keep serving, status and logs say why), an environment added
-// live (no traffic until it is given a weight), and the controller's hold on its processes.
+// live (no traffic until it is given a weight) and removed, an invalid edit (rejected, the last good
+// state kept), and the controller's hold on its processes.
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { DeploymentStatus, EnvironmentStatus, ModelRegistryView } from '../../shared/api/deployments.ts';
-import { deploy, startLauncher, steadyLoad } from '../helpers/launcher.ts';
+import { deploy, isAlive, nodeChildrenOf, startLauncher, steadyLoad } from '../helpers/launcher.ts';
 import { until } from '../helpers/router.ts';
 import { ROOT } from '../../testkit/processes.ts';
 
 const environmentIn = (status: DeploymentStatus, name: string): EnvironmentStatus | undefined => status.environments.find((e) => e.name === name);
 
-t.test('live deployments under load: a rolling update, a broken bundle, an environment added', async (t) => {
+t.test('live deployments under load: a rolling update, a broken bundle, an environment added and removed, an invalid edit', async (t) => {
   const launcher = await startLauncher(t, {
     environments: { blue: { version: '1.0.0', replicas: 1 }, green: { version: '1.1.0', replicas: 1 } },
     weights: { blue: 50, green: 50 },
@@ -63,6 +63,22 @@ t.test('live deployments under load: a rolling update, a broken bundle, an envir
   t.same(models.models.find((m) => m.version === '9.9.9')?.running_in, [], 'the broken one runs nowhere');
   t.type((v2?.metrics as { test?: { accuracy?: number } })?.test?.accuracy, 'number', 'with its held-out metrics');
 
+  // 4. An invalid edit is rejected with the field named; the last good state stays.
+  const good = await fs.readFile(launcher.deploymentFile, 'utf8');
+  await fs.writeFile(launcher.deploymentFile, good.replace(/(canary:[\s\S]*?replicas: )1/, '$1-1'));
+  await until(async () => (await fetchStatus()).last_reload.ok === false);
+  const rejected = await fetchStatus();
+  t.equal(rejected.last_reload.failure?.path, '/environments/canary/replicas', 'the status names the field');
+  t.equal(environmentIn(rejected, 'canary')?.ready_replicas, 1, 'the canary keeps running');
+
+  // 5. An environment removed from the file: its replicas leave rotation and stop.
+  const removed = parseDocument(good);
+  removed.deleteIn(['environments', 'canary']);
+  await launcher.admin('/admin/weights', { method: 'PUT', body: { weights: { canary: 0 } } });
+  await fs.writeFile(launcher.deploymentFile, removed.toString());
+  await until(async () => environmentIn(await fetchStatus(), 'canary') === undefined, 30_000, 200);
+  t.same((await launcher.admin<{ environment: string }[]>('/admin/replicas')).body.filter((r) => r.environment === 'canary'), [], 'no canary replica left');
+
   const result = await load.stop();
   t.same(result.failed, [], `no request failed (${result.sent} sent)`);
   t.ok(result.answers.length > 200, `${result.answers.length} requests answered`);
@@ -90,17 +106,9 @@ t.test('the controller owns its processes: a second start on its port refuses cl
   t.equal(code, 1, 'the second start exits 1');
   t.match(said, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use by pid \\d+ \\(.*router/src/server`), 'naming the port and what holds it');
 
-  const children = execFileSync('pgrep', ['-P', String(launcher.proc.pid)]).toString().trim().split('\n').map(Number).filter((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node');
+  const children = nodeChildrenOf(launcher.proc.pid as number);
   t.equal(children.length, 2, 'a router and a replica');
   launcher.proc.kill('SIGKILL');
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  await until(() => !children.some(alive), 15_000, 100);
+  await until(() => !children.some(isAlive), 15_000, 100);
   t.pass('every child exited once its controller was killed');
 });

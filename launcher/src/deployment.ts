@@ -1,7 +1,7 @@
 // deploy/local.yaml: the desired state of the local deployment. The router and services sections
 // are read at start; the environments (which model version, how many replicas, autoscaling) are
 // reconciled live as the file changes. TypeBox is the one source of validation and types.
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TNumber, type TOptional } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse, parseDocument } from 'yaml';
 import { ENV_NAME_PATTERN } from '../../router/index.ts';
@@ -31,6 +31,36 @@ export const EnvironmentDeployment = Type.Object(
 );
 export type EnvironmentDeployment = Static<typeof EnvironmentDeployment>;
 
+interface Setting {
+  integer?: boolean;
+  minimum: number;
+  maximum: number;
+  default: number;
+  description: string;
+}
+
+/** An optional section of numeric settings, each optional: one source for its schema and its defaults. */
+function settings<K extends string>(fields: Record<K, Setting>) {
+  const entries = Object.entries(fields) as [K, Setting][];
+  const properties = Object.fromEntries(entries.map(([k, { integer, ...f }]) => [k, Type.Optional(integer ? Type.Integer(f) : Type.Number(f))])) as Record<K, TOptional<TNumber>>;
+  return {
+    schema: Type.Optional(Type.Object(properties, { additionalProperties: false })),
+    defaults: Object.fromEntries(entries.map(([k, f]) => [k, f.default])) as Record<K, number>,
+  };
+}
+
+const Rollout = settings({
+  max_surge: { integer: true, minimum: 0, maximum: 32, default: 1, description: 'replicas above the desired count during an update' },
+  max_unavailable: { integer: true, minimum: 0, maximum: 32, default: 0, description: 'ready replicas below the desired count during an update' },
+  ready_timeout_seconds: { minimum: 1, maximum: 600, default: 60, description: 'a new replica not ready and answering by then fails the update' },
+});
+
+const Autoscaling = settings({
+  interval_seconds: { minimum: 1, maximum: 300, default: 5, description: 'how often utilization is measured and a decision made' },
+  tolerance: { minimum: 0, maximum: 1, default: 0.1, description: 'no change while utilization / target is within 1 ± this' },
+  scale_down_stabilization_seconds: { minimum: 0, maximum: 3600, default: 60, description: 'how long load must stay low before replicas are removed' },
+});
+
 export const Deployment = Type.Object(
   {
     router: Type.Object(
@@ -52,34 +82,16 @@ export const Deployment = Type.Object(
       },
       { additionalProperties: false },
     ),
-    rollout: Type.Optional(
-      Type.Object(
-        {
-          max_surge: Type.Optional(Type.Integer({ minimum: 0, maximum: 32, default: 1, description: 'replicas above the desired count during an update' })),
-          max_unavailable: Type.Optional(Type.Integer({ minimum: 0, maximum: 32, default: 0, description: 'ready replicas below the desired count during an update' })),
-          ready_timeout_seconds: Type.Optional(Type.Number({ minimum: 1, maximum: 600, default: 60, description: 'a new replica not ready and answering by then fails the update' })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    autoscaling: Type.Optional(
-      Type.Object(
-        {
-          interval_seconds: Type.Optional(Type.Number({ minimum: 1, maximum: 300, default: 5, description: 'how often utilization is measured and a decision made' })),
-          tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.1, description: 'no change while utilization / target is within 1 ± this' })),
-          scale_down_stabilization_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, default: 60, description: 'how long load must stay low before replicas are removed' })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    rollout: Rollout.schema,
+    autoscaling: Autoscaling.schema,
     environments: Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), EnvironmentDeployment, { additionalProperties: false }),
   },
   { additionalProperties: false },
 );
 export type Deployment = Static<typeof Deployment>;
 
-export const ROLLOUT_DEFAULTS = { max_surge: 1, max_unavailable: 0, ready_timeout_seconds: 60 };
-export const AUTOSCALING_DEFAULTS = { interval_seconds: 5, tolerance: 0.1, scale_down_stabilization_seconds: 60 };
+export const ROLLOUT_DEFAULTS = Rollout.defaults;
+export const AUTOSCALING_DEFAULTS = Autoscaling.defaults;
 
 /** An invalid deployment file (ERR_CONFIG_INVALID), with the path of the field at fault. */
 const deploymentError = (path: string, message: string) => Object.assign(new ConfigError(`${path}: ${message}`), { path });

@@ -6,8 +6,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { request } from 'undici';
-import { READY_PATH } from '../../shared/api/health.ts';
 import { WatchedFile } from '../../shared/config-file/watched-file.ts';
 import { loggerOptions, startupFailure } from '../../shared/logger.ts';
 import { adminToken } from './admin-token.ts';
@@ -17,6 +15,7 @@ import { Controller } from './controller.ts';
 import { AUTOSCALING_DEFAULTS, parseDeployment, type Deployment } from './deployment.ts';
 import { scanModels } from './models.ts';
 import { firstTaken, PortAllocator } from './ports.ts';
+import { answersReady } from './replica.ts';
 import { RouterClient } from './router-client.ts';
 import { ADMIN_TOKEN_FILE, CONTROLLER_FILE, LOG_DIR } from './run-dir.ts';
 import { Supervised } from './supervisor.ts';
@@ -53,12 +52,6 @@ fs.mkdirSync(logDir, { recursive: true });
 const tokenFile = path.join(runDir, ADMIN_TOKEN_FILE);
 const { token, generated } = adminToken(config.ROUTER_ADMIN_TOKEN, tokenFile);
 
-async function ready(url: string): Promise<boolean> {
-  const res = await request(`${url}${READY_PATH}`, { headersTimeout: 1000, bodyTimeout: 1000 });
-  await res.body.dump();
-  return res.statusCode === 200;
-}
-
 const router = new Supervised({
   name: 'router',
   logFile: path.join(logDir, 'router.log'),
@@ -71,7 +64,7 @@ const router = new Supervised({
     ROUTER_ADMIN_TOKEN: token,
   },
   log,
-  isReady: ready,
+  isReady: answersReady,
   // A restarted router has an empty registry and no reports: tell it everything again.
   onReady: async (url) => {
     fs.writeFileSync(path.join(runDir, CONTROLLER_FILE), `${JSON.stringify({ pid: process.pid, router_url: url, deployment_file: source.file }, null, 2)}\n`);

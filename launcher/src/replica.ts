@@ -14,6 +14,13 @@ import { waitFor } from './wait.ts';
 
 export const SMOKE_TEXT = 'a gripping , beautifully acted film';
 
+/** Does the process at `url` (a replica or the router) answer its readiness check? */
+export async function answersReady(url: string): Promise<boolean> {
+  const res = await request(`${url}${READY_PATH}`, { headersTimeout: 1000, bodyTimeout: 1000 });
+  await res.body.dump();
+  return res.statusCode === 200;
+}
+
 export interface ReplicaOptions {
   id: string;
   environment: string;
@@ -87,7 +94,7 @@ export class ReplicaProcess {
     const deadline = Date.now() + this.o.readyTimeoutMs;
     const remaining = () => Math.max(0, deadline - Date.now());
     const url = await child.listening.catch((err: Error) => fail(`the replica ${err.message}`));
-    if (!(await waitFor(() => this.isReady(url), { timeoutMs: remaining(), while: () => child.running }))) {
+    if (!(await waitFor(() => answersReady(url), { timeoutMs: remaining(), while: () => child.running }))) {
       return fail(child.running ? `not ready within ${this.o.readyTimeoutMs / 1000} s` : 'the replica exited before it was ready');
     }
     const smoke = await this.smoke(url).catch((err: Error) => err.message);
@@ -117,16 +124,6 @@ export class ReplicaProcess {
     if (this.phase === 'ready' && this.url) await this.o.router.register(this.o.environment, this.url);
   }
 
-  kill(): void {
-    this.stopping = true;
-    this.child?.kill();
-  }
-
-  private async isReady(url: string): Promise<boolean> {
-    const res = await request(`${url}${READY_PATH}`, { headersTimeout: 1000, bodyTimeout: 1000 });
-    await res.body.dump();
-    return res.statusCode === 200;
-  }
 
   /** One real prediction: a label, from the version this replica is meant to serve. */
   private async smoke(url: string): Promise<true> {

@@ -1,11 +1,12 @@
 // /admin: bearer-token protected, OpenAPI-documented, over the app's weights, replicas, routing
 // and stats. Promotion, rollback and A/B reports will sit beside these as further routes.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import { DeploymentStatus, ModelRegistryView } from '../../../shared/api/deployments.ts';
 import { NoControllerReportError, UnauthorizedError } from '../../../shared/errors.ts';
 import { ErrorResponse } from '../../../shared/http/schemas.ts';
 import { hasBearerToken } from '../auth.ts';
+import type { ControllerReports } from '../plugins/controller-reports.ts';
 import { WeightsUpdate } from '../weights/schema.ts';
 import { ConfigView, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
 
@@ -79,27 +80,26 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
   });
 
   // The controller (npm start's launcher) reports its deployments and the model registry here after
-  // every change; the router shows the last report.
+  // every change (PUT); the router shows the last report (GET).
   const reports = app.controllerReports;
-
-  app.put('/deployments', { schema: { tags, security, summary: "The controller's report: each environment's replicas, versions and update in progress", body: DeploymentStatus, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
-    reports.deployments = request.body;
-    return reply.code(204).send(null);
+  const reportRoutes = <K extends keyof ControllerReports>(key: K, schema: TSchema, summaries: { report: string; show: string }) => {
+    app.put(`/${key}`, { schema: { tags, security, summary: summaries.report, body: schema, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
+      reports[key] = request.body as ControllerReports[K];
+      return reply.code(204).send(null);
+    });
+    app.get(`/${key}`, { schema: { tags, security, summary: summaries.show, response: { 200: schema, ...errors } } }, async () => {
+      const report = reports[key];
+      if (!report) throw new NoControllerReportError(key);
+      return report;
+    });
+  };
+  reportRoutes('deployments', DeploymentStatus, {
+    report: "The controller's report: each environment's replicas, versions and update in progress",
+    show: 'Per environment: desired, ready and updated replicas, versions, the update in progress and the last error',
   });
-
-  app.get('/deployments', { schema: { tags, security, summary: 'Per environment: desired, ready and updated replicas, versions, the update in progress and the last error', response: { 200: DeploymentStatus, ...errors } } }, async () => {
-    if (!reports.deployments) throw new NoControllerReportError('deployments');
-    return reports.deployments;
-  });
-
-  app.put('/models', { schema: { tags, security, summary: "The controller's report: the bundles it can deploy", body: ModelRegistryView, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
-    reports.models = request.body;
-    return reply.code(204).send(null);
-  });
-
-  app.get('/models', { schema: { tags, security, summary: 'The model registry: every bundle in the models folder, with its metadata (accuracy, training date, size) and where it is deployed', response: { 200: ModelRegistryView, ...errors } } }, async () => {
-    if (!reports.models) throw new NoControllerReportError('models');
-    return reports.models;
+  reportRoutes('models', ModelRegistryView, {
+    report: "The controller's report: the bundles it can deploy",
+    show: 'The model registry: every bundle in the models folder, with its metadata (accuracy, training date, size) and where it runs',
   });
 
   app.get('/stats', { schema: { tags, security, summary: 'Per environment over a sliding window: rps, error rate, latency percentiles, mean confidence', querystring: StatsQuery, response: { 200: StatsView, 401: ErrorResponse } } }, async (request) => {

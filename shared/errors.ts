@@ -52,6 +52,10 @@ export const ReplicaExistsError = define<[string, string]>('ERR_REPLICA_EXISTS',
 export const WeightsInvalidError = define<[string]>('ERR_WEIGHTS_INVALID', '%s', 400);
 /** The router runs without a controller (or it has not reported yet): nothing to show. */
 export const NoControllerReportError = define<[string]>('ERR_NO_CONTROLLER_REPORT', 'no controller has reported %s to this router (npm start runs one)', 404);
+export const RolloutInvalidError = define<[string]>('ERR_ROLLOUT_INVALID', 'cannot start this rollout: %s', 400);
+export const RolloutConflictError = define<[string, string]>('ERR_ROLLOUT_IN_PROGRESS', 'rollout %s of %s is in progress: pause, abort or let it finish first', 409);
+export const NoRolloutError = define('ERR_NO_ROLLOUT', 'no rollout is in progress', 404);
+export const NothingToRollBackError = define('ERR_NOTHING_TO_ROLL_BACK', 'there is nothing to roll back to: no rollout and no earlier weights in the history', 409);
 export const ModelNotFoundError = define<[string, string]>('ERR_MODEL_NOT_FOUND', 'model %s is not served here (this service serves %s)', 404);
 export const InvalidInferInputError = define<[string]>('ERR_INVALID_INFER_INPUT', '%s', 400);
 

@@ -61,6 +61,7 @@ const router = new Supervised({
     ROUTER_HOST: initial.router.host,
     ROUTER_PORT: String(initial.router.port),
     WEIGHTS_FILE: path.resolve(ROOT, initial.router.weights_file),
+    HISTORY_FILE: path.join(runDir, 'history.jsonl'),
     ROUTER_ADMIN_TOKEN: token,
   },
   log,

@@ -11,7 +11,9 @@ import { metricsPlugin } from '../../shared/metrics.ts';
 import { adminRoutes } from './admin/routes.ts';
 import type { RouterConfig } from './config.ts';
 import { controllerReportsPlugin } from './plugins/controller-reports.ts';
+import { historyPlugin } from './plugins/history.ts';
 import { proxyPlugin } from './plugins/proxy.ts';
+import { rolloutsPlugin } from './plugins/rollouts.ts';
 import { replicasPlugin } from './plugins/replicas.ts';
 import { routingPlugin } from './plugins/routing.ts';
 import { weightsPlugin } from './plugins/weights.ts';
@@ -28,7 +30,19 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
   app.get('/health/live', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/health/ready', { schema: { hide: true } }, async (_request, reply) => (app.lifecycle.draining ? reply.code(503).send({ status: 'draining' }) : { status: 'ok' }));
 
+  try {
+    await compose(app, config);
+  } catch (err) {
+    // Whatever was opened before the failure (file watchers, pools) is closed with the app.
+    await app.close().catch(() => {});
+    throw err;
+  }
+  return app;
+}
+
+async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
   await app.register(weightsPlugin, { file: config.weightsFile });
+  await app.register(historyPlugin, { file: config.historyFile });
   await app.register(replicasPlugin, { poolConnections: config.poolConnections, timeouts: config.timeouts, health: config.health });
   await app.register(routingPlugin);
   await app.register(proxyPlugin, {
@@ -39,7 +53,8 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
     rateLimit: config.rateLimit,
     apiKeys: config.apiKeys,
   });
+  await app.register(rolloutsPlugin, { guard: config.guard });
   await app.register(controllerReportsPlugin);
   await app.register(adminRoutes, { prefix: '/admin', token: config.adminToken });
-  return app;
+  await app.ready();
 }

@@ -2,11 +2,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import path from 'node:path';
 import { LogLevel, readEnv } from '../../shared/config.ts';
+import type { GuardOptions } from './rollouts/guard.ts';
 
 export const RouterEnv = Type.Object({
   ROUTER_HOST: Type.String({ default: '127.0.0.1' }),
   ROUTER_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
   WEIGHTS_FILE: Type.String({ default: 'deploy/weights.yaml', minLength: 1 }),
+  HISTORY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'append-only file of the decision trail (GET /admin/history), kept across restarts; unset: in memory only' })),
   ROUTER_ADMIN_TOKEN: Type.String({ minLength: 16, description: 'bearer token for /admin (at least 16 characters)' }),
   LOG_LEVEL: LogLevel,
   ROUTER_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
@@ -30,6 +32,13 @@ export const RouterEnv = Type.Object({
   ROUTE_OVERRIDE_ALLOW: Type.String({ default: '', description: 'client IPs allowed to force an environment with X-Route-To (admin-token holders always are)' }),
   COALESCE_MAX_BATCH: Type.Integer({ default: 0, minimum: 0, maximum: 256, description: 'coalesce concurrent POST /predict requests to one environment into /predict/batch calls of up to this many texts (at most the replicas\' MAX_BATCH_TEXTS); 0 turns it off' }),
   COALESCE_MAX_WAIT_MS: Type.Number({ default: 2, minimum: 0, maximum: 1000, description: 'how long a partial batch may wait for one in flight to come back' }),
+  GUARD_MODE: Type.Union([Type.Literal('act'), Type.Literal('alert'), Type.Literal('off')], { default: 'act', description: 'the standing guard: act (weight set to 0), alert (reported only) or off' }),
+  GUARD_INTERVAL_MS: Type.Integer({ default: 5000, minimum: 100 }),
+  GUARD_WINDOW_SECONDS: Type.Integer({ default: 30, minimum: 1, maximum: 60 }),
+  GUARD_MIN_REQUESTS: Type.Integer({ default: 50, minimum: 1, description: 'requests in the window before the guard concludes anything' }),
+  GUARD_MAX_ERROR_RATE: Type.Number({ default: 0.01, minimum: 0, maximum: 1, description: "the seed's 1%" }),
+  GUARD_MAX_P95_RATIO: Type.Number({ default: 1.2, minimum: 1, description: "P95 against the heaviest other environment's (the seed's +20%)" }),
+  GUARD_MIN_P95_INCREASE_MS: Type.Number({ default: 5, minimum: 0, description: 'and at least this much slower, so sub-millisecond noise does not trip it' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
 });
 export type RouterEnv = Static<typeof RouterEnv>;
@@ -38,6 +47,7 @@ export interface RouterConfig {
   host: string;
   port: number;
   weightsFile: string;
+  historyFile?: string;
   adminToken: string;
   logLevel: string;
   bodyLimit: number;
@@ -50,6 +60,7 @@ export interface RouterConfig {
   overrideAllow: string[];
   /** maxBatch 0: every request is proxied as it came. */
   coalesce: { maxBatch: number; maxWaitMs: number };
+  guard: GuardOptions;
   shutdownTimeoutMs: number;
 }
 
@@ -58,6 +69,7 @@ export function routerConfig(env: RouterEnv): RouterConfig {
     host: env.ROUTER_HOST,
     port: env.ROUTER_PORT,
     weightsFile: path.resolve(env.WEIGHTS_FILE),
+    historyFile: env.HISTORY_FILE === undefined ? undefined : path.resolve(env.HISTORY_FILE),
     adminToken: env.ROUTER_ADMIN_TOKEN,
     logLevel: env.LOG_LEVEL,
     bodyLimit: env.ROUTER_BODY_LIMIT_BYTES,
@@ -77,6 +89,15 @@ export function routerConfig(env: RouterEnv): RouterConfig {
     apiKeys: { inline: env.API_KEYS, file: env.API_KEYS_FILE },
     overrideAllow: env.ROUTE_OVERRIDE_ALLOW.split(',').map((s) => s.trim()).filter(Boolean),
     coalesce: { maxBatch: env.COALESCE_MAX_BATCH, maxWaitMs: env.COALESCE_MAX_WAIT_MS },
+    guard: {
+      mode: env.GUARD_MODE,
+      intervalMs: env.GUARD_INTERVAL_MS,
+      window_seconds: env.GUARD_WINDOW_SECONDS,
+      min_requests: env.GUARD_MIN_REQUESTS,
+      max_error_rate: env.GUARD_MAX_ERROR_RATE,
+      max_p95_ratio: env.GUARD_MAX_P95_RATIO,
+      min_p95_increase_ms: env.GUARD_MIN_P95_INCREASE_MS,
+    },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -2,7 +2,8 @@
 // down once the load stops, with no failed request; every decision says what it was made on.
 import t from 'tap';
 import type { DeploymentStatus } from '../../shared/api/deployments.ts';
-import { startLauncher, steadyLoad } from '../helpers/launcher.ts';
+import { startLauncher } from '../helpers/launcher.ts';
+import { steadyLoad } from '../helpers/load.ts';
 import { until } from '../helpers/router.ts';
 
 t.test('load scales blue up; idleness scales it back down; no request fails', async (t) => {

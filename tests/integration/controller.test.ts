@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { DeploymentStatus, EnvironmentStatus, ModelRegistryView } from '../../shared/api/deployments.ts';
-import { deploy, isAlive, nodeChildrenOf, startLauncher, steadyLoad } from '../helpers/launcher.ts';
+import { deploy, isAlive, nodeChildrenOf, startLauncher } from '../helpers/launcher.ts';
+import { steadyLoad } from '../helpers/load.ts';
 import { until } from '../helpers/router.ts';
 import { ROOT } from '../../testkit/processes.ts';
 

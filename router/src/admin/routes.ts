@@ -8,7 +8,9 @@ import { ErrorResponse } from '../../../shared/http/schemas.ts';
 import { hasBearerToken } from '../auth.ts';
 import type { ControllerReports } from '../plugins/controller-reports.ts';
 import { WeightsUpdate } from '../weights/schema.ts';
-import { ConfigView, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
+import { HistoryEntry } from '../history/schema.ts';
+import { RolloutRequest, RolloutsView, RolloutView } from '../rollouts/schema.ts';
+import { ConfigView, HistoryQuery, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (app, { token }) => {
   const { weights, replicas, routingPolicy: routing, stats } = app;
@@ -49,7 +51,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
   app.put('/weights', {
     schema: { tags, security, summary: 'Set weights (validated, applied atomically and written back to the weights file)', body: WeightsUpdate, response: { 200: ConfigView, ...errors } },
   }, async (request) => {
-    await weights.update(request.body, (environment) => replicas.replicas(environment).length > 0);
+    await weights.update(request.body, { cause: 'admin', running: (environment) => replicas.replicas(environment).length > 0 });
     return configView();
   });
 
@@ -101,6 +103,25 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
     report: "The controller's report: the bundles it can deploy",
     show: 'The model registry: every bundle in the models folder, with its metadata (accuracy, training date, size) and where it runs',
   });
+
+  // Progressive delivery: rollouts in steps with analysis, rollback in one call, the decision trail.
+  const { rollouts, history } = app;
+  app.post('/rollouts', { schema: { tags, security, summary: 'Start a rollout: traffic moves from the baseline to the target in steps, each held for a pause and analysed', body: RolloutRequest, response: { 201: RolloutView, ...errors } } }, async (request, reply) =>
+    reply.code(201).send(await rollouts.start(request.body)),
+  );
+  app.get('/rollouts', { schema: { tags, security, summary: 'The rollout in progress (current) and the last one that ended', response: { 200: RolloutsView, 401: ErrorResponse } } }, async () => rollouts.views());
+  app.post('/rollouts/current/pause', { schema: { tags, security, summary: 'Hold the rollout at its step', response: { 200: RolloutView, ...errors } } }, async () => rollouts.pause());
+  app.post('/rollouts/current/resume', { schema: { tags, security, summary: 'Go on from the step it was paused at', response: { 200: RolloutView, ...errors } } }, async () => rollouts.resume());
+  app.post('/rollouts/current/abort', { schema: { tags, security, summary: 'Stop the rollout and put back the weights from before it', response: { 200: RolloutView, ...errors } } }, async () => rollouts.abort());
+  app.post('/rollback', { schema: { tags, security, summary: 'Back to safety in one call: abort the rollout in progress, or restore the weights from before the last change', response: { 200: Type.Object({ weights: Type.Record(Type.String(), Type.Number()) }), ...errors } } }, async () =>
+    rollouts.rollback(() => {
+      const last = history.list({ limit: 1, kind: 'weights' })[0];
+      return last?.weights_before ? { weights: last.weights_before } : undefined;
+    }),
+  );
+  app.get('/history', { schema: { tags, security, summary: 'The decision trail, newest first: weight changes with their cause and weights before and after, rollout steps, analyses and guard actions with metric, value, threshold, window and sample', querystring: HistoryQuery, response: { 200: Type.Array(HistoryEntry), 401: ErrorResponse } } }, async (request) =>
+    history.list({ limit: Number(request.query.limit ?? 100), environment: request.query.environment, kind: request.query.kind }),
+  );
 
   app.get('/stats', { schema: { tags, security, summary: 'Per environment over a sliding window: rps, error rate, latency percentiles, mean confidence', querystring: StatsQuery, response: { 200: StatsView, 401: ErrorResponse } } }, async (request) => {
     const window = Number(request.query.window ?? 60);

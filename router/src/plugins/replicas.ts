@@ -29,7 +29,7 @@ const replicas: FastifyPluginAsync<ReplicasOptions> = async (app, config) => {
     onEjection: (r) => ejections.inc({ environment: r.environment }),
   });
   registry.sync(app.weights.snapshot);
-  app.weights.onChange((s) => registry.sync(s));
+  app.weights.onChange(({ after }) => registry.sync(after));
   health.start();
   app.decorate('replicas', registry);
   app.decorate('health', health);

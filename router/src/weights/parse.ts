@@ -2,7 +2,7 @@
 import { parse as parseYaml, parseDocument } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import { WeightsInvalidError } from '../../../shared/errors.ts';
-import { WeightsFile } from './schema.ts';
+import { WeightsFile, type WeightsUpdate } from './schema.ts';
 
 export type WeightsError = InstanceType<typeof WeightsInvalidError> & { path: string };
 
@@ -35,8 +35,12 @@ export function parseWeights(text: string): WeightsFile {
  * The file's text with new weights set, keeping everything else as the user wrote it (comments,
  * order, quoting): the file stays theirs to read and edit.
  */
-export function withWeights(text: string, weights: Record<string, number>): string {
+export function withWeights(text: string, change: WeightsUpdate): string {
   const doc = parseDocument(text);
-  for (const [name, weight] of Object.entries(weights)) doc.setIn(['environments', name, 'weight'], weight);
+  for (const [name, weight] of Object.entries(change.weights)) doc.setIn(['environments', name, 'weight'], weight);
+  for (const [name, backup] of Object.entries(change.backup ?? {})) {
+    if (backup) doc.setIn(['environments', name, 'backup'], true);
+    else doc.deleteIn(['environments', name, 'backup']);
+  }
   return doc.toString();
 }

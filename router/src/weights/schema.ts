@@ -32,9 +32,12 @@ export const WeightsFile = Type.Object(
 );
 export type WeightsFile = Static<typeof WeightsFile>;
 
-/** PUT /admin/weights: new weights for some or all environments. */
+/** PUT /admin/weights: new weights for some or all environments (and which are backups). */
 export const WeightsUpdate = Type.Object(
-  { weights: Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), Type.Number({ minimum: 0, maximum: 1_000_000 }), { minProperties: 1, additionalProperties: false }) },
+  {
+    weights: Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), Type.Number({ minimum: 0, maximum: 1_000_000 }), { minProperties: 1, additionalProperties: false }),
+    backup: Type.Optional(Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), Type.Boolean(), { additionalProperties: false, description: 'environments to mark as backups (true) or not (false)' })),
+  },
   { additionalProperties: false, examples: [{ weights: { blue: 50, green: 45, canary: 5 } }] },
 );
 export type WeightsUpdate = Static<typeof WeightsUpdate>;

@@ -9,10 +9,25 @@ import { toSnapshot, type WeightsSnapshot } from './snapshot.ts';
 
 export type ReloadFailure = FileRejection;
 
+/** Why the weights changed: an edit of the file, or who changed them through the router. */
+export type WeightsCause = 'file_edit' | 'admin' | 'rollout_step' | 'guard' | 'rollback';
+
+export interface WeightsChange {
+  cause: WeightsCause;
+  before: WeightsSnapshot;
+  after: WeightsSnapshot;
+  /** What the change was made for (a rollout and its step, a guard's decision). */
+  detail?: Record<string, unknown>;
+}
+
+export const weightsOf = (s: WeightsSnapshot): Record<string, number> => Object.fromEntries(s.environments.map((e) => [e.name, e.weight]));
+
 export class WeightsStore {
   private current: WeightsSnapshot;
   private generation = 1;
-  private readonly listeners: ((s: WeightsSnapshot) => void)[] = [];
+  private readonly listeners: ((change: WeightsChange) => void)[] = [];
+  /** The cause of the change being written by update(), if any (else a change is a file edit). */
+  private pending: Omit<WeightsChange, 'before' | 'after'> | null = null;
 
   private constructor(
     private readonly source: WatchedFile<WeightsFile>,
@@ -20,9 +35,11 @@ export class WeightsStore {
   ) {
     this.current = toSnapshot(source.value, this.generation);
     source.onChange((file) => {
+      const before = this.current;
       this.current = toSnapshot(file, ++this.generation);
-      this.log.info({ generation: this.generation }, 'weights in force');
-      for (const l of this.listeners) l(this.current);
+      const change: WeightsChange = { cause: 'file_edit', ...this.pending, before, after: this.current };
+      this.log.info({ generation: this.generation, cause: change.cause, weights: weightsOf(this.current) }, 'weights in force');
+      for (const l of this.listeners) l(change);
     });
   }
 
@@ -47,8 +64,8 @@ export class WeightsStore {
     return this.source.lastSuccessAt;
   }
 
-  /** Called with each new snapshot in force. */
-  onChange(listener: (s: WeightsSnapshot) => void): void {
+  /** Called with each change of the weights in force: why, and the snapshots before and after. */
+  onChange(listener: (change: WeightsChange) => void): void {
     this.listeners.push(listener);
   }
 
@@ -70,18 +87,22 @@ export class WeightsStore {
   }
 
   /**
-   * Validates new weights, writes the file atomically (temp + rename) and applies them. An
-   * environment the file does not name yet is added when `running` says it has replicas.
+   * Validates new weights, writes the file atomically (temp + rename) and applies them, recording
+   * why. An environment the file does not name yet is added when `running` says it has replicas.
    */
-  async update(change: WeightsUpdate, running: (environment: string) => boolean = () => false): Promise<WeightsSnapshot> {
+  async update(
+    change: WeightsUpdate,
+    o: { cause: WeightsCause; detail?: Record<string, unknown>; running?: (environment: string) => boolean } = { cause: 'admin' },
+  ): Promise<WeightsSnapshot> {
     await this.source.update((file, text) => {
       const known = Object.keys(file.environments);
-      for (const name of Object.keys(change.weights)) {
-        if (!known.includes(name) && !running(name)) throw weightsError(`/weights/${name}`, `unknown environment: neither in the weights file nor running any replica (known: ${known.join(', ')})`);
+      for (const name of [...Object.keys(change.weights), ...Object.keys(change.backup ?? {})]) {
+        if (!known.includes(name) && !o.running?.(name)) throw weightsError(`/weights/${name}`, `unknown environment: neither in the weights file nor running any replica (known: ${known.join(', ')})`);
       }
-      return withWeights(text, change.weights);
-    });
-    this.log.info({ generation: this.generation, weights: change.weights }, 'weights updated through the admin API');
+      // Set just before the write applies (update() runs serially), read by the change listener.
+      this.pending = { cause: o.cause, detail: o.detail };
+      return withWeights(text, change);
+    }).finally(() => (this.pending = null));
     return this.current;
   }
 }

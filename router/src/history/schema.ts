@@ -1,0 +1,29 @@
+// One entry of the decision trail, as the file stores it and GET /admin/history shows it.
+import { Type, type Static } from '@sinclair/typebox';
+
+/** What an automated decision was made on. */
+export const DecisionRecord = Type.Object({
+  metric: Type.String({ description: 'e.g. error_rate, p95_latency_ms' }),
+  value: Type.Union([Type.Number(), Type.Null()]),
+  threshold: Type.Number(),
+  window_seconds: Type.Number(),
+  sample: Type.Integer({ description: 'requests in the window' }),
+  passed: Type.Boolean(),
+});
+export type DecisionRecord = Static<typeof DecisionRecord>;
+
+const Weights = Type.Record(Type.String(), Type.Number());
+
+export const HistoryEntry = Type.Object({
+  at: Type.String(),
+  kind: Type.Union([Type.Literal('weights'), Type.Literal('rollout'), Type.Literal('analysis'), Type.Literal('guard')]),
+  /** weights: what changed them; rollout: started, step, paused, resumed, completed, aborted, failed; guard/analysis: the action. */
+  action: Type.String(),
+  environment: Type.Optional(Type.String()),
+  message: Type.String(),
+  rollout_id: Type.Optional(Type.String()),
+  weights_before: Type.Optional(Weights),
+  weights_after: Type.Optional(Weights),
+  checks: Type.Optional(Type.Array(DecisionRecord)),
+});
+export type HistoryEntry = Static<typeof HistoryEntry>;

@@ -1,0 +1,28 @@
+// Progressive delivery as a plugin: `app.rollouts` (steps, analysis, rollback) and the standing
+// guard, both over the weights store, the stats windows and the decision trail.
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Logger } from 'pino';
+import type { RouterConfig } from '../config.ts';
+import { Guard } from '../rollouts/guard.ts';
+import { RolloutManager } from '../rollouts/manager.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    rollouts: RolloutManager;
+  }
+}
+
+const rollouts: FastifyPluginAsync<Pick<RouterConfig, 'guard'>> = async (app, { guard: options }) => {
+  const log = (app.log as Logger).child({ component: 'rollouts' });
+  const manager = new RolloutManager({ weights: app.weights, stats: app.stats, record: app.history.record, log });
+  const guard = new Guard(options, { weights: app.weights, stats: app.stats, record: app.history.record, onTrip: (environment, reason) => manager.guardTripped(environment, reason), log: log.child({ component: 'guard' }) });
+  guard.start();
+  app.decorate('rollouts', manager);
+  app.addHook('preClose', async () => {
+    guard.stop();
+    manager.close();
+  });
+};
+
+export const rolloutsPlugin = fp(rollouts, { name: 'rollouts', dependencies: ['weights', 'history', 'proxy'] });

@@ -1,0 +1,57 @@
+// The analysis a rollout step (and the standing guard) must pass, free of time and HTTP: over a
+// window with a minimum sample, the environment's error rate against a ceiling, and its P95 against
+// the baseline environment's. Each check is recorded as the decision trail wants it: metric, value,
+// threshold, window, sample, passed. Too small a sample is inconclusive, never a pass.
+import type { WindowStats } from '../stats/window.ts';
+import type { DecisionRecord } from '../history/schema.ts';
+
+export interface AnalysisSpec {
+  window_seconds: number;
+  /** Requests the window must hold before anything is concluded. */
+  min_requests: number;
+  /** Fails above this error rate (the seed's 1%). */
+  max_error_rate: number;
+  /** Fails when P95 exceeds the baseline's by this factor (the seed's 20%: 1.2)... */
+  max_p95_ratio: number;
+  /** ...and by at least this many milliseconds (sub-millisecond P95s differ by more than 20% from noise alone). */
+  min_p95_increase_ms: number;
+}
+
+export const ANALYSIS_DEFAULTS: AnalysisSpec = { window_seconds: 30, min_requests: 50, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 5 };
+
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+
+export interface AnalysisResult {
+  verdict: Verdict;
+  checks: DecisionRecord[];
+  /** One line: what was found. */
+  summary: string;
+}
+
+export function analyze(target: WindowStats, baseline: WindowStats | undefined, spec: AnalysisSpec): AnalysisResult {
+  const window = spec.window_seconds;
+  if (target.requests < spec.min_requests) {
+    return {
+      verdict: 'inconclusive',
+      checks: [{ metric: 'requests', value: target.requests, threshold: spec.min_requests, window_seconds: window, sample: target.requests, passed: false }],
+      summary: `${target.requests} requests in ${window} s, fewer than the ${spec.min_requests} needed`,
+    };
+  }
+  const checks: DecisionRecord[] = [
+    { metric: 'error_rate', value: round(target.error_rate), threshold: spec.max_error_rate, window_seconds: window, sample: target.requests, passed: target.error_rate <= spec.max_error_rate },
+  ];
+  if (baseline && baseline.requests >= spec.min_requests && baseline.p95_ms !== null && target.p95_ms !== null) {
+    const ceiling = Math.max(baseline.p95_ms * spec.max_p95_ratio, baseline.p95_ms + spec.min_p95_increase_ms);
+    checks.push({ metric: 'p95_latency_ms', value: target.p95_ms, threshold: round(ceiling), window_seconds: window, sample: target.requests, passed: target.p95_ms <= ceiling });
+  }
+  const failed = checks.filter((c) => !c.passed);
+  return {
+    verdict: failed.length ? 'fail' : 'pass',
+    checks,
+    summary: failed.length
+      ? failed.map((c) => `${c.metric} ${c.value} over ${c.threshold} (${c.sample} requests in ${window} s)`).join('; ')
+      : checks.map((c) => `${c.metric} ${c.value} within ${c.threshold}`).join('; ') + ` (${target.requests} requests in ${window} s)`,
+  };
+}
+
+const round = (x: number) => Math.round(x * 10_000) / 10_000;

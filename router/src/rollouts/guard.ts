@@ -1,0 +1,79 @@
+// The standing guard, outside rollouts: every interval, each weighted environment's error rate and
+// P95 (against the heaviest other environment) are checked over a window with a minimum sample
+// (analysis.ts). One that breaks a threshold has its weight set to 0, so a bad canary leaves
+// rotation without a person (or, in alert mode, is only reported). Never the last weighted
+// environment: with nowhere else to go, the guard only alerts. Every trip is an entry of the
+// decision trail with metric, value, threshold, window and sample, and a log line.
+import type { Logger } from 'pino';
+import type { HistoryEntry } from '../history/schema.ts';
+import type { StatsWindows } from '../stats/windows.ts';
+import { weightsOf, type WeightsStore } from '../weights/store.ts';
+import { analyze, type AnalysisSpec } from './analysis.ts';
+import { defaultBaseline } from './steps.ts';
+
+export type GuardMode = 'off' | 'alert' | 'act';
+
+export interface GuardOptions extends AnalysisSpec {
+  mode: GuardMode;
+  intervalMs: number;
+}
+
+export interface GuardDeps {
+  weights: WeightsStore;
+  stats: StatsWindows;
+  record: (entry: Omit<HistoryEntry, 'at'>) => void;
+  /** The guard took an environment out (a rollout it belongs to must stop). */
+  onTrip: (environment: string, reason: string) => Promise<void>;
+  log: Logger;
+}
+
+export class Guard {
+  private timer: NodeJS.Timeout | null = null;
+  /** Environments reported in alert mode, so one breach is one entry, not one per interval. */
+  private readonly alerted = new Set<string>();
+
+  constructor(
+    private readonly options: GuardOptions,
+    private readonly deps: GuardDeps,
+  ) {}
+
+  start(): void {
+    if (this.options.mode === 'off') return;
+    this.timer = setInterval(() => void this.check(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async check(): Promise<void> {
+    const weights = weightsOf(this.deps.weights.snapshot);
+    const window = this.options.window_seconds;
+    for (const [environment, weight] of Object.entries(weights)) {
+      if (weight <= 0) continue;
+      const baseline = defaultBaseline(weights, environment);
+      const result = analyze(this.deps.stats.of(environment, window), baseline ? this.deps.stats.of(baseline, window) : undefined, this.options);
+      if (result.verdict !== 'fail') {
+        if (result.verdict === 'pass') this.alerted.delete(environment);
+        continue;
+      }
+      const others = Object.entries(weights).filter(([name, w]) => name !== environment && w > 0);
+      const act = this.options.mode === 'act' && others.length > 0;
+      if (!act && this.alerted.has(environment)) continue;
+      const action = act ? 'weight_zeroed' : 'alert';
+      const message = act
+        ? `guard: ${environment} taken out of rotation (weight ${weight} → 0): ${result.summary}`
+        : `guard: ${environment} breaks its thresholds: ${result.summary}${this.options.mode === 'act' ? ' (the only weighted environment: alert only)' : ''}`;
+      this.deps.record({ kind: 'guard', action, environment, message, checks: result.checks });
+      this.deps.log.warn({ environment, action, checks: result.checks }, message);
+      if (!act) {
+        this.alerted.add(environment);
+        continue;
+      }
+      await this.deps.weights.update({ weights: { [environment]: 0 } }, { cause: 'guard', detail: { message } });
+      await this.deps.onTrip(environment, result.summary);
+      return; // one change per check: the next one sees the new split
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// Rollout steps and their analysis, without HTTP: the weights of each step, stickiness across the
+// steps (a user moves only out of the shrinking baseline), and the analysis verdicts.
+import t from 'tap';
+import { analyze, ANALYSIS_DEFAULTS } from '../../../router/src/rollouts/analysis.ts';
+import { defaultBaseline, stepsAhead, stepsProblem, stepWeights, type StepPlan } from '../../../router/src/rollouts/steps.ts';
+import { pickSticky } from '../../../router/src/routing/weighted.ts';
+import type { WindowStats } from '../../../router/src/stats/window.ts';
+
+const before = { blue: 70, green: 25, canary: 5 };
+// Green holds 25 of the pair's 95 (26%) already: the 25% step is behind it.
+const plan: StepPlan = { target: 'green', baseline: 'blue', steps: stepsAhead(before, 'green', 'blue', [25, 50, 75, 100]), keepBackup: true };
+
+t.test('each step moves the pair\'s traffic to the target, the canary untouched; the last keeps blue as backup', async (t) => {
+  t.same(plan.steps, [50, 75, 100], 'a step behind the current share is skipped');
+  t.same(stepWeights(before, plan, 0), { weights: { green: 47.5, blue: 47.5 }, backup: { green: false } });
+  t.same(stepWeights(before, plan, 1).weights, { green: 71.25, blue: 23.75 });
+  t.same(stepWeights(before, plan, 2), { weights: { green: 95, blue: 0 }, backup: { green: false, blue: true } });
+  t.same(stepWeights(before, { ...plan, keepBackup: false }, 2).backup, { green: false });
+  t.same(stepWeights({ blue: 0, green: 0 }, { ...plan, steps: [100] }, 0).weights, { green: 100, blue: 0 }, 'a weightless pair is treated as 100');
+});
+
+t.test('steps must increase to 100; the baseline defaults to the heaviest other environment', async (t) => {
+  t.equal(stepsProblem([25, 50, 100]), undefined);
+  t.equal(stepsProblem([100]), undefined, 'a blue-green cutover');
+  t.match(stepsProblem([50, 25, 100]), /increase/);
+  t.match(stepsProblem([25, 50]), /last step must be 100/);
+  t.match(stepsProblem([]), /at least one/);
+  t.equal(defaultBaseline(before, 'green'), 'blue');
+  t.equal(defaultBaseline(before, 'blue'), 'green');
+});
+
+t.test('stickiness across the steps: green users stay on green, nobody moves to blue', async (t) => {
+  const keys = Array.from({ length: 20_000 }, (_, i) => `user-${i}`);
+  const assign = (weights: Record<string, number>) =>
+    keys.map((k) => pickSticky(Object.entries(weights).filter(([, w]) => w > 0).map(([name, weight]) => ({ name, weight, backup: false, available: true })), k)?.name);
+  let previous = assign(before);
+  for (let i = 0; i < plan.steps.length; i++) {
+    const now = assign({ ...before, ...stepWeights(before, plan, i).weights });
+    let leftGreen = 0;
+    let toBlue = 0;
+    let moved = 0;
+    let canaryMoved = 0;
+    now.forEach((env, k) => {
+      if (env === previous[k]) return;
+      moved++;
+      if (previous[k] === 'green') leftGreen++;
+      if (env === 'blue') toBlue++;
+      if (previous[k] === 'canary') canaryMoved++;
+    });
+    t.equal(leftGreen, 0, `step ${i + 1}: no green user left green`);
+    t.equal(toBlue, 0, `step ${i + 1}: nobody moved to blue`);
+    // Weighted rendezvous hashing moves a few canary users too (about the canary's share of those who move).
+    t.ok(canaryMoved <= moved * 0.1, `step ${i + 1}: ${moved} users moved, ${canaryMoved} of them from the canary`);
+    previous = now;
+  }
+});
+
+const stats = (requests: number, errors: number, p95: number | null): WindowStats => ({ requests, rps: requests / 30, error_rate: requests ? errors / requests : 0, p50_ms: p95, p95_ms: p95, p99_ms: p95, mean_confidence: null });
+
+t.test('analysis: inconclusive without a sample, fails on errors or a slower P95, passes otherwise', async (t) => {
+  t.equal(analyze(stats(10, 0, 2), stats(500, 0, 2), ANALYSIS_DEFAULTS).verdict, 'inconclusive');
+  const errors = analyze(stats(200, 4, 2), stats(500, 0, 2), ANALYSIS_DEFAULTS);
+  t.equal(errors.verdict, 'fail');
+  t.same(errors.checks[0], { metric: 'error_rate', value: 0.02, threshold: 0.01, window_seconds: 30, sample: 200, passed: false }, 'metric, value, threshold, window, sample');
+  t.match(errors.summary, 'error_rate 0.02 over 0.01 (200 requests in 30 s)');
+  t.equal(analyze(stats(200, 0, 40), stats(500, 0, 20), ANALYSIS_DEFAULTS).verdict, 'fail', 'P95 twice the baseline\'s');
+  t.equal(analyze(stats(200, 0, 1.5), stats(500, 0, 1), ANALYSIS_DEFAULTS).verdict, 'pass', 'sub-millisecond noise is not a regression');
+  t.equal(analyze(stats(200, 1, 2), stats(500, 0, 2), ANALYSIS_DEFAULTS).verdict, 'pass', '0.5% errors is within 1%');
+  t.equal(analyze(stats(200, 0, 2), undefined, ANALYSIS_DEFAULTS).checks.length, 1, 'no baseline: no latency check');
+});

@@ -56,6 +56,8 @@ export const RolloutInvalidError = define<[string]>('ERR_ROLLOUT_INVALID', 'cann
 export const RolloutConflictError = define<[string, string]>('ERR_ROLLOUT_IN_PROGRESS', 'rollout %s of %s is in progress: pause, abort or let it finish first', 409);
 export const NoRolloutError = define('ERR_NO_ROLLOUT', 'no rollout is in progress', 404);
 export const NothingToRollBackError = define('ERR_NOTHING_TO_ROLL_BACK', 'there is nothing to roll back to: no rollout and no earlier weights in the history', 409);
+export const PredictionNotFoundError = define<[string]>('ERR_PREDICTION_NOT_FOUND', 'no recent prediction has the request id %s (too old, or never answered here)', 404);
+export const FeedbackExistsError = define<[string]>('ERR_FEEDBACK_EXISTS', 'the prediction %s already has feedback', 409);
 export const ModelNotFoundError = define<[string, string]>('ERR_MODEL_NOT_FOUND', 'model %s is not served here (this service serves %s)', 404);
 export const InvalidInferInputError = define<[string]>('ERR_INVALID_INFER_INPUT', '%s', 400);
 

@@ -52,6 +52,7 @@ async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
     coalesce: config.coalesce,
     rateLimit: config.rateLimit,
     apiKeys: config.apiKeys,
+    feedback: config.feedback,
   });
   await app.register(rolloutsPlugin, { guard: config.guard });
   await app.register(controllerReportsPlugin);

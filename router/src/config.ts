@@ -32,6 +32,8 @@ export const RouterEnv = Type.Object({
   ROUTE_OVERRIDE_ALLOW: Type.String({ default: '', description: 'client IPs allowed to force an environment with X-Route-To (admin-token holders always are)' }),
   COALESCE_MAX_BATCH: Type.Integer({ default: 0, minimum: 0, maximum: 256, description: 'coalesce concurrent POST /predict requests to one environment into /predict/batch calls of up to this many texts (at most the replicas\' MAX_BATCH_TEXTS); 0 turns it off' }),
   COALESCE_MAX_WAIT_MS: Type.Number({ default: 2, minimum: 0, maximum: 1000, description: 'how long a partial batch may wait for one in flight to come back' }),
+  FEEDBACK_MEMORY: Type.Integer({ default: 100_000, minimum: 0, maximum: 10_000_000, description: 'recent predictions remembered for POST /feedback (about 200 bytes each); 0 turns feedback off' }),
+  FEEDBACK_TTL_SECONDS: Type.Integer({ default: 3600, minimum: 1, description: 'how long a prediction can receive feedback' }),
   GUARD_MODE: Type.Union([Type.Literal('act'), Type.Literal('alert'), Type.Literal('off')], { default: 'act', description: 'the standing guard: act (weight set to 0), alert (reported only) or off' }),
   GUARD_INTERVAL_MS: Type.Integer({ default: 5000, minimum: 100 }),
   GUARD_WINDOW_SECONDS: Type.Integer({ default: 30, minimum: 1, maximum: 60 }),
@@ -61,6 +63,7 @@ export interface RouterConfig {
   /** maxBatch 0: every request is proxied as it came. */
   coalesce: { maxBatch: number; maxWaitMs: number };
   guard: GuardOptions;
+  feedback: { memory: number; ttlMs: number };
   shutdownTimeoutMs: number;
 }
 
@@ -98,6 +101,7 @@ export function routerConfig(env: RouterEnv): RouterConfig {
       max_p95_ratio: env.GUARD_MAX_P95_RATIO,
       min_p95_increase_ms: env.GUARD_MIN_P95_INCREASE_MS,
     },
+    feedback: { memory: env.FEEDBACK_MEMORY, ttlMs: env.FEEDBACK_TTL_SECONDS * 1000 },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }

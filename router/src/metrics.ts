@@ -4,6 +4,7 @@
 // PromQL depends on them; every other label says `environment`.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ReplicaRegistry } from './replicas/registry.ts';
+import type { StatsWindows } from './stats/windows.ts';
 import type { WeightsStore } from './weights/store.ts';
 
 export interface RouterMetrics {
@@ -43,6 +44,24 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
       registers,
     }),
   };
+}
+
+/**
+ * The seed's sentiment_prediction_confidence: mean confidence per environment (backend) and model
+ * version over the last minute, so `avg by (model_version) (sentiment_prediction_confidence)`
+ * gives each version's mean confidence.
+ */
+export function createConfidenceGauge(registry: Registry, stats: StatsWindows): void {
+  new Gauge({
+    name: 'sentiment_prediction_confidence',
+    help: 'Mean confidence of the predictions answered in the last 60 s, by environment (backend) and model version',
+    labelNames: ['backend', 'model_version'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [environment, version, s] of stats.versionStats(60)) if (s.mean_confidence !== null) this.set({ backend: environment, model_version: version }, s.mean_confidence);
+    },
+  });
 }
 
 /** Replica health as the router sees it; returns the ejection counter the health monitor feeds. */

@@ -56,12 +56,16 @@ export function singleAnswers(batch: BatchResponse): PredictResponse[] {
 }
 
 /**
- * The confidence of a /predict answer, read from its bytes without parsing the whole body: the
- * router does this for every answer it passes on, for its per-environment stats.
+ * The label and confidence of a /predict answer, read from its bytes without parsing the whole
+ * body: the router does this for every answer it passes on (stats, the experiment's label mix,
+ * feedback). A batch or v2 answer has no top-level pair: null.
  */
-export function answerConfidence(body: Buffer): number | null {
-  const i = body.indexOf('"confidence":');
-  if (i < 0) return null;
-  const value = parseFloat(body.toString('latin1', i + 13, i + 40));
-  return Number.isFinite(value) ? value : null;
+export function answerSummary(body: Buffer): { label: string | null; confidence: number } | null {
+  const c = body.indexOf('"confidence":');
+  if (c < 0) return null;
+  const confidence = parseFloat(body.toString('latin1', c + 13, c + 40));
+  if (!Number.isFinite(confidence)) return null;
+  const s = body.indexOf('"sentiment":"');
+  const end = s < 0 ? -1 : body.indexOf('"', s + 13);
+  return { label: end < 0 ? null : body.toString('utf8', s + 13, end), confidence };
 }

@@ -8,9 +8,10 @@ import { ErrorResponse } from '../../../shared/http/schemas.ts';
 import { hasBearerToken } from '../auth.ts';
 import type { ControllerReports } from '../plugins/controller-reports.ts';
 import { WeightsUpdate } from '../weights/schema.ts';
+import { ExperimentReport } from '../experiments/schema.ts';
 import { HistoryEntry } from '../history/schema.ts';
 import { RolloutRequest, RolloutsView, RolloutView } from '../rollouts/schema.ts';
-import { ConfigView, HistoryQuery, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
+import { ConfigView, HistoryQuery, ReportQuery, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (app, { token }) => {
   const { weights, replicas, routingPolicy: routing, stats } = app;
@@ -122,6 +123,15 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
   app.get('/history', { schema: { tags, security, summary: 'The decision trail, newest first: weight changes with their cause and weights before and after, rollout steps, analyses and guard actions with metric, value, threshold, window and sample', querystring: HistoryQuery, response: { 200: Type.Array(HistoryEntry), 401: ErrorResponse } } }, async (request) =>
     history.list({ limit: Number(request.query.limit ?? 100), environment: request.query.environment, kind: request.query.kind }),
   );
+
+  // The A/B report: per environment and version since the experiment started, with online accuracy from feedback.
+  app.get('/experiments/report', { schema: { tags, security, summary: 'Per environment and version: requests, error rate, latency, mean confidence (a proxy), label mix, online accuracy with its 95% interval and a test against the baseline, and a recommendation', querystring: ReportQuery, response: { 200: ExperimentReport, 401: ErrorResponse } } }, async (request) =>
+    app.experiment.report(request.query.baseline),
+  );
+  app.post('/experiments/reset', { schema: { tags, security, summary: 'Start a new experiment: the report counts from now', response: { 204: Type.Null(), 401: ErrorResponse } } }, async (_request, reply) => {
+    app.experiment.reset();
+    return reply.code(204).send(null);
+  });
 
   app.get('/stats', { schema: { tags, security, summary: 'Per environment over a sliding window: rps, error rate, latency percentiles, mean confidence', querystring: StatsQuery, response: { 200: StatsView, 401: ErrorResponse } } }, async (request) => {
     const window = Number(request.query.window ?? 60);

@@ -75,3 +75,5 @@ export const HistoryQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const ReportQuery = Type.Object({ baseline: Type.Optional(Type.String({ pattern: ENV_NAME_PATTERN, description: 'the environment the others are compared with (default: the one that answered the most)' })) }, { additionalProperties: false });

@@ -9,7 +9,7 @@ import { BATCH_PATH, PREDICT_PATH } from '../../../shared/api/prediction.ts';
 import { RateLimitedError, UnauthorizedError } from '../../../shared/errors.ts';
 import { apiKeyAllowed, hasBearerToken, loadApiKeys } from '../auth.ts';
 import type { RouterConfig } from '../config.ts';
-import { createRouterMetrics } from '../metrics.ts';
+import { createConfidenceGauge, createRouterMetrics } from '../metrics.ts';
 import { createEnvironmentCall } from '../proxy/call.ts';
 import { createChooser } from '../proxy/choose.ts';
 import { Coalescer } from '../proxy/coalescer.ts';
@@ -19,10 +19,14 @@ import { createObserver } from '../proxy/observe.ts';
 import { RetryBudget } from '../proxy/retry-budget.ts';
 import { createSender } from '../proxy/send.ts';
 import { StatsWindows } from '../stats/windows.ts';
+import { Experiment } from '../experiments/experiment.ts';
+import { feedbackRoutes } from '../experiments/feedback-route.ts';
+import { RecentPredictions } from '../experiments/recent-predictions.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     stats: StatsWindows;
+    experiment: Experiment;
   }
 }
 
@@ -32,7 +36,7 @@ export const PROXIED_ROUTES = [
   { method: 'POST', url: '/v2/models/:name/infer' },
 ] as const;
 
-export type ProxyOptions = Pick<RouterConfig, 'adminToken' | 'overrideAllow' | 'retry' | 'coalesce' | 'rateLimit' | 'apiKeys'>;
+export type ProxyOptions = Pick<RouterConfig, 'adminToken' | 'overrideAllow' | 'retry' | 'coalesce' | 'rateLimit' | 'apiKeys' | 'feedback'>;
 
 const apiKeyOf = (request: FastifyRequest) => (typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined);
 
@@ -40,6 +44,8 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
   const { weights, replicas, health, routingPolicy: routing } = app;
   const metrics = createRouterMetrics(app.metricsRegistry);
   const stats = new StatsWindows();
+  const experiment = new Experiment(new RecentPredictions(config.feedback.memory, config.feedback.ttlMs));
+  createConfidenceGauge(app.metricsRegistry, stats);
   const budget = new RetryBudget(config.retry.ratio, config.retry.minPerSecond);
   const call = createEnvironmentCall({ routing, replicas, health, budget, onRetry: (environment, reason) => metrics.retries.inc({ environment, reason }) });
   const coalescer =
@@ -50,7 +56,7 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
         })
       : undefined;
   const send = createSender(call, coalescer);
-  const observer = createObserver(metrics, stats);
+  const observer = createObserver(metrics, stats, experiment);
   const forward = createForwarder({
     choose: createChooser({
       routing,
@@ -62,18 +68,17 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
       budget.recordRequest();
       return send(request, env);
     },
-    onResponse: (_request, answer, latencyMs) => observer.answered(answer.served.name, answer.version, answer.status, answer.body, latencyMs),
-    onError: (_request, target, err, latencyMs) => {
-      if (isGatewayError(err)) observer.failed(target.name, err.modelVersion, err.statusCode ?? 502, latencyMs);
+    onResponse: (request, answer, latencyMs) => observer.answered(request.id, answer.served.name, answer.version, answer.status, answer.body, latencyMs),
+    onError: (request, target, err, latencyMs) => {
+      if (isGatewayError(err)) observer.failed(request.id, target.name, err.modelVersion, err.statusCode ?? 502, latencyMs);
     },
   });
   app.decorate('stats', stats);
+  app.decorate('experiment', experiment);
 
   const apiKeys = loadApiKeys(config.apiKeys);
+  // The public routes: rate-limited per API key or client address, and behind API keys when set.
   await app.register(async (scope) => {
-    // Bodies are forwarded as bytes, never parsed and re-serialized.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     if (config.rateLimit.max > 0) {
       await scope.register(rateLimit, {
         max: config.rateLimit.max,
@@ -89,7 +94,13 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
     if (apiKeys) {
       scope.addHook('onRequest', (request, _reply, done) => done(apiKeyAllowed(apiKeys, apiKeyOf(request)) ? undefined : new UnauthorizedError('X-API-Key header')));
     }
-    for (const route of PROXIED_ROUTES) scope.route({ ...route, schema: { tags: ['predict'], summary: 'Proxied to the chosen environment' }, handler: forward });
+    await scope.register(async (proxied) => {
+      // Bodies are forwarded as bytes, never parsed and re-serialized.
+      proxied.removeAllContentTypeParsers();
+      proxied.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+      for (const route of PROXIED_ROUTES) proxied.route({ ...route, schema: { tags: ['predict'], summary: 'Proxied to the chosen environment' }, handler: forward });
+    });
+    await scope.register(feedbackRoutes, { experiment });
   });
 };
 

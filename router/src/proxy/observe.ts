@@ -1,17 +1,18 @@
 // What the data path records about each proxied request: the seed's request counter and latency
 // histogram (by the environment and the model version that answered: during a rolling update an
-// environment serves two) and the sliding windows (rate, errors, latency, mean confidence) that
-// the admin API and, later, guards read.
-import { answerConfidence } from '../../../shared/api/prediction.ts';
+// environment serves two), the sliding windows (rate, errors, latency, mean confidence) that the
+// admin API, rollouts and guards read, and the experiment (label mix, feedback attribution).
+import { answerSummary } from '../../../shared/api/prediction.ts';
+import type { Experiment } from '../experiments/experiment.ts';
 import type { RouterMetrics } from '../metrics.ts';
 import type { StatsWindows } from '../stats/windows.ts';
 
 export interface Observer {
-  answered(environment: string, version: string, status: number, body: Buffer, latencyMs: number): void;
-  failed(environment: string, version: string, status: number, latencyMs: number): void;
+  answered(requestId: string, environment: string, version: string, status: number, body: Buffer, latencyMs: number): void;
+  failed(requestId: string, environment: string, version: string, status: number, latencyMs: number): void;
 }
 
-export function createObserver(metrics: Pick<RouterMetrics, 'requests' | 'latency'>, stats: StatsWindows): Observer {
+export function createObserver(metrics: Pick<RouterMetrics, 'requests' | 'latency'>, stats: StatsWindows, experiment: Experiment): Observer {
   // Label sets are few (environment × version × status); resolving each once keeps label hashing
   // off the hot path.
   const counters = new Map<string, { inc: () => void }>();
@@ -29,15 +30,18 @@ export function createObserver(metrics: Pick<RouterMetrics, 'requests' | 'latenc
     histogram.observe(latencyMs / 1000);
   };
   return {
-    answered(environment, version, status, body, latencyMs) {
+    answered(requestId, environment, version, status, body, latencyMs) {
       count(environment, version, status);
       observe(environment, version, latencyMs);
-      stats.record(environment, version, latencyMs, status >= 500, status === 200 ? answerConfidence(body) : null);
+      const answer = status === 200 ? answerSummary(body) : null;
+      stats.record(environment, version, latencyMs, status >= 500, answer?.confidence ?? null);
+      experiment.record(requestId, environment, version, latencyMs, status >= 500, answer);
     },
     // The latency histogram holds answers only, as it always has; the windows count the failure.
-    failed(environment, version, status, latencyMs) {
+    failed(requestId, environment, version, status, latencyMs) {
       count(environment, version, status);
       stats.record(environment, version, latencyMs, true, null);
+      experiment.record(requestId, environment, version, latencyMs, true, null);
     },
   };
 }

@@ -9,7 +9,7 @@ export class SecondBuckets<B extends { second: number }> {
     create: () => Omit<B, 'second'>,
     private readonly clear: (bucket: B) => void,
   ) {
-    this.ring = Array.from({ length: seconds }, () => ({ ...create(), second: -1 }) as B);
+    this.ring = Array.from({ length: seconds }, () => Object.assign(create(), { second: -1 }) as B);
   }
 
   /** The bucket of the second `now` falls in. */

@@ -17,6 +17,16 @@ export class StatsWindows {
     versionWindow.record(latencyMs, error, confidence, now);
   }
 
+  /** [environment, version, stats over the last `seconds`] of every version that answered in them. */
+  *versionStats(seconds: number, now = Date.now()): Generator<[string, string, WindowStats]> {
+    for (const [environment, byVersion] of this.versions) {
+      for (const [version, window] of byVersion) {
+        const s = window.stats(seconds, now);
+        if (s.requests > 0) yield [environment, version, s];
+      }
+    }
+  }
+
   /** The environment's stats over the last `seconds`, with those of each version that answered. */
   of(environment: string, seconds: number, now = Date.now()): WindowStats & { by_version: Record<string, WindowStats> } {
     const total = this.environments.get(environment)?.stats(seconds, now) ?? new SlidingWindow().stats(seconds, now);

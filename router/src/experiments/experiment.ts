@@ -1,0 +1,91 @@
+// The running experiment: since it started (or was reset), per environment and model version, the
+// answered requests (a tally: errors, latency, confidence), the label mix, and the feedback
+// received (how many, how many the prediction got right). The report is built from it.
+import { Tally } from '../stats/tally.ts';
+import { accuracy, compare, recommend } from './report.ts';
+import type { RecentPredictions } from './recent-predictions.ts';
+import type { ExperimentReport } from './schema.ts';
+
+interface VersionTally {
+  environment: string;
+  version: string;
+  tally: Tally;
+  labels: Map<string, number>;
+  feedback: number;
+  correct: number;
+}
+
+export type FeedbackResult = 'recorded' | 'unknown' | 'duplicate';
+
+export class Experiment {
+  private readonly versions = new Map<string, VersionTally>();
+  private startedAt = new Date().toISOString();
+
+  constructor(private readonly recent: RecentPredictions) {}
+
+  private of(environment: string, version: string): VersionTally {
+    const key = `${environment}\u0000${version}`;
+    let v = this.versions.get(key);
+    if (!v) this.versions.set(key, (v = { environment, version, tally: new Tally(), labels: new Map(), feedback: 0, correct: 0 }));
+    return v;
+  }
+
+  record(requestId: string, environment: string, version: string, latencyMs: number, error: boolean, answer: { label: string | null; confidence: number } | null): void {
+    const v = this.of(environment, version);
+    v.tally.add(latencyMs, error, answer?.confidence ?? null);
+    if (answer?.label == null) return;
+    v.labels.set(answer.label, (v.labels.get(answer.label) ?? 0) + 1);
+    this.recent.remember(requestId, { environment, version, label: answer.label, at: Date.now() });
+  }
+
+  feedback(requestId: string, label: string): FeedbackResult {
+    const p = this.recent.find(requestId);
+    if (!p) return 'unknown';
+    if (p.truth !== undefined) return 'duplicate';
+    p.truth = label;
+    const v = this.of(p.environment, p.version);
+    v.feedback++;
+    if (p.label === label) v.correct++;
+    return 'recorded';
+  }
+
+  reset(): void {
+    this.versions.clear();
+    this.startedAt = new Date().toISOString();
+  }
+
+  /** The baseline: the one named, else the environment that answered the most. */
+  report(baselineName?: string): ExperimentReport {
+    const rows = [...this.versions.values()];
+    const byEnvironment = new Map<string, VersionTally>();
+    for (const v of rows) {
+      const e = byEnvironment.get(v.environment) ?? { environment: v.environment, version: '', tally: new Tally(), labels: new Map(), feedback: 0, correct: 0 };
+      e.tally.merge(v.tally);
+      e.feedback += v.feedback;
+      e.correct += v.correct;
+      byEnvironment.set(v.environment, e);
+    }
+    const baseline = baselineName ?? [...byEnvironment.values()].sort((a, b) => b.tally.count - a.tally.count)[0]?.environment;
+    const base = baseline ? byEnvironment.get(baseline) : undefined;
+    const baseP95 = base?.tally.quantile(0.95) ?? null;
+    return {
+      started_at: this.startedAt,
+      baseline: baseline ?? null,
+      versions: rows.map((v) => {
+        const summary = v.tally.summary();
+        const comparison = base && v.environment !== baseline ? compare({ correct: v.correct, n: v.feedback }, { correct: base.correct, n: base.feedback }, base.environment) : null;
+        const labelTotal = [...v.labels.values()].reduce((a, b) => a + b, 0);
+        return {
+          environment: v.environment,
+          model_version: v.version,
+          ...summary,
+          label_distribution: Object.fromEntries([...v.labels].map(([label, n]) => [label, Math.round((n / labelTotal) * 10_000) / 10_000])),
+          online_accuracy: accuracy(v.correct, v.feedback),
+          vs_baseline: comparison,
+          recommendation: recommend({ environment: v.environment, isBaseline: v.environment === baseline, requests: summary.requests, errorRate: summary.error_rate, p95: summary.p95_ms, baselineP95: baseP95, feedback: v.feedback, comparison }),
+        };
+      }),
+      note: 'mean_confidence is shown as the seed uses it, but only as a proxy: a model can be confidently wrong. Accuracy comes from feedback (POST /feedback); with fewer than 30 labels per version it does not decide.',
+    };
+  }
+}

@@ -1,0 +1,36 @@
+// The feedback API and the A/B report: one source for validation, types and OpenAPI.
+import { Type, type Static } from '@sinclair/typebox';
+
+export const FeedbackBody = Type.Object(
+  {
+    request_id: Type.String({ minLength: 1, maxLength: 128, description: 'the X-Request-Id of the prediction' }),
+    label: Type.String({ minLength: 1, maxLength: 64, description: 'the true label' }),
+  },
+  { additionalProperties: false, examples: [{ request_id: '5d0c5e0e-…', label: 'positive' }] },
+);
+export type FeedbackBody = Static<typeof FeedbackBody>;
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const ExperimentReport = Type.Object({
+  started_at: Type.String(),
+  baseline: Nullable(Type.String()),
+  versions: Type.Array(
+    Type.Object({
+      environment: Type.String(),
+      model_version: Type.String(),
+      requests: Type.Integer(),
+      error_rate: Type.Number(),
+      p50_ms: Nullable(Type.Number()),
+      p95_ms: Nullable(Type.Number()),
+      p99_ms: Nullable(Type.Number()),
+      mean_confidence: Nullable(Type.Number({ description: 'a proxy only' })),
+      label_distribution: Type.Record(Type.String(), Type.Number()),
+      online_accuracy: Type.Object({ feedback: Type.Integer(), correct: Type.Integer(), accuracy: Nullable(Type.Number()), ci95: Nullable(Type.Tuple([Type.Number(), Type.Number()])) }),
+      vs_baseline: Nullable(Type.Object({ baseline: Type.String(), difference: Type.Number(), z: Type.Number(), p_value: Type.Number(), significant: Type.Boolean() })),
+      recommendation: Type.Object({ action: Type.Union([Type.Literal('promote'), Type.Literal('keep'), Type.Literal('roll_back')]), reasons: Type.Array(Type.String()) }),
+    }),
+  ),
+  note: Type.String(),
+});
+export type ExperimentReport = Static<typeof ExperimentReport>;

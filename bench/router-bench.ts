@@ -65,7 +65,7 @@ for (const e of envs) {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'router-bench-'));
 const weightsFile = path.join(dir, 'weights.yaml');
-fs.writeFileSync(weightsFile, `environments:\n${backends.map((b) => `  ${b.name}: { weight: ${b.weight}, model_version: ${b.version}, replicas: [${b.url}] }`).join('\n')}\n`);
+fs.writeFileSync(weightsFile, `environments:\n${backends.map((b) => `  ${b.name}: { weight: ${b.weight}, replicas: [${b.url}] }`).join('\n')}\n`);
 const startRouter = async (env: Record<string, string>) => {
   const router = await startProcess(
     { WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ROUTER_PORT: '0', LOG_LEVEL: 'info', HEALTH_INTERVAL_MS: '1000', HEALTH_RISE: '2', HEALTH_FALL: '2', RATE_LIMIT_MAX: '0', ...env },

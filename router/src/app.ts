@@ -53,6 +53,7 @@ async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
     rateLimit: config.rateLimit,
     apiKeys: config.apiKeys,
     feedback: config.feedback,
+    shadowMaxInFlight: config.shadowMaxInFlight,
   });
   await app.register(rolloutsPlugin, { guard: config.guard });
   await app.register(controllerReportsPlugin);

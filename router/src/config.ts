@@ -34,6 +34,7 @@ export const RouterEnv = Type.Object({
   COALESCE_MAX_WAIT_MS: Type.Number({ default: 2, minimum: 0, maximum: 1000, description: 'how long a partial batch may wait for one in flight to come back' }),
   FEEDBACK_MEMORY: Type.Integer({ default: 100_000, minimum: 0, maximum: 10_000_000, description: 'recent predictions remembered for POST /feedback (about 200 bytes each); 0 turns feedback off' }),
   FEEDBACK_TTL_SECONDS: Type.Integer({ default: 3600, minimum: 1, description: 'how long a prediction can receive feedback' }),
+  SHADOW_MAX_IN_FLIGHT: Type.Integer({ default: 64, minimum: 0, description: 'mirrored requests in flight at most; more are dropped (and counted), never queued' }),
   GUARD_MODE: Type.Union([Type.Literal('act'), Type.Literal('alert'), Type.Literal('off')], { default: 'act', description: 'the standing guard: act (weight set to 0), alert (reported only) or off' }),
   GUARD_INTERVAL_MS: Type.Integer({ default: 5000, minimum: 100 }),
   GUARD_WINDOW_SECONDS: Type.Integer({ default: 30, minimum: 1, maximum: 60 }),
@@ -64,6 +65,7 @@ export interface RouterConfig {
   coalesce: { maxBatch: number; maxWaitMs: number };
   guard: GuardOptions;
   feedback: { memory: number; ttlMs: number };
+  shadowMaxInFlight: number;
   shutdownTimeoutMs: number;
 }
 
@@ -102,6 +104,7 @@ export function routerConfig(env: RouterEnv): RouterConfig {
       min_p95_increase_ms: env.GUARD_MIN_P95_INCREASE_MS,
     },
     feedback: { memory: env.FEEDBACK_MEMORY, ttlMs: env.FEEDBACK_TTL_SECONDS * 1000 },
+    shadowMaxInFlight: env.SHADOW_MAX_IN_FLIGHT,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -5,6 +5,7 @@ import { Tally } from '../stats/tally.ts';
 import { accuracy, compare, recommend } from './report.ts';
 import type { RecentPredictions } from './recent-predictions.ts';
 import type { ExperimentReport } from './schema.ts';
+import type { ShadowComparison } from './shadow.ts';
 
 interface VersionTally {
   environment: string;
@@ -17,8 +18,22 @@ interface VersionTally {
 
 export type FeedbackResult = 'recorded' | 'unknown' | 'duplicate';
 
+interface ShadowTally {
+  environment: string;
+  version: string;
+  compared: number;
+  labelled: number;
+  agreed: number;
+  confidenceDeltaSum: number;
+  confidenceDeltas: number;
+  latencyDeltaSum: number;
+  failed: number;
+  dropped: number;
+}
+
 export class Experiment {
   private readonly versions = new Map<string, VersionTally>();
+  private readonly shadows = new Map<string, ShadowTally>();
   private startedAt = new Date().toISOString();
 
   constructor(private readonly recent: RecentPredictions) {}
@@ -38,6 +53,35 @@ export class Experiment {
     this.recent.remember(requestId, { environment, version, label: answer.label, at: Date.now() });
   }
 
+  private shadowOf(environment: string, version = ''): ShadowTally {
+    let s = this.shadows.get(environment);
+    if (!s) this.shadows.set(environment, (s = { environment, version, compared: 0, labelled: 0, agreed: 0, confidenceDeltaSum: 0, confidenceDeltas: 0, latencyDeltaSum: 0, failed: 0, dropped: 0 }));
+    if (version) s.version = version;
+    return s;
+  }
+
+  shadowCompared(c: ShadowComparison): void {
+    const s = this.shadowOf(c.environment, c.version);
+    s.compared++;
+    s.latencyDeltaSum += c.latencyDeltaMs;
+    if (c.agree !== null) {
+      s.labelled++;
+      if (c.agree) s.agreed++;
+    }
+    if (c.confidenceDelta !== null) {
+      s.confidenceDeltaSum += c.confidenceDelta;
+      s.confidenceDeltas++;
+    }
+  }
+
+  shadowFailed(environment: string): void {
+    this.shadowOf(environment).failed++;
+  }
+
+  shadowDropped(environment: string): void {
+    this.shadowOf(environment).dropped++;
+  }
+
   feedback(requestId: string, label: string): FeedbackResult {
     const p = this.recent.find(requestId);
     if (!p) return 'unknown';
@@ -51,6 +95,7 @@ export class Experiment {
 
   reset(): void {
     this.versions.clear();
+    this.shadows.clear();
     this.startedAt = new Date().toISOString();
   }
 
@@ -85,6 +130,16 @@ export class Experiment {
           recommendation: recommend({ environment: v.environment, isBaseline: v.environment === baseline, requests: summary.requests, errorRate: summary.error_rate, p95: summary.p95_ms, baselineP95: baseP95, feedback: v.feedback, comparison }),
         };
       }),
+      shadows: [...this.shadows.values()].map((s) => ({
+        environment: s.environment,
+        model_version: s.version,
+        compared: s.compared,
+        failed: s.failed,
+        dropped: s.dropped,
+        label_agreement: s.labelled ? Math.round((s.agreed / s.labelled) * 10_000) / 10_000 : null,
+        mean_confidence_delta: s.confidenceDeltas ? Math.round((s.confidenceDeltaSum / s.confidenceDeltas) * 10_000) / 10_000 : null,
+        mean_latency_delta_ms: s.compared ? Math.round((s.latencyDeltaSum / s.compared) * 100) / 100 : null,
+      })),
       note: 'mean_confidence is shown as the seed uses it, but only as a proxy: a model can be confidently wrong. Accuracy comes from feedback (POST /feedback); with fewer than 30 labels per version it does not decide.',
     };
   }

@@ -31,6 +31,18 @@ export const ExperimentReport = Type.Object({
       recommendation: Type.Object({ action: Type.Union([Type.Literal('promote'), Type.Literal('keep'), Type.Literal('roll_back')]), reasons: Type.Array(Type.String()) }),
     }),
   ),
+  shadows: Type.Array(
+    Type.Object({
+      environment: Type.String(),
+      model_version: Type.String(),
+      compared: Type.Integer({ description: 'mirrored requests answered and compared' }),
+      failed: Type.Integer(),
+      dropped: Type.Integer({ description: 'mirrors not sent because too many were in flight' }),
+      label_agreement: Nullable(Type.Number({ description: "share of mirrored predictions with the primary's label" })),
+      mean_confidence_delta: Nullable(Type.Number({ description: "shadow minus primary" })),
+      mean_latency_delta_ms: Nullable(Type.Number({ description: 'shadow minus primary' })),
+    }),
+  ),
   note: Type.String(),
 });
 export type ExperimentReport = Static<typeof ExperimentReport>;

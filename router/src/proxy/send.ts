@@ -23,7 +23,8 @@ export interface Sent {
 
 export type Send = (request: FastifyRequest, env: EnvironmentSnapshot) => Promise<Sent>;
 
-function outgoingHeaders(request: FastifyRequest): Record<string, string | string[]> {
+/** The request's headers as a replica gets them: end-to-end only, with the forwarding headers. */
+export function outgoingHeaders(request: FastifyRequest): Record<string, string | string[]> {
   const headers = endToEnd(request.headers, [OVERRIDE_HEADER]);
   headers['x-forwarded-for'] = forwardedFor(request.headers['x-forwarded-for'], request.ip);
   headers['x-forwarded-proto'] = request.protocol;

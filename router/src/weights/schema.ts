@@ -10,6 +10,7 @@ export const EnvironmentSpec = Type.Object(
     weight: Type.Number({ minimum: 0, maximum: 1_000_000, description: 'share of traffic, normalized over healthy environments; 0 takes it out of rotation' }),
     replicas: Type.Optional(Type.Array(Type.String({ pattern: REPLICA_URL_PATTERN }), { maxItems: 256, description: 'static replica base URLs (replicas can also register through the admin API)' })),
     backup: Type.Optional(Type.Boolean({ description: 'gets traffic only when every weighted environment is down' })),
+    shadow: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: "percent of /predict requests mirrored here: its answers are compared with the primary's and never reach clients" })),
   },
   { additionalProperties: false },
 );

@@ -7,6 +7,8 @@ export interface EnvironmentSnapshot {
   /** Static replica base URLs from the file. */
   replicas: readonly string[];
   backup: boolean;
+  /** Percent of /predict requests mirrored to it. */
+  shadow: number;
 }
 
 export interface WeightsSnapshot {
@@ -23,7 +25,7 @@ export function toSnapshot(file: WeightsFile, generation: number): WeightsSnapsh
     loadedAt: new Date().toISOString(),
     environments: Object.freeze(
       Object.entries(file.environments).map(([name, e]) =>
-        Object.freeze({ name, weight: e.weight, replicas: Object.freeze([...(e.replicas ?? [])]), backup: e.backup ?? false }),
+        Object.freeze({ name, weight: e.weight, replicas: Object.freeze([...(e.replicas ?? [])]), backup: e.backup ?? false, shadow: e.shadow ?? 0 }),
       ),
     ),
     assignment: Object.freeze({ header: file.assignment?.header?.toLowerCase(), cookie: file.assignment?.cookie }),

@@ -1,0 +1,43 @@
+// Shadow traffic: a mirrored environment gets copies of /predict requests after the primary has
+// answered; its answers never reach clients, and are compared and reported; past the bound on
+// mirrors in flight, they are dropped and counted.
+import t from 'tap';
+import type { ExperimentReport } from '../../../router/src/experiments/schema.ts';
+import { auth, buildRouter, tinyUpstream, until, untilAllAvailable, weightsFile } from '../../helpers/router.ts';
+
+async function setup(t: Parameters<typeof buildRouter>[0], shadowMaxInFlight: number) {
+  const [blue, canary] = await Promise.all([tinyUpstream(t, 'blue', { UPSTREAM_VERSION: '1.0.0' }), tinyUpstream(t, 'canary', { UPSTREAM_VERSION: '2.0.0' })]);
+  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${blue.url}] }\n  canary: { weight: 0, shadow: 100, replicas: [${canary.url}] }\n`);
+  const app = await buildRouter(t, file, { shadowMaxInFlight });
+  await untilAllAvailable(app);
+  return app;
+}
+const predict = (app: Awaited<ReturnType<typeof setup>>) =>
+  app.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' }, payload: '{"text":"a fine film"}' });
+const shadows = async (app: Awaited<ReturnType<typeof setup>>) => ((await app.inject({ url: '/admin/experiments/report', headers: auth })).json() as ExperimentReport).shadows;
+
+t.test('every /predict is mirrored to the shadow, compared, and only the primary answers clients', async (t) => {
+  const app = await setup(t, 64);
+  const answers = await Promise.all(Array.from({ length: 40 }, () => predict(app)));
+  t.ok(answers.every((a) => a.statusCode === 200 && a.headers['x-environment'] === 'blue'), 'every client answer comes from blue');
+  await until(async () => (await shadows(app))[0]?.compared === 40);
+  const [row] = await shadows(app);
+  t.equal(row.environment, 'canary');
+  t.equal(row.model_version, '2.0.0', 'the version that answered the mirror');
+  t.equal(row.failed + row.dropped, 0);
+  t.equal(row.mean_confidence_delta, 0, 'the same confidence on both sides (the fixture answers 0.75)');
+  t.type(row.mean_latency_delta_ms, 'number');
+  const metrics = (await app.inject({ url: '/metrics' })).body;
+  t.match(metrics, /router_shadow_requests_total\{environment="canary",result="compared",service="router"\} 40/);
+  t.notMatch(metrics, /sentiment_api_requests_total\{backend="canary"/, "the shadow's answers are not counted as the seed's requests");
+});
+
+t.test('mirrors beyond the bound are dropped and counted, and the primary is unaffected', async (t) => {
+  const app = await setup(t, 0);
+  const answers = await Promise.all(Array.from({ length: 10 }, () => predict(app)));
+  t.ok(answers.every((a) => a.statusCode === 200));
+  await until(async () => (await shadows(app))[0]?.dropped === 10);
+  const [row] = await shadows(app);
+  t.equal(row.dropped, 10);
+  t.equal(row.compared, 0);
+});

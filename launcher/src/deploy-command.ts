@@ -11,7 +11,7 @@ import { DEPLOYMENTS_PATH, type DeploymentStatus, type EnvironmentStatus } from 
 import { ENV_NAME_PATTERN } from '../../router/index.ts';
 import { loadLauncherConfig } from './config.ts';
 import { parseDeployment, withEnvironment } from './deployment.ts';
-import { ADMIN_TOKEN_FILE, CONTROLLER_FILE, type ControllerFile } from './run-dir.ts';
+import { findRunning, type Running } from './running.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
 const USAGE = 'usage: npm run deploy -- <version> <environment> [replicas] [--model NAME] [--timeout SECONDS]';
@@ -33,7 +33,6 @@ if (!(timeoutMs > 0)) fail(`--timeout must be a number of seconds, not "${values
 
 const config = loadLauncherConfig();
 const file = path.resolve(ROOT, config.DEPLOYMENT_FILE);
-const runDir = path.resolve(ROOT, config.RUN_DIR);
 const text = fs.readFileSync(file, 'utf8');
 const current = parseDeployment(text);
 const existing = current.environments[environment];
@@ -43,15 +42,14 @@ const bundle = path.resolve(ROOT, current.services.models_dir, model, version);
 if (!fs.existsSync(path.join(bundle, 'model.onnx'))) fail(`no bundle at ${path.relative(process.cwd(), bundle)} (model.onnx missing)`);
 const count = replicas ?? existing?.replicas ?? 1;
 
-let controller: ControllerFile;
+let running: Running;
 try {
-  controller = JSON.parse(fs.readFileSync(path.join(runDir, CONTROLLER_FILE), 'utf8')) as ControllerFile;
-  process.kill(controller.pid, 0);
-} catch {
-  fail(`npm start is not running here (no live controller in ${path.relative(process.cwd(), path.join(runDir, CONTROLLER_FILE))}): start it first`);
+  running = findRunning(ROOT, config);
+} catch (err) {
+  fail((err as Error).message);
 }
-if (path.resolve(controller.deployment_file) !== file) fail(`the running controller reconciles ${controller.deployment_file}, not ${file}`);
-const token = config.ROUTER_ADMIN_TOKEN ?? fs.readFileSync(path.join(runDir, ADMIN_TOKEN_FILE), 'utf8').trim();
+if (running.deploymentFile !== file) fail(`the running controller reconciles ${running.deploymentFile}, not ${file}`);
+const { token } = running;
 
 // Written as the controller's own edits are: validated whole, then atomically (temp + rename).
 const edited = withEnvironment(text, environment, { model, version, replicas: count });
@@ -63,7 +61,7 @@ const writtenAt = new Date().toISOString();
 process.stdout.write(`deploy: ${environment} → ${model} ${version} × ${count} (${path.relative(process.cwd(), file)} updated)\n`);
 
 async function status(): Promise<DeploymentStatus | undefined> {
-  const res = await request(`${controller.router_url}${DEPLOYMENTS_PATH}`, { headers: { authorization: `Bearer ${token}` }, headersTimeout: 5000, bodyTimeout: 5000 });
+  const res = await request(`${running.routerUrl}${DEPLOYMENTS_PATH}`, { headers: { authorization: `Bearer ${token}` }, headersTimeout: 5000, bodyTimeout: 5000 });
   if (res.statusCode !== 200) return (await res.body.dump(), undefined);
   return (await res.body.json()) as DeploymentStatus;
 }

@@ -66,15 +66,17 @@ export interface Thresholds {
   minP95IncreaseMs: number;
   /** Feedback needed before accuracy can decide. */
   minFeedback: number;
+  /** Requests needed before a P95 can decide (a small sample's tail is its slowest few requests). */
+  minRequestsForLatency: number;
 }
 
-export const REPORT_THRESHOLDS: Thresholds = { maxErrorRate: 0.01, maxP95Ratio: 1.2, minP95IncreaseMs: 5, minFeedback: 30 };
+export const REPORT_THRESHOLDS: Thresholds = { maxErrorRate: 0.01, maxP95Ratio: 1.2, minP95IncreaseMs: 5, minFeedback: 30, minRequestsForLatency: 200 };
 
 export function recommend(i: RecommendationInput, t: Thresholds = REPORT_THRESHOLDS): { action: 'promote' | 'keep' | 'roll_back'; reasons: string[] } {
   if (i.isBaseline) return { action: 'keep', reasons: ['the baseline the others are compared with'] };
   const against: string[] = [];
   if (i.errorRate > t.maxErrorRate) against.push(`error rate ${pct(i.errorRate)} over ${pct(t.maxErrorRate)}`);
-  if (i.p95 !== null && i.baselineP95 !== null && i.p95 > Math.max(i.baselineP95 * t.maxP95Ratio, i.baselineP95 + t.minP95IncreaseMs)) {
+  if (i.requests >= t.minRequestsForLatency && i.p95 !== null && i.baselineP95 !== null && i.p95 > Math.max(i.baselineP95 * t.maxP95Ratio, i.baselineP95 + t.minP95IncreaseMs)) {
     against.push(`P95 ${i.p95} ms over ${t.maxP95Ratio}× the baseline's ${i.baselineP95} ms`);
   }
   const c = i.comparison;

@@ -1,0 +1,134 @@
+// npm run demo: the seed's phases 4–5 against the running `npm start`. Blue, green and the canary at
+// 70/25/5; a bounded load of labelled sentences (SENTIMENT_DATA_DIR's SST test split, or the sample
+// in deploy/demo/) with the true label of each sent as feedback; the A/B report; then its decision
+// carried out: environments it says to roll back leave rotation, the most accurate of the rest
+// (when at least as accurate as blue) is promoted in steps with blue kept as backup, and the
+// others are rolled back. Each step is printed; it ends with the final split.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import type { ExperimentReport } from '../../router/src/experiments/schema.ts';
+import type { RolloutView } from '../../router/src/rollouts/schema.ts';
+import { loadLauncherConfig } from './config.ts';
+import { findRunning } from './running.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '2000' }, rate: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '8' }, pause: { type: 'string', default: '10' } } });
+const REQUESTS = Number(values.requests);
+/** Predictions per second at most: well inside the router's rate limit, and the machine's other work goes on. */
+const RATE = Number(values.rate);
+const CONCURRENCY = Number(values.concurrency);
+const PAUSE_S = Number(values.pause);
+const say = (line: string) => process.stdout.write(`demo: ${line}\n`);
+function fail(message: string): never {
+  process.stderr.write(`demo: ${message}\n`);
+  process.exit(1);
+}
+
+let running;
+try {
+  running = findRunning(ROOT, loadLauncherConfig());
+} catch (err) {
+  fail((err as Error).message);
+}
+const pool = new Pool(running.routerUrl, { connections: CONCURRENCY * 2 });
+const auth = { authorization: `Bearer ${running.token}` };
+async function call<T>(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown, headers: Record<string, string> = auth): Promise<{ status: number; body: T; headers: Record<string, unknown> }> {
+  const res = await pool.request({ path: url, method, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.body.text();
+  return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };
+}
+
+// The labelled sentences.
+const dataDir = process.env.SENTIMENT_DATA_DIR;
+const source = dataDir && fs.existsSync(path.join(dataDir, 'sst3', 'test.tsv')) ? path.join(dataDir, 'sst3', 'test.tsv') : path.join(ROOT, 'deploy', 'demo', 'sst3-sample.tsv');
+const [header, ...rows] = fs.readFileSync(source, 'utf8').split('\n').filter((l) => l.trim());
+const columns = header.split('\t');
+const sentences = rows.map((r) => r.split('\t')).map((c) => ({ text: c[columns.indexOf('sentence')], label: c[columns.indexOf('label')] }));
+say(`${sentences.length} labelled sentences from ${path.relative(process.cwd(), source)}; ${REQUESTS} requests, at most ${RATE} a second, ${CONCURRENCY} at a time`);
+
+// Phase 4: the A/B test at 70/25/5, with feedback.
+const set = await call('PUT', '/admin/weights', { weights: { blue: 70, green: 25, canary: 5 }, backup: { blue: false } });
+if (set.status !== 200) fail(`cannot set the 70/25/5 split (${set.status} ${JSON.stringify(set.body)}): does the deployment run blue, green and canary?`);
+const reset = await call('POST', '/admin/experiments/reset');
+if (reset.status !== 204) fail(`cannot reset the experiment (${reset.status} ${JSON.stringify(reset.body)})`);
+say('split set to blue 70 / green 25 / canary 5; experiment reset');
+
+const counts = { answered: 0, failed: 0 };
+/** `total` requests (or until `stop` says so), `CONCURRENCY` at a time, each sentence's true label sent as feedback if asked. */
+async function load(total: number, feedback: boolean, stop: () => boolean = () => false): Promise<void> {
+  let next = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < total && !stop()) {
+        const i = next++;
+        const due = started + (i * 1000) / RATE;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+        const s = sentences[i % sentences.length];
+        const answer = await call<{ sentiment?: string }>('POST', '/predict', { text: s.text }, { 'x-user-id': `demo-user-${i}` }).catch(() => null);
+        if (!answer || answer.status !== 200) {
+          counts.failed++;
+          continue;
+        }
+        counts.answered++;
+        if (feedback) await call('POST', '/feedback', { request_id: answer.headers['x-request-id'], label: s.label }, {});
+        if (counts.answered % 500 === 0) say(`${counts.answered} answered, ${counts.failed} failed`);
+      }
+    }),
+  );
+}
+await load(REQUESTS, true);
+say(`phase 4 done: ${counts.answered} answered, ${counts.failed} failed`);
+
+// The report, and its decision.
+const report = (await call<ExperimentReport>('GET', '/admin/experiments/report?baseline=blue')).body;
+say('the A/B report (baseline blue):');
+for (const v of report.versions) {
+  const a = v.online_accuracy;
+  say(
+    `  ${v.environment.padEnd(7)} ${v.model_version.padEnd(6)} ${String(v.requests).padStart(5)} requests, errors ${(v.error_rate * 100).toFixed(2)}%, P95 ${v.p95_ms} ms, ` +
+      `accuracy ${a.accuracy ?? '-'} [${a.ci95?.join(', ') ?? '-'}] from ${a.feedback} labels, mean confidence ${v.mean_confidence?.toFixed(3) ?? '-'} (a proxy) → ${v.recommendation.action}: ${v.recommendation.reasons.join('; ')}`,
+  );
+}
+const candidates = report.versions.filter((v) => v.environment !== 'blue');
+const rollBack = candidates.filter((v) => v.recommendation.action === 'roll_back').map((v) => v.environment);
+const blueAccuracy = report.versions.find((v) => v.environment === 'blue')?.online_accuracy.accuracy ?? 0;
+const best = candidates
+  .filter((v) => !rollBack.includes(v.environment) && (v.online_accuracy.accuracy ?? -1) >= blueAccuracy)
+  .sort((a, b) => (b.online_accuracy.accuracy ?? 0) - (a.online_accuracy.accuracy ?? 0))[0];
+const notPromoted = candidates.filter((v) => v.environment !== best?.environment && !rollBack.includes(v.environment)).map((v) => v.environment);
+say(`decision: ${best ? `promote ${best.environment} (${best.model_version})` : 'promote nothing (no candidate at least as accurate as blue)'}; roll back ${[...rollBack, ...notPromoted].join(', ') || 'nothing'}`);
+
+// Phase 5: roll back what the report rejects, then promote in steps under load, blue kept as backup.
+const zero = [...rollBack, ...notPromoted];
+if (zero.length) {
+  await call('PUT', '/admin/weights', { weights: Object.fromEntries(zero.map((e) => [e, 0])) });
+  say(`rolled back: ${zero.join(', ')} out of rotation`);
+}
+if (best) {
+  const started = await call<RolloutView>('POST', '/admin/rollouts', { target: best.environment, baseline: 'blue', steps: [50, 75, 100], pause_seconds: PAUSE_S, keep_backup: true, analysis: { window_seconds: Math.max(1, Math.min(60, Math.floor(PAUSE_S))), min_requests: 20 } });
+  if (started.status !== 201) fail(`the rollout did not start: ${JSON.stringify(started.body)}`);
+  let lastMessage = '';
+  let rolledOut = false;
+  const during = load(Number.MAX_SAFE_INTEGER, false, () => rolledOut);
+  for (;;) {
+    const { current, last } = (await call<{ current: RolloutView | null; last: RolloutView | null }>('GET', '/admin/rollouts')).body;
+    const view = current ?? last;
+    if (view && view.message !== lastMessage) say(`rollout: ${(lastMessage = view.message)}`);
+    if (!current) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const { last } = (await call<{ last: RolloutView }>('GET', '/admin/rollouts')).body;
+  rolledOut = true;
+  await during;
+  if (last.state !== 'completed') fail(`the rollout ended ${last.state}: ${last.message}`);
+}
+
+const config = (await call<{ environments: { name: string; weight: number; share: number; backup: boolean; model_versions: string[] }[] }>('GET', '/admin/config')).body;
+say(`final split: ${config.environments.map((e) => `${e.name} ${e.model_versions.join('+') || '-'} ${(e.share * 100).toFixed(1)}%${e.backup ? ' (backup)' : ''}`).join(', ')}`);
+say(`${counts.answered} requests answered, ${counts.failed} failed`);
+await pool.close();
+process.exit(counts.failed === 0 ? 0 : 1);

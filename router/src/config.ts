@@ -41,7 +41,7 @@ export const RouterEnv = Type.Object({
   GUARD_MIN_REQUESTS: Type.Integer({ default: 50, minimum: 1, description: 'requests in the window before the guard concludes anything' }),
   GUARD_MAX_ERROR_RATE: Type.Number({ default: 0.01, minimum: 0, maximum: 1, description: "the seed's 1%" }),
   GUARD_MAX_P95_RATIO: Type.Number({ default: 1.2, minimum: 1, description: "P95 against the heaviest other environment's (the seed's +20%)" }),
-  GUARD_MIN_P95_INCREASE_MS: Type.Number({ default: 5, minimum: 0, description: 'and at least this much slower, so sub-millisecond noise does not trip it' }),
+  GUARD_MIN_P95_INCREASE_MS: Type.Number({ default: 25, minimum: 0, description: "and at least this much slower, so a busy machine's tail noise does not trip it" }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
 });
 export type RouterEnv = Static<typeof RouterEnv>;

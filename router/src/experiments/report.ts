@@ -70,7 +70,7 @@ export interface Thresholds {
   minRequestsForLatency: number;
 }
 
-export const REPORT_THRESHOLDS: Thresholds = { maxErrorRate: 0.01, maxP95Ratio: 1.2, minP95IncreaseMs: 5, minFeedback: 30, minRequestsForLatency: 200 };
+export const REPORT_THRESHOLDS: Thresholds = { maxErrorRate: 0.01, maxP95Ratio: 1.2, minP95IncreaseMs: 25, minFeedback: 30, minRequestsForLatency: 200 };
 
 export function recommend(i: RecommendationInput, t: Thresholds = REPORT_THRESHOLDS): { action: 'promote' | 'keep' | 'roll_back'; reasons: string[] } {
   if (i.isBaseline) return { action: 'keep', reasons: ['the baseline the others are compared with'] };

@@ -1,5 +1,5 @@
 // The standing guard, outside rollouts: every interval, each weighted environment's error rate and
-// P95 (against the heaviest other environment) are checked over a window with a minimum sample
+// (but for the heaviest) its P95 against the heaviest's are checked over a window with a minimum sample
 // (analysis.ts). One that breaks a threshold has its weight set to 0, so a bad canary leaves
 // rotation without a person (or, in alert mode, is only reported). Never the last weighted
 // environment: with nowhere else to go, the guard only alerts. Every trip is an entry of the
@@ -50,9 +50,11 @@ export class Guard {
   async check(): Promise<void> {
     const weights = weightsOf(this.deps.weights.snapshot);
     const window = this.options.window_seconds;
+    const heaviest = Object.entries(weights).sort((a, b) => b[1] - a[1])[0]?.[0];
     for (const [environment, weight] of Object.entries(weights)) {
       if (weight <= 0) continue;
-      const baseline = defaultBaseline(weights, environment);
+      // Latency is judged against the heaviest environment, so that one is judged on errors alone.
+      const baseline = environment === heaviest ? undefined : defaultBaseline(weights, environment);
       const result = analyze(this.deps.stats.of(environment, window), baseline ? this.deps.stats.of(baseline, window) : undefined, this.options);
       if (result.verdict !== 'fail') {
         if (result.verdict === 'pass') this.alerted.delete(environment);

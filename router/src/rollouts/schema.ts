@@ -9,7 +9,7 @@ export const AnalysisOptions = Type.Object(
     min_requests: Type.Optional(Type.Integer({ minimum: 1, description: 'requests the window must hold to conclude (default 50)' })),
     max_error_rate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'fails above this (default 0.01)' })),
     max_p95_ratio: Type.Optional(Type.Number({ minimum: 1, description: "fails when P95 exceeds the baseline's by this factor (default 1.2)..." })),
-    min_p95_increase_ms: Type.Optional(Type.Number({ minimum: 0, description: '...and by at least this many ms (default 5)' })),
+    min_p95_increase_ms: Type.Optional(Type.Number({ minimum: 0, description: '...and by at least this many ms (default 25)' })),
   },
   { additionalProperties: false },
 );

@@ -26,8 +26,8 @@ const base = { environment: 'green', isBaseline: false, requests: 1000, errorRat
 t.test('recommendations, with reasons', async (t) => {
   t.equal(recommend({ ...base, isBaseline: true }).action, 'keep');
   t.same(recommend({ ...base, errorRate: 0.05 }), { action: 'roll_back', reasons: ['error rate 5% over 1%'] });
-  t.match(recommend({ ...base, p95: 30 }).reasons[0], /P95 30 ms over 1\.2× the baseline's 10 ms/);
-  t.equal(recommend({ ...base, requests: 100, p95: 30 }).action, 'keep', 'a small sample\'s P95 does not decide');
+  t.match(recommend({ ...base, p95: 40 }).reasons[0], /P95 40 ms over 1\.2× the baseline's 10 ms/);
+  t.equal(recommend({ ...base, requests: 100, p95: 40 }).action, 'keep', 'a small sample\'s P95 does not decide');
   const worse = compare({ correct: 600, n: 1000 }, { correct: 700, n: 1000 }, 'blue');
   t.equal(recommend({ ...base, comparison: worse }).action, 'roll_back');
   const better = compare({ correct: 750, n: 1000 }, { correct: 700, n: 1000 }, 'blue');

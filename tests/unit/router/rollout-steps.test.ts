@@ -63,7 +63,8 @@ t.test('analysis: inconclusive without a sample, fails on errors or a slower P95
   t.equal(errors.verdict, 'fail');
   t.same(errors.checks[0], { metric: 'error_rate', value: 0.02, threshold: 0.01, window_seconds: 30, sample: 200, passed: false }, 'metric, value, threshold, window, sample');
   t.match(errors.summary, 'error_rate 0.02 over 0.01 (200 requests in 30 s)');
-  t.equal(analyze(stats(200, 0, 40), stats(500, 0, 20), ANALYSIS_DEFAULTS).verdict, 'fail', 'P95 twice the baseline\'s');
+  t.equal(analyze(stats(200, 0, 80), stats(500, 0, 20), ANALYSIS_DEFAULTS).verdict, 'fail', 'P95 four times the baseline\'s');
+  t.equal(analyze(stats(200, 0, 33), stats(500, 0, 26), ANALYSIS_DEFAULTS).verdict, 'pass', 'a busy machine\'s tail noise is not a regression');
   t.equal(analyze(stats(200, 0, 1.5), stats(500, 0, 1), ANALYSIS_DEFAULTS).verdict, 'pass', 'sub-millisecond noise is not a regression');
   t.equal(analyze(stats(200, 1, 2), stats(500, 0, 2), ANALYSIS_DEFAULTS).verdict, 'pass', '0.5% errors is within 1%');
   t.equal(analyze(stats(200, 0, 2), undefined, ANALYSIS_DEFAULTS).checks.length, 1, 'no baseline: no latency check');

@@ -102,6 +102,7 @@ export function routerConfig(env: RouterEnv): RouterConfig {
       max_error_rate: env.GUARD_MAX_ERROR_RATE,
       max_p95_ratio: env.GUARD_MAX_P95_RATIO,
       min_p95_increase_ms: env.GUARD_MIN_P95_INCREASE_MS,
+      min_feedback: 30,
     },
     feedback: { memory: env.FEEDBACK_MEMORY, ttlMs: env.FEEDBACK_TTL_SECONDS * 1000 },
     shadowMaxInFlight: env.SHADOW_MAX_IN_FLIGHT,

@@ -2,8 +2,7 @@
 // shows: the state of each environment's deployment, and the model registry (the bundles it can
 // deploy). One schema for the report, the answer and the OpenAPI document.
 import { Type, type Static } from '@sinclair/typebox';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+import { Nullable } from '../http/schemas.ts';
 
 export const ReplicaStatus = Type.Object({
   id: Type.String(),

@@ -93,6 +93,22 @@ export class Experiment {
     return 'recorded';
   }
 
+  /** Feedback so far for an environment, all its versions together, and the experiment's age. */
+  feedbackOf(environment: string): { correct: number; n: number } {
+    let correct = 0;
+    let n = 0;
+    for (const v of this.versions.values()) {
+      if (v.environment !== environment) continue;
+      correct += v.correct;
+      n += v.feedback;
+    }
+    return { correct, n };
+  }
+
+  get ageSeconds(): number {
+    return (Date.now() - Date.parse(this.startedAt)) / 1000;
+  }
+
   reset(): void {
     this.versions.clear();
     this.shadows.clear();

@@ -1,5 +1,6 @@
 // The feedback API and the A/B report: one source for validation, types and OpenAPI.
 import { Type, type Static } from '@sinclair/typebox';
+import { Nullable } from '../../../shared/http/schemas.ts';
 
 export const FeedbackBody = Type.Object(
   {
@@ -9,8 +10,6 @@ export const FeedbackBody = Type.Object(
   { additionalProperties: false, examples: [{ request_id: '5d0c5e0e-…', label: 'positive' }] },
 );
 export type FeedbackBody = Static<typeof FeedbackBody>;
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const ExperimentReport = Type.Object({
   started_at: Type.String(),

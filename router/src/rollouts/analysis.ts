@@ -1,7 +1,10 @@
 // The analysis a rollout step (and the standing guard) must pass, free of time and HTTP: over a
-// window with a minimum sample, the environment's error rate against a ceiling, and its P95 against
-// the baseline environment's. Each check is recorded as the decision trail wants it: metric, value,
-// threshold, window, sample, passed. Too small a sample is inconclusive, never a pass.
+// window with a minimum sample, the environment's error rate against a ceiling, its P95 against the
+// baseline environment's, and, when feedback exists for both, its online accuracy: not
+// significantly below the baseline's. Mean confidence is shown beside them, as the seed uses it,
+// but never decides (a model can be confidently wrong). Each check is recorded as the decision trail
+// wants it: metric, value, threshold, window, sample, passed. Too small a sample is inconclusive.
+import { compare } from '../experiments/report.ts';
 import type { WindowStats } from '../stats/window.ts';
 import type { DecisionRecord } from '../history/schema.ts';
 
@@ -18,9 +21,18 @@ export interface AnalysisSpec {
    * (measured: 26 against 33 ms between two replicas of one model on a busy two-core machine).
    */
   min_p95_increase_ms: number;
+  /** Feedback labels each side needs before accuracy is compared. */
+  min_feedback: number;
 }
 
-export const ANALYSIS_DEFAULTS: AnalysisSpec = { window_seconds: 30, min_requests: 50, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 25 };
+/** Feedback so far (since the experiment started), for the target and the baseline. */
+export interface FeedbackCounts {
+  target: { correct: number; n: number };
+  baseline: { correct: number; n: number };
+  seconds: number;
+}
+
+export const ANALYSIS_DEFAULTS: AnalysisSpec = { window_seconds: 30, min_requests: 50, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 25, min_feedback: 30 };
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
@@ -31,7 +43,7 @@ export interface AnalysisResult {
   summary: string;
 }
 
-export function analyze(target: WindowStats, baseline: WindowStats | undefined, spec: AnalysisSpec): AnalysisResult {
+export function analyze(target: WindowStats, baseline: WindowStats | undefined, spec: AnalysisSpec, feedback?: FeedbackCounts): AnalysisResult {
   const window = spec.window_seconds;
   if (target.requests < spec.min_requests) {
     return {
@@ -47,13 +59,22 @@ export function analyze(target: WindowStats, baseline: WindowStats | undefined, 
     const ceiling = Math.max(baseline.p95_ms * spec.max_p95_ratio, baseline.p95_ms + spec.min_p95_increase_ms);
     checks.push({ metric: 'p95_latency_ms', value: target.p95_ms, threshold: round(ceiling), window_seconds: window, sample: target.requests, passed: target.p95_ms <= ceiling });
   }
-  const failed = checks.filter((c) => !c.passed);
+  if (feedback && feedback.target.n >= spec.min_feedback && feedback.baseline.n >= spec.min_feedback) {
+    const c = compare(feedback.target, feedback.baseline, 'baseline');
+    const [mine, theirs] = [feedback.target.correct / feedback.target.n, feedback.baseline.correct / feedback.baseline.n];
+    checks.push({ metric: 'online_accuracy', value: round(mine), threshold: round(theirs), window_seconds: Math.round(feedback.seconds), sample: feedback.target.n, passed: !(c?.significant && c.difference < 0) });
+  }
+  const decisive = [...checks];
+  if (target.mean_confidence !== null) {
+    checks.push({ metric: 'mean_confidence (a proxy, not decisive)', value: round(target.mean_confidence), threshold: round(baseline?.mean_confidence ?? 0), window_seconds: window, sample: target.requests, passed: true });
+  }
+  const failed = decisive.filter((c) => !c.passed);
   return {
     verdict: failed.length ? 'fail' : 'pass',
     checks,
     summary: failed.length
       ? failed.map((c) => `${c.metric} ${c.value} over ${c.threshold} (${c.sample} requests in ${window} s)`).join('; ')
-      : checks.map((c) => `${c.metric} ${c.value} within ${c.threshold}`).join('; ') + ` (${target.requests} requests in ${window} s)`,
+      : decisive.map((c) => `${c.metric} ${c.value} within ${c.threshold}`).join('; ') + ` (${target.requests} requests in ${window} s)`,
   };
 }
 

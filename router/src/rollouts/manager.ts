@@ -20,6 +20,8 @@ const ANALYSIS_TICK_MS = 1000;
 export interface RolloutDeps {
   weights: WeightsStore;
   stats: StatsWindows;
+  /** Feedback so far per environment, and the experiment's age (for the accuracy check). */
+  feedback: { of: (environment: string) => { correct: number; n: number }; seconds: () => number };
   record: (entry: Omit<HistoryEntry, 'at'>) => void;
   log: Logger;
 }
@@ -195,7 +197,12 @@ export class RolloutManager {
         // Only what happened since this step's weights took effect counts.
         const window = Math.max(1, Math.min(rollout.analysis.window_seconds, Math.floor((Date.now() - rollout.stepAppliedAt) / 1000)));
         const spec = { ...rollout.analysis, window_seconds: window };
-        const result = analyze(this.deps.stats.of(rollout.plan.target, window), this.deps.stats.of(rollout.plan.baseline, window), spec);
+        const { feedback } = this.deps;
+        const result = analyze(this.deps.stats.of(rollout.plan.target, window), this.deps.stats.of(rollout.plan.baseline, window), spec, {
+          target: feedback.of(rollout.plan.target),
+          baseline: feedback.of(rollout.plan.baseline),
+          seconds: feedback.seconds(),
+        });
         this.update(rollout, { phase: 'analyzing', last_analysis: { at: new Date().toISOString(), verdict: result.verdict, summary: result.summary, checks: result.checks } });
         if (result.verdict === 'inconclusive') {
           this.update(rollout, { message: `step ${rollout.view.step_index + 1}: waiting for a sample: ${result.summary}` });

@@ -96,7 +96,7 @@ t.test('a rollout whose target fails its analysis is rolled back at once', async
 
 t.test('the standing guard takes a failing canary out of rotation within its window', async (t) => {
   const { app, file, url } = await setup(t, { blue: 80, canary: 20 }, { canary: { UPSTREAM_FAIL_RATE: '0.3' } }, {
-    guard: { mode: 'act', intervalMs: 200, window_seconds: 5, min_requests: 20, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 5 },
+    guard: { mode: 'act', intervalMs: 200, window_seconds: 5, min_requests: 20, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 25, min_feedback: 30 },
   });
   const load = steadyLoad(url, 4);
   const tripped = await until(async () => (await weightsOnDisk(file)).canary === 0, 20_000, 100);
@@ -117,4 +117,27 @@ t.test('the standing guard takes a failing canary out of rotation within its win
   t.same(change.weights_after, { blue: 80, canary: 0 });
   const metrics = (await app.inject({ url: '/metrics' })).body;
   t.match(metrics, /router_decisions_total\{kind="guard",action="weight_zeroed",service="router"\} 1/, 'and counted');
+});
+
+t.test('pause, resume and abort; one rollout at a time; clear errors', async (t) => {
+  const { app, file } = await setup(t, { blue: 80, green: 20 });
+  const started = await admin<RolloutView>(app, 'POST', '/admin/rollouts', { target: 'green', steps: [50, 100], pause_seconds: 600 });
+  t.equal(started.status, 201);
+  t.equal(started.body.baseline, 'blue', 'the baseline defaults to the heaviest other environment');
+  const again = await admin<{ code: string }>(app, 'POST', '/admin/rollouts', { target: 'green' });
+  t.equal(again.status, 409);
+  t.equal(again.body.code, 'ERR_ROLLOUT_IN_PROGRESS');
+  t.equal((await admin<RolloutView>(app, 'POST', '/admin/rollouts/current/pause')).body.state, 'paused');
+  t.equal((await admin<RolloutView>(app, 'POST', '/admin/rollouts/current/resume')).body.state, 'progressing');
+  const aborted = await admin<RolloutView>(app, 'POST', '/admin/rollouts/current/abort');
+  t.equal(aborted.body.state, 'aborted');
+  t.same(await weightsOnDisk(file), { blue: 80, green: 20 }, 'abort restores the weights from before the rollout');
+  const none = await admin<{ code: string }>(app, 'POST', '/admin/rollouts/current/pause');
+  t.equal(none.status, 404);
+  t.equal(none.body.code, 'ERR_NO_ROLLOUT');
+  const bad = await admin<{ code: string; message: string }>(app, 'POST', '/admin/rollouts', { target: 'green', steps: [50, 25, 100] });
+  t.equal(bad.status, 400);
+  t.match(bad.body.message, /steps must increase/);
+  const unknown = await admin<{ code: string }>(app, 'POST', '/admin/rollouts', { target: 'purple' });
+  t.equal(unknown.body.code, 'ERR_ROLLOUT_INVALID');
 });

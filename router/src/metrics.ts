@@ -14,6 +14,8 @@ export interface RouterMetrics {
   failovers: Counter<'environment'>;
   coalescedBatch: Histogram<'environment'>;
   coalescedOverflow: Counter<'environment'>;
+  shadowRequests: Counter<'environment' | 'result'>;
+  shadowAgreement: Counter<'environment' | 'agree'>;
 }
 
 /** The data path's metrics. */
@@ -43,6 +45,8 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
       labelNames: ['environment'],
       registers,
     }),
+    shadowRequests: new Counter({ name: 'router_shadow_requests_total', help: 'Mirrored requests by shadow environment and result (compared, failed, dropped)', labelNames: ['environment', 'result'], registers }),
+    shadowAgreement: new Counter({ name: 'router_shadow_agreement_total', help: "Compared mirrored predictions by whether the shadow's label agreed with the primary's", labelNames: ['environment', 'agree'], registers }),
   };
 }
 

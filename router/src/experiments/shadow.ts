@@ -41,8 +41,12 @@ export class Shadow {
    * in, on a later turn of the event loop, once the primary's answer has been written.
    */
   mirror(request: OutgoingRequest, primary: { environment: string; body: Buffer; latencyMs: number }): void {
-    if (!this.weights().environments.some((e) => e.shadow > 0)) return;
     setImmediate(() => this.send(request, primary));
+  }
+
+  /** Does any environment take mirrored traffic? (Checked before a mirror is built.) */
+  get active(): boolean {
+    return this.weights().environments.some((e) => e.shadow > 0);
   }
 
   private send(request: OutgoingRequest, primary: { environment: string; body: Buffer; latencyMs: number }): void {

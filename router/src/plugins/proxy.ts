@@ -20,7 +20,6 @@ import { RetryBudget } from '../proxy/retry-budget.ts';
 import { createSender, outgoingHeaders } from '../proxy/send.ts';
 import { Shadow } from '../experiments/shadow.ts';
 import { REQUEST_ID_HEADER } from '../../../shared/http/request-id.ts';
-import { Counter } from 'prom-client';
 import { StatsWindows } from '../stats/windows.ts';
 import { Experiment } from '../experiments/experiment.ts';
 import { feedbackRoutes } from '../experiments/feedback-route.ts';
@@ -59,20 +58,18 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
         })
       : undefined;
   const send = createSender(call, coalescer);
-  const shadowResults = new Counter({ name: 'router_shadow_requests_total', help: 'Mirrored requests by shadow environment and result (compared, failed, dropped)', labelNames: ['environment', 'result'], registers: [app.metricsRegistry] });
-  const shadowAgreement = new Counter({ name: 'router_shadow_agreement_total', help: "Compared mirrored predictions by whether the shadow's label agreed with the primary's", labelNames: ['environment', 'agree'], registers: [app.metricsRegistry] });
   const shadow = new Shadow(() => weights.snapshot, call, config.shadowMaxInFlight, {
     compared: (c) => {
-      shadowResults.inc({ environment: c.environment, result: 'compared' });
-      if (c.agree !== null) shadowAgreement.inc({ environment: c.environment, agree: String(c.agree) });
+      metrics.shadowRequests.inc({ environment: c.environment, result: 'compared' });
+      if (c.agree !== null) metrics.shadowAgreement.inc({ environment: c.environment, agree: String(c.agree) });
       experiment.shadowCompared(c);
     },
     failed: (environment) => {
-      shadowResults.inc({ environment, result: 'failed' });
+      metrics.shadowRequests.inc({ environment, result: 'failed' });
       experiment.shadowFailed(environment);
     },
     dropped: (environment) => {
-      shadowResults.inc({ environment, result: 'dropped' });
+      metrics.shadowRequests.inc({ environment, result: 'dropped' });
       experiment.shadowDropped(environment);
     },
   }, (app.log as Logger).child({ component: 'shadow' }));
@@ -90,7 +87,7 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
     },
     onResponse: (request, answer, latencyMs) => {
       observer.answered(request.id, answer.served.name, answer.version, answer.status, answer.body, latencyMs);
-      if (answer.status === 200 && request.url === PREDICT_PATH) {
+      if (answer.status === 200 && request.url === PREDICT_PATH && shadow.active) {
         shadow.mirror({ path: PREDICT_PATH, headers: { ...outgoingHeaders(request), [REQUEST_ID_HEADER]: `${request.id}-shadow` }, body: request.body as Buffer }, { environment: answer.served.name, body: answer.body, latencyMs });
       }
     },

@@ -20,6 +20,8 @@ const ANALYSIS_TICK_MS = 1000;
 export interface RolloutDeps {
   weights: WeightsStore;
   stats: StatsWindows;
+  /** Can any replica of the environment take traffic now? */
+  available: (environment: string) => boolean;
   /** Feedback so far per environment, and the experiment's age (for the accuracy check). */
   feedback: { of: (environment: string) => { correct: number; n: number }; seconds: () => number };
   record: (entry: Omit<HistoryEntry, 'at'>) => void;
@@ -70,6 +72,8 @@ export class RolloutManager {
     const baseline = request.baseline ?? defaultBaseline(before, request.target);
     if (!baseline || baseline === request.target) throw new RolloutInvalidError('name a baseline environment other than the target');
     if (!names.includes(baseline)) throw new RolloutInvalidError(`baseline "${baseline}" is not in the weights file (known: ${names.join(', ')})`);
+    // Traffic given to a target that cannot take it would fail over, and its analysis wait forever.
+    if (!this.deps.available(request.target)) throw new RolloutInvalidError(`no replica of ${request.target} can take traffic now`);
     const asked = request.steps ?? [25, 50, 75, 100];
     const problem = stepsProblem(asked);
     if (problem) throw new RolloutInvalidError(problem);

@@ -140,4 +140,8 @@ t.test('pause, resume and abort; one rollout at a time; clear errors', async (t)
   t.match(bad.body.message, /steps must increase/);
   const unknown = await admin<{ code: string }>(app, 'POST', '/admin/rollouts', { target: 'purple' });
   t.equal(unknown.body.code, 'ERR_ROLLOUT_INVALID');
+  await app.inject({ method: 'DELETE', url: '/admin/replicas', headers: auth, payload: { environment: 'green', url: (await admin<{ environment: string; url: string }[]>(app, 'GET', '/admin/replicas')).body.find((r) => r.environment === 'green')?.url } });
+  const empty = await admin<{ code: string; message: string }>(app, 'POST', '/admin/rollouts', { target: 'green' });
+  t.equal(empty.status, 400, 'a target with no replica that can take traffic is refused');
+  t.match(empty.body.message, /no replica of green can take traffic now/);
 });

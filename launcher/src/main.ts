@@ -17,6 +17,7 @@ import { scanModels } from './models.ts';
 import { firstTaken, PortAllocator } from './ports.ts';
 import { answersReady } from './replica.ts';
 import { RouterClient } from './router-client.ts';
+import { writeScrapeTargets } from './scrape-targets.ts';
 import { ADMIN_TOKEN_FILE, CONTROLLER_FILE, LOG_DIR } from './run-dir.ts';
 import { Supervised } from './supervisor.ts';
 
@@ -99,6 +100,7 @@ const controller = new Controller({
     };
   },
   onStatus: (status) => {
+    writeScrapeTargets(path.join(runDir, 'prometheus'), router.url, status);
     if (!router.url) return;
     void routerClient.reportDeployments(status).catch((err: unknown) => log.debug({ err }, 'status report failed'));
     void reportModels();

@@ -3,6 +3,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { request } from 'undici';
 import { until } from '../helpers/router.ts';
 import { isAlive, nodeChildrenOf, startLauncher } from '../helpers/launcher.ts';
@@ -23,6 +24,11 @@ t.test('starts the deployment, routes traffic, replaces a crashed replica, and l
     await res.body.dump();
   }
   t.same([...seen].sort(), ['blue', 'green'], 'both environments serve');
+
+  // Prometheus follows the replicas through file-based service discovery.
+  const targets = JSON.parse(readFileSync(path.join(launcher.env.RUN_DIR, 'prometheus', 'replicas.json'), 'utf8')) as { targets: string[]; labels: { environment: string } }[];
+  t.same(targets.map((g) => g.labels.environment).sort(), ['blue', 'green'], 'every ready replica is a scrape target');
+  t.same(JSON.parse(readFileSync(path.join(launcher.env.RUN_DIR, 'prometheus', 'router.json'), 'utf8'))[0].targets, [new URL(base).host], 'and so is the router');
 
   const children = nodeChildrenOf(launcher.proc.pid as number);
   t.equal(children.length, 3, 'router and two replicas are children of the launcher');

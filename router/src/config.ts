@@ -37,6 +37,7 @@ export const RouterEnv = Type.Object({
   SHADOW_MAX_IN_FLIGHT: Type.Integer({ default: 64, minimum: 0, description: 'mirrored requests in flight at most; more are dropped (and counted), never queued' }),
   GUARD_MODE: Type.Union([Type.Literal('act'), Type.Literal('alert'), Type.Literal('off')], { default: 'act', description: 'the standing guard: act (weight set to 0), alert (reported only) or off' }),
   GUARD_INTERVAL_MS: Type.Integer({ default: 5000, minimum: 100 }),
+  GUARD_CONSECUTIVE: Type.Integer({ default: 3, minimum: 1, description: 'checks in a row an environment must fail before the guard acts (as an alert rule\'s for)' }),
   GUARD_WINDOW_SECONDS: Type.Integer({ default: 30, minimum: 1, maximum: 60 }),
   GUARD_MIN_REQUESTS: Type.Integer({ default: 50, minimum: 1, description: 'requests in the window before the guard concludes anything' }),
   GUARD_MAX_ERROR_RATE: Type.Number({ default: 0.01, minimum: 0, maximum: 1, description: "the seed's 1%" }),
@@ -97,6 +98,7 @@ export function routerConfig(env: RouterEnv): RouterConfig {
     guard: {
       mode: env.GUARD_MODE,
       intervalMs: env.GUARD_INTERVAL_MS,
+      consecutive: env.GUARD_CONSECUTIVE,
       window_seconds: env.GUARD_WINDOW_SECONDS,
       min_requests: env.GUARD_MIN_REQUESTS,
       max_error_rate: env.GUARD_MAX_ERROR_RATE,

@@ -17,7 +17,7 @@ const rollouts: FastifyPluginAsync<Pick<RouterConfig, 'guard'>> = async (app, { 
   const log = (app.log as Logger).child({ component: 'rollouts' });
   const feedback = { of: (environment: string) => app.experiment.feedbackOf(environment), seconds: () => app.experiment.ageSeconds };
   const manager = new RolloutManager({ weights: app.weights, stats: app.stats, available: (environment) => app.replicas.isAvailable(environment), feedback, record: app.history.record, log });
-  const guard = new Guard(options, { weights: app.weights, stats: app.stats, record: app.history.record, onTrip: (environment, reason) => manager.guardTripped(environment, reason), log: log.child({ component: 'guard' }) });
+  const guard = new Guard(options, { weights: app.weights, stats: app.stats, record: app.history.record, exempt: (environment) => manager.involves(environment), log: log.child({ component: 'guard' }) });
   guard.start();
   app.decorate('rollouts', manager);
   app.addHook('preClose', async () => {

@@ -1,9 +1,10 @@
 // The standing guard, outside rollouts: every interval, each weighted environment's error rate and
 // (but for the heaviest) its P95 against the heaviest's are checked over a window with a minimum sample
-// (analysis.ts). One that breaks a threshold has its weight set to 0, so a bad canary leaves
-// rotation without a person (or, in alert mode, is only reported). Never the last weighted
-// environment: with nowhere else to go, the guard only alerts. Every trip is an entry of the
-// decision trail with metric, value, threshold, window and sample, and a log line.
+// (analysis.ts). One that breaks a threshold at `consecutive` checks in a row (as an alert's `for`)
+// has its weight set to 0, so a bad canary leaves rotation without a person (or, in alert mode, is
+// only reported). Never the last weighted environment: with nowhere else to go, the guard only
+// alerts. Environments in a rollout are left to the rollout's own analysis. Every trip is an entry
+// of the decision trail with metric, value, threshold, window and sample, and a log line.
 import type { Logger } from 'pino';
 import type { HistoryEntry } from '../history/schema.ts';
 import type { StatsWindows } from '../stats/windows.ts';
@@ -16,14 +17,16 @@ export type GuardMode = 'off' | 'alert' | 'act';
 export interface GuardOptions extends AnalysisSpec {
   mode: GuardMode;
   intervalMs: number;
+  /** Checks in a row that must fail before the guard acts. */
+  consecutive: number;
 }
 
 export interface GuardDeps {
   weights: WeightsStore;
   stats: StatsWindows;
   record: (entry: Omit<HistoryEntry, 'at'>) => void;
-  /** The guard took an environment out (a rollout it belongs to must stop). */
-  onTrip: (environment: string, reason: string) => Promise<void>;
+  /** Environments the guard leaves alone (those in a rollout, which its analysis judges). */
+  exempt: (environment: string) => boolean;
   log: Logger;
 }
 
@@ -31,6 +34,8 @@ export class Guard {
   private timer: NodeJS.Timeout | null = null;
   /** Environments reported in alert mode, so one breach is one entry, not one per interval. */
   private readonly alerted = new Set<string>();
+  /** Failed checks in a row, per environment. */
+  private readonly breaches = new Map<string, number>();
 
   constructor(
     private readonly options: GuardOptions,
@@ -52,14 +57,23 @@ export class Guard {
     const window = this.options.window_seconds;
     const heaviest = Object.entries(weights).sort((a, b) => b[1] - a[1])[0]?.[0];
     for (const [environment, weight] of Object.entries(weights)) {
-      if (weight <= 0) continue;
+      if (weight <= 0 || this.deps.exempt(environment)) {
+        this.breaches.delete(environment);
+        continue;
+      }
       // Latency is judged against the heaviest environment, so that one is judged on errors alone.
       const baseline = environment === heaviest ? undefined : defaultBaseline(weights, environment);
       const result = analyze(this.deps.stats.of(environment, window), baseline ? this.deps.stats.of(baseline, window) : undefined, this.options);
       if (result.verdict !== 'fail') {
-        if (result.verdict === 'pass') this.alerted.delete(environment);
+        if (result.verdict === 'pass') {
+          this.alerted.delete(environment);
+          this.breaches.delete(environment);
+        }
         continue;
       }
+      const breaches = (this.breaches.get(environment) ?? 0) + 1;
+      this.breaches.set(environment, breaches);
+      if (breaches < this.options.consecutive) continue;
       const others = Object.entries(weights).filter(([name, w]) => name !== environment && w > 0);
       const act = this.options.mode === 'act' && others.length > 0;
       if (!act && this.alerted.has(environment)) continue;
@@ -74,7 +88,7 @@ export class Guard {
         continue;
       }
       await this.deps.weights.update({ weights: { [environment]: 0 } }, { cause: 'guard', detail: { message } });
-      await this.deps.onTrip(environment, result.summary);
+      this.breaches.delete(environment);
       return; // one change per check: the next one sees the new split
     }
   }

@@ -150,12 +150,6 @@ export class RolloutManager {
     return { weights: target.weights };
   }
 
-  /** The guard took an environment of the rollout out of rotation: the rollout fails and reverts. */
-  async guardTripped(environment: string, reason: string): Promise<void> {
-    if (!this.current || !this.involves(environment)) return;
-    await this.revert(this.current, 'failed', `the guard took ${environment} out of rotation: ${reason}`);
-  }
-
   close(): void {
     if (this.current) this.clearTimer(this.current);
   }

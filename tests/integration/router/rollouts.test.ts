@@ -96,7 +96,7 @@ t.test('a rollout whose target fails its analysis is rolled back at once', async
 
 t.test('the standing guard takes a failing canary out of rotation within its window', async (t) => {
   const { app, file, url } = await setup(t, { blue: 80, canary: 20 }, { canary: { UPSTREAM_FAIL_RATE: '0.3' } }, {
-    guard: { mode: 'act', intervalMs: 200, window_seconds: 5, min_requests: 20, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 25, min_feedback: 30 },
+    guard: { mode: 'act', intervalMs: 200, consecutive: 2, window_seconds: 5, min_requests: 20, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 25, min_feedback: 30 },
   });
   const load = steadyLoad(url, 4);
   const tripped = await until(async () => (await weightsOnDisk(file)).canary === 0, 20_000, 100);

@@ -23,9 +23,13 @@ t.test('the seed\'s phases 4–5, runnable', async (t) => {
   t.match(output, /the A\/B report \(baseline blue\):/);
   t.match(output, /blue +1\.0\.0 +\d+ requests, .*accuracy [\d.]+ \[[\d.]+, [\d.]+\] from \d+ labels/, 'per version: requests, accuracy with its interval');
   t.match(output, /decision: /, 'a decision');
-  if (/decision: promote green/.test(output)) {
+  if (/decision: promote green/.test(output) && !/the rollout ended failed/.test(output)) {
     t.match(output, /rollout: green takes all of blue's traffic; blue kept as backup/, 'the promotion completes in steps');
     t.match(output, /final split: blue 1\.0\.0 0\.0% \(backup\), green 1\.1\.0 100\.0%, canary 2\.0\.0 0\.0%/, 'the seed\'s ending');
+  } else if (/the rollout ended failed/.test(output)) {
+    // On a busy machine the step's analysis may see green's tail as a regression and roll back.
+    t.match(output, /the rollout ended failed: step \d analysis failed: .*weights restored/, 'a rollout its analysis stopped says why, and the weights are back');
+    t.match(output, /final split: /);
   } else {
     t.match(output, /final split: /);
   }

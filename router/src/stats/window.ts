@@ -4,6 +4,9 @@
 import { SecondBuckets } from './second-buckets.ts';
 import { Tally, type TallySummary } from './tally.ts';
 
+/** How far back a window reaches. */
+export const WINDOW_SECONDS = 60;
+
 export interface WindowStats extends TallySummary {
   rps: number;
 }
@@ -11,7 +14,7 @@ export interface WindowStats extends TallySummary {
 export class SlidingWindow {
   private readonly buckets: SecondBuckets<Tally & { second: number }>;
 
-  constructor(private readonly seconds = 60) {
+  constructor(private readonly seconds = WINDOW_SECONDS) {
     this.buckets = new SecondBuckets<Tally & { second: number }>(
       seconds,
       () => Object.assign(new Tally(), { second: 0 }),
@@ -23,11 +26,18 @@ export class SlidingWindow {
     this.buckets.at(now).add(latencyMs, error, confidence);
   }
 
-  stats(windowSeconds = this.seconds, now = Date.now()): WindowStats {
-    const span = Math.min(windowSeconds, this.seconds);
-    const total = new Tally();
-    for (const b of this.buckets.recent(span, now)) total.merge(b);
-    const { requests, ...rest } = total.summary();
-    return { requests, rps: Math.round((requests / span) * 100) / 100, ...rest };
+  /** Adds the last `windowSeconds` of this window to `into` (windows of one environment add up). */
+  addTo(into: Tally, windowSeconds = this.seconds, now = Date.now()): Tally {
+    for (const b of this.buckets.recent(Math.min(windowSeconds, this.seconds), now)) into.merge(b);
+    return into;
   }
+
+  stats(windowSeconds = this.seconds, now = Date.now()): WindowStats {
+    return windowStats(this.addTo(new Tally(), windowSeconds, now), Math.min(windowSeconds, this.seconds));
+  }
+}
+
+export function windowStats(tally: Tally, spanSeconds: number): WindowStats {
+  const { requests, ...rest } = tally.summary();
+  return { requests, rps: Math.round((requests / spanSeconds) * 100) / 100, ...rest };
 }

@@ -1,15 +1,13 @@
-// Sliding windows per environment and per model version within it (during a rolling update an
-// environment serves two versions), made on first use.
-import { SlidingWindow, type WindowStats } from './window.ts';
+// Sliding windows per model version of each environment (during a rolling update an environment
+// serves two), made on first use; an environment's figures are its versions' added up at read time,
+// so each request is recorded once.
+import { Tally } from './tally.ts';
+import { SlidingWindow, WINDOW_SECONDS, windowStats, type WindowStats } from './window.ts';
 
 export class StatsWindows {
-  private readonly environments = new Map<string, SlidingWindow>();
   private readonly versions = new Map<string, Map<string, SlidingWindow>>();
 
   record(environment: string, version: string, latencyMs: number, error: boolean, confidence: number | null, now = Date.now()): void {
-    let window = this.environments.get(environment);
-    if (!window) this.environments.set(environment, (window = new SlidingWindow()));
-    window.record(latencyMs, error, confidence, now);
     let byVersion = this.versions.get(environment);
     if (!byVersion) this.versions.set(environment, (byVersion = new Map()));
     let versionWindow = byVersion.get(version);
@@ -29,12 +27,13 @@ export class StatsWindows {
 
   /** The environment's stats over the last `seconds`, with those of each version that answered. */
   of(environment: string, seconds: number, now = Date.now()): WindowStats & { by_version: Record<string, WindowStats> } {
-    const total = this.environments.get(environment)?.stats(seconds, now) ?? new SlidingWindow().stats(seconds, now);
+    const total = new Tally();
     const byVersion: Record<string, WindowStats> = {};
     for (const [version, window] of this.versions.get(environment) ?? []) {
       const s = window.stats(seconds, now);
       if (s.requests > 0) byVersion[version] = s;
+      window.addTo(total, seconds, now);
     }
-    return { ...total, by_version: byVersion };
+    return { ...windowStats(total, Math.min(seconds, WINDOW_SECONDS)), by_version: byVersion };
   }
 }

@@ -229,11 +229,18 @@ export class RolloutManager {
     this.clearTimer(rollout);
     this.current = null;
     this.last = rollout;
-    this.update(rollout, { state, phase: 'done', message: `${reason}; weights restored to those before the rollout` });
-    await this.deps.weights.update(
-      restorable(this.deps.weights.snapshot, rollout.view.weights_before, rollout.backupBefore),
-      { cause: 'rollback', detail: { rollout_id: rollout.view.id, message: `rollout of ${rollout.plan.target} ${state}: ${reason}; weights restored` } },
-    );
-    this.trail(rollout, state, rollout.view.message);
+    // The weights are back before the rollout says so: a reader who sees `failed` sees them restored.
+    try {
+      await this.deps.weights.update(
+        restorable(this.deps.weights.snapshot, rollout.view.weights_before, rollout.backupBefore),
+        { cause: 'rollback', detail: { rollout_id: rollout.view.id, message: `rollout of ${rollout.plan.target} ${state}: ${reason}; weights restored` } },
+      );
+      this.update(rollout, { state, phase: 'done', message: `${reason}; weights restored to those before the rollout` });
+    } catch (err) {
+      this.update(rollout, { state, phase: 'done', message: `${reason}; restoring the weights failed: ${(err as Error).message}` });
+      throw err;
+    } finally {
+      this.trail(rollout, state, rollout.view.message);
+    }
   }
 }

@@ -7,14 +7,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import type { ExperimentReport } from '../../router/src/experiments/schema.ts';
 import type { RolloutView } from '../../router/src/rollouts/schema.ts';
 import { loadLauncherConfig } from './config.ts';
+import { failWith, ROOT } from './paths.ts';
 import { findRunning } from './running.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '2000' }, rate: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '8' }, pause: { type: 'string', default: '10' } } });
 const REQUESTS = Number(values.requests);
 /** Predictions per second at most: well inside the router's rate limit, and the machine's other work goes on. */
@@ -22,10 +21,7 @@ const RATE = Number(values.rate);
 const CONCURRENCY = Number(values.concurrency);
 const PAUSE_S = Number(values.pause);
 const say = (line: string) => process.stdout.write(`demo: ${line}\n`);
-function fail(message: string): never {
-  process.stderr.write(`demo: ${message}\n`);
-  process.exit(1);
-}
+const fail: (message: string) => never = failWith('demo');
 
 let running;
 try {

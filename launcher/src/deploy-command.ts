@@ -5,22 +5,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { DEPLOYMENTS_PATH, type DeploymentStatus, type EnvironmentStatus } from '../../shared/api/deployments.ts';
 import { ENV_NAME_PATTERN } from '../../router/index.ts';
 import { loadLauncherConfig } from './config.ts';
 import { parseDeployment, withEnvironment } from './deployment.ts';
+import { failWith, ROOT } from './paths.ts';
 import { findRunning, type Running } from './running.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
 const USAGE = 'usage: npm run deploy -- <version> <environment> [replicas] [--model NAME] [--timeout SECONDS]';
 const POLL_MS = 500;
 
-function fail(message: string): never {
-  process.stderr.write(`deploy: ${message}\n`);
-  process.exit(1);
-}
+const fail: (message: string) => never = failWith('deploy');
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { model: { type: 'string' }, timeout: { type: 'string', default: '300' } } });
 const [version, environment, replicasArg] = positionals;

@@ -4,7 +4,6 @@
 // process it starts ends with it; Ctrl-C or SIGTERM stops replicas (drained) and then the router.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { WatchedFile } from '../../shared/config-file/watched-file.ts';
 import { loggerOptions, startupFailure } from '../../shared/logger.ts';
@@ -12,6 +11,7 @@ import { adminToken } from './admin-token.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { loadLauncherConfig, type LauncherConfig } from './config.ts';
 import { Controller } from './controller.ts';
+import { entryArgs, ROOT } from './paths.ts';
 import { AUTOSCALING_DEFAULTS, parseDeployment, type Deployment } from './deployment.ts';
 import { scanModels } from './models.ts';
 import { firstTaken, PortAllocator } from './ports.ts';
@@ -21,9 +21,6 @@ import { writeScrapeTargets } from './scrape-targets.ts';
 import { ADMIN_TOKEN_FILE, CONTROLLER_FILE, LOG_DIR } from './run-dir.ts';
 import { Supervised } from './supervisor.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
-const EXT = path.extname(fileURLToPath(import.meta.url));
-const entry = (p: string) => (EXT === '.ts' ? ['--import', 'tsx', path.join(ROOT, `${p}.ts`)] : [path.join(ROOT, 'dist', `${p}.js`)]);
 
 const boot = pino(loggerOptions('info', 'launcher'));
 let config: LauncherConfig;
@@ -56,7 +53,7 @@ const { token, generated } = adminToken(config.ROUTER_ADMIN_TOKEN, tokenFile);
 const router = new Supervised({
   name: 'router',
   logFile: path.join(logDir, 'router.log'),
-  args: entry('router/src/server'),
+  args: entryArgs('router/src/server'),
   env: {
     ...initial.router.env,
     ROUTER_HOST: initial.router.host,
@@ -71,7 +68,7 @@ const router = new Supervised({
   onReady: async (url) => {
     fs.writeFileSync(path.join(runDir, CONTROLLER_FILE), `${JSON.stringify({ pid: process.pid, router_url: url, deployment_file: source.file }, null, 2)}\n`);
     await controller.reregisterAll();
-    await reportModels();
+    await reportModels(true);
   },
 });
 const routerClient = new RouterClient(() => router.url, token);
@@ -85,7 +82,7 @@ const controller = new Controller({
   replicaProcess: (environment, template, id) => async () => {
     const port = await ports.take();
     return {
-      args: entry('services/inference/src/server'),
+      args: entryArgs('services/inference/src/server'),
       logFile: path.join(logDir, `${id}.log`),
       env: {
         ...initial.services.env,
@@ -121,10 +118,18 @@ const autoscaler = new Autoscaler(
 const RESCAN_MS = 10_000;
 let scanned: { at: number; bundles: Awaited<ReturnType<typeof scanModels>> } | undefined;
 source.onChange(() => (scanned = undefined));
-async function reportModels(): Promise<void> {
+// Reported when it changes (status reports come with every replica's step), and always to a router
+// that has just started (it knows nothing yet).
+let reportedModels: { url: string; models: string } | undefined;
+async function reportModels(force = false): Promise<void> {
   if (!scanned || Date.now() - scanned.at > RESCAN_MS) scanned = { at: Date.now(), bundles: await scanModels(modelsDir) };
   const models = scanned.bundles.map((b) => ({ ...b, running_in: controller.environmentsRunning({ model: b.name, version: b.version }) }));
-  if (router.url) await routerClient.reportModels({ models_dir: modelsDir, reported_at: new Date().toISOString(), models }).catch((err: unknown) => log.debug({ err }, 'model registry report failed'));
+  const url = router.url;
+  if (!url || (!force && reportedModels?.url === url && reportedModels.models === JSON.stringify(models))) return;
+  await routerClient
+    .reportModels({ models_dir: modelsDir, reported_at: new Date().toISOString(), models })
+    .then(() => (reportedModels = { url, models: JSON.stringify(models) }))
+    .catch((err: unknown) => log.debug({ err }, 'model registry report failed'));
 }
 source.watch();
 

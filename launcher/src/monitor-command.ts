@@ -6,17 +6,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { loadLauncherConfig } from './config.ts';
+import { failWith, ROOT } from './paths.ts';
 import { findRunning } from './running.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
 const { values } = parseArgs({ options: { port: { type: 'string', default: '9090' } } });
-const fail = (message: string): never => {
-  process.stderr.write(`monitor: ${message}\n`);
-  process.exit(1);
-};
+const fail: (message: string) => never = failWith('monitor');
 
 if (spawnSync('prometheus', ['--version']).status !== 0) fail('prometheus is not installed (Debian: apt-get install prometheus)');
 const config = loadLauncherConfig();

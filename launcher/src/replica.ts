@@ -59,10 +59,6 @@ export class ReplicaProcess {
     return this.o.id;
   }
 
-  get environment(): string {
-    return this.o.environment;
-  }
-
   get template(): Template {
     return this.o.template;
   }

@@ -1,6 +1,7 @@
-// The data path as a plugin: the proxied routes behind the rate limit and API keys, sent to the
-// environment the routing policy chooses, coalesced when configured. `app.stats` holds each
-// environment's sliding window for the admin API.
+// The data path as a plugin: the proxied routes and POST /feedback behind the rate limit and API
+// keys; requests sent to the environment the routing policy chooses, coalesced when configured,
+// mirrored to shadow environments. `app.stats` (sliding windows) and `app.experiment` (the A/B
+// report's counts and feedback) are what the admin API, rollouts and the guard read.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';

@@ -8,6 +8,7 @@ import { lifecyclePlugin } from '../../shared/http/lifecycle.ts';
 import { serverOptions } from '../../shared/http/server-options.ts';
 import { registerSwagger } from '../../shared/http/swagger.ts';
 import { metricsPlugin } from '../../shared/metrics.ts';
+import { LIVE_PATH, ProbeResponse, READY_PATH } from '../../shared/api/health.ts';
 import { adminRoutes } from './admin/routes.ts';
 import type { RouterConfig } from './config.ts';
 import { controllerReportsPlugin } from './plugins/controller-reports.ts';
@@ -24,11 +25,21 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
   const app = Fastify(serverOptions({ logLevel: config.logLevel, component: 'router', bodyLimit: config.bodyLimit })).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandlers(app);
   await app.register(lifecyclePlugin);
-  await registerSwagger(app, { title: 'Sentiment router', version: '1', description: 'Weighted blue/green/canary routing between model versions' }, true);
+  await registerSwagger(app, {
+    info: { title: 'Sentiment router', version: '1', description: 'Weighted blue/green/canary routing between model versions: the public prediction API, proxied to the environment the weights choose, and the admin API that steers it' },
+    servers: [{ url: 'http://127.0.0.1:8080', description: 'npm start (deploy/local.yaml)' }],
+    securitySchemes: {
+      bearerAuth: { type: 'http', scheme: 'bearer', description: 'the admin token (ROUTER_ADMIN_TOKEN)' },
+      apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'a client key from API_KEYS or API_KEYS_FILE; required on the public routes once keys are configured' },
+    },
+  });
   await app.register(metricsPlugin, { defaultLabels: { service: 'router' } });
 
-  app.get('/health/live', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/health/ready', { schema: { hide: true } }, async (_request, reply) => (app.lifecycle.draining ? reply.code(503).send({ status: 'draining' }) : { status: 'ok' }));
+  const probe = { tags: ['health'], security: [], response: { 200: ProbeResponse, 503: ProbeResponse } };
+  app.get(LIVE_PATH, { schema: { ...probe, operationId: 'routerLive', summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+  app.get(READY_PATH, { schema: { ...probe, operationId: 'routerReady', summary: 'Taking requests (503 while draining)' } }, async (_request, reply) =>
+    app.lifecycle.draining ? reply.code(503).send({ status: 'draining' }) : { status: 'ok' },
+  );
 
   try {
     await compose(app, config);

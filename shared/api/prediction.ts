@@ -10,6 +10,9 @@ export interface TextLimits {
   batchTexts: number;
 }
 
+/** The service's limits unless configured otherwise (MAX_TEXT_LENGTH, MAX_BATCH_TEXTS). */
+export const DEFAULT_TEXT_LIMITS: TextLimits = { textLength: 5000, batchTexts: 64 };
+
 export const textSchema = (limits: TextLimits) =>
   Type.String({ minLength: 1, maxLength: limits.textLength, pattern: NON_BLANK_PATTERN, description: 'text to classify' });
 

@@ -47,16 +47,16 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
     };
   };
 
-  app.get('/config', { schema: { tags, security, summary: 'Weights in force, live shares and the last reload result', response: { 200: ConfigView, 401: ErrorResponse } } }, async () => configView());
+  app.get('/config', { schema: { tags, security, operationId: 'getConfig', summary: 'Weights in force, live shares and the last reload result', response: { 200: ConfigView, 401: ErrorResponse } } }, async () => configView());
 
   app.put('/weights', {
-    schema: { tags, security, summary: 'Set weights (validated, applied atomically and written back to the weights file)', body: WeightsUpdate, response: { 200: ConfigView, ...errors } },
+    schema: { tags, security, operationId: 'setWeights', summary: 'Set weights (validated, applied atomically and written back to the weights file)', body: WeightsUpdate, response: { 200: ConfigView, ...errors } },
   }, async (request) => {
     await weights.update(request.body, { cause: 'admin', running: (environment) => replicas.replicas(environment).length > 0 });
     return configView();
   });
 
-  app.get('/replicas', { schema: { tags, security, summary: 'Every replica: health, in-flight requests, ejections', response: { 200: Type.Array(ReplicaView), 401: ErrorResponse } } }, async () =>
+  app.get('/replicas', { schema: { tags, security, operationId: 'listReplicas', summary: 'Every replica: health, in-flight requests, ejections', response: { 200: Type.Array(ReplicaView), 401: ErrorResponse } } }, async () =>
     replicas.all().map((r) => ({
       environment: r.environment,
       url: r.url,
@@ -72,12 +72,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
     })),
   );
 
-  app.post('/replicas', { schema: { tags, security, summary: 'Register a replica (it takes traffic once its readiness check passes)', body: ReplicaBody, response: { 201: ReplicaBody, ...errors } } }, async (request, reply) => {
+  app.post('/replicas', { schema: { tags, security, operationId: 'registerReplica', summary: 'Register a replica (it takes traffic once its readiness check passes)', body: ReplicaBody, response: { 201: ReplicaBody, ...errors } } }, async (request, reply) => {
     const r = replicas.register(request.body.environment, request.body.url);
     return reply.code(201).send({ environment: r.environment, url: r.url });
   });
 
-  app.delete('/replicas', { schema: { tags, security, summary: 'Deregister a replica (in-flight requests finish first)', body: ReplicaBody, response: { 200: ReplicaBody, ...errors } } }, async (request) => {
+  app.delete('/replicas', { schema: { tags, security, operationId: 'deregisterReplica', summary: 'Deregister a replica (in-flight requests finish first)', body: ReplicaBody, response: { 200: ReplicaBody, ...errors } } }, async (request) => {
     await replicas.deregister(request.body.environment, request.body.url);
     return { environment: request.body.environment, url: request.body.url };
   });
@@ -86,11 +86,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
   // every change (PUT); the router shows the last report (GET).
   const reports = app.controllerReports;
   const reportRoutes = <K extends keyof ControllerReports>(key: K, schema: TSchema, summaries: { report: string; show: string }) => {
-    app.put(`/${key}`, { schema: { tags, security, summary: summaries.report, body: schema, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
+    const capitalized = key[0].toUpperCase() + key.slice(1);
+    app.put(`/${key}`, { schema: { tags, security, operationId: `report${capitalized}`, summary: summaries.report, body: schema, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
       reports[key] = request.body as ControllerReports[K];
       return reply.code(204).send(null);
     });
-    app.get(`/${key}`, { schema: { tags, security, summary: summaries.show, response: { 200: schema, ...errors } } }, async () => {
+    app.get(`/${key}`, { schema: { tags, security, operationId: `get${capitalized}`, summary: summaries.show, response: { 200: schema, ...errors } } }, async () => {
       const report = reports[key];
       if (!report) throw new NoControllerReportError(key);
       return report;
@@ -107,33 +108,33 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (
 
   // Progressive delivery: rollouts in steps with analysis, rollback in one call, the decision trail.
   const { rollouts, history } = app;
-  app.post('/rollouts', { schema: { tags, security, summary: 'Start a rollout: traffic moves from the baseline to the target in steps, each held for a pause and analysed', body: RolloutRequest, response: { 201: RolloutView, ...errors } } }, async (request, reply) =>
+  app.post('/rollouts', { schema: { tags, security, operationId: 'startRollout', summary: 'Start a rollout: traffic moves from the baseline to the target in steps, each held for a pause and analysed', body: RolloutRequest, response: { 201: RolloutView, ...errors } } }, async (request, reply) =>
     reply.code(201).send(await rollouts.start(request.body)),
   );
-  app.get('/rollouts', { schema: { tags, security, summary: 'The rollout in progress (current) and the last one that ended', response: { 200: RolloutsView, 401: ErrorResponse } } }, async () => rollouts.views());
-  app.post('/rollouts/current/pause', { schema: { tags, security, summary: 'Hold the rollout at its step', response: { 200: RolloutView, ...errors } } }, async () => rollouts.pause());
-  app.post('/rollouts/current/resume', { schema: { tags, security, summary: 'Go on from the step it was paused at', response: { 200: RolloutView, ...errors } } }, async () => rollouts.resume());
-  app.post('/rollouts/current/abort', { schema: { tags, security, summary: 'Stop the rollout and put back the weights from before it', response: { 200: RolloutView, ...errors } } }, async () => rollouts.abort());
-  app.post('/rollback', { schema: { tags, security, summary: 'Back to safety in one call: abort the rollout in progress, or restore the weights from before the last change', response: { 200: Type.Object({ weights: Type.Record(Type.String(), Type.Number()) }), ...errors } } }, async () =>
+  app.get('/rollouts', { schema: { tags, security, operationId: 'getRollouts', summary: 'The rollout in progress (current) and the last one that ended', response: { 200: RolloutsView, 401: ErrorResponse } } }, async () => rollouts.views());
+  app.post('/rollouts/current/pause', { schema: { tags, security, operationId: 'pauseRollout', summary: 'Hold the rollout at its step', response: { 200: RolloutView, ...errors } } }, async () => rollouts.pause());
+  app.post('/rollouts/current/resume', { schema: { tags, security, operationId: 'resumeRollout', summary: 'Go on from the step it was paused at', response: { 200: RolloutView, ...errors } } }, async () => rollouts.resume());
+  app.post('/rollouts/current/abort', { schema: { tags, security, operationId: 'abortRollout', summary: 'Stop the rollout and put back the weights from before it', response: { 200: RolloutView, ...errors } } }, async () => rollouts.abort());
+  app.post('/rollback', { schema: { tags, security, operationId: 'rollback', summary: 'Back to safety in one call: abort the rollout in progress, or restore the weights from before the last change', response: { 200: Type.Object({ weights: Type.Record(Type.String(), Type.Number()) }), ...errors } } }, async () =>
     rollouts.rollback(() => {
       const last = history.list({ limit: 1, kind: 'weights' })[0];
       return last?.weights_before ? { weights: last.weights_before } : undefined;
     }),
   );
-  app.get('/history', { schema: { tags, security, summary: 'The decision trail, newest first: weight changes with their cause and weights before and after, rollout steps, analyses and guard actions with metric, value, threshold, window and sample', querystring: HistoryQuery, response: { 200: Type.Array(HistoryEntry), 401: ErrorResponse } } }, async (request) =>
+  app.get('/history', { schema: { tags, security, operationId: 'getHistory', summary: 'The decision trail, newest first: weight changes with their cause and weights before and after, rollout steps, analyses and guard actions with metric, value, threshold, window and sample', querystring: HistoryQuery, response: { 200: Type.Array(HistoryEntry), 401: ErrorResponse } } }, async (request) =>
     history.list({ limit: Number(request.query.limit ?? 100), environment: request.query.environment, kind: request.query.kind }),
   );
 
   // The A/B report: per environment and version since the experiment started, with online accuracy from feedback.
-  app.get('/experiments/report', { schema: { tags, security, summary: 'Per environment and version: requests, error rate, latency, mean confidence (a proxy), label mix, online accuracy with its 95% interval and a test against the baseline, and a recommendation', querystring: ReportQuery, response: { 200: ExperimentReport, 401: ErrorResponse } } }, async (request) =>
+  app.get('/experiments/report', { schema: { tags, security, operationId: 'getExperimentReport', summary: 'Per environment and version: requests, error rate, latency, mean confidence (a proxy), label mix, online accuracy with its 95% interval and a test against the baseline, and a recommendation', querystring: ReportQuery, response: { 200: ExperimentReport, 401: ErrorResponse } } }, async (request) =>
     app.experiment.report(request.query.baseline),
   );
-  app.post('/experiments/reset', { schema: { tags, security, summary: 'Start a new experiment: the report counts from now', response: { 204: Type.Null(), 401: ErrorResponse } } }, async (_request, reply) => {
+  app.post('/experiments/reset', { schema: { tags, security, operationId: 'resetExperiment', summary: 'Start a new experiment: the report counts from now', response: { 204: Type.Null(), 401: ErrorResponse } } }, async (_request, reply) => {
     app.experiment.reset();
     return reply.code(204).send(null);
   });
 
-  app.get('/stats', { schema: { tags, security, summary: 'Per environment over a sliding window: rps, error rate, latency percentiles, mean confidence', querystring: StatsQuery, response: { 200: StatsView, 401: ErrorResponse } } }, async (request) => {
+  app.get('/stats', { schema: { tags, security, operationId: 'getStats', summary: 'Per environment over a sliding window: rps, error rate, latency percentiles, mean confidence', querystring: StatsQuery, response: { 200: StatsView, 401: ErrorResponse } } }, async (request) => {
     const window = Number(request.query.window ?? 60);
     return {
       window_seconds: window,

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { FeedbackExistsError, PredictionNotFoundError } from '../../../shared/errors.ts';
 import { ErrorResponse } from '../../../shared/http/schemas.ts';
+import { PUBLIC_SECURITY } from '../proxy/routes.ts';
 import type { Experiment } from './experiment.ts';
 import { FeedbackBody } from './schema.ts';
 
@@ -12,9 +13,11 @@ export const feedbackRoutes: FastifyPluginAsyncTypebox<{ experiment: Experiment 
   app.post('/feedback', {
     schema: {
       tags: ['predict'],
+      operationId: 'feedback',
+      security: PUBLIC_SECURITY,
       summary: 'The true label of a recent prediction (by its X-Request-Id), for the A/B report\'s online accuracy',
       body: FeedbackBody,
-      response: { 202: Type.Object({ request_id: Type.String(), recorded: Type.Boolean() }), 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse },
+      response: { 202: Type.Object({ request_id: Type.String(), recorded: Type.Boolean() }), 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse },
     },
   }, async (request, reply) => {
     const { request_id, label } = request.body;

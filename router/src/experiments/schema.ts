@@ -25,7 +25,7 @@ export const ExperimentReport = Type.Object({
       p99_ms: Nullable(Type.Number()),
       mean_confidence: Nullable(Type.Number({ description: 'a proxy only' })),
       label_distribution: Type.Record(Type.String(), Type.Number()),
-      online_accuracy: Type.Object({ feedback: Type.Integer(), correct: Type.Integer(), accuracy: Nullable(Type.Number()), ci95: Nullable(Type.Tuple([Type.Number(), Type.Number()])) }),
+      online_accuracy: Type.Object({ feedback: Type.Integer(), correct: Type.Integer(), accuracy: Nullable(Type.Number()), ci95: Nullable(Type.Array(Type.Number(), { minItems: 2, maxItems: 2, description: 'Wilson 95% interval: [low, high]' })) }),
       vs_baseline: Nullable(Type.Object({ baseline: Type.String(), difference: Type.Number(), z: Type.Number(), p_value: Type.Number(), significant: Type.Boolean() })),
       recommendation: Type.Object({ action: Type.Union([Type.Literal('promote'), Type.Literal('keep'), Type.Literal('roll_back')]), reasons: Type.Array(Type.String()) }),
     }),

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
-import { BATCH_PATH, PREDICT_PATH } from '../../../shared/api/prediction.ts';
+import { PREDICT_PATH } from '../../../shared/api/prediction.ts';
 import { RateLimitedError, UnauthorizedError } from '../../../shared/errors.ts';
 import { apiKeyAllowed, hasBearerToken, loadApiKeys } from '../auth.ts';
 import type { RouterConfig } from '../config.ts';
@@ -15,6 +15,7 @@ import { createEnvironmentCall } from '../proxy/call.ts';
 import { createChooser } from '../proxy/choose.ts';
 import { Coalescer } from '../proxy/coalescer.ts';
 import { createForwarder } from '../proxy/forward.ts';
+import { documentationOnly, PROXIED_ROUTES } from '../proxy/routes.ts';
 import { isGatewayError } from '../proxy/map-error.ts';
 import { createObserver } from '../proxy/observe.ts';
 import { RetryBudget } from '../proxy/retry-budget.ts';
@@ -32,12 +33,6 @@ declare module 'fastify' {
     experiment: Experiment;
   }
 }
-
-export const PROXIED_ROUTES = [
-  { method: 'POST', url: PREDICT_PATH },
-  { method: 'POST', url: BATCH_PATH },
-  { method: 'POST', url: '/v2/models/:name/infer' },
-] as const;
 
 export type ProxyOptions = Pick<RouterConfig, 'adminToken' | 'overrideAllow' | 'retry' | 'coalesce' | 'rateLimit' | 'apiKeys' | 'feedback' | 'shadowMaxInFlight'>;
 
@@ -121,7 +116,7 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
       // Bodies are forwarded as bytes, never parsed and re-serialized.
       proxied.removeAllContentTypeParsers();
       proxied.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-      for (const route of PROXIED_ROUTES) proxied.route({ ...route, schema: { tags: ['predict'], summary: 'Proxied to the chosen environment' }, handler: forward });
+      for (const route of PROXIED_ROUTES) proxied.route({ ...route, validatorCompiler: documentationOnly, handler: forward });
     });
     await scope.register(feedbackRoutes, { experiment });
   });

@@ -7,10 +7,9 @@ import { REQUEST_ID_HEADER } from '../../../shared/http/request-id.ts';
 import type { EnvironmentSnapshot } from '../weights/snapshot.ts';
 import type { Choose } from './choose.ts';
 import { endToEnd } from './headers.ts';
+import { ENVIRONMENT_HEADER, MODEL_VERSION_HEADER } from './routes.ts';
 import type { Send, Sent } from './send.ts';
 
-export const ENVIRONMENT_HEADER = 'x-environment';
-export const MODEL_VERSION_HEADER = 'x-model-version';
 
 export interface ForwardHooks {
   choose: Choose;

@@ -19,7 +19,7 @@ export const RolloutRequest = Type.Object(
   {
     target: Type.String({ pattern: ENV_NAME_PATTERN, description: 'the environment traffic moves to' }),
     baseline: Type.Optional(Type.String({ pattern: ENV_NAME_PATTERN, description: 'the environment traffic moves from (default: the heaviest other one)' })),
-    steps: Type.Optional(Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), { minItems: 1, maxItems: 20, default: [25, 50, 75, 100], description: "percent of the pair's traffic on the target at each step; [100] is a blue-green cutover" })),
+    steps: Type.Optional(Type.Array(Type.Number({ minimum: 0.1, maximum: 100 }), { minItems: 1, maxItems: 20, default: [25, 50, 75, 100], description: "percent of the pair's traffic on the target at each step; [100] is a blue-green cutover" })),
     pause_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400, default: 30, description: 'time at each step before its analysis' })),
     analysis: Type.Optional(Type.Union([AnalysisOptions, Type.Literal(false)], { description: 'what each step must pass (false: none)' })),
     keep_backup: Type.Optional(Type.Boolean({ default: true, description: 'after the last step, keep the baseline as a backup (weight 0)' })),

@@ -26,7 +26,12 @@ export async function build(config: AppConfig, bundle: LoadedBundle): Promise<Fa
   // Shutdown order: readiness goes false first (lifecycle), Fastify stops taking requests and lets
   // in-flight ones finish, then queued batches drain and the model is released (model).
   await app.register(lifecyclePlugin);
-  await registerSwagger(app, { title: 'Sentiment inference service', version: bundle.version, description: `Serves ${bundle.name} ${bundle.version}` });
+  await registerSwagger(app, {
+    info: { title: 'Sentiment inference service', version: bundle.version, description: `Serves ${bundle.name} ${bundle.version}. One replica of an environment: the router sends it traffic, and nothing outside the deployment's network should reach it.` },
+    servers: [{ url: 'http://127.0.0.1:8000', description: 'npm run start:service' }],
+    // No credentials: the router in front holds the keys and the rate limit.
+    security: [],
+  });
   await app.register(metricsPlugin, { defaultLabels: { model_name: bundle.name, model_version: bundle.version } });
   await app.register(httpMetricsPlugin);
   await app.register(modelPlugin, { bundle, batching: config.batching });

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import path from 'node:path';
 import { LogLevel, readEnv } from '../../../shared/config.ts';
 import { bundleDir } from '../../../shared/bundle/layout.ts';
+import { DEFAULT_TEXT_LIMITS } from '../../../shared/api/prediction.ts';
 
 export const ServiceEnv = Type.Object({
   MODEL_DIR: Type.Optional(Type.String({ minLength: 1, description: 'a bundle directory; overrides MODELS_DIR/MODEL_NAME/MODEL_VERSION' })),
@@ -19,8 +20,8 @@ export const ServiceEnv = Type.Object({
   ORT_INTRA_OP_THREADS: Type.Integer({ default: 1, minimum: 0, maximum: 256 }),
   ORT_INTER_OP_THREADS: Type.Integer({ default: 1, minimum: 0, maximum: 256 }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
-  MAX_TEXT_LENGTH: Type.Integer({ default: 5000, minimum: 1, description: 'characters per text' }),
-  MAX_BATCH_TEXTS: Type.Integer({ default: 64, minimum: 1 }),
+  MAX_TEXT_LENGTH: Type.Integer({ default: DEFAULT_TEXT_LIMITS.textLength, minimum: 1, description: 'characters per text' }),
+  MAX_BATCH_TEXTS: Type.Integer({ default: DEFAULT_TEXT_LIMITS.batchTexts, minimum: 1 }),
   RATE_LIMIT_MAX: Type.Integer({ default: 0, minimum: 0, description: 'requests per window per client IP; 0 turns it off (the router limits the public edge)' }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0 }),

@@ -11,6 +11,7 @@ export const predictRoutes: FastifyPluginAsyncTypebox<{ limits: TextLimits }> = 
   app.post(PREDICT_PATH, {
     schema: {
       tags: ['predict'],
+      operationId: 'predict',
       summary: 'Classify one text',
       body: predictBody(limits),
       response: { 200: PredictResponse, ...errorResponses },
@@ -24,6 +25,7 @@ export const predictRoutes: FastifyPluginAsyncTypebox<{ limits: TextLimits }> = 
   app.post(BATCH_PATH, {
     schema: {
       tags: ['predict'],
+      operationId: 'predictBatch',
       summary: 'Classify many texts in batched inference calls',
       body: batchBody(limits),
       response: { 200: BatchResponse, ...errorResponses },

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { InvalidInferInputError, ModelNotFoundError } from '../../../../shared/errors.ts';
 import { errorResponses, ErrorResponse, NON_BLANK_MESSAGE } from '../../../../shared/http/schemas.ts';
-import { InferResponse, ModelMetadataResponse, ModelParams, inferBody } from '../schemas/v2.ts';
+import { InferResponse, ModelMetadataResponse, ModelParams, inferBody } from '../../../../shared/api/v2.ts';
 import type { TextLimits } from '../../../../shared/api/prediction.ts';
 
 export const v2Routes: FastifyPluginAsyncTypebox<{ limits: TextLimits }> = async (app, { limits }) => {
@@ -17,12 +17,12 @@ export const v2Routes: FastifyPluginAsyncTypebox<{ limits: TextLimits }> = async
     if (name !== bundle.name) throw new ModelNotFoundError(name, bundle.name);
   };
 
-  app.get('/v2/health/live', { schema: { tags, response: { 200: Live } } }, async () => ({ live: true }));
-  app.get('/v2/health/ready', { schema: { tags, response: { 200: Ready, 503: Ready } } }, async (_req, reply) =>
+  app.get('/v2/health/live', { schema: { tags, operationId: 'v2ServerLive', summary: 'The server is up', response: { 200: Live } } }, async () => ({ live: true }));
+  app.get('/v2/health/ready', { schema: { tags, operationId: 'v2ServerReady', summary: 'The server takes inference requests', response: { 200: Ready, 503: Ready } } }, async (_req, reply) =>
     reply.code(ready() ? 200 : 503).send({ ready: ready() }),
   );
 
-  app.get('/v2/models/:name', { schema: { tags, params: ModelParams, response: { 200: ModelMetadataResponse, 404: ErrorResponse } } }, async (request) => {
+  app.get('/v2/models/:name', { schema: { tags, operationId: 'v2ModelMetadata', summary: "The model's inputs and outputs", params: ModelParams, response: { 200: ModelMetadataResponse, 404: ErrorResponse } } }, async (request) => {
     checkName(request.params.name);
     return {
       name: bundle.name,
@@ -36,13 +36,13 @@ export const v2Routes: FastifyPluginAsyncTypebox<{ limits: TextLimits }> = async
     };
   });
 
-  app.get('/v2/models/:name/ready', { schema: { tags, params: ModelParams, response: { 200: Ready, 503: Ready, 404: ErrorResponse } } }, async (request, reply) => {
+  app.get('/v2/models/:name/ready', { schema: { tags, operationId: 'v2ModelReady', summary: 'The model takes inference requests', params: ModelParams, response: { 200: Ready, 503: Ready, 404: ErrorResponse } } }, async (request, reply) => {
     checkName(request.params.name);
     return reply.code(ready() ? 200 : 503).send({ ready: ready() });
   });
 
   app.post('/v2/models/:name/infer', {
-    schema: { tags, summary: 'Classify texts given as a BYTES tensor named "text"', params: ModelParams, body: inferBody(limits), response: { 200: InferResponse, ...errorResponses, 404: ErrorResponse } },
+    schema: { tags, operationId: 'v2ModelInfer', summary: 'Classify texts given as a BYTES tensor named "text"', params: ModelParams, body: inferBody(limits), response: { 200: InferResponse, ...errorResponses, 404: ErrorResponse } },
   }, async (request) => {
     checkName(request.params.name);
     const [input] = request.body.inputs;

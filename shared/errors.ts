@@ -42,6 +42,8 @@ export class BundleError extends define<[string, string]>('ERR_BUNDLE_INVALID', 
 export const RouteNotFoundError = define<[string, string]>('ERR_NOT_FOUND', 'route %s %s not found', 404);
 export const UnauthorizedError = define<[string]>('ERR_UNAUTHORIZED', 'a valid %s is required', 401);
 export const RateLimitedError = define<[number, string]>('ERR_TOO_MANY_REQUESTS', 'rate limit of %d requests per %s exceeded', 429);
+/** The read-only token on a call that changes something. */
+export const ReadOnlyTokenError = define<[string]>('ERR_READ_ONLY_TOKEN', 'the read-only token cannot call %s: it needs the admin token', 403);
 /** X-Route-To from a client that may not force an environment. */
 export const RouteOverrideForbiddenError = define<[string]>('ERR_ROUTE_OVERRIDE_FORBIDDEN', '%s needs an admin token or an allow-listed address', 403);
 /** A request or an admin call names an environment the weights file does not configure. */

@@ -140,6 +140,7 @@ function banner(url: string): string {
     `  sentiment-serving is up: ${counts}`,
     '',
     `  API           ${url}/predict   (POST {"text": "..."})`,
+    `  Dashboard     ${url}/dashboard   (log in with any user name and the admin token as password)`,
     `  Swagger UI    ${url}/docs`,
     `  Metrics       ${url}/metrics`,
     `  Admin API     ${url}/admin/deployments   (Authorization: Bearer <token>)`,

@@ -10,6 +10,7 @@ import { registerSwagger } from '../../shared/http/swagger.ts';
 import { metricsPlugin } from '../../shared/metrics.ts';
 import { LIVE_PATH, ProbeResponse, READY_PATH } from '../../shared/api/health.ts';
 import { adminRoutes } from './admin/routes.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import type { RouterConfig } from './config.ts';
 import { controllerReportsPlugin } from './plugins/controller-reports.ts';
 import { historyPlugin } from './plugins/history.ts';
@@ -29,7 +30,8 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
     info: { title: 'Sentiment router', version: '1', description: 'Weighted blue/green/canary routing between model versions: the public prediction API, proxied to the environment the weights choose, and the admin API that steers it' },
     servers: [{ url: 'http://127.0.0.1:8080', description: 'npm start (deploy/local.yaml)' }],
     securitySchemes: {
-      bearerAuth: { type: 'http', scheme: 'bearer', description: 'the admin token (ROUTER_ADMIN_TOKEN)' },
+      bearerAuth: { type: 'http', scheme: 'bearer', description: 'the admin token (ROUTER_ADMIN_TOKEN), or the read-only token (ROUTER_READ_TOKEN) for GET' },
+      basicAuth: { type: 'http', scheme: 'basic', description: 'the same tokens as the password of a Basic login (any user name): what a browser sends for the dashboard' },
       apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'a client key from API_KEYS or API_KEYS_FILE; required on the public routes once keys are configured' },
     },
   });
@@ -68,6 +70,8 @@ async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
   });
   await app.register(rolloutsPlugin, { guard: config.guard });
   await app.register(controllerReportsPlugin);
-  await app.register(adminRoutes, { prefix: '/admin', token: config.adminToken });
+  const tokens = { admin: config.adminToken, read: config.readToken };
+  await app.register(adminRoutes, { prefix: '/admin', tokens });
+  await app.register(dashboardRoutes, { tokens });
   await app.ready();
 }

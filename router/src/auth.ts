@@ -13,6 +13,33 @@ export function bearerToken(header: string | undefined): string | null {
   return match ? match[1] : null;
 }
 
+/** The password of a Basic Authorization header (a browser's login prompt); the user name is ignored. */
+export function basicPassword(header: string | undefined): string | null {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
+  if (!match) return null;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : decoded.slice(colon + 1);
+}
+
+export interface AccessTokens {
+  /** Everything under /admin and the dashboard. */
+  admin: string;
+  /** Reading only: GET on /admin and the dashboard. */
+  read?: string;
+}
+
+export type Access = 'admin' | 'read';
+
+/** What an Authorization header (Bearer, or Basic with the token as password) may do. */
+export function accessOf(header: string | undefined, tokens: AccessTokens): Access | null {
+  const given = bearerToken(header) ?? basicPassword(header);
+  if (given === null) return null;
+  if (safeEqual(given, tokens.admin)) return 'admin';
+  if (tokens.read !== undefined && safeEqual(given, tokens.read)) return 'read';
+  return null;
+}
+
 /** Does an Authorization header carry exactly this bearer token? */
 export function hasBearerToken(header: string | undefined, token: string): boolean {
   const given = bearerToken(header);

@@ -10,6 +10,7 @@ export const RouterEnv = Type.Object({
   WEIGHTS_FILE: Type.String({ default: 'deploy/weights.yaml', minLength: 1 }),
   HISTORY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'append-only file of the decision trail (GET /admin/history), kept across restarts; unset: in memory only' })),
   ROUTER_ADMIN_TOKEN: Type.String({ minLength: 16, description: 'bearer token for /admin (at least 16 characters)' }),
+  ROUTER_READ_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'read-only token: GET on /admin and the dashboard (at least 16 characters)' })),
   LOG_LEVEL: LogLevel,
   ROUTER_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
   ROUTER_CONNECT_TIMEOUT_MS: Type.Integer({ default: 1000, minimum: 1 }),
@@ -53,6 +54,7 @@ export interface RouterConfig {
   weightsFile: string;
   historyFile?: string;
   adminToken: string;
+  readToken?: string;
   logLevel: string;
   bodyLimit: number;
   timeouts: { connectMs: number; headersMs: number; bodyMs: number };
@@ -77,6 +79,7 @@ export function routerConfig(env: RouterEnv): RouterConfig {
     weightsFile: path.resolve(env.WEIGHTS_FILE),
     historyFile: env.HISTORY_FILE === undefined ? undefined : path.resolve(env.HISTORY_FILE),
     adminToken: env.ROUTER_ADMIN_TOKEN,
+    readToken: env.ROUTER_READ_TOKEN,
     logLevel: env.LOG_LEVEL,
     bodyLimit: env.ROUTER_BODY_LIMIT_BYTES,
     timeouts: { connectMs: env.ROUTER_CONNECT_TIMEOUT_MS, headersMs: env.ROUTER_HEADERS_TIMEOUT_MS, bodyMs: env.ROUTER_BODY_TIMEOUT_MS },

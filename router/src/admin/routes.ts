@@ -3,9 +3,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { DeploymentStatus, ModelRegistryView } from '../../../shared/api/deployments.ts';
-import { NoControllerReportError, UnauthorizedError } from '../../../shared/errors.ts';
+import { NoControllerReportError } from '../../../shared/errors.ts';
 import { ErrorResponse } from '../../../shared/http/schemas.ts';
-import { hasBearerToken } from '../auth.ts';
+import type { AccessTokens } from '../auth.ts';
+import { ADMIN_SECURITY, requireAccess } from './access.ts';
 import type { ControllerReports } from '../plugins/controller-reports.ts';
 import { WeightsUpdate } from '../weights/schema.ts';
 import { ExperimentReport } from '../experiments/schema.ts';
@@ -13,16 +14,12 @@ import { HistoryEntry } from '../history/schema.ts';
 import { RolloutRequest, RolloutsView, RolloutView } from '../rollouts/schema.ts';
 import { ConfigView, HistoryQuery, ReportQuery, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
 
-export const adminRoutes: FastifyPluginAsyncTypebox<{ token: string }> = async (app, { token }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens }> = async (app, { tokens }) => {
   const { weights, replicas, routingPolicy: routing, stats } = app;
-  app.addHook('onRequest', (request, reply, done) => {
-    if (hasBearerToken(request.headers.authorization, token)) return done();
-    reply.header('www-authenticate', 'Bearer');
-    done(new UnauthorizedError('admin bearer token'));
-  });
-  const security = [{ bearerAuth: [] }];
+  app.addHook('onRequest', requireAccess(tokens));
+  const security = ADMIN_SECURITY;
   const tags = ['admin'];
-  const errors = { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+  const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
 
   const configView = () => {
     const s = weights.snapshot;

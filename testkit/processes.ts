@@ -55,7 +55,7 @@ export function startProcess(env: Record<string, string>, entry = SERVICE_ENTRY,
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk;
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      const match = /Server listening at (http:\/\/127\.\d+\.\d+\.\d+:\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve({

@@ -56,7 +56,7 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
 async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
   await app.register(weightsPlugin, { file: config.weightsFile });
   await app.register(historyPlugin, { file: config.historyFile });
-  await app.register(replicasPlugin, { poolConnections: config.poolConnections, timeouts: config.timeouts, health: config.health });
+  await app.register(replicasPlugin, { poolConnections: config.poolConnections, timeouts: config.timeouts, health: config.health, discovery: config.discovery });
   await app.register(routingPlugin);
   await app.register(proxyPlugin, {
     adminToken: config.adminToken,

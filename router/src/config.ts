@@ -10,6 +10,8 @@ export const RouterEnv = Type.Object({
   WEIGHTS_FILE: Type.String({ default: 'deploy/weights.yaml', minLength: 1 }),
   HISTORY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'append-only file of the decision trail (GET /admin/history), kept across restarts; unset: in memory only' })),
   ROUTER_ADMIN_TOKEN: Type.String({ minLength: 16, description: 'bearer token for /admin (at least 16 characters)' }),
+  DNS_SERVERS: Type.String({ default: '', description: "comma-separated DNS servers (ip or ip:port) for environments discovered by DNS; empty: the system's resolv.conf" }),
+  DNS_TIMEOUT_MS: Type.Integer({ default: 2000, minimum: 100, maximum: 60_000 }),
   ROUTER_READ_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'read-only token: GET on /admin and the dashboard (at least 16 characters)' })),
   LOG_LEVEL: LogLevel,
   ROUTER_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
@@ -55,6 +57,8 @@ export interface RouterConfig {
   historyFile?: string;
   adminToken: string;
   readToken?: string;
+  /** DNS discovery: servers to ask (none: the system's) and the timeout per lookup. */
+  discovery: { servers: string[]; timeoutMs: number };
   logLevel: string;
   bodyLimit: number;
   timeouts: { connectMs: number; headersMs: number; bodyMs: number };
@@ -80,6 +84,7 @@ export function routerConfig(env: RouterEnv): RouterConfig {
     historyFile: env.HISTORY_FILE === undefined ? undefined : path.resolve(env.HISTORY_FILE),
     adminToken: env.ROUTER_ADMIN_TOKEN,
     readToken: env.ROUTER_READ_TOKEN,
+    discovery: { servers: env.DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean), timeoutMs: env.DNS_TIMEOUT_MS },
     logLevel: env.LOG_LEVEL,
     bodyLimit: env.ROUTER_BODY_LIMIT_BYTES,
     timeouts: { connectMs: env.ROUTER_CONNECT_TIMEOUT_MS, headersMs: env.ROUTER_HEADERS_TIMEOUT_MS, bodyMs: env.ROUTER_BODY_TIMEOUT_MS },

@@ -69,7 +69,7 @@ export function createConfidenceGauge(registry: Registry, stats: StatsWindows): 
 }
 
 /** Replica health as the router sees it; returns the ejection counter the health monitor feeds. */
-export function createReplicaMetrics(registry: Registry, replicas: ReplicaRegistry): Counter<'environment'> {
+export function createReplicaMetrics(registry: Registry, replicas: ReplicaRegistry): { ejections: Counter<'environment'>; discovery: Counter<'environment' | 'result'> } {
   const registers = [registry];
   new Gauge({
     name: 'router_replica_healthy',
@@ -91,7 +91,10 @@ export function createReplicaMetrics(registry: Registry, replicas: ReplicaRegist
       for (const r of replicas.all()) this.set({ environment: r.environment, replica: r.url }, r.inFlight);
     },
   });
-  return new Counter({ name: 'router_ejections_total', help: 'Replicas ejected by outlier detection', labelNames: ['environment'], registers });
+  return {
+    ejections: new Counter({ name: 'router_ejections_total', help: 'Replicas ejected by outlier detection', labelNames: ['environment'], registers }),
+    discovery: new Counter({ name: 'router_discovery_lookups_total', help: 'DNS discovery lookups by result: changed, unchanged, empty (no records) or failed (replicas kept)', labelNames: ['environment', 'result'], registers }),
+  };
 }
 
 /** The weights in force and the file's reloads; returns the reload counter the store feeds. */

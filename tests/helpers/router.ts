@@ -34,6 +34,7 @@ export function routerConfig(file: string, overrides: Partial<AppConfig> = {}): 
     coalesce: { maxBatch: 0, maxWaitMs: 2 },
     feedback: { memory: 10_000, ttlMs: 3_600_000 },
     shadowMaxInFlight: 64,
+    discovery: { servers: [], timeoutMs: 2000 },
     guard: { mode: 'off', intervalMs: 5000, consecutive: 3, window_seconds: 30, min_requests: 50, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 25, min_feedback: 30 },
     ...overrides,
   };

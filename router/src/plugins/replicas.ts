@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { RouterConfig } from '../config.ts';
 import { createReplicaMetrics } from '../metrics.ts';
 import { HealthMonitor } from '../replicas/health.ts';
+import { DnsDiscovery } from '../replicas/discovery.ts';
 import { ReplicaRegistry } from '../replicas/registry.ts';
 
 declare module 'fastify' {
@@ -16,7 +17,7 @@ declare module 'fastify' {
   }
 }
 
-export type ReplicasOptions = Pick<RouterConfig, 'poolConnections' | 'timeouts' | 'health'>;
+export type ReplicasOptions = Pick<RouterConfig, 'poolConnections' | 'timeouts' | 'health' | 'discovery'>;
 
 const replicas: FastifyPluginAsync<ReplicasOptions> = async (app, config) => {
   const log = app.log as Logger;
@@ -24,16 +25,24 @@ const replicas: FastifyPluginAsync<ReplicasOptions> = async (app, config) => {
     { connections: config.poolConnections, connectTimeoutMs: config.timeouts.connectMs, headersTimeoutMs: config.timeouts.headersMs, bodyTimeoutMs: config.timeouts.bodyMs },
     log.child({ component: 'replicas' }),
   );
-  const ejections = createReplicaMetrics(app.metricsRegistry, registry);
+  const metrics = createReplicaMetrics(app.metricsRegistry, registry);
   const health = new HealthMonitor(registry, config.health, log.child({ component: 'health' }), {
-    onEjection: (r) => ejections.inc({ environment: r.environment }),
+    onEjection: (r) => metrics.ejections.inc({ environment: r.environment }),
   });
+  const discovery = new DnsDiscovery(registry, config.discovery, log.child({ component: 'discovery' }), (environment, result) => metrics.discovery.inc({ environment, result }));
   registry.sync(app.weights.snapshot);
-  app.weights.onChange(({ after }) => registry.sync(after));
+  discovery.sync(app.weights.snapshot);
+  app.weights.onChange(({ after }) => {
+    registry.sync(after);
+    discovery.sync(after);
+  });
   health.start();
   app.decorate('replicas', registry);
   app.decorate('health', health);
-  app.addHook('preClose', async () => health.stop());
+  app.addHook('preClose', async () => {
+    discovery.stop();
+    health.stop();
+  });
   app.addHook('onClose', async () => registry.close());
 };
 

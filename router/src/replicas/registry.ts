@@ -1,5 +1,5 @@
 // Replicas per environment: static ones from the weights file, dynamic ones registered through the
-// admin API (the local launcher and, later, discovery). Pools are owned here and closed here.
+// admin API (the local launcher) or found by DNS discovery. Pools are owned here and closed here.
 import type { Logger } from 'pino';
 import { ReplicaExistsError, ReplicaNotFoundError } from '../../../shared/errors.ts';
 import type { WeightsSnapshot } from '../weights/snapshot.ts';
@@ -85,6 +85,24 @@ export class ReplicaRegistry {
     this.byEnv.set(environment, [...list, replica]);
     this.log.info({ environment, url: clean }, 'replica registered');
     return replica;
+  }
+
+  /**
+   * Makes the environment's discovered replicas exactly these URLs (what its DNS name resolves to
+   * now): new ones are added (traffic once their checks pass), gone ones removed after their
+   * in-flight requests. Replicas from the file or the admin API are left alone.
+   */
+  syncDiscovered(environment: string, urls: readonly string[]): { added: string[]; removed: string[] } {
+    const wanted = new Set(urls.map(normalizeUrl));
+    const list = this.byEnv.get(environment) ?? [];
+    const removed = list.filter((r) => r.source === 'dns' && !wanted.has(r.url));
+    const kept = list.filter((r) => !removed.includes(r));
+    const added = [...wanted].filter((url) => !kept.some((r) => r.url === url));
+    for (const url of added) kept.push(this.create(environment, url, 'dns'));
+    if (kept.length) this.byEnv.set(environment, kept);
+    else this.byEnv.delete(environment);
+    for (const r of removed) void r.close();
+    return { added, removed: removed.map((r) => r.url) };
   }
 
   async deregister(environment: string, url: string): Promise<void> {

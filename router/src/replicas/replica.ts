@@ -9,7 +9,8 @@ export interface PoolOptions {
   bodyTimeoutMs: number;
 }
 
-export type ReplicaSource = 'file' | 'admin';
+/** Where a replica came from: the weights file's list, the admin API, or DNS discovery. */
+export type ReplicaSource = 'file' | 'admin' | 'dns';
 
 export class Replica {
   readonly pool: Pool;

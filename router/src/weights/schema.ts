@@ -5,10 +5,21 @@ import { Type, type Static } from '@sinclair/typebox';
 export const ENV_NAME_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
 export const REPLICA_URL_PATTERN = '^https?://[^\\s/]+(:[0-9]+)?/?$';
 
+export const DiscoverySpec = Type.Object(
+  {
+    dns: Type.String({ pattern: '^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\\.?$', description: "a DNS name whose A/AAAA records are the replicas, e.g. a Kubernetes headless Service's sentiment-green.sentiment.svc.cluster.local" }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, description: "the replicas' port" }),
+    interval_seconds: Type.Optional(Type.Number({ minimum: 0.1, maximum: 3600, default: 5, description: 'how often the name is resolved again' })),
+  },
+  { additionalProperties: false },
+);
+export type DiscoverySpec = Static<typeof DiscoverySpec>;
+
 export const EnvironmentSpec = Type.Object(
   {
     weight: Type.Number({ minimum: 0, maximum: 1_000_000, description: 'share of traffic, normalized over healthy environments; 0 takes it out of rotation' }),
     replicas: Type.Optional(Type.Array(Type.String({ pattern: REPLICA_URL_PATTERN }), { maxItems: 256, description: 'static replica base URLs (replicas can also register through the admin API)' })),
+    discovery: Type.Optional(DiscoverySpec),
     backup: Type.Optional(Type.Boolean({ description: 'gets traffic only when every weighted environment is down' })),
     shadow: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: "percent of /predict requests mirrored here: its answers are compared with the primary's and never reach clients" })),
   },

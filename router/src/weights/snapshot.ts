@@ -6,6 +6,8 @@ export interface EnvironmentSnapshot {
   weight: number;
   /** Static replica base URLs from the file. */
   replicas: readonly string[];
+  /** Replicas found by resolving a DNS name, if the file names one. */
+  discovery: { dns: string; port: number; intervalMs: number } | null;
   backup: boolean;
   /** Percent of /predict requests mirrored to it. */
   shadow: number;
@@ -25,7 +27,14 @@ export function toSnapshot(file: WeightsFile, generation: number): WeightsSnapsh
     loadedAt: new Date().toISOString(),
     environments: Object.freeze(
       Object.entries(file.environments).map(([name, e]) =>
-        Object.freeze({ name, weight: e.weight, replicas: Object.freeze([...(e.replicas ?? [])]), backup: e.backup ?? false, shadow: e.shadow ?? 0 }),
+        Object.freeze({
+          name,
+          weight: e.weight,
+          replicas: Object.freeze([...(e.replicas ?? [])]),
+          discovery: e.discovery ? Object.freeze({ dns: e.discovery.dns, port: e.discovery.port, intervalMs: (e.discovery.interval_seconds ?? 5) * 1000 }) : null,
+          backup: e.backup ?? false,
+          shadow: e.shadow ?? 0,
+        }),
       ),
     ),
     assignment: Object.freeze({ header: file.assignment?.header?.toLowerCase(), cookie: file.assignment?.cookie }),

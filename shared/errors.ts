@@ -50,6 +50,8 @@ export const RouteOverrideForbiddenError = define<[string]>('ERR_ROUTE_OVERRIDE_
 export const UnknownEnvironmentError = define<[string, string]>('ERR_UNKNOWN_ENVIRONMENT', 'no environment named "%s" is configured (known: %s)', 400);
 export const ReplicaNotFoundError = define<[string, string]>('ERR_REPLICA_NOT_FOUND', '%s is not registered in %s', 404);
 export const ReplicaExistsError = define<[string, string]>('ERR_REPLICA_EXISTS', '%s is already registered in %s', 409);
+/** A change the process would write back to a config file it may only read (a ConfigMap). */
+export const ConfigReadOnlyError = define<[string]>('ERR_CONFIG_READ_ONLY', '%s is read-only here (mounted from a Kubernetes ConfigMap?): change it at its source, and every router reloads it', 409);
 /** A weights file or weights update that fails validation; the message names the field. */
 export const WeightsInvalidError = define<[string]>('ERR_WEIGHTS_INVALID', '%s', 400);
 /** The router runs without a controller (or it has not reported yet): nothing to show. */

@@ -8,6 +8,10 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { ConfigReadOnlyError } from '../errors.ts';
+
+/** Write errors that mean the file is not ours to write (a ConfigMap mount, a read-only volume). */
+const READ_ONLY = new Set(['EROFS', 'EACCES', 'EPERM']);
 
 /** How long a write is given to settle before a text that fails validation is read again. */
 const SETTLE_MS = 100;
@@ -104,8 +108,13 @@ export class WatchedFile<T> {
       const text = edit(this.current, this.goodText);
       const value = this.parse(text);
       const tmp = path.join(path.dirname(this.file), `.${path.basename(this.file)}.${process.pid}.tmp`);
-      await fsp.writeFile(tmp, text, { mode: 0o644 });
-      await fsp.rename(tmp, this.file);
+      try {
+        await fsp.writeFile(tmp, text, { mode: 0o644 });
+        await fsp.rename(tmp, this.file);
+      } catch (err) {
+        if (READ_ONLY.has(String((err as NodeJS.ErrnoException).code))) throw new ConfigReadOnlyError(this.file, { cause: err });
+        throw err;
+      }
       this.lastText = text;
       this.apply(value, text);
       return value;

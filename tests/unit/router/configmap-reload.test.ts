@@ -2,12 +2,14 @@
 // ..data → a timestamped folder. An update writes a new folder and swaps ..data atomically (a
 // rename of a new link over the old one); the file itself is never written. Hot reload must see it.
 import t from 'tap';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pino from 'pino';
 import { WeightsStore } from '../../../router/src/weights/store.ts';
-import { until } from '../../helpers/router.ts';
+import { auth, buildRouter, until } from '../../helpers/router.ts';
 
 const weights = (blue: number) => `environments:\n  blue: { weight: ${blue} }\n  green: { weight: ${100 - blue} }\n`;
 
@@ -37,4 +39,24 @@ t.test("a ConfigMap update (the ..data link swapped) is applied; an invalid one 
   await until(() => store.lastFailure !== null, 10_000, 20);
   t.equal(store.snapshot.environments[0].weight, 10, 'an invalid version is rejected and the last good one stays');
   t.match(store.lastFailure?.path, '/environments/blue/weight');
+});
+
+// A ConfigMap volume is read-only: a change through the admin API is refused with a clear 409 and
+// the weights in force stay (here a read-only tmpfs stands for the mount; it needs root).
+t.test('a weights change on a read-only mount is refused, naming the file', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'configmap-ro-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const mount = (args: string[]) => promisify(execFile)('mount', args).then(() => true, () => false);
+  if (!(await mount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]))) return t.plan(0, 'mounting a tmpfs needs root');
+  t.teardown(() => promisify(execFile)('umount', [dir]).catch(() => {}));
+  await fs.writeFile(path.join(dir, 'weights.yaml'), weights(70));
+  t.ok(await mount(['-o', 'remount,ro', dir]), 'the mount is read-only');
+
+  const app = await buildRouter(t, path.join(dir, 'weights.yaml'));
+  const res = await app.inject({ method: 'PUT', url: '/admin/weights', headers: auth, payload: { weights: { blue: 10, green: 90 } } });
+  t.equal(res.statusCode, 409);
+  t.equal(res.json().code, 'ERR_CONFIG_READ_ONLY');
+  t.match(res.json().message, /weights\.yaml is read-only here/);
+  const config = (await app.inject({ url: '/admin/config', headers: auth })).json();
+  t.same(config.environments.map((e: { weight: number }) => e.weight), [70, 30], 'the weights in force stay');
 });

@@ -75,6 +75,13 @@ t.test('the dashboard in Chromium', { skip: fs.existsSync(CHROMIUM) ? false : `n
   await page.waitForFunction(() => document.querySelector('[data-testid="env-canary-configured"]')?.textContent === '10.0%', undefined, { timeout: 30_000 });
   t.pass('a weight change shows in the split and the decision trail');
 
+  const rollout = await request(`${router.url}/admin/rollouts`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: '{"target":"green","baseline":"blue","steps":[50,100],"pause_seconds":3600,"analysis":false}' });
+  t.equal(rollout.statusCode, 201, 'a rollout starts');
+  await rollout.body.dump();
+  await page.waitForFunction(() => /blue → green · progressing · step 1 of 2/.test(document.querySelector('[data-testid="rollout"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+  t.pass('the rollout in progress is shown with its step');
+  t.notMatch(await text(page, 'rollout'), /null|undefined/, 'no empty value printed');
+
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
   const result = await load.stop();

@@ -186,12 +186,13 @@ function renderRollout(rollouts) {
     return root.replaceChildren(el('div', { class: 'empty', text: last ? 'none in progress; the last, ' + last.baseline + ' → ' + last.target + ', ' + last.state + ' ' + ago(last.updated_at) + ': ' + last.message : 'none in progress' }));
   }
   var done = (r.step_index + 1) / r.steps.length;
-  root.replaceChildren(
+  var parts = [
     el('div', { text: r.baseline + ' → ' + r.target + ' · ' + r.state + ' · step ' + (r.step_index + 1) + ' of ' + r.steps.length + ' (' + r.step_percent + '% on ' + r.target + ') · ' + r.phase }),
     el('div', { class: 'progress' }, [el('span', { style: 'width:' + (done * 100) + '%' })]),
     el('div', { class: 'empty', text: r.message }),
-    r.last_analysis ? el('div', { text: 'last analysis: ' + r.last_analysis.verdict + ' — ' + r.last_analysis.summary }) : null
-  );
+  ];
+  if (r.last_analysis) parts.push(el('div', { text: 'last analysis: ' + r.last_analysis.verdict + ' — ' + r.last_analysis.summary }));
+  root.replaceChildren.apply(root, parts);
 }
 
 function renderHistory(entries) {

@@ -62,6 +62,8 @@ async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
     adminToken: config.adminToken,
     overrideAllow: config.overrideAllow,
     retry: config.retry,
+    hedge: config.hedge,
+    replicaMaxInFlight: config.replicaMaxInFlight,
     coalesce: config.coalesce,
     rateLimit: config.rateLimit,
     apiKeys: config.apiKeys,

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import path from 'node:path';
 import { LogLevel, readEnv } from '../../shared/config.ts';
 import type { GuardOptions } from './rollouts/guard.ts';
+import type { HedgeOptions } from './proxy/hedge.ts';
 
 export const RouterEnv = Type.Object({
   ROUTER_HOST: Type.String({ default: '127.0.0.1' }),
@@ -28,6 +29,10 @@ export const RouterEnv = Type.Object({
   EJECT_MAX_MS: Type.Integer({ default: 60_000, minimum: 1 }),
   RETRY_BUDGET_RATIO: Type.Number({ default: 0.2, minimum: 0, maximum: 1 }),
   RETRY_MIN_PER_SECOND: Type.Number({ default: 10, minimum: 0 }),
+  REPLICA_MAX_IN_FLIGHT: Type.Integer({ default: 64, minimum: 0, description: 'requests one replica may have in flight; when every replica of the chosen environment is there, requests are shed at once (503 ERR_OVERLOADED, Retry-After); 0: no limit' }),
+  HEDGE_DELAY_FACTOR: Type.Number({ default: 3, minimum: 0, maximum: 100, description: "send a prediction to a second replica too when the first has not answered after this many times the environment's recent P99; 0 turns hedging off" }),
+  HEDGE_DELAY_MIN_MS: Type.Integer({ default: 50, minimum: 1 }),
+  HEDGE_DELAY_MAX_MS: Type.Integer({ default: 1000, minimum: 1, description: 'the hedge delay at most (and until the P99 is known)' }),
   RATE_LIMIT_MAX: Type.Integer({ default: 60_000, minimum: 0, description: 'requests per window per API key or client IP on the data path; 0 turns it off' }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1 }),
   API_KEYS: Type.Optional(Type.String({ description: 'comma-separated API keys; when set (or API_KEYS_FILE), the data path needs X-API-Key' })),
@@ -65,6 +70,8 @@ export interface RouterConfig {
   poolConnections: number;
   health: { intervalMs: number; timeoutMs: number; rise: number; fall: number; ejectAfter: number; ejectBaseMs: number; ejectMaxMs: number };
   retry: { ratio: number; minPerSecond: number };
+  hedge: HedgeOptions;
+  replicaMaxInFlight: number;
   rateLimit: { max: number; windowMs: number };
   apiKeys: { inline?: string; file?: string };
   overrideAllow: string[];
@@ -99,6 +106,8 @@ export function routerConfig(env: RouterEnv): RouterConfig {
       ejectMaxMs: env.EJECT_MAX_MS,
     },
     retry: { ratio: env.RETRY_BUDGET_RATIO, minPerSecond: env.RETRY_MIN_PER_SECOND },
+    replicaMaxInFlight: env.REPLICA_MAX_IN_FLIGHT,
+    hedge: { factor: env.HEDGE_DELAY_FACTOR, minMs: env.HEDGE_DELAY_MIN_MS, maxMs: Math.max(env.HEDGE_DELAY_MIN_MS, env.HEDGE_DELAY_MAX_MS) },
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     apiKeys: { inline: env.API_KEYS, file: env.API_KEYS_FILE },
     overrideAllow: env.ROUTE_OVERRIDE_ALLOW.split(',').map((s) => s.trim()).filter(Boolean),

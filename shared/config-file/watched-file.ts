@@ -13,6 +13,28 @@ import { ConfigReadOnlyError } from '../errors.ts';
 /** Write errors that mean the file is not ours to write (a ConfigMap mount, a read-only volume). */
 const READ_ONLY = new Set(['EROFS', 'EACCES', 'EPERM']);
 
+/**
+ * Replaces `file` with `text` so that a crash at any point leaves the old or the new version,
+ * never a partial one, and a change acknowledged afterwards survives a power cut: the text is
+ * written and fsynced under a temporary name, renamed over the file, and the directory fsynced.
+ */
+export async function writeDurably(file: string, tmp: string, text: string): Promise<void> {
+  const handle = await fsp.open(tmp, 'w', 0o644);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fsp.rename(tmp, file);
+  const dir = await fsp.open(path.dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
 /** How long a write is given to settle before a text that fails validation is read again. */
 const SETTLE_MS = 100;
 /** Editors write in several steps; a burst of events is read once. */
@@ -109,8 +131,7 @@ export class WatchedFile<T> {
       const value = this.parse(text);
       const tmp = path.join(path.dirname(this.file), `.${path.basename(this.file)}.${process.pid}.tmp`);
       try {
-        await fsp.writeFile(tmp, text, { mode: 0o644 });
-        await fsp.rename(tmp, this.file);
+        await writeDurably(this.file, tmp, text);
       } catch (err) {
         if (READ_ONLY.has(String((err as NodeJS.ErrnoException).code))) throw new ConfigReadOnlyError(this.file, { cause: err });
         throw err;

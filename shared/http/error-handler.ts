@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { errorKind, isOwnError, RouteNotFoundError } from '../errors.ts';
+import { drainRequest } from './linger.ts';
 import { NON_BLANK_MESSAGE, NON_BLANK_PATTERN } from './schemas.ts';
 
 const PATTERN_MESSAGES: Record<string, string> = { [`must match pattern "${NON_BLANK_PATTERN}"`]: NON_BLANK_MESSAGE };
@@ -47,6 +48,10 @@ export function sendError(reply: FastifyReply, err: FastifyError): FastifyReply 
 }
 
 export function installErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError, _request, reply) => sendError(reply, err));
+  app.setErrorHandler(async (err: FastifyError, request, reply) => {
+    // Refused before its body was read: read the rest first, so the client can read the answer.
+    if (!request.raw.complete && (err.statusCode ?? 500) < 500) await drainRequest(request.raw);
+    return sendError(reply, err);
+  });
   app.setNotFoundHandler((request, reply) => sendError(reply, new RouteNotFoundError(request.method, request.url.split('?')[0])));
 }

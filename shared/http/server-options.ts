@@ -4,6 +4,8 @@ import { LogController, type FastifyInstance, type FastifyServerOptions } from '
 import { loggerOptions } from '../logger.ts';
 import { requestIdFrom, REQUEST_ID_HEADER } from './request-id.ts';
 
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 export function serverOptions(opts: { logLevel: string; component: string; bodyLimit: number }): FastifyServerOptions {
   return {
     logger: loggerOptions(opts.logLevel, opts.component),
@@ -12,6 +14,9 @@ export function serverOptions(opts: { logLevel: string; component: string; bodyL
     requestIdHeader: REQUEST_ID_HEADER,
     // Per-request access lines are left to each app's onResponse hook (at debug level).
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
+    // A whole request (headers and body) must arrive within this; a client trickling bytes
+    // (slowloris) is cut off instead of holding a connection for good.
+    requestTimeout: REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },

@@ -28,6 +28,8 @@ export function routerConfig(file: string, overrides: Partial<AppConfig> = {}): 
     poolConnections: 16,
     health: { intervalMs: 100, timeoutMs: 500, rise: 2, fall: 2, ejectAfter: 3, ejectBaseMs: 1000, ejectMaxMs: 5000 },
     retry: { ratio: 0.2, minPerSecond: 10 },
+    hedge: { factor: 3, minMs: 50, maxMs: 1000 },
+    replicaMaxInFlight: 64,
     rateLimit: { max: 0, windowMs: 60_000 },
     apiKeys: {},
     overrideAllow: [],

@@ -50,6 +50,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens }> = 
     schema: { tags, security, operationId: 'setWeights', summary: 'Set weights (validated, applied atomically and written back to the weights file)', body: WeightsUpdate, response: { 200: ConfigView, ...errors } },
   }, async (request) => {
     await weights.update(request.body, { cause: 'admin', running: (environment) => replicas.replicas(environment).length > 0 });
+    await app.history.flush(); // the change and its history entry are on disk before the 200
     return configView();
   });
 

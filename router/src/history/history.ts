@@ -6,6 +6,17 @@ import fsp from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { HistoryEntry } from './schema.ts';
 
+/** Appends a line and waits until it is on disk (entries are few: weight changes and decisions). */
+async function appendDurably(file: string, line: string): Promise<void> {
+  const handle = await fsp.open(file, 'a', 0o600);
+  try {
+    await handle.appendFile(line);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Entries kept in memory (and read back from the file at start). */
 const KEPT = 2000;
 
@@ -44,7 +55,7 @@ export class History {
     if (this.file) {
       const file = this.file;
       this.writing = this.writing
-        .then(() => fsp.appendFile(file, `${JSON.stringify(full)}\n`, { mode: 0o600 }))
+        .then(() => appendDurably(file, `${JSON.stringify(full)}\n`))
         .catch((err: unknown) => this.log.error({ err, file }, 'history: could not append to the file'));
     }
     return full;
@@ -62,7 +73,7 @@ export class History {
     return out;
   }
 
-  /** Waits for pending appends (on close). */
+  /** Waits for pending appends: before a change is acknowledged, and on close. */
   flush(): Promise<void> {
     return this.writing;
   }

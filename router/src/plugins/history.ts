@@ -11,7 +11,7 @@ import { weightsOf } from '../weights/store.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    history: { record: (entry: Omit<HistoryEntry, 'at'>) => HistoryEntry; list: History['list'] };
+    history: { record: (entry: Omit<HistoryEntry, 'at'>) => HistoryEntry; list: History['list']; flush: History['flush'] };
   }
 }
 
@@ -36,7 +36,7 @@ const history: FastifyPluginAsync<{ file?: string }> = async (app, { file }) => 
     const message = typeof detail?.message === 'string' ? detail.message : `weights changed (${cause.replace('_', ' ')}): ${describeWeights(b, a)}`;
     record({ kind: 'weights', action: cause, message, weights_before: b, weights_after: a, ...(typeof detail?.rollout_id === 'string' ? { rollout_id: detail.rollout_id } : {}) });
   });
-  app.decorate('history', { record, list: (o) => trail.list(o) });
+  app.decorate('history', { record, list: (o) => trail.list(o), flush: () => trail.flush() });
   app.addHook('onClose', async () => trail.flush());
 };
 

@@ -19,6 +19,7 @@ import { documentationOnly, PROXIED_ROUTES } from '../proxy/routes.ts';
 import { isGatewayError } from '../proxy/map-error.ts';
 import { createObserver } from '../proxy/observe.ts';
 import { RetryBudget } from '../proxy/retry-budget.ts';
+import { HedgePolicy } from '../proxy/hedge.ts';
 import { createSender, outgoingHeaders } from '../proxy/send.ts';
 import { Shadow } from '../experiments/shadow.ts';
 import { REQUEST_ID_HEADER } from '../../../shared/http/request-id.ts';
@@ -34,7 +35,7 @@ declare module 'fastify' {
   }
 }
 
-export type ProxyOptions = Pick<RouterConfig, 'adminToken' | 'overrideAllow' | 'retry' | 'coalesce' | 'rateLimit' | 'apiKeys' | 'feedback' | 'shadowMaxInFlight'>;
+export type ProxyOptions = Pick<RouterConfig, 'adminToken' | 'overrideAllow' | 'retry' | 'hedge' | 'replicaMaxInFlight' | 'coalesce' | 'rateLimit' | 'apiKeys' | 'feedback' | 'shadowMaxInFlight'>;
 
 const apiKeyOf = (request: FastifyRequest) => (typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined);
 
@@ -45,7 +46,17 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
   const experiment = new Experiment(new RecentPredictions(config.feedback.memory, config.feedback.ttlMs));
   createConfidenceGauge(app.metricsRegistry, stats);
   const budget = new RetryBudget(config.retry.ratio, config.retry.minPerSecond);
-  const call = createEnvironmentCall({ routing, replicas, health, budget, onRetry: (environment, reason) => metrics.retries.inc({ environment, reason }) });
+  const call = createEnvironmentCall({
+    routing,
+    replicas,
+    health,
+    budget,
+    hedge: new HedgePolicy(config.hedge),
+    replicaMaxInFlight: config.replicaMaxInFlight,
+    onShed: (environment) => metrics.shed.inc({ environment }),
+    onRetry: (environment, reason) => metrics.retries.inc({ environment, reason }),
+    onHedge: (environment) => metrics.hedges.inc({ environment }),
+  });
   const coalescer =
     config.coalesce.maxBatch > 0
       ? new Coalescer(config.coalesce, () => weights.snapshot, replicas, call, (app.log as Logger).child({ component: 'coalescer' }), (environment, size, overflow) => {

@@ -1,9 +1,10 @@
-// One call to an environment: the least-outstanding replica, and for a connection that fails before
-// any response, one retry on another replica (of the same environment, else of another healthy one
-// by weight, as the routing policy decides) within the retry budget. The plain proxy and the
-// coalescer both send through it.
+// One call to an environment: the least-outstanding replica; a hedge on another replica when it
+// has not answered within a few times the environment's usual P99 (hedge.ts), the first answer
+// winning; and for a connection that fails before any response, one retry on another replica (of
+// the same environment, else of another healthy one by weight, as the routing policy decides).
+// Hedges and retries share the retry budget. The plain proxy and the coalescer both send through it.
 import type { FastifyBaseLogger } from 'fastify';
-import { errorKind, NoHealthyUpstreamError } from '../../../shared/errors.ts';
+import { errorKind, NoHealthyUpstreamError, OverloadedError } from '../../../shared/errors.ts';
 import type { HealthMonitor } from '../replicas/health.ts';
 import type { Replica } from '../replicas/replica.ts';
 import type { ReplicaRegistry } from '../replicas/registry.ts';
@@ -11,8 +12,12 @@ import { pickLeastOutstanding } from '../routing/replica.ts';
 import type { Routing } from '../routing/routing.ts';
 import type { EnvironmentSnapshot } from '../weights/snapshot.ts';
 import { exchange, type Exchanged } from './exchange.ts';
-import { gatewayError, isRetryable } from './map-error.ts';
+import type { HedgePolicy } from './hedge.ts';
+import { gatewayError, isRetryable, type GatewayError } from './map-error.ts';
 import type { RetryBudget } from './retry-budget.ts';
+
+/** Retries after the first try: a sibling that failed the same way (a whole environment going down) still leaves another environment to try. */
+const MAX_RETRIES = 2;
 
 /** Predictions are small; a larger upstream answer is a fault, not something to buffer. */
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -38,55 +43,136 @@ export interface EnvironmentCallDeps {
   replicas: ReplicaRegistry;
   health: HealthMonitor;
   budget: RetryBudget;
+  hedge: HedgePolicy;
+  /** Requests one replica may have in flight; past it on every replica, requests are shed (0: no limit). */
+  replicaMaxInFlight: number;
+  onShed: (environment: string) => void;
   onRetry: (environment: string, reason: string) => void;
+  onHedge: (environment: string) => void;
+}
+
+/** A try given up on purpose; `slow` when it was the one that had not answered in time. */
+class Abandoned extends Error {
+  constructor(readonly slow: boolean) {
+    super(slow ? 'given up: a hedge on another replica answered first' : 'given up: the first try answered first');
+  }
+}
+
+interface Try {
+  done: Promise<Exchanged>;
+  abandon: (slow: boolean) => void;
+  replica: Replica;
+  env: EnvironmentSnapshot;
 }
 
 /** Throws NoHealthyUpstreamError, or a gateway error (map-error.ts) naming the replica that failed. */
 export type EnvironmentCall = (env: EnvironmentSnapshot, request: OutgoingRequest, log: FastifyBaseLogger) => Promise<Answered>;
 
 export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCall {
-  const { routing, replicas, health, budget } = deps;
+  const { routing, replicas, health, budget, hedge } = deps;
+  const hasRoom = (r: Replica) => deps.replicaMaxInFlight === 0 || r.inFlight < deps.replicaMaxInFlight;
 
-  function retryTarget(env: EnvironmentSnapshot, failed: Replica): { env: EnvironmentSnapshot; replica: Replica } | undefined {
-    const sibling = pickLeastOutstanding(replicas.replicas(env.name), Math.random, failed);
-    if (sibling) return { env, replica: sibling };
+  function retryTarget(env: EnvironmentSnapshot, tried: ReadonlySet<Replica>): { env: EnvironmentSnapshot; replica: Replica } | undefined {
+    const sibling = pickLeastOutstanding(replicas.replicas(env.name), Math.random, tried);
+    if (sibling && hasRoom(sibling)) return { env, replica: sibling };
     const next = routing.fallback(env.name);
-    const replica = next && pickLeastOutstanding(replicas.replicas(next.name));
-    return next && replica ? { env: next, replica } : undefined;
+    const replica = next && pickLeastOutstanding(replicas.replicas(next.name), Math.random, tried);
+    return next && replica && hasRoom(replica) ? { env: next, replica } : undefined;
   }
 
-  async function attempt(replica: Replica, env: EnvironmentSnapshot, request: OutgoingRequest): Promise<Exchanged> {
+  /** One try on one replica; abandon() gives it up (the hedge answered first, or it did). */
+  function attempt(replica: Replica, env: EnvironmentSnapshot, request: OutgoingRequest): { done: Promise<Exchanged>; abandon: (slow: boolean) => void } {
     replica.inFlight++;
+    // The pool's connect, headers and body timeouts bound the whole exchange; hedging (below)
+    // bounds what a slow replica costs the client.
+    const pending = exchange(replica.pool, { path: request.path, method: 'POST', headers: request.headers, body: request.body }, MAX_RESPONSE_BYTES);
+    const done = pending.then(
+      (res) => {
+        health.recordResult(replica, res.statusCode >= 500, replicas.replicas(env.name));
+        return res;
+      },
+      (err: unknown) => {
+        // A try given up because its hedge won was slow: that counts against the replica (a hung
+        // one is ejected after a few); one given up because it lost to the original does not.
+        if (!(err instanceof Abandoned) || err.slow) health.recordResult(replica, true, replicas.replicas(env.name));
+        throw err;
+      },
+    );
+    void done.finally(() => replica.inFlight--).catch(() => {});
+    return { done, abandon: (slow) => pending.abort(new Abandoned(slow)) };
+  }
+
+  /** The first try's answer, or, when it is slower than the hedge delay, the first of two. */
+  async function hedged(first: Try, env: EnvironmentSnapshot, request: OutgoingRequest, log: FastifyBaseLogger): Promise<Answered> {
+    const delay = hedge.delayMs(env.name);
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([first.done.then(() => false, () => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, delay, true)))]);
+    clearTimeout(timer);
+    if (!late) return settle(first);
+    const other = retryTarget(env, new Set([first.replica]));
+    if (!other || !budget.tryRetry()) return settle(first);
+    deps.onHedge(env.name);
+    log.info({ environment: env.name, slow: first.replica.url, hedge: other.replica.url, after_ms: Math.round(delay) }, 'no answer yet: hedging on another replica');
+    const second: Try = { ...attempt(other.replica, other.env, request), replica: other.replica, env: other.env };
+    // The first to answer wins and the other is given up; if one fails, the other's answer counts.
+    const winner = await new Promise<Try>((resolve, reject) => {
+      let failed = 0;
+      for (const t of [first, second]) {
+        t.done.then(
+          () => resolve(t),
+          (err) => {
+            if (++failed === 2) reject(err);
+          },
+        );
+      }
+    }).catch(() => second);
+    const loser = winner === first ? second : first;
+    loser.abandon(loser === first);
+    return settle(winner);
+  }
+
+  async function settle(t: Try): Promise<Answered> {
     try {
-      // The pool's connect, headers and body timeouts bound the whole exchange; no per-request
-      // timer is needed on this hot path.
-      const res = await exchange(replica.pool, { path: request.path, method: 'POST', headers: request.headers, body: request.body }, MAX_RESPONSE_BYTES);
-      health.recordResult(replica, res.statusCode >= 500, replicas.replicas(env.name));
-      return res;
+      return { result: await t.done, served: t.env, version: versionOf(t.replica) };
     } catch (err) {
-      health.recordResult(replica, true, replicas.replicas(env.name));
-      throw err;
-    } finally {
-      replica.inFlight--;
+      throw gatewayError(err, t.env.name, t.replica.url, versionOf(t.replica));
     }
   }
 
   return async function call(env, request, log) {
     const replica = pickLeastOutstanding(replicas.replicas(env.name));
     if (!replica) throw new NoHealthyUpstreamError();
+    // Every replica is as busy as allowed: shed now with a 503 and Retry-After rather than queue
+    // without bound (the accepted requests keep their latency; the client comes back later).
+    if (!hasRoom(replica)) {
+      deps.onShed(env.name);
+      throw new OverloadedError();
+    }
+    const started = performance.now();
+    const first: Try = { ...attempt(replica, env, request), replica, env };
     try {
-      return { result: await attempt(replica, env, request), served: env, version: versionOf(replica) };
-    } catch (err) {
-      const failure = gatewayError(err, env.name, replica.url, versionOf(replica));
-      const other = isRetryable(err) ? retryTarget(env, replica) : undefined;
-      if (!other || !budget.tryRetry()) throw failure;
-      deps.onRetry(env.name, errorKind(failure.code));
-      log.warn({ environment: env.name, from: replica.url, to: other.replica.url, code: (err as NodeJS.ErrnoException).code }, 'retrying on another replica');
-      try {
-        return { result: await attempt(other.replica, other.env, request), served: other.env, version: versionOf(other.replica) };
-      } catch (retryErr) {
-        throw gatewayError(retryErr, other.env.name, other.replica.url, versionOf(other.replica));
+      const answered = hedge.enabled ? await hedged(first, env, request, log) : await settle(first);
+      hedge.record(answered.served.name, performance.now() - started);
+      return answered;
+    } catch (firstFailure) {
+      // A connection that failed before any answer: another replica (a sibling, else another
+      // environment by weight), never one already tried, up to MAX_RETRIES, within the budget.
+      let failure = firstFailure as GatewayError;
+      const tried = new Set([replica]);
+      for (let retry = 0; retry < MAX_RETRIES; retry++) {
+        const err = failure.cause ?? failure;
+        const other = isRetryable(err) ? retryTarget(env, tried) : undefined;
+        if (!other || !budget.tryRetry()) break;
+        deps.onRetry(env.name, errorKind(failure.code));
+        log.warn({ environment: env.name, from: failure.replica, to: other.replica.url, code: (err as NodeJS.ErrnoException).code }, 'retrying on another replica');
+        tried.add(other.replica);
+        try {
+          return await settle({ ...attempt(other.replica, other.env, request), replica: other.replica, env: other.env });
+        } catch (next) {
+          failure = next as GatewayError;
+        }
       }
+      throw failure;
     }
   };
 }

@@ -11,15 +11,25 @@ export interface Exchanged {
   body: Buffer;
 }
 
-export function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, maxBodyBytes: number): Promise<Exchanged> {
-  return new Promise((resolve, reject) => {
+/** An exchange in progress; abort() ends it with the given error (a hedge that lost, say). */
+export type PendingExchange = Promise<Exchanged> & { abort: (reason: Error) => void };
+
+export function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, maxBodyBytes: number): PendingExchange {
+  let controller: Dispatcher.DispatchController | undefined;
+  let abortedWith: Error | undefined;
+  let fail: (reason: Error) => void = () => {};
+  const pending = new Promise<Exchanged>((resolve, reject) => {
+    fail = reject;
     let statusCode = 0;
     let headers: IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
     let size = 0;
     dispatcher.dispatch(options, {
       // Its presence tells undici this handler speaks the v7 controller API.
-      onRequestStart() {},
+      onRequestStart(c) {
+        controller = c;
+        if (abortedWith) c.abort(abortedWith);
+      },
       onResponseStart(_controller, status, responseHeaders) {
         statusCode = status;
         headers = responseHeaders;
@@ -36,5 +46,13 @@ export function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOpt
         reject(error);
       },
     });
-  });
+  }) as PendingExchange;
+  // Settled at once, even while the request still waits in the pool for a connection (a hung
+  // replica holds them all); undici drops it when it gets that far.
+  pending.abort = (reason) => {
+    abortedWith = reason;
+    controller?.abort(reason);
+    fail(reason);
+  };
+  return pending;
 }

@@ -5,11 +5,12 @@ export interface ReplicaLoad {
   available: boolean;
 }
 
-export function pickLeastOutstanding<T extends ReplicaLoad>(replicas: readonly T[], random: () => number = Math.random, exclude?: T): T | undefined {
+export function pickLeastOutstanding<T extends ReplicaLoad>(replicas: readonly T[], random: () => number = Math.random, exclude?: T | ReadonlySet<T>): T | undefined {
+  const excluded = exclude instanceof Set ? (r: T) => exclude.has(r) : (r: T) => r === exclude;
   let best: T | undefined;
   let ties = 0;
   for (const r of replicas) {
-    if (!r.available || r === exclude) continue;
+    if (!r.available || excluded(r)) continue;
     if (!best || r.inFlight < best.inFlight) {
       best = r;
       ties = 1;

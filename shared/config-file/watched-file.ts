@@ -35,6 +35,10 @@ export async function writeDurably(file: string, tmp: string, text: string): Pro
   }
 }
 
+/** What lastText holds while the file is gone, or after it could not be read (no text a file has). */
+const MISSING = '\u0000missing';
+const UNREADABLE = '\u0000unreadable';
+
 /** How long a write is given to settle before a text that fails validation is read again. */
 const SETTLE_MS = 100;
 /** Editors write in several steps; a burst of events is read once. */
@@ -165,7 +169,15 @@ export class WatchedFile<T> {
     let text: string | undefined;
     try {
       text = await this.read();
-      if (text === undefined || text === this.lastText) return false;
+      if (text === undefined) {
+        if (this.lastText === MISSING) return false;
+        // Absent for a moment mid-rename is normal; absent after the write has settled is not.
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+        if ((await this.read()) !== undefined) return this.reloadOnce();
+        this.lastText = MISSING;
+        throw Object.assign(new Error(`${this.file} is missing`), { path: '/' });
+      }
+      if (text === this.lastText) return false;
       let value: T;
       try {
         value = this.parse(text);
@@ -182,7 +194,10 @@ export class WatchedFile<T> {
       this.log.info({ file: this.file }, 'file reloaded');
       return true;
     } catch (err) {
+      // Remember what was rejected so a poll does not reject it again; a file that could not be
+      // read at all is read afresh next time, so the same good text coming back clears the failure.
       if (text !== undefined) this.lastText = text;
+      else if (this.lastText !== MISSING) this.lastText = UNREADABLE;
       this.reject(err as Error & { path?: string });
       return false;
     }

@@ -104,14 +104,16 @@ export function closedLoad(base: string, o: LoadOptions = {}): { figures: LoadFi
       figures.timeline.push({ at: Date.now(), status, ms });
     }
   });
+  let stopped: Promise<LoadFigures> | undefined;
   return {
     figures,
-    stop: async () => {
-      running = false;
-      await Promise.all(clients);
-      await agent.close();
-      return figures;
-    },
+    stop: () =>
+      (stopped ??= (async () => {
+        running = false;
+        await Promise.all(clients);
+        await agent.close();
+        return figures;
+      })()),
   };
 }
 
@@ -132,12 +134,12 @@ export const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
 export async function startTopology(
   t: Test,
   counts: Record<string, number>,
-  o: { weights?: Record<string, number>; routerEnv?: Record<string, string>; through?: (environment: string, index: number, url: string) => Promise<string> } = {},
+  o: { weights?: Record<string, number>; routerEnv?: Record<string, string>; replicaEnv?: Record<string, string>; bundle?: string; through?: (environment: string, index: number, url: string) => Promise<string> } = {},
 ): Promise<Topology> {
-  const bundle = await tempFixtureBundle();
+  const bundle = o.bundle ?? (await tempFixtureBundle());
   const replicas: Record<string, RunningProcess[]> = {};
   for (const [environment, n] of Object.entries(counts)) {
-    replicas[environment] = await Promise.all(Array.from({ length: n }, () => startProcess({ MODEL_DIR: bundle, INFERENCE_WORKERS: '0' })));
+    replicas[environment] = await Promise.all(Array.from({ length: n }, () => startProcess({ MODEL_DIR: bundle, INFERENCE_WORKERS: '0', ...o.replicaEnv })));
     for (const r of replicas[environment]) t.teardown(() => r.stop('SIGKILL'));
   }
   const lines = ['environments:'];
@@ -198,4 +200,60 @@ export async function keepLoading(load: { figures: LoadFigures }, requests: numb
   }
   const target = load.figures.sent + requests;
   await until(() => load.figures.sent >= target, 120_000, 20);
+}
+
+export interface OpenFigures {
+  sent: number;
+  statuses: Record<string, number>;
+  okLatencies: number[];
+  shedLatencies: number[];
+  shedWithRetryAfter: number;
+}
+
+/**
+ * Open-loop load: requests leave at `rps` whether or not earlier ones were answered, as real
+ * traffic does (a closed loop slows down with the server and hides overload), for `ms`; at most
+ * `maxOutstanding` unanswered at once.
+ */
+export async function openLoad(base: string, rps: number, ms: number, maxOutstanding = 5000): Promise<OpenFigures> {
+  const figures: OpenFigures = { sent: 0, statuses: {}, okLatencies: [], shedLatencies: [], shedWithRetryAfter: 0 };
+  const agent = new Agent({ connections: 512, pipelining: 1 });
+  const pending = new Set<Promise<void>>();
+  const started = performance.now();
+  const one = async () => {
+    const t0 = performance.now();
+    let status = 'error';
+    try {
+      const res = await request(`${base}/predict`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: '{"text":"a charming , funny film"}' });
+      status = String(res.statusCode);
+      await res.body.dump();
+      const elapsed = performance.now() - t0;
+      if (res.statusCode === 200) figures.okLatencies.push(elapsed);
+      if (res.statusCode === 503) {
+        figures.shedLatencies.push(elapsed);
+        if (res.headers['retry-after']) figures.shedWithRetryAfter++;
+      }
+    } catch (err) {
+      status = (err as NodeJS.ErrnoException).code ?? 'error';
+    }
+    figures.statuses[status] = (figures.statuses[status] ?? 0) + 1;
+  };
+  while (performance.now() - started < ms) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rps);
+    while (figures.sent < due && pending.size < maxOutstanding) {
+      figures.sent++;
+      const p: Promise<void> = one().finally(() => pending.delete(p));
+      pending.add(p);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await Promise.all(pending);
+  await agent.close();
+  return figures;
+}
+
+/** Resident memory of a process, in MB (Linux). */
+export async function rssMb(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }

@@ -25,7 +25,8 @@ export type Send = (request: FastifyRequest, env: EnvironmentSnapshot) => Promis
 
 /** The request's headers as a replica gets them: end-to-end only, with the forwarding headers. */
 export function outgoingHeaders(request: FastifyRequest): Record<string, string | string[]> {
-  const headers = endToEnd(request.headers, [OVERRIDE_HEADER]);
+  // The router's own credentials stop here: replicas never see an admin token or an API key.
+  const headers = endToEnd(request.headers, [OVERRIDE_HEADER, 'authorization', 'x-api-key']);
   headers['x-forwarded-for'] = forwardedFor(request.headers['x-forwarded-for'], request.ip);
   headers['x-forwarded-proto'] = request.protocol;
   headers[REQUEST_ID_HEADER] = request.id;

@@ -1,9 +1,12 @@
 // A prom-client registry per app (never the global one, so tests can build many apps), with
-// default process metrics and labels every series carries, exposed at GET /metrics. Plugins add
-// their own metrics to `app.metricsRegistry`.
+// default process metrics and labels every series carries, exposed at GET /metrics (open, as
+// Prometheus expects inside a cluster, or behind METRICS_TOKEN). Plugins add their own metrics to
+// `app.metricsRegistry`.
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { UnauthorizedError } from './errors.ts';
+import { hasBearerToken } from './http/secrets.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,12 +14,22 @@ declare module 'fastify' {
   }
 }
 
-const metrics: FastifyPluginAsync<{ defaultLabels: Record<string, string> }> = async (app, { defaultLabels }) => {
+export interface MetricsOptions {
+  defaultLabels: Record<string, string>;
+  /** When set, GET /metrics needs it as a bearer token (Prometheus: authorization.credentials). */
+  token?: string;
+}
+
+const metrics: FastifyPluginAsync<MetricsOptions> = async (app, { defaultLabels, token }) => {
   const registry = new Registry();
   registry.setDefaultLabels(defaultLabels);
   collectDefaultMetrics({ register: registry });
   app.decorate('metricsRegistry', registry);
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (token !== undefined && !hasBearerToken(request.headers.authorization, token)) {
+      reply.header('www-authenticate', 'Bearer realm="metrics"');
+      throw new UnauthorizedError('metrics bearer token (METRICS_TOKEN)');
+    }
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });

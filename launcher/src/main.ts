@@ -64,6 +64,8 @@ const router = new Supervised({
   },
   log,
   isReady: answersReady,
+  // A restarted router comes back where clients know it, even when the port was picked for it.
+  restartEnv: (url) => ({ ROUTER_PORT: new URL(url).port }),
   // A restarted router has an empty registry and no reports: tell it everything again.
   onReady: async (url) => {
     fs.writeFileSync(path.join(runDir, CONTROLLER_FILE), `${JSON.stringify({ pid: process.pid, router_url: url, deployment_file: source.file }, null, 2)}\n`);

@@ -11,6 +11,8 @@ export interface SupervisedOptions extends ChildOptions {
   isReady: (url: string) => Promise<boolean>;
   /** Runs after each start once the process is ready. */
   onReady?: (url: string) => Promise<void>;
+  /** Environment for a restart, from where the last run listened (e.g. the same port). */
+  restartEnv?: (url: string) => Record<string, string>;
   backoff?: { baseMs: number; maxMs: number };
 }
 
@@ -21,6 +23,7 @@ export class Supervised {
   private stopping = false;
   private failures = 0;
   private restartTimer: NodeJS.Timeout | null = null;
+  private lastUrl: string | undefined;
 
   constructor(private readonly o: SupervisedOptions) {}
 
@@ -34,11 +37,12 @@ export class Supervised {
   }
 
   start(): void {
-    const child = new Child(this.o);
+    const child = new Child(this.lastUrl && this.o.restartEnv ? { ...this.o, env: { ...this.o.env, ...this.o.restartEnv(this.lastUrl) } } : this.o);
     this.child = child;
     const startedAt = Date.now();
     void child.exited.then(({ code, signal }) => this.exited(code, signal, startedAt));
     void child.listening.then(async (url) => {
+      this.lastUrl = url;
       if (!(await waitFor(() => this.o.isReady(url), { timeoutMs: READY_TIMEOUT_MS, while: () => this.child === child && child.running }))) return;
       this.failures = 0;
       await this.o.onReady?.(url).catch((err: unknown) => this.o.log.error({ err, name: this.o.name }, 'post-start step failed'));

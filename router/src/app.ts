@@ -35,7 +35,7 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
       apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'a client key from API_KEYS or API_KEYS_FILE; required on the public routes once keys are configured' },
     },
   });
-  await app.register(metricsPlugin, { defaultLabels: { service: 'router' } });
+  await app.register(metricsPlugin, { defaultLabels: { service: 'router' }, token: config.metricsToken });
 
   const probe = { tags: ['health'], security: [], response: { 200: ProbeResponse, 503: ProbeResponse } };
   app.get(LIVE_PATH, { schema: { ...probe, operationId: 'routerLive', summary: 'The process is up' } }, async () => ({ status: 'ok' }));

@@ -1,17 +1,9 @@
-// Secrets are compared in constant time (as digests, so lengths do not leak either).
-import { createHash, timingSafeEqual } from 'node:crypto';
+// The router's credentials: the admin and read-only tokens (bearer, or a Basic password) and the
+// data path's API keys, all compared in constant time (shared/http/secrets.ts).
 import fs from 'node:fs';
+import { bearerToken, digest, hasBearerToken, safeEqual } from '../../shared/http/secrets.ts';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-export function safeEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
-export function bearerToken(header: string | undefined): string | null {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return match ? match[1] : null;
-}
+export { hasBearerToken };
 
 /** The password of a Basic Authorization header (a browser's login prompt); the user name is ignored. */
 export function basicPassword(header: string | undefined): string | null {
@@ -38,12 +30,6 @@ export function accessOf(header: string | undefined, tokens: AccessTokens): Acce
   if (safeEqual(given, tokens.admin)) return 'admin';
   if (tokens.read !== undefined && safeEqual(given, tokens.read)) return 'read';
   return null;
-}
-
-/** Does an Authorization header carry exactly this bearer token? */
-export function hasBearerToken(header: string | undefined, token: string): boolean {
-  const given = bearerToken(header);
-  return given !== null && safeEqual(given, token);
 }
 
 /** API keys from API_KEYS (comma-separated) and/or API_KEYS_FILE (one per line, # comments). */

@@ -13,6 +13,7 @@ export const RouterEnv = Type.Object({
   ROUTER_ADMIN_TOKEN: Type.String({ minLength: 16, description: 'bearer token for /admin (at least 16 characters)' }),
   DNS_SERVERS: Type.String({ default: '', description: "comma-separated DNS servers (ip or ip:port) for environments discovered by DNS; empty: the system's resolv.conf" }),
   DNS_TIMEOUT_MS: Type.Integer({ default: 2000, minimum: 100, maximum: 60_000 }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'when set, GET /metrics needs it as a bearer token' })),
   ROUTER_READ_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'read-only token: GET on /admin and the dashboard (at least 16 characters)' })),
   LOG_LEVEL: LogLevel,
   ROUTER_BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
@@ -62,6 +63,7 @@ export interface RouterConfig {
   historyFile?: string;
   adminToken: string;
   readToken?: string;
+  metricsToken?: string;
   /** DNS discovery: servers to ask (none: the system's) and the timeout per lookup. */
   discovery: { servers: string[]; timeoutMs: number };
   logLevel: string;
@@ -91,6 +93,7 @@ export function routerConfig(env: RouterEnv): RouterConfig {
     historyFile: env.HISTORY_FILE === undefined ? undefined : path.resolve(env.HISTORY_FILE),
     adminToken: env.ROUTER_ADMIN_TOKEN,
     readToken: env.ROUTER_READ_TOKEN,
+    metricsToken: env.METRICS_TOKEN,
     discovery: { servers: env.DNS_SERVERS.split(',').map((s) => s.trim()).filter(Boolean), timeoutMs: env.DNS_TIMEOUT_MS },
     logLevel: env.LOG_LEVEL,
     bodyLimit: env.ROUTER_BODY_LIMIT_BYTES,

@@ -15,6 +15,7 @@ const ADMIN_TOKEN = 'security-admin-token-0123456789';
 const READ_TOKEN = 'security-read-token-0123456789';
 const KEYS = ['client-key-alpha-0123456789', 'client-key-bravo-0123456789'];
 const WRONG = 'wrong-token-attempt-0123456789';
+const METRICS_TOKEN = 'security-metrics-token-0123456789';
 const LIMIT = 40;
 
 /** A replica that answers with the headers it received, to see what the router sends on. */
@@ -51,7 +52,7 @@ t.test('a router under attack', async (t) => {
   const replica = await echoReplica(t);
   const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${replica.url}] }\n  green: { weight: 0 }\n`);
   const router = await startProcess(
-    { WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, ROUTER_READ_TOKEN: READ_TOKEN, API_KEYS: KEYS.join(','), RATE_LIMIT_MAX: String(LIMIT), RATE_LIMIT_WINDOW_MS: '60000', REPLICA_MAX_IN_FLIGHT: '0', ROUTER_PORT: '0', LOG_LEVEL: 'debug', HEALTH_INTERVAL_MS: '100' },
+    { WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, ROUTER_READ_TOKEN: READ_TOKEN, METRICS_TOKEN, API_KEYS: KEYS.join(','), RATE_LIMIT_MAX: String(LIMIT), RATE_LIMIT_WINDOW_MS: '60000', REPLICA_MAX_IN_FLIGHT: '0', ROUTER_PORT: '0', LOG_LEVEL: 'debug', HEALTH_INTERVAL_MS: '100' },
     path.join(ROOT, 'router/src/server.ts'),
   );
   t.teardown(() => router.stop('SIGKILL'));
@@ -129,8 +130,18 @@ t.test('a router under attack', async (t) => {
   t.equal(counts[1].limited, LIMIT, `key 2: the other ${LIMIT} limited (429)`);
   checks.push(`rate limit ${LIMIT}/min per key held under ${LIMIT * 2} concurrent requests per key`);
 
+  const closed = await request(`${router.url}/metrics`);
+  await closed.body.dump();
+  t.equal(closed.statusCode, 401, 'with METRICS_TOKEN set, /metrics needs it');
+  const open = await request(`${router.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  t.match(await open.body.text(), /router_requests_total|sentiment_api_requests_total/, 'and answers with it');
+  const dashboard = await request(`${router.url}/dashboard`);
+  await dashboard.body.dump();
+  t.equal(dashboard.statusCode, 401, '/dashboard needs the admin or read-only token');
+  checks.push('/metrics behind METRICS_TOKEN, /dashboard behind the tokens');
+
   const logs = router.output();
-  for (const secret of [ADMIN_TOKEN, READ_TOKEN, WRONG, ...KEYS]) t.notOk(logs.includes(secret), `${secret.slice(0, 12)}… never appears in the logs (debug level)`);
+  for (const secret of [ADMIN_TOKEN, READ_TOKEN, METRICS_TOKEN, WRONG, ...KEYS]) t.notOk(logs.includes(secret), `${secret.slice(0, 12)}… never appears in the logs (debug level)`);
   checks.push('no token or key in the debug-level logs');
   await record({ scenario: 'Security', what: 'admin without/with wrong tokens, X-Route-To, request smuggling, hop-by-hop and credential headers, traversal in model names, rate limit per API key under load, secrets in logs', sent: 0, failed: 0, failures: {}, p99_ms: null, worst_ms: null, recovery: checks.join('; ') });
 });

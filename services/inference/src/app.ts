@@ -17,7 +17,7 @@ import { healthRoutes } from './routes/health.ts';
 import { predictRoutes } from './routes/predict.ts';
 import { v2Routes } from './routes/v2.ts';
 
-export type AppConfig = Pick<ServiceConfig, 'logLevel' | 'batching' | 'limits' | 'rateLimit'>;
+export type AppConfig = Pick<ServiceConfig, 'logLevel' | 'batching' | 'limits' | 'rateLimit'> & Partial<Pick<ServiceConfig, 'metricsToken'>>;
 
 export async function build(config: AppConfig, bundle: LoadedBundle): Promise<FastifyInstance> {
   const app = Fastify(serverOptions({ logLevel: config.logLevel, component: 'inference', bodyLimit: config.limits.bodyBytes })).withTypeProvider<TypeBoxTypeProvider>();
@@ -32,7 +32,7 @@ export async function build(config: AppConfig, bundle: LoadedBundle): Promise<Fa
     // No credentials: the router in front holds the keys and the rate limit.
     security: [],
   });
-  await app.register(metricsPlugin, { defaultLabels: { model_name: bundle.name, model_version: bundle.version } });
+  await app.register(metricsPlugin, { defaultLabels: { model_name: bundle.name, model_version: bundle.version }, token: config.metricsToken });
   await app.register(httpMetricsPlugin);
   await app.register(modelPlugin, { bundle, batching: config.batching });
 

@@ -25,6 +25,7 @@ export const ServiceEnv = Type.Object({
   RATE_LIMIT_MAX: Type.Integer({ default: 0, minimum: 0, description: 'requests per window per client IP; 0 turns it off (the router limits the public edge)' }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0 }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'when set, GET /metrics needs it as a bearer token' })),
 });
 export type ServiceEnv = Static<typeof ServiceEnv>;
 
@@ -40,6 +41,7 @@ export interface ServiceConfig {
   limits: { bodyBytes: number; textLength: number; batchTexts: number };
   rateLimit: { max: number; windowMs: number };
   shutdownTimeoutMs: number;
+  metricsToken?: string;
 }
 
 export function serviceConfig(env: ServiceEnv): ServiceConfig {
@@ -61,6 +63,7 @@ export function serviceConfig(env: ServiceEnv): ServiceConfig {
     limits: { bodyBytes: env.BODY_LIMIT_BYTES, textLength: env.MAX_TEXT_LENGTH, batchTexts: env.MAX_BATCH_TEXTS },
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    metricsToken: env.METRICS_TOKEN,
   };
 }
 

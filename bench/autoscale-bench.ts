@@ -6,7 +6,6 @@
 // replica CPU per request, so replica CPU stops following the load (measured: blue scaled down
 // under 32 clients, and answered more).
 //   npm run bench:autoscale [-- --target 25 --step-seconds 15]
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import type { DeploymentStatus, ScalingDecision } from '../shared/api/deployment
 import { buildDist } from './lib/build.ts';
 import { describeMachine } from './lib/machine.ts';
 import { writeSection } from './lib/results-file.ts';
+import { startDeployment } from './lib/deployment.ts';
 import { ROOT } from '../testkit/processes.ts';
 
 const { values } = parseArgs({ options: { target: { type: 'string', default: '25' }, 'step-seconds': { type: 'string', default: '15' } } });
@@ -40,17 +40,7 @@ environments:
   blue: { model: sentiment, version: 1.0.0, replicas: 1, autoscale: { min: 1, max: 4, target_cpu_percent: ${TARGET} } }
 `,
 );
-const launcher = spawn(process.execPath, [path.join(ROOT, 'dist/launcher/src/main.js')], {
-  cwd: ROOT,
-  env: { ...process.env, DEPLOYMENT_FILE: deployment, RUN_DIR: path.join(dir, 'run'), ROUTER_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'info' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-let output = '';
-launcher.stdout.on('data', (d) => (output += d));
-const deadline = Date.now() + 120_000;
-while (!/API\s+(http:\/\/127\.0\.0\.1:\d+)\/predict/.test(output) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-const base = /API\s+(http:\/\/127\.0\.0\.1:\d+)\/predict/.exec(output)?.[1];
-if (!base) throw new Error(`the launcher did not come up:\n${output}`);
+const { base, proc: launcher } = await startDeployment({ deploymentFile: deployment, token: TOKEN, env: { RUN_DIR: path.join(dir, 'run'), LOG_LEVEL: 'info' } });
 
 const pool = new Pool(base, { connections: 64 });
 const counts = { ok: 0, failed: 0 };

@@ -3,7 +3,7 @@
 // run once as written (a new connection per request) and once with keep-alive (-k), against the
 // deployment as shipped and again with the router's request coalescing off. Starts each
 // deployment itself, stops it afterwards, and writes bench/RESULTS.md.   (needs: apache2-utils)
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { writeSection } from './lib/results-file.ts';
 import { ROOT } from '../testkit/processes.ts';
 import { request } from 'undici';
 import { HAPROXY_BIN, startHaproxy } from './lib/haproxy.ts';
+import { startDeployment } from './lib/deployment.ts';
 
 const ADMIN_TOKEN = 'load-test-admin-token-0123456789';
 const AB = '/usr/bin/ab';
@@ -38,28 +39,10 @@ interface AbResult {
   p99: number;
 }
 
-/** Starts `npm start`'s launcher on a topology file and resolves once it printed its banner. */
+/** Starts `npm start`'s launcher on a topology file; resolves with how to stop it. */
 async function deploy(topologyFile: string) {
-  const launcher = spawn(process.execPath, [path.join(ROOT, 'dist/launcher/src/main.js')], {
-    cwd: ROOT,
-    env: { ...process.env, ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, DEPLOYMENT_FILE: topologyFile },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let banner = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the deployment did not come up in 120 s')), 120_000);
-    launcher.stdout.on('data', (d) => {
-      banner += d;
-      if (banner.includes('Ctrl-C stops everything')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return async () => {
-    launcher.kill('SIGTERM');
-    await new Promise((r) => launcher.on('exit', r));
-  };
+  const deployment = await startDeployment({ deploymentFile: topologyFile, token: ADMIN_TOKEN });
+  return deployment.stop;
 }
 
 function ab(deployment: string, keepAlive: boolean, url = 'http://127.0.0.1:8080/predict'): AbResult {

@@ -82,7 +82,19 @@ export class WatchedFile<T> {
 
   static async open<T>(file: string, parse: ParseFile<T>, log: Logger): Promise<WatchedFile<T>> {
     const text = await fsp.readFile(file, 'utf8');
-    return new WatchedFile(path.resolve(file), text, parse(text), parse, log);
+    const watched = new WatchedFile(path.resolve(file), text, parse(text), parse, log);
+    await watched.removeStaleTemporaries();
+    return watched;
+  }
+
+  /** Temporary files a process killed mid-write left beside the file (they never replaced it). */
+  private async removeStaleTemporaries(): Promise<void> {
+    const dir = path.dirname(this.file);
+    const prefix = `.${path.basename(this.file)}.`;
+    const names = await fsp.readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name.startsWith(prefix) && name.endsWith('.tmp') && /^\d+$/.test(name.slice(prefix.length, -4))) await fsp.rm(path.join(dir, name), { force: true }).catch(() => {});
+    }
   }
 
   get value(): T {

@@ -117,7 +117,7 @@ t.test('the service and the router answer hostile input with a 4xx or a predicti
     failures: {},
     p99_ms: null,
     worst_ms: null,
-    recovery: `no 5xx: service ${JSON.stringify(serviceRuns.statuses)}, router ${JSON.stringify(routerRuns.statuses)}; 10 MB → 413; RSS +${grownMb} MB over the bad requests`,
+    recovery: `no 5xx: service ${JSON.stringify(serviceRuns.statuses)}, router ${JSON.stringify(routerRuns.statuses)}; 10 MB → 413; RSS ${grownMb >= 0 ? '+' : ''}${grownMb} MB over the bad requests`,
   });
 });
 

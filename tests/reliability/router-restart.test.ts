@@ -5,7 +5,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { nodeChildrenOf, startLauncher } from '../helpers/launcher.ts';
 import { until } from '../helpers/router.ts';
-import { closedLoad, CONCURRENCY, keepLoading, record, summary, timeUntil } from './harness.ts';
+import { closedLoad, CONCURRENCY, keepLoading, record, summary, timeUntil, worst } from './harness.ts';
 
 interface ConfigView {
   environments: { name: string; weight: number; replicas: number; healthy_replicas: number }[];
@@ -42,8 +42,8 @@ t.test('the router killed under load comes back with its weights and replicas', 
   t.same(after.body.environments.map((e) => [e.name, e.replicas]), [['blue', 2], ['green', 1]], 'and every replica registered again');
   const kinds = Object.keys(figures.failures);
   t.ok(kinds.every((k) => ['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED', '503'].includes(k)), `requests caught in the crash failed only with a connection error or a 503: ${JSON.stringify(figures.failures)}`);
-  const lastFailure = Math.max(0, ...load.figures.timeline.filter((a) => a.status !== 200).map((a) => a.at));
-  const lastAnswer = Math.max(...load.figures.timeline.map((a) => a.at));
+  const lastFailure = worst(load.figures.timeline.filter((a) => a.status !== 200).map((a) => a.at)) ?? 0;
+  const lastAnswer = worst(load.figures.timeline.map((a) => a.at)) ?? 0;
   t.ok(lastFailure < lastAnswer, 'and none once it was back');
   await record({
     scenario: 'Router killed',

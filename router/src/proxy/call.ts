@@ -1,8 +1,9 @@
-// One call to an environment: the least-outstanding replica; a hedge on another replica when it
-// has not answered within a few times the environment's usual P99 (hedge.ts), the first answer
-// winning; and for a connection that fails before any response, one retry on another replica (of
-// the same environment, else of another healthy one by weight, as the routing policy decides).
-// Hedges and retries share the retry budget. The plain proxy and the coalescer both send through it.
+// One call to an environment: the least-outstanding replica (or a fast 503 when every replica has
+// REPLICA_MAX_IN_FLIGHT requests); a hedge on another replica when it has not answered within a
+// few times the environment's usual P99 (hedge.ts), the first answer winning; and for a connection
+// that fails before any response, up to two retries on replicas not tried yet (of the same
+// environment, else of another healthy one by weight, as the routing policy decides). Hedges and
+// retries share the retry budget. The plain proxy and the coalescer both send through it.
 import type { FastifyBaseLogger } from 'fastify';
 import { errorKind, NoHealthyUpstreamError, OverloadedError } from '../../../shared/errors.ts';
 import type { HealthMonitor } from '../replicas/health.ts';

@@ -14,7 +14,9 @@ import { describeMachine } from './lib/machine.ts';
 import { writeSection } from './lib/results-file.ts';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
-const RPS = Number(process.env.SOAK_RPS ?? 300);
+const RPS = Number(process.env.SOAK_RPS ?? 500);
+/** The router remembers this many recent predictions for POST /feedback (FEEDBACK_MEMORY's default): its heap grows until they are all there. */
+const FEEDBACK_MEMORY = 100_000;
 const SAMPLE_MS = 15_000;
 const TOKEN = 'soak-admin-token-0123456789';
 
@@ -99,25 +101,31 @@ function spark(values: number[]): string {
   return values.map((v) => BLOCKS[hi === lo ? 0 : Math.round(((v - lo) / (hi - lo)) * (BLOCKS.length - 1))]).join('');
 }
 const fixed = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
-/** Change from the first two minutes to the last two (the first ones include warm-up). */
-function drift(values: number[]): string {
+/**
+ * The change once every bounded structure is full: from the two minutes after the router's
+ * feedback memory filled (and a minute of warm-up) to the last two. Growth before that is that
+ * memory filling; growth after it would be a leak.
+ */
+const settledAt = started + (FEEDBACK_MEMORY / RPS) * 1000 + 60_000;
+function drift(samples: Sample[], pick: (s: Sample) => number): string {
   const n = Math.max(1, Math.round(120_000 / SAMPLE_MS));
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const early = avg(values.slice(1, 1 + n));
-  const late = avg(values.slice(-n));
-  return `${late >= early ? '+' : ''}${fixed(late - early)}`;
+  const settled = samples.filter((s) => s.at >= settledAt).map(pick);
+  if (settled.length < 2 * n) return 'run too short to tell';
+  const change = avg(settled.slice(-n)) - avg(settled.slice(0, n));
+  return `${change >= 0 ? '+' : ''}${fixed(change)} once settled`;
 }
 
 const rows = [...series.entries()].filter(([, s]) => s.length >= 3).map(([name, s]) => {
   const rss = s.map((x) => x.rssMb);
   const heap = s.map((x) => x.heapMb);
   const lag = s.map((x) => x.lagP99Ms);
-  return `| ${name} | ${fixed(rss[0])} → ${fixed(rss.at(-1)!)} (max ${fixed(Math.max(...rss))}; ${drift(rss)}) \`${spark(rss)}\` | ${fixed(heap[0])} → ${fixed(heap.at(-1)!)} (${drift(heap)}) \`${spark(heap)}\` | ${fixed(Math.max(...lag))} \`${spark(lag)}\` |`;
+  return `| ${name} | ${fixed(rss[0])} → ${fixed(rss.at(-1)!)} (max ${fixed(Math.max(...rss))}; ${drift(s, (x) => x.rssMb)}) \`${spark(rss)}\` | ${fixed(heap[0])} → ${fixed(heap.at(-1)!)} (${drift(s, (x) => x.heapMb)}) \`${spark(heap)}\` | ${fixed(Math.max(...lag))} \`${spark(lag)}\` |`;
 });
 const markdown = [
   `\`npm run bench:soak\` on ${new Date().toISOString().slice(0, 10)} (${describeMachine()}): deploy/local.yaml as shipped, ${RPS} requests/s open-loop for ${MINUTES} min (SST sentences), sampled every ${SAMPLE_MS / 1000} s. Sent ${counts.sent}, answered 200: ${counts.ok}, failed: ${counts.failed}.`,
   '',
-  'Per process: resident memory and V8 heap in MB (first → last, and the change from the first two minutes after start-up to the last two), event-loop lag P99 in ms (highest sample); each chart is one sample per 15 s.',
+  `Per process: resident memory and V8 heap in MB (first → last, and the change between the two minutes after everything bounded was full and the last two: the router remembers the last ${FEEDBACK_MEMORY.toLocaleString('en')} predictions for POST /feedback, about 200 bytes each, full after ${Math.round(FEEDBACK_MEMORY / RPS)} s at this rate), event-loop lag P99 in ms (highest sample; the first includes start-up); each chart is one sample per 15 s.`,
   '',
   '| process | RSS MB | heap used MB | event-loop lag P99 ms |',
   '| --- | --- | --- | --- |',

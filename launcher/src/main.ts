@@ -60,6 +60,7 @@ const router = new Supervised({
     ROUTER_PORT: String(initial.router.port),
     WEIGHTS_FILE: path.resolve(ROOT, initial.router.weights_file),
     HISTORY_FILE: path.join(runDir, 'history.jsonl'),
+    FEEDBACK_FILE: path.join(runDir, 'feedback.jsonl'),
     ROUTER_ADMIN_TOKEN: token,
   },
   log,

@@ -9,6 +9,7 @@ export const RouterEnv = Type.Object({
   ROUTER_HOST: Type.String({ default: '127.0.0.1' }),
   ROUTER_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
   WEIGHTS_FILE: Type.String({ default: 'deploy/weights.yaml', minLength: 1 }),
+  FEEDBACK_FILE: Type.Optional(Type.String({ minLength: 1, description: 'append-only file of feedback records (and experiment resets): feedback is answered 202 once written there, and counts again after a restart; unset: in memory only' })),
   HISTORY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'append-only file of the decision trail (GET /admin/history), kept across restarts; unset: in memory only' })),
   ROUTER_ADMIN_TOKEN: Type.String({ minLength: 16, description: 'bearer token for /admin (at least 16 characters)' }),
   DNS_SERVERS: Type.String({ default: '', description: "comma-separated DNS servers (ip or ip:port) for environments discovered by DNS; empty: the system's resolv.conf" }),
@@ -80,7 +81,7 @@ export interface RouterConfig {
   /** maxBatch 0: every request is proxied as it came. */
   coalesce: { maxBatch: number; maxWaitMs: number };
   guard: GuardOptions;
-  feedback: { memory: number; ttlMs: number };
+  feedback: { memory: number; ttlMs: number; file?: string };
   shadowMaxInFlight: number;
   shutdownTimeoutMs: number;
 }
@@ -126,7 +127,7 @@ export function routerConfig(env: RouterEnv): RouterConfig {
       min_p95_increase_ms: env.GUARD_MIN_P95_INCREASE_MS,
       min_feedback: 30,
     },
-    feedback: { memory: env.FEEDBACK_MEMORY, ttlMs: env.FEEDBACK_TTL_SECONDS * 1000 },
+    feedback: { memory: env.FEEDBACK_MEMORY, ttlMs: env.FEEDBACK_TTL_SECONDS * 1000, file: env.FEEDBACK_FILE === undefined ? undefined : path.resolve(env.FEEDBACK_FILE) },
     shadowMaxInFlight: env.SHADOW_MAX_IN_FLIGHT,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };

@@ -8,32 +8,11 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { writeDurably } from '../durable-file.ts';
 import { ConfigReadOnlyError } from '../errors.ts';
 
 /** Write errors that mean the file is not ours to write (a ConfigMap mount, a read-only volume). */
 const READ_ONLY = new Set(['EROFS', 'EACCES', 'EPERM']);
-
-/**
- * Replaces `file` with `text` so that a crash at any point leaves the old or the new version,
- * never a partial one, and a change acknowledged afterwards survives a power cut: the text is
- * written and fsynced under a temporary name, renamed over the file, and the directory fsynced.
- */
-export async function writeDurably(file: string, tmp: string, text: string): Promise<void> {
-  const handle = await fsp.open(tmp, 'w', 0o644);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fsp.rename(tmp, file);
-  const dir = await fsp.open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
 
 /** What lastText holds while the file is gone, or after it could not be read (no text a file has). */
 const MISSING = '\u0000missing';

@@ -128,7 +128,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens }> = 
     app.experiment.report(request.query.baseline),
   );
   app.post('/experiments/reset', { schema: { tags, security, operationId: 'resetExperiment', summary: 'Start a new experiment: the report counts from now', response: { 204: Type.Null(), 401: ErrorResponse } } }, async (_request, reply) => {
-    app.experiment.reset();
+    await app.experiment.reset();
     return reply.code(204).send(null);
   });
 

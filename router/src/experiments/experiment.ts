@@ -3,6 +3,7 @@
 // received (how many, how many the prediction got right). The report is built from it.
 import { Tally } from '../stats/tally.ts';
 import { accuracy, compare, recommend } from './report.ts';
+import type { FeedbackLog } from './feedback-log.ts';
 import type { RecentPredictions } from './recent-predictions.ts';
 import type { ExperimentReport } from './schema.ts';
 import type { ShadowComparison } from './shadow.ts';
@@ -36,7 +37,21 @@ export class Experiment {
   private readonly shadows = new Map<string, ShadowTally>();
   private startedAt = new Date().toISOString();
 
-  constructor(private readonly recent: RecentPredictions) {}
+  constructor(
+    private readonly recent: RecentPredictions,
+    private readonly log?: FeedbackLog,
+  ) {
+    // Feedback acknowledged before a restart still counts (the requests it was given for do not).
+    for (const line of log?.since ?? []) {
+      if (line.kind === 'reset') {
+        this.startedAt = line.at;
+        continue;
+      }
+      const v = this.of(line.environment, line.version);
+      v.feedback++;
+      if (line.predicted === line.truth) v.correct++;
+    }
+  }
 
   private of(environment: string, version: string): VersionTally {
     const key = `${environment}\u0000${version}`;
@@ -82,7 +97,8 @@ export class Experiment {
     this.shadowOf(environment).dropped++;
   }
 
-  feedback(requestId: string, label: string): FeedbackResult {
+  /** Counts the feedback, and resolves once it is on disk (FEEDBACK_FILE). */
+  async feedback(requestId: string, label: string): Promise<FeedbackResult> {
     const p = this.recent.find(requestId);
     if (!p) return 'unknown';
     if (p.truth !== undefined) return 'duplicate';
@@ -90,6 +106,7 @@ export class Experiment {
     const v = this.of(p.environment, p.version);
     v.feedback++;
     if (p.label === label) v.correct++;
+    await this.log?.append({ kind: 'feedback', at: new Date().toISOString(), request_id: requestId, environment: p.environment, version: p.version, predicted: p.label, truth: label });
     return 'recorded';
   }
 
@@ -109,10 +126,11 @@ export class Experiment {
     return (Date.now() - Date.parse(this.startedAt)) / 1000;
   }
 
-  reset(): void {
+  async reset(): Promise<void> {
     this.versions.clear();
     this.shadows.clear();
     this.startedAt = new Date().toISOString();
+    await this.log?.append({ kind: 'reset', at: this.startedAt });
   }
 
   /** The baseline: the one named, else the environment that answered the most. */

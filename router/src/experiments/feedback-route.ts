@@ -21,7 +21,7 @@ export const feedbackRoutes: FastifyPluginAsyncTypebox<{ experiment: Experiment 
     },
   }, async (request, reply) => {
     const { request_id, label } = request.body;
-    const result = experiment.feedback(request_id, label);
+    const result = await experiment.feedback(request_id, label);
     if (result === 'unknown') throw new PredictionNotFoundError(request_id);
     if (result === 'duplicate') throw new FeedbackExistsError(request_id);
     return reply.code(202).send({ request_id, recorded: true });

@@ -2,20 +2,9 @@
 // step, a guard, a rollback) and the weights before and after, and every automated decision with
 // what it was made on (metric, value, threshold, window, sample, action). Kept in memory for the
 // admin API and appended, one JSON line each, to a file, so it survives a router restart.
-import fsp from 'node:fs/promises';
+import { appendDurably, readJsonLines } from '../../../shared/durable-file.ts';
 import type { Logger } from 'pino';
 import type { HistoryEntry } from './schema.ts';
-
-/** Appends a line and waits until it is on disk (entries are few: weight changes and decisions). */
-async function appendDurably(file: string, line: string): Promise<void> {
-  const handle = await fsp.open(file, 'a', 0o600);
-  try {
-    await handle.appendFile(line);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Entries kept in memory (and read back from the file at start). */
 const KEPT = 2000;
@@ -33,18 +22,8 @@ export class History {
   static async open(file: string | undefined, log: Logger): Promise<History> {
     const history = new History(file, log);
     if (!file) return history;
-    const text = await fsp.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return '';
-      throw err;
-    });
-    for (const line of text.split('\n').slice(-KEPT - 1)) {
-      if (!line.trim()) continue;
-      try {
-        history.entries.push(JSON.parse(line) as HistoryEntry);
-      } catch {
-        log.warn({ file }, 'history: a line that is not JSON was skipped');
-      }
-    }
+    const entries = await readJsonLines<HistoryEntry>(file, () => log.warn({ file }, 'history: a line that is not JSON was skipped'));
+    history.entries.push(...entries.slice(-KEPT));
     return history;
   }
 

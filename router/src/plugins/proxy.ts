@@ -25,6 +25,7 @@ import { Shadow } from '../experiments/shadow.ts';
 import { REQUEST_ID_HEADER } from '../../../shared/http/request-id.ts';
 import { StatsWindows } from '../stats/windows.ts';
 import { Experiment } from '../experiments/experiment.ts';
+import { FeedbackLog } from '../experiments/feedback-log.ts';
 import { feedbackRoutes } from '../experiments/feedback-route.ts';
 import { RecentPredictions } from '../experiments/recent-predictions.ts';
 
@@ -43,7 +44,7 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
   const { weights, replicas, health, routingPolicy: routing } = app;
   const metrics = createRouterMetrics(app.metricsRegistry);
   const stats = new StatsWindows();
-  const experiment = new Experiment(new RecentPredictions(config.feedback.memory, config.feedback.ttlMs));
+  const experiment = new Experiment(new RecentPredictions(config.feedback.memory, config.feedback.ttlMs), await FeedbackLog.open(config.feedback.file, (app.log as Logger).child({ component: 'feedback' })));
   createConfidenceGauge(app.metricsRegistry, stats);
   const budget = new RetryBudget(config.retry.ratio, config.retry.minPerSecond);
   const call = createEnvironmentCall({

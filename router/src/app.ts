@@ -11,6 +11,7 @@ import { metricsPlugin } from '../../shared/metrics.ts';
 import { LIVE_PATH, ProbeResponse, READY_PATH } from '../../shared/api/health.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
+import { v2ServerRoutes } from './v2/server-routes.ts';
 import type { RouterConfig } from './config.ts';
 import { controllerReportsPlugin } from './plugins/controller-reports.ts';
 import { historyPlugin } from './plugins/history.ts';
@@ -75,5 +76,6 @@ async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
   const tokens = { admin: config.adminToken, read: config.readToken };
   await app.register(adminRoutes, { prefix: '/admin', tokens });
   await app.register(dashboardRoutes, { tokens });
+  await app.register(v2ServerRoutes);
   await app.ready();
 }

@@ -2,6 +2,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 export const ModelParams = Type.Object({ name: Type.String({ maxLength: 200 }) });
+export const VersionedModelParams = Type.Object({ name: Type.String({ maxLength: 200 }), version: Type.String({ maxLength: 100 }) });
+
+export const ServerMetadataResponse = Type.Object({ name: Type.String(), version: Type.String(), extensions: Type.Array(Type.String()) });
 
 export const TensorMetadata = Type.Object({
   name: Type.String(),
@@ -29,7 +32,8 @@ export const inferBody = (limits: { textLength: number; batchTexts: number }) =>
             shape: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, maxItems: 2 }),
             datatype: Type.Literal('BYTES'),
             parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-            data: Type.Array(Type.String({ maxLength: limits.textLength }), { minItems: 1, maxItems: limits.batchTexts }),
+            // Flat, or nested as the shape is (row-major): [[t1, t2]] for shape [1, 2].
+            data: Type.Array(Type.Union([Type.String({ maxLength: limits.textLength }), Type.Array(Type.String({ maxLength: limits.textLength }), { maxItems: limits.batchTexts })]), { minItems: 1, maxItems: limits.batchTexts }),
           },
           { additionalProperties: false },
         ),

@@ -88,6 +88,7 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
       weights: () => weights.snapshot,
       mayOverride: (request) => config.overrideAllow.includes(request.ip) || hasBearerToken(request.headers.authorization, config.adminToken),
       onFailover: (environment) => metrics.failovers.inc({ environment }),
+      versions: (environment) => replicas.versions(environment),
     }),
     send: (request, env) => {
       budget.recordRequest();

@@ -1,7 +1,7 @@
 // The HTTP side of routing: read the request's facts, check that it may force an environment, ask
 // the routing policy, and turn "nowhere to go" into the registry's errors.
 import type { FastifyRequest } from 'fastify';
-import { NoHealthyUpstreamError, RouteOverrideForbiddenError, UnknownEnvironmentError } from '../../../shared/errors.ts';
+import { ModelNotFoundError, NoHealthyUpstreamError, RouteOverrideForbiddenError, UnknownEnvironmentError } from '../../../shared/errors.ts';
 import { OVERRIDE_HEADER, requestFacts } from '../routing/request-facts.ts';
 import type { Routing } from '../routing/routing.ts';
 import type { EnvironmentSnapshot, WeightsSnapshot } from '../weights/snapshot.ts';
@@ -13,13 +13,23 @@ export interface ChooseDeps {
   mayOverride: (request: FastifyRequest) => boolean;
   /** The first pick could not take traffic and the request went elsewhere. */
   onFailover: (from: string) => void;
+  /** The model versions an environment's available replicas serve. */
+  versions: (environment: string) => string[];
 }
 
 export type Choose = (request: FastifyRequest) => EnvironmentSnapshot;
 
-export function createChooser({ routing, weights, mayOverride, onFailover }: ChooseDeps): Choose {
+export function createChooser({ routing, weights, mayOverride, onFailover, versions }: ChooseDeps): Choose {
   return function choose(request) {
     const snapshot = weights();
+    // A versioned route (/v2/models/{name}/versions/{version}/infer) goes to the environment that
+    // serves that version, whatever the weights say.
+    const { name, version } = (request.params ?? {}) as { name?: string; version?: string };
+    if (version !== undefined) {
+      const serving = snapshot.environments.find((e) => versions(e.name).includes(version));
+      if (!serving) throw new ModelNotFoundError(`${name} version ${version}`, snapshot.environments.map((e) => `${e.name}: ${versions(e.name).join(', ') || 'none'}`).join('; '));
+      return serving;
+    }
     const facts = requestFacts(request.headers, snapshot.assignment);
     if (facts.forced !== undefined && !mayOverride(request)) throw new RouteOverrideForbiddenError(OVERRIDE_HEADER);
     const decision = routing.decide(facts);

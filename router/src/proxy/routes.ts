@@ -5,7 +5,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifySchema, HTTPMethods } from 'fastify';
 import { BATCH_PATH, BatchResponse, DEFAULT_TEXT_LIMITS, PREDICT_PATH, PredictResponse, batchBody, predictBody } from '../../../shared/api/prediction.ts';
-import { InferResponse, ModelParams, inferBody } from '../../../shared/api/v2.ts';
+import { InferResponse, ModelParams, VersionedModelParams, inferBody } from '../../../shared/api/v2.ts';
 import { ErrorResponse } from '../../../shared/http/schemas.ts';
 import { REQUEST_ID_HEADER } from '../../../shared/http/request-id.ts';
 import { OVERRIDE_HEADER } from '../routing/request-facts.ts';
@@ -73,6 +73,16 @@ export const PROXIED_ROUTES: { method: HTTPMethods; url: string; schema: Fastify
       params: ModelParams,
       body: inferBody(DEFAULT_TEXT_LIMITS),
       response: { 200: answered(InferResponse, 'the label and probabilities tensors'), ...errors, 404: response(ErrorResponse, 'the replica serves another model') },
+    }),
+  },
+  {
+    method: 'POST',
+    url: '/v2/models/:name/versions/:version/infer',
+    schema: documented('v2ModelVersionInfer', 'Open Inference Protocol v2: classify texts with one model version', {
+      description: 'Sent to the environment whose replicas serve that version, whatever the weights say (sticky keys and X-Route-To do not apply); retried and hedged like the rest.',
+      params: VersionedModelParams,
+      body: inferBody(DEFAULT_TEXT_LIMITS),
+      response: { 200: answered(InferResponse, 'the label and probabilities tensors'), ...errors, 404: response(ErrorResponse, 'no environment serves that model version') },
     }),
   },
 ];

@@ -73,9 +73,14 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
   const { routing, replicas, health, budget, hedge } = deps;
   const hasRoom = (r: Replica) => deps.replicaMaxInFlight === 0 || r.inFlight < deps.replicaMaxInFlight;
 
-  function retryTarget(env: EnvironmentSnapshot, tried: ReadonlySet<Replica>): { env: EnvironmentSnapshot; replica: Replica } | undefined {
+  function siblingTarget(env: EnvironmentSnapshot, tried: ReadonlySet<Replica>): { env: EnvironmentSnapshot; replica: Replica } | undefined {
     const sibling = pickLeastOutstanding(replicas.replicas(env.name), Math.random, tried);
-    if (sibling && hasRoom(sibling)) return { env, replica: sibling };
+    return sibling && hasRoom(sibling) ? { env, replica: sibling } : undefined;
+  }
+
+  function retryTarget(env: EnvironmentSnapshot, tried: ReadonlySet<Replica>): { env: EnvironmentSnapshot; replica: Replica } | undefined {
+    const sibling = siblingTarget(env, tried);
+    if (sibling) return sibling;
     const next = routing.fallback(env.name);
     const replica = next && pickLeastOutstanding(replicas.replicas(next.name), Math.random, tried);
     return next && replica && hasRoom(replica) ? { env: next, replica } : undefined;
@@ -106,11 +111,15 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
   /** The first try's answer, or, when it is slower than the hedge delay, the first of two. */
   async function hedged(first: Try, env: EnvironmentSnapshot, request: OutgoingRequest, log: FastifyBaseLogger): Promise<Answered> {
     const delay = hedge.delayMs(env.name);
-    let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([first.done.then(() => false, () => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, delay, true)))]);
-    clearTimeout(timer);
-    if (!late) return settle(first);
-    const other = retryTarget(env, new Set([first.replica]));
+    if (!(await unansweredAfter(first, delay))) return settle(first);
+    const tried = new Set([first.replica]);
+    // A hedge stays in its environment: one answered by another would leave its experiment arm.
+    // With no sibling to ask, it crosses only once the replica looks hung (the longest delay).
+    let other = siblingTarget(env, tried);
+    if (!other) {
+      if (delay < hedge.maxMs && !(await unansweredAfter(first, hedge.maxMs - delay))) return settle(first);
+      other = retryTarget(env, tried);
+    }
     if (!other || !budget.tryRetry()) return settle(first);
     deps.onHedge(env.name);
     log.info({ environment: env.name, slow: first.replica.url, hedge: other.replica.url, after_ms: Math.round(delay) }, 'no answer yet: hedging on another replica');
@@ -130,6 +139,14 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
     const loser = winner === first ? second : first;
     loser.abandon(loser === first);
     return settle(winner);
+  }
+
+  /** Is the try still unanswered after `ms`? */
+  async function unansweredAfter(t: Try, ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([t.done.then(() => false, () => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, true)))]);
+    clearTimeout(timer);
+    return late;
   }
 
   async function settle(t: Try): Promise<Answered> {

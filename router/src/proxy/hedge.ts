@@ -1,6 +1,6 @@
 // When to hedge: a prediction still unanswered after a few times its environment's usual P99 is
-// sent to a second replica as well, and the first answer wins (Envoy's hedging on per-try
-// timeout). Predictions are idempotent, so the cost is only the duplicate work, which the retry
+// sent to a second replica of that environment as well, and the first answer wins (Envoy's
+// hedging on per-try timeout; call.ts crosses environments only after maxMs). Predictions are idempotent, so the cost is only the duplicate work, which the retry
 // budget bounds. A hung replica then costs its clients one hedge delay, not its whole hang.
 
 export interface HedgeOptions {
@@ -38,6 +38,11 @@ export class HedgePolicy {
 
   get enabled(): boolean {
     return this.options.factor > 0;
+  }
+
+  /** The longest hedge delay: after it, a replica looks hung rather than slow. */
+  get maxMs(): number {
+    return this.options.maxMs;
   }
 
   /** An answered call's latency, per environment. */

@@ -72,6 +72,12 @@ async function conformance(t: Test, who: string, app: FastifyInstance, model: { 
       t.equal(r.status, 400, `${who}: a wrong shape is a 400`);
       t.same(schema('inference_error_response')(r.body), [], `${who}: a bad request is an inference_error_response`);
     }],
+    ['POST infer with the binary data extension', async () => {
+      const r = await call('POST', `/v2/models/${model.name}/infer`, { ...INFER, outputs: [{ name: 'label', parameters: { binary_data: true } }] });
+      t.equal(r.status, 400, `${who}: binary_data is refused clearly`);
+      t.match(r.body.message, /binary tensor data extension/, `${who}: saying what is not supported`);
+      t.same(schema('inference_error_response')(r.body), [], `${who}: with the protocol's error object`);
+    }],
     ['POST versioned infer of a version not served', async () => {
       const r = await call('POST', `/v2/models/${model.name}/versions/9.9.9/infer`, INFER);
       t.equal(r.status, 404, `${who}: a version nobody serves is a 404`);

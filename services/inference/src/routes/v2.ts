@@ -47,6 +47,9 @@ export const v2Routes: FastifyPluginAsyncTypebox<{ limits: TextLimits }> = async
 
   const infer = async (body: InferBody) => {
     const [input] = body.inputs;
+    // Triton's binary tensor data extension is not spoken here: say so rather than misread it.
+    const binary = [body.parameters, input.parameters, ...(body.outputs ?? []).map((o) => o.parameters)].some((p) => p && Object.keys(p).some((k) => k.startsWith('binary_data')));
+    if (binary) throw new InvalidInferInputError('the binary tensor data extension (binary_data*) is not supported: send tensor data as JSON');
     if (input.name !== 'text') throw new InvalidInferInputError(`unknown input "${input.name}": this model takes one BYTES input named "text"`);
     const texts = input.data.flat();
     const count = input.shape.reduce((a, b) => a * b, 1);

@@ -110,4 +110,14 @@ t.test('the router speaks it for the replicas behind it', { skip }, async (t) =>
   const router = await buildRouter(t, await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${replica.url}] }\n`));
   await until(async () => (await router.inject({ url: '/v2/health/ready' })).statusCode === 200, 15_000);
   await conformance(t, 'router', router, { name: 'bert-fixture', version: '0.0.1' });
+  const schema = protocolSchemas();
+  for (const url of ['/v2/models/bert-fixture', '/v2/models/bert-fixture/versions/0.0.1']) {
+    const r = await router.inject({ url });
+    t.equal(r.statusCode, 200, `router: GET ${url} answers, from a replica`);
+    t.same(schema('metadata_model_response')(r.json()), [], `router: GET ${url} is a metadata_model_response`);
+  }
+  for (const url of ['/v2/models/bert-fixture/ready', '/v2/models/bert-fixture/versions/0.0.1/ready']) t.same((await router.inject({ url })).json(), { ready: true }, `router: GET ${url}`);
+  const wrong = await router.inject({ url: '/v2/models/bert-fixture/versions/9.9.9' });
+  t.equal(wrong.statusCode, 404, 'router: the metadata of a version nobody serves is a 404');
+  t.same(schema('metadata_model_error_response')(wrong.json()), [], "router: with the protocol's error object");
 });

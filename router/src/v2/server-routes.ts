@@ -1,10 +1,16 @@
 // The Open Inference Protocol's server endpoints, answered by the router itself for clients
 // pointed at it: its metadata, and its own health (ready while some replica can take traffic).
-// Inference is proxied like /predict (proxy/routes.ts).
+// A model's metadata and readiness come from an available replica serving it: of the environment
+// the weights choose, or, for a versioned path, of the one serving that version. Inference is
+// proxied like /predict (proxy/routes.ts).
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { ServerMetadataResponse } from '../../../shared/api/v2.ts';
+import { request } from 'undici';
+import { ModelMetadataResponse, ModelParams, ServerMetadataResponse, VersionedModelParams } from '../../../shared/api/v2.ts';
+import { ModelNotFoundError, NoHealthyUpstreamError } from '../../../shared/errors.ts';
+import { ErrorResponse } from '../../../shared/http/schemas.ts';
 import { PACKAGE } from '../../../shared/package-info.ts';
+import { pickLeastOutstanding } from '../routing/replica.ts';
 
 export const v2ServerRoutes: FastifyPluginAsync = async (app) => {
   const tags = ['v2'];
@@ -20,4 +26,33 @@ export const v2ServerRoutes: FastifyPluginAsync = async (app) => {
   app.get('/v2/health/ready', { schema: { tags, security: [], operationId: 'v2ServerReady', summary: 'Some replica can take inference requests', response: { 200: Ready, 503: Ready } } }, async (_request, reply) =>
     reply.code(ready() ? 200 : 503).send({ ready: ready() }),
   );
+
+  /** An available replica for the model (and version), as the weights or the version choose. */
+  const replicaFor = (name: string, version?: string) => {
+    const { replicas, weights, routingPolicy } = app;
+    const environment =
+      version === undefined
+        ? routingPolicy.decide({}).environment
+        : weights.snapshot.environments.find((e) => replicas.versions(e.name).includes(version));
+    if (!environment) {
+      if (version === undefined) throw new NoHealthyUpstreamError();
+      throw new ModelNotFoundError(`${name} version ${version}`, weights.snapshot.environments.map((e) => `${e.name}: ${replicas.versions(e.name).join(', ') || 'none'}`).join('; '));
+    }
+    const candidates = replicas.replicas(environment.name).filter((r) => version === undefined || r.modelVersion === version);
+    const replica = pickLeastOutstanding(candidates);
+    if (!replica) throw new NoHealthyUpstreamError();
+    return replica;
+  };
+  for (const [suffix, params, id] of [['', ModelParams, ''], ['/versions/:version', VersionedModelParams, 'Version']] as const) {
+    for (const [tail, summary, response] of [['', "The model's inputs and outputs (from a replica serving it)", ModelMetadataResponse], ['/ready', 'A replica serving the model takes inference requests', Ready]] as const) {
+      app.get(`/v2/models/:name${suffix}${tail}`, {
+        schema: { tags, security: [], operationId: `v2Model${id}${tail ? 'Ready' : 'Metadata'}`, summary, params, response: { 200: response, 404: ErrorResponse, 503: tail ? Ready : ErrorResponse } },
+      }, async (req, reply) => {
+        const { name, version } = req.params as { name: string; version?: string };
+        const replica = replicaFor(name, version);
+        const res = await request(`${replica.url}${req.url}`, { dispatcher: replica.pool, headersTimeout: 2000, bodyTimeout: 2000 });
+        return reply.code(res.statusCode as 200 | 404 | 503).type('application/json').send(await res.body.text());
+      });
+    }
+  }
 };

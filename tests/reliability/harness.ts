@@ -142,8 +142,14 @@ export async function startTopology(
   const bundle = o.bundle ?? (await tempFixtureBundle());
   const replicas: Record<string, RunningProcess[]> = {};
   for (const [environment, n] of Object.entries(counts)) {
-    replicas[environment] = await Promise.all(Array.from({ length: n }, () => startProcess({ MODEL_DIR: bundle, INFERENCE_WORKERS: '0', ...o.replicaEnv })));
-    for (const r of replicas[environment]) t.teardown(() => r.stop('SIGKILL'));
+    // Each one is stopped with the test even when another fails to start.
+    replicas[environment] = await Promise.all(
+      Array.from({ length: n }, async () => {
+        const replica = await startProcess({ MODEL_DIR: bundle, INFERENCE_WORKERS: '0', ...o.replicaEnv });
+        t.teardown(() => replica.stop('SIGKILL'));
+        return replica;
+      }),
+    );
   }
   const lines = ['environments:'];
   for (const [environment, list] of Object.entries(replicas)) {

@@ -18,8 +18,14 @@ const post = async (url: string, body: unknown, headers: Record<string, string> 
 
 t.test('online accuracy from feedback matches an offline evaluation of the same bundles', { skip: SKIP_NO_DATA }, async (t) => {
   const sentences = readTsv(path.join(DATA_DIR as string, 'sst3', 'test.tsv')).slice(0, SENTENCES);
-  const [blue, green] = await Promise.all(['1.0.0', '1.1.0'].map((version) => startProcess({ MODELS_DIR: path.join(ROOT, 'models'), MODEL_VERSION: version, INFERENCE_WORKERS: '0' })));
-  t.teardown(() => Promise.all([blue.stop('SIGKILL'), green.stop('SIGKILL')]));
+  // Each one is stopped with the test even when the other fails to start.
+  const [blue, green] = await Promise.all(
+    ['1.0.0', '1.1.0'].map(async (version) => {
+      const replica = await startProcess({ MODELS_DIR: path.join(ROOT, 'models'), MODEL_VERSION: version, INFERENCE_WORKERS: '0' });
+      t.teardown(() => replica.stop('SIGKILL'));
+      return replica;
+    }),
+  );
   const app = await buildRouter(t, await weightsFile(t, `assignment: { header: X-User-Id }\nenvironments:\n  blue: { weight: 50, replicas: [${blue.url}] }\n  green: { weight: 50, replicas: [${green.url}] }\n`));
   await untilAllAvailable(app);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

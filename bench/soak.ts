@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { parse, stringify } from 'yaml';
+import { metricSamples } from '../testkit/metrics-text.ts';
 import { ROOT } from '../testkit/processes.ts';
 import { buildDist } from './lib/build.ts';
 import { startDeployment } from './lib/deployment.ts';
@@ -40,10 +41,7 @@ interface Sample {
 }
 const series = new Map<string, Sample[]>();
 
-function metric(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : Number.NaN;
-}
+const metric = (text: string, name: string) => metricSamples(text, name)[0] ?? Number.NaN;
 
 async function sample(): Promise<void> {
   const replicas = (await (await request(`${deployment.base}/admin/replicas`, { headers: { authorization: `Bearer ${TOKEN}` } })).body.json()) as { environment: string; url: string }[];

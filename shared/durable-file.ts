@@ -53,3 +53,24 @@ export async function readJsonLines<T>(file: string, onBadLine: () => void = () 
   }
   return out;
 }
+
+/**
+ * An append-only file of JSON lines written one at a time, in order, each on disk before its
+ * append() resolves; a failed append does not stop the ones after it.
+ */
+export class AppendLog {
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(readonly file: string) {}
+
+  append(value: unknown): Promise<void> {
+    const next = this.writing.then(() => appendDurably(this.file, `${JSON.stringify(value)}\n`));
+    this.writing = next.catch(() => {});
+    return next;
+  }
+
+  /** Resolves once every append so far has finished. */
+  flush(): Promise<void> {
+    return this.writing;
+  }
+}

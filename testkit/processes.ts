@@ -1,6 +1,7 @@
 // Starts real processes for tests and benchmarks (the inference service by default) on ephemeral
 // ports, and reads each one's address from its log.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -77,4 +78,14 @@ export function startProcess(env: Record<string, string>, entry = SERVICE_ENTRY,
       reject(new Error(`process exited with ${code} before listening:\n${output}`));
     });
   });
+}
+
+/** A process's resident memory in bytes, from /proc (Linux); NaN when it is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }

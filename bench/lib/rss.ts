@@ -1,20 +1,15 @@
 // Samples a process's resident memory from /proc while a load runs.
-import fs from 'node:fs';
+import { rssBytes } from '../../testkit/processes.ts';
 
 export function sampleRss(pid: number, everyMs = 250): () => { maxMb: number } {
   let max = 0;
+  // A process that is gone reads NaN: what was measured stays.
   const read = () => {
-    const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    if (match) max = Math.max(max, Number(match[1]) * 1024);
+    const rss = rssBytes(pid);
+    if (!Number.isNaN(rss)) max = Math.max(max, rss);
   };
   read();
-  const timer = setInterval(() => {
-    try {
-      read();
-    } catch {
-      // the process is gone; keep what was measured
-    }
-  }, everyMs);
+  const timer = setInterval(read, everyMs);
   return () => {
     clearInterval(timer);
     return { maxMb: Math.round(max / 1e5) / 10 };

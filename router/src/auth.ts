@@ -1,9 +1,7 @@
 // The router's credentials: the admin and read-only tokens (bearer, or a Basic password) and the
 // data path's API keys, all compared in constant time (shared/http/secrets.ts).
 import fs from 'node:fs';
-import { bearerToken, digest, hasBearerToken, safeEqual } from '../../shared/http/secrets.ts';
-
-export { hasBearerToken };
+import { bearerToken, digest, safeEqual } from '../../shared/http/secrets.ts';
 
 /** The password of a Basic Authorization header (a browser's login prompt); the user name is ignored. */
 export function basicPassword(header: string | undefined): string | null {

@@ -1,10 +1,16 @@
 // The KServe Open Inference Protocol v2 subset: a BYTES input named "text".
 import { Type, type Static } from '@sinclair/typebox';
+import { PACKAGE } from '../package-info.ts';
 
 export const ModelParams = Type.Object({ name: Type.String({ maxLength: 200 }) });
 export const VersionedModelParams = Type.Object({ name: Type.String({ maxLength: 200 }), version: Type.String({ maxLength: 100 }) });
 
 export const ServerMetadataResponse = Type.Object({ name: Type.String(), version: Type.String(), extensions: Type.Array(Type.String()) });
+export const LiveResponse = Type.Object({ live: Type.Boolean() });
+export const ReadyResponse = Type.Object({ ready: Type.Boolean() });
+
+/** What a server of this project (a replica or the router) says of itself at GET /v2. */
+export const serverMetadata = () => ({ name: PACKAGE.name, version: PACKAGE.version, extensions: [] as string[] });
 
 export const TensorMetadata = Type.Object({
   name: Type.String(),

@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { Test } from 'tap';
 import { Agent, request } from 'undici';
 import { tempFixtureBundle } from '../../testkit/bert-fixture.ts';
-import { ROOT, startProcess, type RunningProcess } from '../../testkit/processes.ts';
+import { metricSamples } from '../../testkit/metrics-text.ts';
+import { ROOT, rssBytes, startProcess, type RunningProcess } from '../../testkit/processes.ts';
 import { until } from '../helpers/router.ts';
 
 export const LONG = process.env.RELIABILITY === 'long';
@@ -186,9 +187,7 @@ export async function replicaStates(base: string): Promise<ReplicaState[]> {
 /** A counter's value summed over its series, read from /metrics. */
 export async function counter(base: string, name: string): Promise<number> {
   const text = await (await request(`${base}/metrics`)).body.text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
+  return metricSamples(text, name).reduce((a, b) => a + b, 0);
 }
 
 /** Resolves when `check` holds, with the milliseconds it took. */
@@ -262,7 +261,6 @@ export async function openLoad(base: string, rps: number, ms: number, maxOutstan
 }
 
 /** Resident memory of a process, in MB (Linux). */
-export async function rssMb(pid: number): Promise<number> {
-  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+export function rssMb(pid: number): number {
+  return Math.round(rssBytes(pid) / 2 ** 20);
 }

@@ -21,7 +21,7 @@ t.test('twice the capacity: shed fast, serve the rest, recover at once', async (
   const capacity = measured.ok / ((performance.now() - started) / 1000);
   t.ok(capacity > 0, `capacity measured: ${capacity.toFixed(1)} requests/s`);
 
-  const rssBefore = await rssMb(topo.router.proc.pid!);
+  const rssBefore = rssMb(topo.router.proc.pid!);
   const overloadMs = duration(4, 30);
   const during = openLoad(topo.router.url, capacity * 2, overloadMs);
   // While overloaded: the probe and the admin API still answer.
@@ -39,7 +39,7 @@ t.test('twice the capacity: shed fast, serve the rest, recover at once', async (
   })();
   const figures = await during;
   await sideChecks;
-  const rssAfter = await rssMb(topo.router.proc.pid!);
+  const rssAfter = rssMb(topo.router.proc.pid!);
 
   const shed = figures.statuses['503'] ?? 0;
   const ok = figures.statuses['200'] ?? 0;

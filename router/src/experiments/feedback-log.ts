@@ -2,20 +2,22 @@
 // to FEEDBACK_FILE with a datasync, and read back at start, so a router restart keeps the
 // experiment's online accuracy (its request counts start again). A reset is a line too.
 import type { Logger } from 'pino';
-import { appendDurably, readJsonLines } from '../../../shared/durable-file.ts';
+import { AppendLog, readJsonLines } from '../../../shared/durable-file.ts';
 
 export type FeedbackLine =
   | { kind: 'feedback'; at: string; request_id: string; environment: string; version: string; predicted: string; truth: string }
   | { kind: 'reset'; at: string };
 
 export class FeedbackLog {
-  private writing: Promise<void> = Promise.resolve();
+  private readonly appended: AppendLog | undefined;
 
   private constructor(
-    private readonly file: string | undefined,
+    file: string | undefined,
     /** The records since the last reset, as read at start. */
     readonly since: FeedbackLine[],
-  ) {}
+  ) {
+    this.appended = file ? new AppendLog(file) : undefined;
+  }
 
   static async open(file: string | undefined, log: Logger): Promise<FeedbackLog> {
     if (!file) return new FeedbackLog(undefined, []);
@@ -27,14 +29,6 @@ export class FeedbackLog {
 
   /** Resolves once the line is on disk (in order with the others); at once without a file. */
   append(line: FeedbackLine): Promise<void> {
-    const file = this.file;
-    if (!file) return Promise.resolve();
-    const next = this.writing.then(() => appendDurably(file, `${JSON.stringify(line)}\n`));
-    this.writing = next.catch(() => {});
-    return next;
-  }
-
-  flush(): Promise<void> {
-    return this.writing;
+    return this.appended?.append(line) ?? Promise.resolve();
   }
 }

@@ -2,7 +2,7 @@
 // step, a guard, a rollback) and the weights before and after, and every automated decision with
 // what it was made on (metric, value, threshold, window, sample, action). Kept in memory for the
 // admin API and appended, one JSON line each, to a file, so it survives a router restart.
-import { appendDurably, readJsonLines } from '../../../shared/durable-file.ts';
+import { AppendLog, readJsonLines } from '../../../shared/durable-file.ts';
 import type { Logger } from 'pino';
 import type { HistoryEntry } from './schema.ts';
 
@@ -11,12 +11,14 @@ const KEPT = 2000;
 
 export class History {
   private readonly entries: HistoryEntry[] = [];
-  private writing: Promise<void> = Promise.resolve();
+  private readonly appended: AppendLog | undefined;
 
   private constructor(
-    private readonly file: string | undefined,
+    file: string | undefined,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.appended = file ? new AppendLog(file) : undefined;
+  }
 
   /** Reads the last entries of the file (a torn last line is skipped). */
   static async open(file: string | undefined, log: Logger): Promise<History> {
@@ -31,12 +33,7 @@ export class History {
     const full = { at: new Date().toISOString(), ...entry } as HistoryEntry;
     this.entries.push(full);
     if (this.entries.length > KEPT) this.entries.splice(0, this.entries.length - KEPT);
-    if (this.file) {
-      const file = this.file;
-      this.writing = this.writing
-        .then(() => appendDurably(file, `${JSON.stringify(full)}\n`))
-        .catch((err: unknown) => this.log.error({ err, file }, 'history: could not append to the file'));
-    }
+    this.appended?.append(full).catch((err: unknown) => this.log.error({ err, file: this.appended?.file }, 'history: could not append to the file'));
     return full;
   }
 
@@ -54,6 +51,6 @@ export class History {
 
   /** Waits for pending appends: before a change is acknowledged, and on close. */
   flush(): Promise<void> {
-    return this.writing;
+    return this.appended?.flush() ?? Promise.resolve();
   }
 }

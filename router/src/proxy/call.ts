@@ -87,7 +87,7 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
   }
 
   /** One try on one replica; abandon() gives it up (the hedge answered first, or it did). */
-  function attempt(replica: Replica, env: EnvironmentSnapshot, request: OutgoingRequest): { done: Promise<Exchanged>; abandon: (slow: boolean) => void } {
+  function attempt(replica: Replica, env: EnvironmentSnapshot, request: OutgoingRequest): Try {
     replica.inFlight++;
     // The pool's connect, headers and body timeouts bound the whole exchange; hedging (below)
     // bounds what a slow replica costs the client.
@@ -105,7 +105,7 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
       },
     );
     void done.finally(() => replica.inFlight--).catch(() => {});
-    return { done, abandon: (slow) => pending.abort(new Abandoned(slow)) };
+    return { done, abandon: (slow) => pending.abort(new Abandoned(slow)), replica, env };
   }
 
   /** The first try's answer, or, when it is slower than the hedge delay, the first of two. */
@@ -123,7 +123,7 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
     if (!other || !budget.tryRetry()) return settle(first);
     deps.onHedge(env.name);
     log.info({ environment: env.name, slow: first.replica.url, hedge: other.replica.url, after_ms: Math.round(delay) }, 'no answer yet: hedging on another replica');
-    const second: Try = { ...attempt(other.replica, other.env, request), replica: other.replica, env: other.env };
+    const second = attempt(other.replica, other.env, request);
     // The first to answer wins and the other is given up; if one fails, the other's answer counts.
     const winner = await new Promise<Try>((resolve, reject) => {
       let failed = 0;
@@ -167,7 +167,7 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
       throw new OverloadedError();
     }
     const started = performance.now();
-    const first: Try = { ...attempt(replica, env, request), replica, env };
+    const first = attempt(replica, env, request);
     try {
       const answered = hedge.enabled ? await hedged(first, env, request, log) : await settle(first);
       hedge.record(answered.served.name, performance.now() - started);
@@ -185,7 +185,7 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
         log.warn({ environment: env.name, from: failure.replica, to: other.replica.url, code: (err as NodeJS.ErrnoException).code }, 'retrying on another replica');
         tried.add(other.replica);
         try {
-          return await settle({ ...attempt(other.replica, other.env, request), replica: other.replica, env: other.env });
+          return await settle(attempt(other.replica, other.env, request));
         } catch (next) {
           failure = next as GatewayError;
         }

@@ -1,7 +1,8 @@
 // The HTTP side of routing: read the request's facts, check that it may force an environment, ask
 // the routing policy, and turn "nowhere to go" into the registry's errors.
 import type { FastifyRequest } from 'fastify';
-import { ModelNotFoundError, NoHealthyUpstreamError, RouteOverrideForbiddenError, UnknownEnvironmentError } from '../../../shared/errors.ts';
+import { NoHealthyUpstreamError, RouteOverrideForbiddenError, UnknownEnvironmentError } from '../../../shared/errors.ts';
+import { environmentServing } from '../routing/by-version.ts';
 import { OVERRIDE_HEADER, requestFacts } from '../routing/request-facts.ts';
 import type { Routing } from '../routing/routing.ts';
 import type { EnvironmentSnapshot, WeightsSnapshot } from '../weights/snapshot.ts';
@@ -25,11 +26,7 @@ export function createChooser({ routing, weights, mayOverride, onFailover, versi
     // A versioned route (/v2/models/{name}/versions/{version}/infer) goes to the environment that
     // serves that version, whatever the weights say.
     const { name, version } = (request.params ?? {}) as { name?: string; version?: string };
-    if (version !== undefined) {
-      const serving = snapshot.environments.find((e) => versions(e.name).includes(version));
-      if (!serving) throw new ModelNotFoundError(`${name} version ${version}`, snapshot.environments.map((e) => `${e.name}: ${versions(e.name).join(', ') || 'none'}`).join('; '));
-      return serving;
-    }
+    if (version !== undefined) return environmentServing(snapshot.environments, versions, name, version);
     const facts = requestFacts(request.headers, snapshot.assignment);
     if (facts.forced !== undefined && !mayOverride(request)) throw new RouteOverrideForbiddenError(OVERRIDE_HEADER);
     const decision = routing.decide(facts);

@@ -4,24 +4,17 @@
 // the weights choose, or, for a versioned path, of the one serving that version. Inference is
 // proxied like /predict (proxy/routes.ts).
 import type { FastifyPluginAsync } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import { request } from 'undici';
-import { ModelMetadataResponse, ModelParams, ServerMetadataResponse, VersionedModelParams } from '../../../shared/api/v2.ts';
-import { ModelNotFoundError, NoHealthyUpstreamError } from '../../../shared/errors.ts';
+import { LiveResponse as Live, ModelMetadataResponse, ModelParams, ReadyResponse as Ready, ServerMetadataResponse, VersionedModelParams, serverMetadata } from '../../../shared/api/v2.ts';
+import { NoHealthyUpstreamError } from '../../../shared/errors.ts';
 import { ErrorResponse } from '../../../shared/http/schemas.ts';
-import { PACKAGE } from '../../../shared/package-info.ts';
+import { environmentServing } from '../routing/by-version.ts';
 import { pickLeastOutstanding } from '../routing/replica.ts';
 
 export const v2ServerRoutes: FastifyPluginAsync = async (app) => {
   const tags = ['v2'];
-  const Live = Type.Object({ live: Type.Boolean() });
-  const Ready = Type.Object({ ready: Type.Boolean() });
   const ready = () => !app.lifecycle.draining && app.replicas.all().some((r) => r.available);
-  app.get('/v2', { schema: { tags, security: [], operationId: 'v2ServerMetadata', summary: 'The server: its name, version and protocol extensions', response: { 200: ServerMetadataResponse } } }, async () => ({
-    name: PACKAGE.name,
-    version: PACKAGE.version,
-    extensions: [],
-  }));
+  app.get('/v2', { schema: { tags, security: [], operationId: 'v2ServerMetadata', summary: 'The server: its name, version and protocol extensions', response: { 200: ServerMetadataResponse } } }, async () => serverMetadata());
   app.get('/v2/health/live', { schema: { tags, security: [], operationId: 'v2ServerLive', summary: 'The router is up', response: { 200: Live } } }, async () => ({ live: true }));
   app.get('/v2/health/ready', { schema: { tags, security: [], operationId: 'v2ServerReady', summary: 'Some replica can take inference requests', response: { 200: Ready, 503: Ready } } }, async (_request, reply) =>
     reply.code(ready() ? 200 : 503).send({ ready: ready() }),
@@ -30,14 +23,8 @@ export const v2ServerRoutes: FastifyPluginAsync = async (app) => {
   /** An available replica for the model (and version), as the weights or the version choose. */
   const replicaFor = (name: string, version?: string) => {
     const { replicas, weights, routingPolicy } = app;
-    const environment =
-      version === undefined
-        ? routingPolicy.decide({}).environment
-        : weights.snapshot.environments.find((e) => replicas.versions(e.name).includes(version));
-    if (!environment) {
-      if (version === undefined) throw new NoHealthyUpstreamError();
-      throw new ModelNotFoundError(`${name} version ${version}`, weights.snapshot.environments.map((e) => `${e.name}: ${replicas.versions(e.name).join(', ') || 'none'}`).join('; '));
-    }
+    const environment = version === undefined ? routingPolicy.decide({}).environment : environmentServing(weights.snapshot.environments, (e) => replicas.versions(e), name, version);
+    if (!environment) throw new NoHealthyUpstreamError();
     const candidates = replicas.replicas(environment.name).filter((r) => version === undefined || r.modelVersion === version);
     const replica = pickLeastOutstanding(candidates);
     if (!replica) throw new NoHealthyUpstreamError();

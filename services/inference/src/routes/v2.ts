@@ -3,11 +3,9 @@
 // unversioned and versioned. The model takes one BYTES input named "text" (flat, or nested as its
 // shape says) and answers a "label" BYTES and a "probabilities" FP32 output.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import { InvalidInferInputError, ModelNotFoundError } from '../../../../shared/errors.ts';
 import { errorResponses, ErrorResponse, NON_BLANK_MESSAGE } from '../../../../shared/http/schemas.ts';
-import { PACKAGE } from '../../../../shared/package-info.ts';
-import { InferResponse, ModelMetadataResponse, ModelParams, ServerMetadataResponse, VersionedModelParams, inferBody, type InferBody } from '../../../../shared/api/v2.ts';
+import { InferResponse, LiveResponse as Live, ModelMetadataResponse, ModelParams, ReadyResponse as Ready, ServerMetadataResponse, VersionedModelParams, inferBody, serverMetadata, type InferBody } from '../../../../shared/api/v2.ts';
 import type { TextLimits } from '../../../../shared/api/prediction.ts';
 
 export const v2Routes: FastifyPluginAsyncTypebox<{ limits: TextLimits }> = async (app, { limits }) => {
@@ -15,8 +13,6 @@ export const v2Routes: FastifyPluginAsyncTypebox<{ limits: TextLimits }> = async
   const { bundle } = predictor;
   const tags = ['v2'];
   const ready = () => state.ready && !state.draining;
-  const Live = Type.Object({ live: Type.Boolean() });
-  const Ready = Type.Object({ ready: Type.Boolean() });
   /** The model this service serves, named (and versioned) in the URL; anything else is a 404. */
   const check = (params: { name: string; version?: string }) => {
     if (params.name !== bundle.name || (params.version !== undefined && params.version !== bundle.version)) {
@@ -24,11 +20,7 @@ export const v2Routes: FastifyPluginAsyncTypebox<{ limits: TextLimits }> = async
     }
   };
 
-  app.get('/v2', { schema: { tags, operationId: 'v2ServerMetadata', summary: 'The server: its name, version and protocol extensions', response: { 200: ServerMetadataResponse } } }, async () => ({
-    name: PACKAGE.name,
-    version: PACKAGE.version,
-    extensions: [],
-  }));
+  app.get('/v2', { schema: { tags, operationId: 'v2ServerMetadata', summary: 'The server: its name, version and protocol extensions', response: { 200: ServerMetadataResponse } } }, async () => serverMetadata());
   app.get('/v2/health/live', { schema: { tags, operationId: 'v2ServerLive', summary: 'The server is up', response: { 200: Live } } }, async () => ({ live: true }));
   app.get('/v2/health/ready', { schema: { tags, operationId: 'v2ServerReady', summary: 'The server takes inference requests', response: { 200: Ready, 503: Ready } } }, async (_req, reply) =>
     reply.code(ready() ? 200 : 503).send({ ready: ready() }),

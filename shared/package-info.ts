@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 export interface PackageInfo {
   name: string;
   version: string;
+  /** The folder holding package.json: the repository, or /app in the images. */
+  root: string;
 }
 
 function find(): PackageInfo {
@@ -16,10 +18,10 @@ function find(): PackageInfo {
     const file = path.join(dir, 'package.json');
     if (fs.existsSync(file)) {
       const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<PackageInfo>;
-      if (pkg.name && pkg.version) return { name: pkg.name, version: pkg.version };
+      if (pkg.name && pkg.version) return { name: pkg.name, version: pkg.version, root: dir };
     }
     const up = path.dirname(dir);
-    if (up === dir) return { name: 'sentiment-serving', version: '0.0.0' };
+    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 }

@@ -5,13 +5,15 @@
 export interface ListeningMessage {
   type: 'listening';
   url: string;
+  /** host:port of the process's gRPC service, when it has one. */
+  grpc?: string;
 }
 
 export const isListeningMessage = (message: unknown): message is ListeningMessage =>
   typeof message === 'object' && message !== null && (message as ListeningMessage).type === 'listening' && typeof (message as ListeningMessage).url === 'string';
 
-export function announceListening(url: string): void {
-  process.send?.({ type: 'listening', url } satisfies ListeningMessage);
+export function announceListening(url: string, grpc?: string): void {
+  process.send?.({ type: 'listening', url, grpc } satisfies ListeningMessage);
 }
 
 /** With an IPC channel to a parent: shut down (as on SIGTERM) when the channel closes. */

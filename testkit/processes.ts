@@ -12,6 +12,8 @@ export const BUILT_SERVICE_ENTRY = path.join(ROOT, 'dist/services/inference/src/
 
 export interface RunningProcess {
   url: string;
+  /** host:port of its gRPC service, when it has one. */
+  grpc?: string;
   proc: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
@@ -27,7 +29,7 @@ export interface Exited {
 function spawnTs(entry: string, env: Record<string, string>) {
   return spawn(process.execPath, entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ROUTER_GRPC_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -61,6 +63,7 @@ export function startProcess(env: Record<string, string>, entry = SERVICE_ENTRY,
         clearTimeout(timer);
         resolve({
           url: match[1],
+          grpc: /gRPC listening at (127\.\d+\.\d+\.\d+:\d+)/.exec(output)?.[1],
           proc,
           output: () => output,
           exited,

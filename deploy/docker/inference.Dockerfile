@@ -33,9 +33,11 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 MODELS_DIR=/app/models
 COPY --from=deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
+# The gRPC service definition, loaded at start.
+COPY shared/grpc/inference.proto shared/grpc/inference.proto
 COPY models/sentiment models/sentiment
 USER 10001:10001
-EXPOSE 8000
+EXPOSE 8000 8001
 # SIGTERM drains: readiness goes false, in-flight requests and queued batches finish.
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/services/inference/src/server.js"]

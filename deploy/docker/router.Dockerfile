@@ -30,7 +30,9 @@ ENV NODE_ENV=production ROUTER_HOST=0.0.0.0 ROUTER_PORT=8080 WEIGHTS_FILE=/etc/s
 COPY --from=deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
+# The gRPC service definition, loaded at start.
+COPY shared/grpc/inference.proto shared/grpc/inference.proto
 USER 10001:10001
-EXPOSE 8080
+EXPOSE 8080 8081
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/router/src/server.js"]

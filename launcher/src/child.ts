@@ -26,6 +26,8 @@ export class Child {
   /** Resolves when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   url: string | undefined;
+  /** host:port of its gRPC service, when it has one. */
+  grpc: string | undefined;
 
   constructor(options: ChildOptions) {
     const out = fs.openSync(options.logFile, 'a');
@@ -38,6 +40,7 @@ export class Child {
       this.proc.on('message', (message) => {
         if (!isListeningMessage(message)) return;
         this.url = message.url;
+        this.grpc = message.grpc;
         resolve(message.url);
       });
       void this.exited.then(({ code, signal }) => reject(new Error(`exited (${signal ?? `code ${code}`}) before listening`)));

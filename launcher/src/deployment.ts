@@ -67,6 +67,7 @@ export const Deployment = Type.Object(
       {
         host: Type.String(),
         port: Type.Integer({ minimum: 0, maximum: 65535, description: '0: an ephemeral port, shown in the banner' }),
+        grpc_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: "the Open Inference Protocol's gRPC listener; 0 or absent: an ephemeral port, shown in the banner" })),
         weights_file: Type.String(),
         env: Type.Optional(Type.Record(Type.String(), Type.String())),
       },

@@ -38,7 +38,7 @@ const initial = source.value;
 // Refuse to start over ports something else holds (an earlier deployment, another program).
 const replicaCount = Object.values(initial.environments).reduce((n, e) => n + e.replicas, 0);
 const firstPort = initial.services.first_port ?? 0;
-const taken = await firstTaken(initial.router.host, [initial.router.port, ...Array.from({ length: firstPort ? replicaCount : 0 }, (_, i) => firstPort + i)]);
+const taken = await firstTaken(initial.router.host, [initial.router.port, initial.router.grpc_port ?? 0, ...Array.from({ length: firstPort ? replicaCount : 0 }, (_, i) => firstPort + i)]);
 if (taken) {
   process.stderr.write(`npm start: ${taken}; stop it, or change the ports in ${config.DEPLOYMENT_FILE}\n`);
   process.exit(1);
@@ -58,6 +58,7 @@ const router = new Supervised({
     ...initial.router.env,
     ROUTER_HOST: initial.router.host,
     ROUTER_PORT: String(initial.router.port),
+    ROUTER_GRPC_PORT: String(initial.router.grpc_port ?? 0),
     WEIGHTS_FILE: path.resolve(ROOT, initial.router.weights_file),
     HISTORY_FILE: path.join(runDir, 'history.jsonl'),
     FEEDBACK_FILE: path.join(runDir, 'feedback.jsonl'),
@@ -65,8 +66,8 @@ const router = new Supervised({
   },
   log,
   isReady: answersReady,
-  // A restarted router comes back where clients know it, even when the port was picked for it.
-  restartEnv: (url) => ({ ROUTER_PORT: new URL(url).port }),
+  // A restarted router comes back where clients know it, even when the ports were picked for it.
+  restartEnv: (url, grpc) => ({ ROUTER_PORT: new URL(url).port, ...(grpc ? { ROUTER_GRPC_PORT: grpc.slice(grpc.lastIndexOf(':') + 1) } : {}) }),
   // A restarted router has an empty registry and no reports: tell it everything again.
   onReady: async (url) => {
     fs.writeFileSync(path.join(runDir, CONTROLLER_FILE), `${JSON.stringify({ pid: process.pid, router_url: url, deployment_file: source.file }, null, 2)}\n`);
@@ -91,6 +92,9 @@ const controller = new Controller({
         ...initial.services.env,
         HOST: initial.services.host,
         PORT: String(port),
+        // Each replica's own gRPC service takes a free port (in the log and the 'deployment ready'
+        // line); clients use the router's.
+        GRPC_PORT: '0',
         MODELS_DIR: modelsDir,
         MODEL_NAME: template.model,
         MODEL_VERSION: template.version,
@@ -143,6 +147,7 @@ function banner(url: string): string {
     `  sentiment-serving is up: ${counts}`,
     '',
     `  API           ${url}/predict   (POST {"text": "..."})`,
+    `  gRPC          ${router.grpc ?? '(not listening)'}   (Open Inference Protocol, inference.GRPCInferenceService; its REST form at ${url}/v2)`,
     `  Dashboard     ${url}/dashboard   (log in with any user name and the admin token as password)`,
     `  Swagger UI    ${url}/docs`,
     `  Metrics       ${url}/metrics`,
@@ -192,8 +197,8 @@ if (!stopping && router.url) {
   log.info(
     {
       launcher: process.pid,
-      router: { pid: router.pid, url: router.url },
-      replicas: Object.keys(source.value.environments).flatMap((env) => controller.replicasOf(env).map((r) => ({ id: r.id, pid: r.pid, url: r.url, model_version: r.template.version }))),
+      router: { pid: router.pid, url: router.url, grpc: router.grpc },
+      replicas: Object.keys(source.value.environments).flatMap((env) => controller.replicasOf(env).map((r) => ({ id: r.id, pid: r.pid, url: r.url, grpc: r.grpc, model_version: r.template.version }))),
     },
     'deployment ready',
   );

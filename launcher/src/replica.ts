@@ -67,6 +67,10 @@ export class ReplicaProcess {
     return this.child?.url;
   }
 
+  get grpc(): string | undefined {
+    return this.child?.grpc;
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }

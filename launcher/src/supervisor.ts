@@ -11,8 +11,8 @@ export interface SupervisedOptions extends ChildOptions {
   isReady: (url: string) => Promise<boolean>;
   /** Runs after each start once the process is ready. */
   onReady?: (url: string) => Promise<void>;
-  /** Environment for a restart, from where the last run listened (e.g. the same port). */
-  restartEnv?: (url: string) => Record<string, string>;
+  /** Environment for a restart, from where the last run listened (e.g. the same ports). */
+  restartEnv?: (url: string, grpc: string | undefined) => Record<string, string>;
   backoff?: { baseMs: number; maxMs: number };
 }
 
@@ -24,6 +24,7 @@ export class Supervised {
   private failures = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private lastUrl: string | undefined;
+  private lastGrpc: string | undefined;
 
   constructor(private readonly o: SupervisedOptions) {}
 
@@ -36,13 +37,19 @@ export class Supervised {
     return this.child?.running ? this.child.url : undefined;
   }
 
+  /** Where its gRPC service listens, when it has one. */
+  get grpc(): string | undefined {
+    return this.child?.running ? this.child.grpc : undefined;
+  }
+
   start(): void {
-    const child = new Child(this.lastUrl && this.o.restartEnv ? { ...this.o, env: { ...this.o.env, ...this.o.restartEnv(this.lastUrl) } } : this.o);
+    const child = new Child(this.lastUrl && this.o.restartEnv ? { ...this.o, env: { ...this.o.env, ...this.o.restartEnv(this.lastUrl, this.lastGrpc) } } : this.o);
     this.child = child;
     const startedAt = Date.now();
     void child.exited.then(({ code, signal }) => this.exited(code, signal, startedAt));
     void child.listening.then(async (url) => {
       this.lastUrl = url;
+      this.lastGrpc = child.grpc;
       if (!(await waitFor(() => this.o.isReady(url), { timeoutMs: READY_TIMEOUT_MS, while: () => this.child === child && child.running }))) return;
       this.failures = 0;
       await this.o.onReady?.(url).catch((err: unknown) => this.o.log.error({ err, name: this.o.name }, 'post-start step failed'));

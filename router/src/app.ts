@@ -14,6 +14,7 @@ import { dashboardRoutes } from './dashboard/routes.ts';
 import { v2ServerRoutes } from './v2/server-routes.ts';
 import type { RouterConfig } from './config.ts';
 import { controllerReportsPlugin } from './plugins/controller-reports.ts';
+import { grpcPlugin } from './grpc/service.ts';
 import { historyPlugin } from './plugins/history.ts';
 import { proxyPlugin } from './plugins/proxy.ts';
 import { rolloutsPlugin } from './plugins/rollouts.ts';
@@ -21,7 +22,7 @@ import { replicasPlugin } from './plugins/replicas.ts';
 import { routingPlugin } from './plugins/routing.ts';
 import { weightsPlugin } from './plugins/weights.ts';
 
-export type AppConfig = Omit<RouterConfig, 'host' | 'port' | 'shutdownTimeoutMs'>;
+export type AppConfig = Omit<RouterConfig, 'host' | 'port' | 'grpcPort' | 'shutdownTimeoutMs'> & Partial<Pick<RouterConfig, 'shutdownTimeoutMs'>>;
 
 export async function build(config: AppConfig): Promise<FastifyInstance> {
   const app = Fastify(serverOptions({ logLevel: config.logLevel, component: 'router', bodyLimit: config.bodyLimit })).withTypeProvider<TypeBoxTypeProvider>();
@@ -77,5 +78,6 @@ async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
   await app.register(adminRoutes, { prefix: '/admin', tokens });
   await app.register(dashboardRoutes, { tokens });
   await app.register(v2ServerRoutes);
+  await app.register(grpcPlugin, { maxMessageBytes: config.bodyLimit, graceMs: config.shutdownTimeoutMs ?? 30_000 });
   await app.ready();
 }

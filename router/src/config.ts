@@ -8,6 +8,7 @@ import type { HedgeOptions } from './proxy/hedge.ts';
 export const RouterEnv = Type.Object({
   ROUTER_HOST: Type.String({ default: '127.0.0.1' }),
   ROUTER_PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+  ROUTER_GRPC_PORT: Type.Integer({ default: 8081, minimum: 0, maximum: 65535, description: "the Open Inference Protocol's gRPC listener (0 picks a free port)" }),
   WEIGHTS_FILE: Type.String({ default: 'deploy/weights.yaml', minLength: 1 }),
   FEEDBACK_FILE: Type.Optional(Type.String({ minLength: 1, description: 'append-only file of feedback records (and experiment resets): feedback is answered 202 once written there, and counts again after a restart; unset: in memory only' })),
   HISTORY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'append-only file of the decision trail (GET /admin/history), kept across restarts; unset: in memory only' })),
@@ -60,6 +61,7 @@ export type RouterEnv = Static<typeof RouterEnv>;
 export interface RouterConfig {
   host: string;
   port: number;
+  grpcPort: number;
   weightsFile: string;
   historyFile?: string;
   adminToken: string;
@@ -90,6 +92,7 @@ export function routerConfig(env: RouterEnv): RouterConfig {
   return {
     host: env.ROUTER_HOST,
     port: env.ROUTER_PORT,
+    grpcPort: env.ROUTER_GRPC_PORT,
     weightsFile: path.resolve(env.WEIGHTS_FILE),
     historyFile: env.HISTORY_FILE === undefined ? undefined : path.resolve(env.HISTORY_FILE),
     adminToken: env.ROUTER_ADMIN_TOKEN,

@@ -8,8 +8,8 @@ import type { StatsWindows } from './stats/windows.ts';
 import type { WeightsStore } from './weights/store.ts';
 
 export interface RouterMetrics {
-  requests: Counter<'backend' | 'model_version' | 'status'>;
-  latency: Histogram<'backend' | 'model_version'>;
+  requests: Counter<'backend' | 'model_version' | 'status' | 'protocol'>;
+  latency: Histogram<'backend' | 'model_version' | 'protocol'>;
   retries: Counter<'environment' | 'reason'>;
   hedges: Counter<'environment'>;
   shed: Counter<'environment'>;
@@ -24,11 +24,11 @@ export interface RouterMetrics {
 export function createRouterMetrics(registry: Registry): RouterMetrics {
   const registers = [registry];
   return {
-    requests: new Counter({ name: 'sentiment_api_requests_total', help: 'Proxied requests by environment (backend), model version and status', labelNames: ['backend', 'model_version', 'status'], registers }),
+    requests: new Counter({ name: 'sentiment_api_requests_total', help: 'Proxied requests by environment (backend), model version, status and protocol (http, or grpc with the status its replica answered)', labelNames: ['backend', 'model_version', 'status', 'protocol'], registers }),
     latency: new Histogram({
       name: 'sentiment_api_latency_seconds',
-      help: 'Router-observed latency of answered requests, by environment (backend) and model version',
-      labelNames: ['backend', 'model_version'],
+      help: 'Router-observed latency of answered requests, by environment (backend), model version and protocol',
+      labelNames: ['backend', 'model_version', 'protocol'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),

@@ -24,7 +24,15 @@ async function main(): Promise<void> {
   }
   onShutdown(app.log as unknown as pino.Logger, () => app.close(), config.shutdownTimeoutMs);
   exitWithParent();
-  announceListening(await app.listen({ host: config.host, port: config.port }));
+  let grpc;
+  try {
+    grpc = await app.grpc.listen(config.host, config.grpcPort);
+  } catch (err) {
+    boot.fatal(startupFailure(err), `cannot listen for gRPC on port ${config.grpcPort} (ROUTER_GRPC_PORT)`);
+    process.exit(1);
+  }
+  app.log.info(`gRPC listening at ${grpc}`);
+  announceListening(await app.listen({ host: config.host, port: config.port }), grpc);
 }
 
 void main();

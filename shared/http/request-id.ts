@@ -5,7 +5,7 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Propagate a caller's X-Request-Id when it is safe to log, otherwise mint one. */
-export function requestIdFrom(req: IncomingMessage): string {
+export function requestIdFrom(req: Pick<IncomingMessage, 'headers'>): string {
   const given = req.headers[REQUEST_ID_HEADER];
   return typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
 }

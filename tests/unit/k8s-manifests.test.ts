@@ -112,6 +112,7 @@ t.test('kubectl apply -k: the production overlay renders, and what it renders ag
     const config = Value.Parse(ServiceEnv, vars) as ServiceEnv;
     t.ok(fs.existsSync(path.join(ROOT, 'models', config.MODEL_NAME, config.MODEL_VERSION, 'model.onnx')), `${env}: serves a bundle the image holds (${config.MODEL_NAME} ${config.MODEL_VERSION})`);
     t.equal(container.ports[0].containerPort, config.PORT, `${env}: the container port is the service's PORT`);
+    t.match(container.ports[1], { name: 'grpc', containerPort: config.GRPC_PORT }, `${env}: the gRPC port is the service's GRPC_PORT`);
     t.equal(config.HOST, '0.0.0.0', `${env}: listens beyond loopback`);
     t.equal(container.readinessProbe.httpGet.path, READY_PATH, `${env}: readiness on ${READY_PATH}`);
     t.equal(container.livenessProbe.httpGet.path, LIVE_PATH, `${env}: liveness on ${LIVE_PATH}`);
@@ -140,6 +141,7 @@ t.test('kubectl apply -k: the production overlay renders, and what it renders ag
   const plain = Object.fromEntries((container.env as { name: string; value?: string }[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
   const routerEnv = Value.Parse(RouterEnv, { ...plain, ROUTER_ADMIN_TOKEN: 'placeholder-admin-token-0123' }) as RouterEnv;
   t.equal(container.ports[0].containerPort, routerEnv.ROUTER_PORT, "router: the container port is ROUTER_PORT");
+  t.match(container.ports[1], { name: 'grpc', containerPort: routerEnv.ROUTER_GRPC_PORT }, 'router: the gRPC port is ROUTER_GRPC_PORT');
   t.equal(container.readinessProbe.httpGet.path, READY_PATH);
   t.equal(container.livenessProbe.httpGet.path, LIVE_PATH);
   const mount = container.volumeMounts.find((v: { mountPath: string }) => routerEnv.WEIGHTS_FILE.startsWith(`${v.mountPath}/`));
@@ -154,6 +156,7 @@ t.test('kubectl apply -k: the production overlay renders, and what it renders ag
   t.ok(secret.data?.['admin-token'], 'the Secret holds the admin token');
   const routerService = of('Service').find((s) => matches(s.spec.selector, podsOf(router)))!;
   t.equal(routerService.spec.ports[0].targetPort, container.ports[0].name, 'the router Service targets its port');
+  t.ok(routerService.spec.ports.some((p: { targetPort: string }) => p.targetPort === 'grpc'), 'and its gRPC port');
   t.ok(of('PodDisruptionBudget').some((p) => matches(p.spec.selector.matchLabels, podsOf(router))), 'the router has a PodDisruptionBudget');
 
   // Every Deployment: non-root, read-only root filesystem, requests and limits, a preStop drain.
@@ -185,7 +188,7 @@ t.test('kubectl apply -k: the production overlay renders, and what it renders ag
 });
 
 t.test('the Dockerfiles: multi-stage, non-root, production dependencies only, the entry points the build makes', async (t) => {
-  for (const [name, entry, port] of [['inference', 'dist/services/inference/src/server.js', 8000], ['router', 'dist/router/src/server.js', 8080]] as const) {
+  for (const [name, entry, port] of [['inference', 'dist/services/inference/src/server.js', '8000 8001'], ['router', 'dist/router/src/server.js', '8080 8081']] as const) {
     const text = await fsp.readFile(path.join(DOCKER, `${name}.Dockerfile`), 'utf8');
     const stages = text.match(/^FROM .*/gm) ?? [];
     t.ok(stages.length >= 2, `${name}: multi-stage (${stages.length} stages)`);

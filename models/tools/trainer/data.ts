@@ -10,9 +10,10 @@ export interface LabelledText {
 export function readTsv(file: string): LabelledText[] {
   const [header, ...lines] = fs.readFileSync(file, 'utf8').split('\n');
   const columns = header.split('\t');
-  const textCol = columns.indexOf('sentence');
+  // Sentence files name the text column "sentence"; the phrase file names it "phrase".
+  const textCol = columns.includes('sentence') ? columns.indexOf('sentence') : columns.indexOf('phrase');
   const labelCol = columns.indexOf('label');
-  if (textCol < 0 || labelCol < 0) throw new Error(`${file}: expected sentence and label columns, found ${columns.join(', ')}`);
+  if (textCol < 0 || labelCol < 0) throw new Error(`${file}: expected sentence (or phrase) and label columns, found ${columns.join(', ')}`);
   return lines
     .filter((l) => l.trim() !== '')
     .map((line) => {

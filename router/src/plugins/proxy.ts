@@ -2,7 +2,7 @@
 // keys; requests sent to the environment the routing policy chooses, coalesced when configured,
 // mirrored to shadow environments. `app.stats` (sliding windows) and `app.experiment` (the A/B
 // report's counts and feedback) are what the admin API, rollouts and the guard read.
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
@@ -12,13 +12,13 @@ import { hasBearerToken } from '../../../shared/http/secrets.ts';
 import { apiKeyAllowed, loadApiKeys } from '../auth.ts';
 import type { RouterConfig } from '../config.ts';
 import { createConfidenceGauge, createRouterMetrics } from '../metrics.ts';
-import { createEnvironmentCall } from '../proxy/call.ts';
-import { createChooser } from '../proxy/choose.ts';
+import { createEnvironmentCall, type EnvironmentCall } from '../proxy/call.ts';
+import { createChooser, type Choose } from '../proxy/choose.ts';
 import { Coalescer } from '../proxy/coalescer.ts';
 import { createForwarder } from '../proxy/forward.ts';
 import { documentationOnly, PROXIED_ROUTES } from '../proxy/routes.ts';
 import { isGatewayError } from '../proxy/map-error.ts';
-import { createObserver } from '../proxy/observe.ts';
+import { createObserver, type Observer } from '../proxy/observe.ts';
 import { RetryBudget } from '../proxy/retry-budget.ts';
 import { HedgePolicy } from '../proxy/hedge.ts';
 import { createSender, outgoingHeaders } from '../proxy/send.ts';
@@ -30,16 +30,27 @@ import { FeedbackLog } from '../experiments/feedback-log.ts';
 import { feedbackRoutes } from '../experiments/feedback-route.ts';
 import { RecentPredictions } from '../experiments/recent-predictions.ts';
 
+/** The data path's parts, for another way in (the gRPC listener) to route exactly as HTTP does. */
+export interface DataPath {
+  choose: Choose;
+  /** Sends to the chosen environment (hedges, retries, shedding), counted in the retry budget. */
+  call: EnvironmentCall;
+  observer: Observer;
+  /** API key and rate limit, as on the public HTTP routes; throws the same errors. */
+  admit: (request: Pick<FastifyRequest, 'headers' | 'ip'>) => Promise<void>;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     stats: StatsWindows;
     experiment: Experiment;
+    dataPath: DataPath;
   }
 }
 
 export type ProxyOptions = Pick<RouterConfig, 'adminToken' | 'overrideAllow' | 'retry' | 'hedge' | 'replicaMaxInFlight' | 'coalesce' | 'rateLimit' | 'apiKeys' | 'feedback' | 'shadowMaxInFlight'>;
 
-const apiKeyOf = (request: FastifyRequest) => (typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined);
+const apiKeyOf = (request: Pick<FastifyRequest, 'headers'>) => (typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined);
 
 const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
   const { weights, replicas, health, routingPolicy: routing } = app;
@@ -83,14 +94,15 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
     },
   }, (app.log as Logger).child({ component: 'shadow' }));
   const observer = createObserver(metrics, stats, experiment);
+  const choose = createChooser({
+    routing,
+    weights: () => weights.snapshot,
+    mayOverride: (request) => config.overrideAllow.includes(request.ip) || hasBearerToken(request.headers.authorization, config.adminToken),
+    onFailover: (environment) => metrics.failovers.inc({ environment }),
+    versions: (environment) => replicas.versions(environment),
+  });
   const forward = createForwarder({
-    choose: createChooser({
-      routing,
-      weights: () => weights.snapshot,
-      mayOverride: (request) => config.overrideAllow.includes(request.ip) || hasBearerToken(request.headers.authorization, config.adminToken),
-      onFailover: (environment) => metrics.failovers.inc({ environment }),
-      versions: (environment) => replicas.versions(environment),
-    }),
+    choose,
     send: (request, env) => {
       budget.recordRequest();
       return send(request, env);
@@ -109,6 +121,21 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
   app.decorate('experiment', experiment);
 
   const apiKeys = loadApiKeys(config.apiKeys);
+  let limiter: ReturnType<FastifyInstance['createRateLimit']> | undefined;
+  app.decorate('dataPath', {
+    choose,
+    call: (env, request, log) => {
+      budget.recordRequest();
+      return call(env, request, log);
+    },
+    observer,
+    async admit(request) {
+      if (apiKeys && !apiKeyAllowed(apiKeys, apiKeyOf(request))) throw new UnauthorizedError('X-API-Key header');
+      // The same limiter (and store) as the HTTP routes: a client's calls count once, whichever way in.
+      const verdict = limiter && (await limiter({ ...request, routeOptions: { config: {} } } as unknown as FastifyRequest));
+      if (verdict && !verdict.isAllowed && verdict.isExceeded) throw new RateLimitedError(verdict.max, `${config.rateLimit.windowMs / 1000} s`);
+    },
+  } satisfies DataPath);
   // The public routes: rate-limited per API key or client address, and behind API keys when set.
   await app.register(async (scope) => {
     if (config.rateLimit.max > 0) {
@@ -122,6 +149,7 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
         addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
         errorResponseBuilder: (_request, context) => new RateLimitedError(context.max ?? 0, context.after),
       });
+      limiter = scope.createRateLimit();
     }
     if (apiKeys) {
       scope.addHook('onRequest', (request, _reply, done) => done(apiKeyAllowed(apiKeys, apiKeyOf(request)) ? undefined : new UnauthorizedError('X-API-Key header')));

@@ -7,18 +7,21 @@ import { OVERRIDE_HEADER, requestFacts } from '../routing/request-facts.ts';
 import type { Routing } from '../routing/routing.ts';
 import type { EnvironmentSnapshot, WeightsSnapshot } from '../weights/snapshot.ts';
 
+/** What routing reads of a request: HTTP (a FastifyRequest) or gRPC (its metadata as headers). */
+export type RoutedRequest = Pick<FastifyRequest, 'headers' | 'ip' | 'params'>;
+
 export interface ChooseDeps {
   routing: Routing;
   weights: () => WeightsSnapshot;
   /** May this request force an environment with X-Route-To? */
-  mayOverride: (request: FastifyRequest) => boolean;
+  mayOverride: (request: RoutedRequest) => boolean;
   /** The first pick could not take traffic and the request went elsewhere. */
   onFailover: (from: string) => void;
   /** The model versions an environment's available replicas serve. */
   versions: (environment: string) => string[];
 }
 
-export type Choose = (request: FastifyRequest) => EnvironmentSnapshot;
+export type Choose = (request: RoutedRequest) => EnvironmentSnapshot;
 
 export function createChooser({ routing, weights, mayOverride, onFailover, versions }: ChooseDeps): Choose {
   return function choose(request) {

@@ -7,9 +7,12 @@ import type { Experiment } from '../experiments/experiment.ts';
 import type { RouterMetrics } from '../metrics.ts';
 import type { StatsWindows } from '../stats/windows.ts';
 
+/** The protocol a request came in on: REST (http) or the Open Inference Protocol's gRPC. */
+export type Protocol = 'http' | 'grpc';
+
 export interface Observer {
-  answered(requestId: string, environment: string, version: string, status: number, body: Buffer, latencyMs: number): void;
-  failed(requestId: string, environment: string, version: string, status: number, latencyMs: number): void;
+  answered(requestId: string, environment: string, version: string, status: number, body: Buffer, latencyMs: number, protocol?: Protocol): void;
+  failed(requestId: string, environment: string, version: string, status: number, latencyMs: number, protocol?: Protocol): void;
 }
 
 export function createObserver(metrics: Pick<RouterMetrics, 'requests' | 'latency'>, stats: StatsWindows, experiment: Experiment): Observer {
@@ -17,29 +20,30 @@ export function createObserver(metrics: Pick<RouterMetrics, 'requests' | 'latenc
   // off the hot path.
   const counters = new Map<string, { inc: () => void }>();
   const histograms = new Map<string, { observe: (v: number) => void }>();
-  const count = (environment: string, version: string, status: number) => {
-    const key = `${environment}\u0000${version}\u0000${status}`;
+  const count = (environment: string, version: string, status: number, protocol: Protocol) => {
+    const key = `${environment}\u0000${version}\u0000${status}\u0000${protocol}`;
     let counter = counters.get(key);
-    if (!counter) counters.set(key, (counter = metrics.requests.labels({ backend: environment, model_version: version, status: String(status) })));
+    if (!counter) counters.set(key, (counter = metrics.requests.labels({ backend: environment, model_version: version, status: String(status), protocol })));
     counter.inc();
   };
-  const observe = (environment: string, version: string, latencyMs: number) => {
-    const key = `${environment}\u0000${version}`;
+  const observe = (environment: string, version: string, latencyMs: number, protocol: Protocol) => {
+    const key = `${environment}\u0000${version}\u0000${protocol}`;
     let histogram = histograms.get(key);
-    if (!histogram) histograms.set(key, (histogram = metrics.latency.labels({ backend: environment, model_version: version })));
+    if (!histogram) histograms.set(key, (histogram = metrics.latency.labels({ backend: environment, model_version: version, protocol })));
     histogram.observe(latencyMs / 1000);
   };
   return {
-    answered(requestId, environment, version, status, body, latencyMs) {
-      count(environment, version, status);
-      observe(environment, version, latencyMs);
+    // A gRPC call's status is the HTTP status its replica answered (grpc/status.ts maps it).
+    answered(requestId, environment, version, status, body, latencyMs, protocol = 'http') {
+      count(environment, version, status, protocol);
+      observe(environment, version, latencyMs, protocol);
       const answer = status === 200 ? answerSummary(body) : null;
       stats.record(environment, version, latencyMs, status >= 500, answer?.confidence ?? null);
       experiment.record(requestId, environment, version, latencyMs, status >= 500, answer);
     },
     // The latency histogram holds answers only, as it always has; the windows count the failure.
-    failed(requestId, environment, version, status, latencyMs) {
-      count(environment, version, status);
+    failed(requestId, environment, version, status, latencyMs, protocol = 'http') {
+      count(environment, version, status, protocol);
       stats.record(environment, version, latencyMs, true, null);
       experiment.record(requestId, environment, version, latencyMs, true, null);
     },

@@ -12,12 +12,13 @@ import { metricsPlugin } from '../../../shared/metrics.ts';
 import type { LoadedBundle } from './bundle/load-bundle.ts';
 import type { ServiceConfig } from './config.ts';
 import { httpMetricsPlugin } from './plugins/http-metrics.ts';
+import { grpcPlugin } from './plugins/grpc.ts';
 import { modelPlugin } from './plugins/model.ts';
 import { healthRoutes } from './routes/health.ts';
 import { predictRoutes } from './routes/predict.ts';
 import { v2Routes } from './routes/v2.ts';
 
-export type AppConfig = Pick<ServiceConfig, 'logLevel' | 'batching' | 'limits' | 'rateLimit'> & Partial<Pick<ServiceConfig, 'metricsToken'>>;
+export type AppConfig = Pick<ServiceConfig, 'logLevel' | 'batching' | 'limits' | 'rateLimit'> & Partial<Pick<ServiceConfig, 'metricsToken' | 'shutdownTimeoutMs'>>;
 
 export async function build(config: AppConfig, bundle: LoadedBundle): Promise<FastifyInstance> {
   const app = Fastify(serverOptions({ logLevel: config.logLevel, component: 'inference', bodyLimit: config.limits.bodyBytes })).withTypeProvider<TypeBoxTypeProvider>();
@@ -35,6 +36,7 @@ export async function build(config: AppConfig, bundle: LoadedBundle): Promise<Fa
   await app.register(metricsPlugin, { defaultLabels: { model_name: bundle.name, model_version: bundle.version }, token: config.metricsToken });
   await app.register(httpMetricsPlugin);
   await app.register(modelPlugin, { bundle, batching: config.batching });
+  await app.register(grpcPlugin, { limits: config.limits, graceMs: config.shutdownTimeoutMs ?? 30_000 });
 
   await app.register(async (scope) => {
     // Registered inside this scope, the limit covers the predict routes and never the probes.

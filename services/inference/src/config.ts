@@ -12,6 +12,7 @@ export const ServiceEnv = Type.Object({
   MODEL_VERSION: Type.String({ default: '1.1.0', pattern: '^[A-Za-z0-9._-]+$' }),
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: Type.Integer({ default: 8000, minimum: 0, maximum: 65535 }),
+  GRPC_PORT: Type.Integer({ default: 8001, minimum: 0, maximum: 65535, description: "the Open Inference Protocol's gRPC service (0 picks a free port)" }),
   LOG_LEVEL: LogLevel,
   BATCH_MAX_SIZE: Type.Integer({ default: 32, minimum: 1, maximum: 1024 }),
   BATCH_MAX_WAIT_MS: Type.Number({ default: 2, minimum: 0, maximum: 1000 }),
@@ -35,6 +36,7 @@ export interface ServiceConfig {
   modelVersion?: string;
   host: string;
   port: number;
+  grpcPort: number;
   logLevel: string;
   batching: { maxBatchSize: number; maxWaitMs: number; maxQueue: number; concurrency: number };
   runtime: { workers: number; intraOpThreads: number; interOpThreads: number };
@@ -52,6 +54,7 @@ export function serviceConfig(env: ServiceEnv): ServiceConfig {
     modelVersion: explicit ? undefined : env.MODEL_VERSION,
     host: env.HOST,
     port: env.PORT,
+    grpcPort: env.GRPC_PORT,
     logLevel: env.LOG_LEVEL,
     batching: {
       maxBatchSize: env.BATCH_MAX_SIZE,

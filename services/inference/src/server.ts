@@ -27,8 +27,17 @@ async function main(): Promise<void> {
   const app = await build(config, bundle);
   onShutdown(log, () => app.close(), config.shutdownTimeoutMs);
   exitWithParent();
-  announceListening(await app.listen({ host: config.host, port: config.port }));
-  app.log.info({ model: bundle.name, version: bundle.version, bundle: bundle.dir }, 'model ready');
+  // gRPC first: once the REST address is announced, both are up.
+  let grpc;
+  try {
+    grpc = await app.grpc.listen(config.host, config.grpcPort);
+  } catch (err) {
+    log.fatal(startupFailure(err), `cannot listen for gRPC on port ${config.grpcPort} (GRPC_PORT)`);
+    process.exit(1);
+  }
+  app.log.info(`gRPC listening at ${grpc}`);
+  announceListening(await app.listen({ host: config.host, port: config.port }), grpc);
+  app.log.info({ model: bundle.name, version: bundle.version, bundle: bundle.dir, grpc }, 'model ready');
 }
 
 void main();

@@ -154,7 +154,7 @@ t.test('metrics carry the seed names', async (t) => {
   const { app } = await setup(t);
   await predict(app);
   const m = (await app.inject({ url: '/metrics' })).body;
-  t.match(m, /sentiment_api_requests_total\{backend="(blue|green)",model_version="1\.[01]\.0",status="200",service="router"\} 1/);
+  t.match(m, /sentiment_api_requests_total\{backend="(blue|green)",model_version="1\.[01]\.0",status="200",protocol="http",service="router"\} 1/);
   t.match(m, /sentiment_api_latency_seconds_bucket/);
   t.match(m, /router_replica_healthy\{environment="blue"/);
   await predict(app, { 'x-route-to': 'blue', ...auth });

@@ -1,0 +1,198 @@
+"""Trains a small BERT-architecture encoder from scratch on SST (token ids prepared by prepare.ts)
+and exports it to ONNX with the inputs a Hugging Face BERT export has (input_ids, attention_mask,
+token_type_ids -> logits). Run through `npm run train:transformer`; needs Debian's python3-torch.
+
+Seeded and single-process: the same settings on the same machine give the same weights."""
+import argparse
+import json
+import math
+import random
+import time
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class Layer(nn.Module):
+    """One post-LayerNorm encoder layer as in BERT: self-attention, then a GELU feed-forward."""
+
+    def __init__(self, hidden, heads, ffn, dropout):
+        super().__init__()
+        self.heads = heads
+        self.query = nn.Linear(hidden, hidden)
+        self.key = nn.Linear(hidden, hidden)
+        self.value = nn.Linear(hidden, hidden)
+        self.out = nn.Linear(hidden, hidden)
+        self.norm1 = nn.LayerNorm(hidden, eps=1e-12)
+        self.ff1 = nn.Linear(hidden, ffn)
+        self.ff2 = nn.Linear(ffn, hidden)
+        self.norm2 = nn.LayerNorm(hidden, eps=1e-12)
+        self.drop = nn.Dropout(dropout)
+
+    def split(self, x):
+        b, t, h = x.shape
+        return x.view(b, t, self.heads, h // self.heads).transpose(1, 2)
+
+    def forward(self, x, bias):
+        b, t, h = x.shape
+        q, k, v = self.split(self.query(x)), self.split(self.key(x)), self.split(self.value(x))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(h // self.heads) + bias
+        attention = self.drop(torch.softmax(scores, dim=-1))
+        context = torch.matmul(attention, v).transpose(1, 2).reshape(b, t, h)
+        x = self.norm1(x + self.drop(self.out(context)))
+        return self.norm2(x + self.drop(self.ff2(F.gelu(self.ff1(x)))))
+
+
+class Encoder(nn.Module):
+    def __init__(self, vocab, positions, hidden, layers, heads, ffn, classes, dropout):
+        super().__init__()
+        self.tokens = nn.Embedding(vocab, hidden)
+        self.positions = nn.Embedding(positions, hidden)
+        self.segments = nn.Embedding(2, hidden)
+        self.norm = nn.LayerNorm(hidden, eps=1e-12)
+        self.drop = nn.Dropout(dropout)
+        self.layers = nn.ModuleList([Layer(hidden, heads, ffn, dropout) for _ in range(layers)])
+        self.classifier = nn.Linear(hidden, classes)
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=0.02)
+            if isinstance(m, nn.Linear):
+                nn.init.zeros_(m.bias)
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        t = input_ids.shape[1]
+        positions = torch.arange(t, device=input_ids.device).unsqueeze(0)
+        x = self.drop(self.norm(self.tokens(input_ids) + self.positions(positions) + self.segments(token_type_ids)))
+        mask = attention_mask.to(x.dtype)
+        # Padding gets a large negative score, so attention never looks at it.
+        bias = (1.0 - mask)[:, None, None, :] * -10000.0
+        for layer in self.layers:
+            x = layer(x, bias)
+        # Masked mean over the word pieces: steadier than [CLS] alone for a model trained from scratch.
+        pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+        return self.classifier(self.drop(pooled))
+
+
+def batches(ids, labels, size, pad, rng, shuffle):
+    """Batches of similar length (little padding), in random order when training."""
+    order = sorted(range(len(ids)), key=lambda i: (len(ids[i]), rng.random() if shuffle else i))
+    groups = [order[i:i + size] for i in range(0, len(order), size)]
+    if shuffle:
+        rng.shuffle(groups)
+    for group in groups:
+        longest = max(len(ids[i]) for i in group)
+        x = torch.full((len(group), longest), pad, dtype=torch.long)
+        m = torch.zeros((len(group), longest), dtype=torch.long)
+        for row, i in enumerate(group):
+            x[row, :len(ids[i])] = torch.tensor(ids[i])
+            m[row, :len(ids[i])] = 1
+        yield x, m, torch.tensor([labels[i] for i in group])
+
+
+def evaluate(model, split, pad):
+    model.eval()
+    predictions, gold = [], []
+    with torch.no_grad():
+        for x, m, y in batches(split["ids"], split["labels"], 128, pad, random.Random(0), False):
+            predictions += model(x, m, torch.zeros_like(x)).argmax(-1).tolist()
+            gold += y.tolist()
+    model.train()
+    classes = sorted(set(gold))
+    recall = {c: sum(1 for p, g in zip(predictions, gold) if g == c and p == c) / max(1, gold.count(c)) for c in classes}
+    f1 = {}
+    for c in classes:
+        predicted = predictions.count(c)
+        precision = sum(1 for p, g in zip(predictions, gold) if g == c and p == c) / max(1, predicted)
+        f1[c] = 0.0 if precision + recall[c] == 0 else 2 * precision * recall[c] / (precision + recall[c])
+    accuracy = sum(1 for p, g in zip(predictions, gold) if p == g) / len(gold)
+    return {"accuracy": accuracy, "macro_f1": sum(f1.values()) / len(f1), "recall": recall}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--report", required=True)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--hidden", type=int, default=192)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--ffn", type=int, default=768)
+    parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--weight-decay", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=20261129)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=0, help="train on the first N phrases only (a quick trial)")
+    args = parser.parse_args()
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+    with open(args.data) as f:
+        data = json.load(f)
+    pad = data["pad_id"]
+    ids = data["phrases"]["ids"] + data["sentences"]["ids"]
+    labels = data["phrases"]["labels"] + data["sentences"]["labels"]
+    if args.limit:
+        ids, labels = ids[:args.limit], labels[:args.limit]
+
+    model = Encoder(data["vocab_size"], data["max_length"], args.hidden, args.layers, args.heads, args.ffn, len(data["labels"]), args.dropout)
+    decay = [p for n, p in model.named_parameters() if p.dim() > 1]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() <= 1]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
+    steps = args.epochs * math.ceil(len(ids) / args.batch)
+    warmup = max(1, steps // 20)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup))))
+
+    started = time.time()
+    history, best = [], None
+    for epoch in range(1, args.epochs + 1):
+        total, seen = 0.0, 0
+        for x, m, y in batches(ids, labels, args.batch, pad, rng, True):
+            loss = F.cross_entropy(model(x, m, torch.zeros_like(x)), y)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            total += loss.item() * len(y)
+            seen += len(y)
+        dev = evaluate(model, data["dev"], pad)
+        history.append({"epoch": epoch, "train_loss": round(total / seen, 4), "dev": dev, "seconds": round(time.time() - started, 1)})
+        print(json.dumps(history[-1]), flush=True)
+        # Model selection on dev accuracy; the test set is scored once, by the serving code.
+        if best is None or dev["accuracy"] > best["dev"]["accuracy"]:
+            best = history[-1]
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+
+    model.load_state_dict(best_state)
+    model.eval()
+    example = torch.ones((2, 8), dtype=torch.long)
+    torch.onnx.export(
+        model,
+        (example, example, torch.zeros_like(example)),
+        args.out,
+        input_names=["input_ids", "attention_mask", "token_type_ids"],
+        output_names=["logits"],
+        dynamic_axes={name: {0: "batch", 1: "sequence"} for name in ["input_ids", "attention_mask", "token_type_ids"]} | {"logits": {0: "batch"}},
+        opset_version=14,
+        do_constant_folding=True,
+    )
+    report = {
+        "settings": {k: v for k, v in vars(args).items() if k not in ("data", "out", "report")},
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "examples": len(ids),
+        "training_seconds": round(time.time() - started, 1),
+        "selected_epoch": best["epoch"],
+        "history": history,
+        "torch": torch.__version__,
+    }
+    with open(args.report, "w") as f:
+        json.dump(report, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+// The Open Inference Protocol's gRPC service on the router (ROUTER_GRPC_PORT). ModelInfer travels
+// the HTTP data path's own parts (app.dataPath): API key and rate limit, the routing policy (the
+// weights, sticky users by the same metadata keys as the HTTP headers, X-Route-To, a version going
+// to the environment serving it), then the environment call with its hedges, retries on another
+// replica within the same retry budget, shedding and health accounting, counted in the same
+// metrics with protocol="grpc". Replicas are reached over their REST v2 endpoint, the one upstream
+// protocol every rule of the data path is built on. Health and metadata are the router's own, or
+// an available replica's, as on REST (v2/).
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { IncomingHttpHeaders } from 'node:http';
+import { serverMetadata } from '../../../shared/api/v2.ts';
+import { BadGatewayError } from '../../../shared/errors.ts';
+import { createGrpcMetrics, unary } from '../../../shared/grpc/handlers.ts';
+import { loadInferenceService, type ModelInferRequest, type ModelRef } from '../../../shared/grpc/proto.ts';
+import { closeGrpc, createGrpcServer, listenGrpc } from '../../../shared/grpc/server.ts';
+import { grpcError } from '../../../shared/grpc/status.ts';
+import { toGrpcResponse, toJsonRequest, type JsonInferResponse } from '../../../shared/grpc/tensors.ts';
+import { REQUEST_ID_HEADER, requestIdFrom } from '../../../shared/http/request-id.ts';
+import { isGatewayError } from '../proxy/map-error.ts';
+import { ENVIRONMENT_HEADER, MODEL_VERSION_HEADER } from '../proxy/routes.ts';
+import { askReplica, routerReady } from '../v2/model-replica.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    grpc: { listen: (host: string, port: number) => Promise<string> };
+  }
+}
+
+export interface GrpcOptions {
+  maxMessageBytes: number;
+  graceMs: number;
+}
+
+/** gRPC metadata as the HTTP headers the data path reads (keys are lower-case in both). */
+function headersOf(metadata: grpc.Metadata): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  for (const [key, value] of Object.entries(metadata.getMap())) if (typeof value === 'string') headers[key] = value;
+  return headers;
+}
+
+/** "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000" → the address alone. */
+function peerAddress(peer: string): string {
+  const address = peer.replace(/^ipv[46]:/, '');
+  const bracketed = /^\[(.*)\]:\d+$/.exec(address);
+  return bracketed ? bracketed[1] : address.replace(/:\d+$/, '');
+}
+
+const modelRef = (r: ModelRef) => ({ name: r.name, version: r.version || undefined });
+
+/** A replica's JSON error answer as a gRPC status (its code in the error-code trailer). */
+function replicaError(status: number, body: string) {
+  try {
+    const error = JSON.parse(body) as { code?: string; message?: string; error?: string };
+    return grpcError(status, error.code, error.message ?? error.error ?? `replica answered ${status}`);
+  } catch {
+    return grpcError(status, undefined, `replica answered ${status}`);
+  }
+}
+
+const grpcService: FastifyPluginAsync<GrpcOptions> = async (app, { maxMessageBytes, graceMs }) => {
+  const log = (app.log as Logger).child({ component: 'grpc' });
+  const metrics = createGrpcMetrics(app.metricsRegistry);
+  const server = createGrpcServer(maxMessageBytes);
+
+  async function fromReplica(model: ModelRef, tail: '' | '/ready') {
+    const { name, version } = modelRef(model);
+    const { status, body } = await askReplica(app, name, version, tail);
+    if (status === 200 || (tail === '/ready' && status === 503)) return JSON.parse(body) as object;
+    throw replicaError(status, body);
+  }
+
+  async function modelInfer(request: ModelInferRequest, call: grpc.ServerUnaryCall<ModelInferRequest, unknown>) {
+    const { dataPath } = app;
+    const headers = headersOf(call.metadata);
+    const ip = peerAddress(call.getPeer());
+    const id = requestIdFrom({ headers });
+    await dataPath.admit({ headers, ip });
+    const version = request.model_version || undefined;
+    const { body, raw } = toJsonRequest(request);
+    const target = dataPath.choose({ headers, ip, params: { name: request.model_name, version } });
+    const name = encodeURIComponent(request.model_name);
+    const path = version === undefined ? `/v2/models/${name}/infer` : `/v2/models/${name}/versions/${encodeURIComponent(version)}/infer`;
+    const outgoing = { path, headers: { 'content-type': 'application/json', 'x-forwarded-for': ip, 'x-forwarded-proto': 'grpc', [REQUEST_ID_HEADER]: id }, body: JSON.stringify(body) };
+    const started = performance.now();
+    let answered;
+    try {
+      answered = await dataPath.call(target, outgoing, log.child({ request_id: id }));
+    } catch (err) {
+      if (isGatewayError(err)) dataPath.observer.failed(id, target.name, err.modelVersion, err.statusCode ?? 502, performance.now() - started, 'grpc');
+      throw err;
+    }
+    const { result, served } = answered;
+    dataPath.observer.answered(id, served.name, answered.version, result.statusCode, result.body, performance.now() - started, 'grpc');
+    const metadata = new grpc.Metadata();
+    metadata.set(ENVIRONMENT_HEADER, served.name);
+    metadata.set(MODEL_VERSION_HEADER, answered.version);
+    metadata.set(REQUEST_ID_HEADER, id);
+    call.sendMetadata(metadata);
+    if (result.statusCode !== 200) throw replicaError(result.statusCode, result.body.toString('utf8'));
+    let answer: JsonInferResponse;
+    try {
+      answer = JSON.parse(result.body.toString('utf8')) as JsonInferResponse;
+    } catch (err) {
+      throw new BadGatewayError(served.name, { cause: err });
+    }
+    return toGrpcResponse(answer, raw);
+  }
+
+  server.addService(loadInferenceService().service, {
+    ServerLive: unary('ServerLive', metrics, log, async () => ({ live: true })),
+    ServerReady: unary('ServerReady', metrics, log, async () => ({ ready: routerReady(app) })),
+    ServerMetadata: unary('ServerMetadata', metrics, log, async () => serverMetadata()),
+    ModelReady: unary('ModelReady', metrics, log, (request: ModelRef) => fromReplica(request, '/ready')),
+    ModelMetadata: unary('ModelMetadata', metrics, log, (request: ModelRef) => fromReplica(request, '')),
+    ModelInfer: unary('ModelInfer', metrics, log, modelInfer),
+  });
+
+  app.decorate('grpc', { listen: (host: string, port: number) => listenGrpc(server, host, port) });
+  // Closed before the data path (registered after it): calls in flight finish on live replicas.
+  app.addHook('onClose', () => closeGrpc(server, graceMs));
+};
+
+export const grpcPlugin = fp(grpcService, { name: 'grpc', dependencies: ['proxy', 'replicas', 'routing-policy', 'weights'] });

@@ -8,15 +8,20 @@ import type { LabelledText } from './data.ts';
 import { round } from './export-bundle.ts';
 import { classificationReport, type ClassificationReport } from './metrics.ts';
 
-export async function evaluateBundle(dir: string, examples: LabelledText[]): Promise<ClassificationReport> {
+/** Each text's predicted label, and the bundle's classes. */
+export async function predictLabels(dir: string, texts: string[]): Promise<{ labels: string[]; classes: string[] }> {
   const bundle = await loadBundle(dir, { workers: 1, intraOpThreads: 1, interOpThreads: 1 });
-  const predictor = new Predictor(bundle, { maxBatchSize: 64, maxWaitMs: 0, maxQueue: examples.length, concurrency: 1 });
+  const predictor = new Predictor(bundle, { maxBatchSize: 64, maxWaitMs: 0, maxQueue: texts.length, concurrency: 1 });
   try {
-    const predictions = await predictor.predict(examples.map((e) => e.text));
-    return classificationReport(bundle.labels, examples.map((e) => e.label), predictions.map((p) => p.sentiment));
+    return { labels: (await predictor.predict(texts)).map((p) => p.sentiment), classes: [...bundle.labels] };
   } finally {
     await bundle.classifier.release();
   }
+}
+
+export async function evaluateBundle(dir: string, examples: LabelledText[]): Promise<ClassificationReport> {
+  const { labels, classes } = await predictLabels(dir, examples.map((e) => e.text));
+  return classificationReport(classes, examples.map((e) => e.label), labels);
 }
 
 const roundAll = (values: Record<string, number>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));

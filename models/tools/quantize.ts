@@ -1,0 +1,75 @@
+// npm run quantize -- <bundle> <out> [--per-tensor] [--reduce-range] [--data DIR]: dynamic int8
+// quantization of a bundle's graph (quantize/dynamic-int8.ts) into a new bundle beside it, its
+// other files copied. With the SST data (--data or SENTIMENT_DATA_DIR) it scores the new bundle on
+// sst3 test through the serving code and records, in its metadata, the label agreement with the
+// original and both accuracies.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BUNDLE_FILES } from '../../shared/bundle/layout.ts';
+import { quantizeDynamic } from './quantize/dynamic-int8.ts';
+import { compareBundles } from './quantize/compare.ts';
+import { readTsv } from './trainer/data.ts';
+import { recordEvaluation } from './trainer/evaluate.ts';
+import { round } from './trainer/export-bundle.ts';
+
+const { values, positionals } = parseArgs({
+  options: { 'per-tensor': { type: 'boolean', default: false }, 'reduce-range': { type: 'boolean', default: false }, data: { type: 'string' } },
+  allowPositionals: true,
+});
+if (positionals.length !== 2) {
+  console.error('usage: npm run quantize -- <bundle-dir> <out-dir> [--per-tensor] [--reduce-range] [--data DIR]');
+  process.exit(2);
+}
+const [source, out] = positionals.map((p) => path.resolve(p));
+if (source === out) {
+  console.error('the output folder must differ from the bundle: the original stays as it is');
+  process.exit(2);
+}
+const original = fs.readFileSync(path.join(source, BUNDLE_FILES.model));
+const started = performance.now();
+const { bytes, report } = quantizeDynamic(original, { perChannel: !values['per-tensor'], reduceRange: values['reduce-range'] });
+const seconds = (performance.now() - started) / 1000;
+if (report.quantized.length === 0) {
+  console.error(`${source}: no MatMul or Gemm with a constant weight to quantize (${report.skipped.length} skipped)`);
+  process.exit(1);
+}
+
+fs.mkdirSync(out, { recursive: true });
+for (const file of fs.readdirSync(source)) if (file !== BUNDLE_FILES.model) fs.copyFileSync(path.join(source, file), path.join(out, file));
+fs.writeFileSync(path.join(out, BUNDLE_FILES.model), bytes);
+const metadataFile = path.join(out, BUNDLE_FILES.metadata);
+const metadata = fs.existsSync(metadataFile) ? JSON.parse(fs.readFileSync(metadataFile, 'utf8')) : {};
+const sourceVersion = metadata.version;
+Object.assign(metadata, {
+  version: path.basename(out),
+  description: `${metadata.description ?? ''} Weights quantized to int8 (dynamic quantization of ${report.quantized.length} MatMul/Gemm ops, ${values['per-tensor'] ? 'per tensor' : 'per output channel'}) from ${sourceVersion ?? path.basename(source)}.`.trim(),
+  quantization: {
+    method: 'dynamic int8: DynamicQuantizeMatMul (com.microsoft), symmetric int8 weights, uint8 activations quantized at run time',
+    per_channel: !values['per-tensor'],
+    reduce_range: values['reduce-range'],
+    quantized_ops: report.quantized.length,
+    skipped_ops: report.skipped.length,
+    weight_bytes: { before: report.weightBytesBefore, after: report.weightBytesAfter },
+    model_bytes: { before: original.length, after: bytes.length },
+    source: { version: sourceVersion, sha256: createHash('sha256').update(original).digest('hex') },
+  },
+});
+delete metadata.metrics?.test;
+fs.writeFileSync(metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
+console.log(`${out}: ${report.quantized.length} ops quantized in ${seconds.toFixed(1)} s (${report.skipped.length} left float: activation × activation products); model ${(original.length / 1e6).toFixed(1)} → ${(bytes.length / 1e6).toFixed(1)} MB`);
+
+const dataDir = values.data ?? process.env.SENTIMENT_DATA_DIR;
+if (dataDir) {
+  const test = readTsv(path.join(dataDir, 'sst3/test.tsv'));
+  const comparison = await compareBundles(source, out, test);
+  await recordEvaluation(out, 'test', 'sst3/test.tsv', comparison.quantized);
+  metadata.quantization.agreement = { dataset: 'sst3/test.tsv', label_agreement: round(comparison.agreement), accuracy_before: round(comparison.original.accuracy), accuracy_after: round(comparison.quantized.accuracy) };
+  const written = JSON.parse(fs.readFileSync(metadataFile, 'utf8'));
+  written.quantization = metadata.quantization;
+  fs.writeFileSync(metadataFile, `${JSON.stringify(written, null, 2)}\n`);
+  console.log(`sst3 test: label agreement ${(comparison.agreement * 100).toFixed(2)}%, accuracy ${(comparison.original.accuracy * 100).toFixed(2)}% → ${(comparison.quantized.accuracy * 100).toFixed(2)}%`);
+} else {
+  console.log('set SENTIMENT_DATA_DIR (or --data) to score it on sst3 test and record its agreement with the original');
+}

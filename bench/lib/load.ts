@@ -62,7 +62,8 @@ export interface PacedTarget {
 export interface PacedOptions {
   targets: PacedTarget[];
   path: string;
-  body: string;
+  /** The request body; several are sent in turn (request n takes body n mod their count). */
+  body: string | string[];
   /** Connections per upstream URL. */
   connections: number;
   durationSec: number;
@@ -93,11 +94,12 @@ export async function runPaced(o: PacedOptions): Promise<Map<string, LoadResult>
   let sent = 0;
   const pending: Promise<void>[] = [];
   const start = performance.now();
+  const bodies = Array.isArray(o.body) ? o.body : [o.body];
   const send = (n: number) => {
     const due = start + n * interval;
     const s = stats[n % o.targets.length];
     return pick(o.targets[n % o.targets.length])
-      .request({ path: o.path, method: 'POST', headers: { 'content-type': 'application/json' }, body: o.body })
+      .request({ path: o.path, method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[n % bodies.length] })
       .then(
         async (res) => {
           await res.body.dump();

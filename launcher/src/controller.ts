@@ -121,7 +121,7 @@ export class Controller {
   private reconcileEnvironment(name: string): void {
     const spec = this.deployment.environments[name];
     const state = this.state(name);
-    const wanted: Template | undefined = spec && { model: spec.model, version: spec.version };
+    const wanted: Template | undefined = spec && { model: spec.model, version: spec.version, env: spec.env };
     // A new desired template gets a fresh start; a failed one holds until the file changes.
     if (state.failure && (!wanted || !sameTemplate(state.failure.template, wanted))) state.failure = undefined;
     const failed = wanted !== undefined && state.failure !== undefined;
@@ -220,7 +220,7 @@ export class Controller {
     const environments: EnvironmentStatus[] = [];
     for (const [name, state] of this.environments) {
       const spec = this.deployment.environments[name];
-      const wanted = spec ? { model: spec.model, version: spec.version } : undefined;
+      const wanted = spec ? { model: spec.model, version: spec.version, env: spec.env } : undefined;
       environments.push({
         name,
         model: spec?.model ?? state.replicas[0]?.template.model ?? '',

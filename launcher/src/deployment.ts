@@ -26,6 +26,7 @@ export const EnvironmentDeployment = Type.Object(
     version: Type.String({ pattern: NAME, description: 'the bundle version: models_dir/<model>/<version>' }),
     replicas: Type.Integer({ minimum: 0, maximum: 32, description: 'replicas to run (the starting point when autoscale is set)' }),
     autoscale: Type.Optional(Autoscale),
+    env: Type.Optional(Type.Record(Type.String(), Type.String(), { description: "this environment's replica settings, over services.env (a model's thread and batching settings); a change rolls its replicas" })),
   },
   { additionalProperties: false },
 );

@@ -90,6 +90,7 @@ const controller = new Controller({
       logFile: path.join(logDir, `${id}.log`),
       env: {
         ...initial.services.env,
+        ...template.env,
         HOST: initial.services.host,
         PORT: String(port),
         // Each replica's own gRPC service takes a free port (in the log and the 'deployment ready'

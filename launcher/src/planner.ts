@@ -9,6 +9,8 @@
 export interface Template {
   model: string;
   version: string;
+  /** The environment's own settings for its replicas (over services.env): a change rolls them. */
+  env?: Record<string, string>;
 }
 
 export type Phase = 'starting' | 'ready' | 'stopping';
@@ -31,7 +33,8 @@ export interface PlanInput {
 
 export type Action = { kind: 'start'; template: Template } | { kind: 'stop'; id: string; reason: 'replaced' | 'scaled_down' };
 
-export const sameTemplate = (a: Template, b: Template) => a.model === b.model && a.version === b.version;
+const envKey = (env: Record<string, string> | undefined) => JSON.stringify(Object.entries(env ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+export const sameTemplate = (a: Template, b: Template) => a.model === b.model && a.version === b.version && envKey(a.env) === envKey(b.env);
 
 /** Not-ready replicas go first: stopping them costs no capacity. */
 const startingFirst = (a: ReplicaState, b: ReplicaState) => Number(a.phase === 'ready') - Number(b.phase === 'ready');

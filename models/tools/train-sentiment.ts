@@ -1,4 +1,4 @@
-// npm run train: builds models/sentiment/{1.0.0,1.1.0,2.0.0} from the SST data, then evaluates
+// npm run train: builds models/sentiment/{1.0.0,1.1.0} (the bag-of-embeddings versions) from the SST data, then evaluates
 // each bundle on sst3/test.tsv through the serving code path and records the result.
 //   npm run train -- [--data DIR] [--out models] [--only 1.1.0]
 import path from 'node:path';
@@ -11,9 +11,9 @@ import { VERSIONS } from './trainer/versions.ts';
 
 const { values } = parseArgs({ options: { data: { type: 'string' }, out: { type: 'string', default: 'models' }, only: { type: 'string' } } });
 const data = dataDir(values.data);
-const files = { train: 'sst3/train.tsv', extra: 'sst2/train.tsv', dev: 'sst3/dev.tsv', test: 'sst3/test.tsv' };
+const files = { train: 'sst3/train.tsv', extra: 'sst2/train.tsv', phrases: 'sst3-phrases/train.tsv', dev: 'sst3/dev.tsv', test: 'sst3/test.tsv' };
 const read = (f: string) => readTsv(path.join(data, f));
-const training = { train: read(files.train), extra: read(files.extra), dev: read(files.dev) };
+const training = { train: read(files.train), extra: read(files.extra), dev: read(files.dev), phrases: read(files.phrases) };
 const test = read(files.test);
 
 for (const spec of VERSIONS.filter((v) => !values.only || v.version === values.only)) {
@@ -26,7 +26,11 @@ for (const spec of VERSIONS.filter((v) => !values.only || v.version === values.o
     version: spec.version,
     description: spec.description,
     trainingData: {
-      train: [files.train, ...(spec.settings.sst2Weight > 0 ? [`${files.extra} (negative/positive phrases, weight ${spec.settings.sst2Weight})`] : [])],
+      train: [
+        files.train,
+        ...(spec.settings.sst2Weight > 0 ? [`${files.extra} (negative/positive phrases, weight ${spec.settings.sst2Weight})`] : []),
+        ...(spec.settings.phraseWeight ? [`${files.phrases} (every labelled phrase of the training sentences, weight ${spec.settings.phraseWeight})`] : []),
+      ],
       model_selection: files.dev,
       examples: trained.examples,
       vocabulary: trained.vocab.length,

@@ -6,7 +6,8 @@ t.test('defaults point at the built-in sentiment 1.1.0 bundle', async (t) => {
   const c = loadServiceConfig({});
   t.equal(c.bundleDir, path.resolve('models/sentiment/1.1.0'));
   t.equal(c.port, 8000);
-  t.same(c.batching, { maxBatchSize: 32, maxWaitMs: 2, maxQueue: 2048, concurrency: 1 });
+  t.same(c.batching, { maxBatchSize: 32, maxWaitMs: 2, maxQueue: 2048, concurrency: 1, splitCostTokens: 0 });
+  t.equal(c.grpcPort, 8001);
   t.equal(c.limits.bodyBytes, 1_048_576);
 });
 

@@ -70,3 +70,11 @@ t.test('a larger surge and unavailability go faster, within their bounds', async
   const end = walk(t, { template: v2, replicas: 4, maxSurge: 2, maxUnavailable: 1, canStart: true }, ready(4, v1));
   t.ok(end.every((r) => sameTemplate(r.template, v2)) && end.length === 4);
 });
+
+t.test("an environment's own replica settings are part of its template: changing them rolls the replicas", async (t) => {
+  const base = { model: 'sentiment', version: '2.0.0' };
+  t.ok(sameTemplate({ ...base, env: { A: '1', B: '2' } }, { ...base, env: { B: '2', A: '1' } }), 'the same settings in another order');
+  t.ok(sameTemplate(base, { ...base, env: {} }), 'no settings and empty settings');
+  t.notOk(sameTemplate({ ...base, env: { INFERENCE_WORKERS: '1' } }, { ...base, env: { INFERENCE_WORKERS: '2' } }), 'a changed value');
+  t.notOk(sameTemplate(base, { ...base, env: { INFERENCE_WORKERS: '1' } }), 'a setting added');
+});

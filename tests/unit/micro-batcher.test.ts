@@ -1,4 +1,5 @@
 import t from 'tap';
+import { lengthGroups } from '../../shared/batching/length-groups.ts';
 import { MicroBatcher, QueueFull } from '../../shared/batching/micro-batcher.ts';
 
 const double = async (xs: number[]) => xs.map((x) => x * 2);
@@ -154,4 +155,16 @@ t.test('overflowAfterMs of Infinity never overflows (and sets no timer)', async 
   gates.shift()!();
   t.same(await Promise.all(all), [[1], [2]]);
   t.same(sizes, [1, 1]);
+});
+
+t.test('length groups: similar lengths together when an extra call costs less than the padding it saves', async (t) => {
+  t.same(lengthGroups([5, 40, 6, 41], 0), [[0, 1, 2, 3]], 'no call cost given: one batch');
+  t.same(lengthGroups([7], 64), [[0]], 'one row: one batch');
+  t.same(lengthGroups([5, 40, 6, 41], 16), [[0, 2], [1, 3]], 'short with short, long with long (2×6 + 2×41 + 32 < 4×41 + 16)');
+  t.same(lengthGroups([5, 40, 6, 41], 200), [[0, 2, 1, 3]], 'a call dearer than the padding: one batch, sorted');
+  const lengths = Array.from({ length: 32 }, (_, i) => 3 + ((i * 37) % 60));
+  const groups = lengthGroups(lengths, 64);
+  t.same(groups.flat().sort((a, b) => a - b), lengths.map((_, i) => i), 'every row in exactly one group');
+  const padded = (g: number[][]) => g.reduce((sum, group) => sum + group.length * Math.max(...group.map((i) => lengths[i])) + 64, 0);
+  t.ok(padded(groups) <= padded([lengths.map((_, i) => i)]), 'never dearer than one batch under the cost model');
 });

@@ -60,3 +60,19 @@ t.test('text longer than the model max length is truncated, not an error', async
   t.equal(res.statusCode, 200);
   t.equal(res.json().sentiment, 'POSITIVE');
 });
+
+t.test('length-aware batching: a mixed batch is cut into runs of similar length, the answers unchanged and in order', async (t) => {
+  const texts = ['good', 'a bad , awful plot and a bad film and not a good one at all , awful', 'great', 'the movie was awful and the plot was bad and not great', 'bad', 'good film'];
+  const answers = async (splitCostTokens: number) => {
+    const app = await buildApp(t, { batching: { maxBatchSize: texts.length, maxWaitMs: 0, maxQueue: 256, concurrency: 1, splitCostTokens } });
+    const res = await app.inject({ method: 'POST', url: '/predict/batch', payload: { texts } });
+    const metrics = (await app.inject({ url: '/metrics' })).body;
+    return { predictions: res.json().predictions as { sentiment: string; confidence: number }[], calls: Number(/inference_duration_seconds_count\{[^}]*\} (\d+)/.exec(metrics)?.[1]) };
+  };
+  const whole = await answers(0);
+  const split = await answers(4);
+  t.equal(whole.calls, 1, 'no split cost: one onnxruntime call');
+  t.ok(split.calls > 1, `a split cost of 4 tokens: ${split.calls} calls of similar lengths`);
+  t.same(split.predictions.map((p) => p.sentiment), whole.predictions.map((p) => p.sentiment), 'the same labels, each for its own text');
+  t.ok(split.predictions.every((p, i) => Math.abs(p.confidence - whole.predictions[i].confidence) < 1e-5), 'the same confidences');
+});

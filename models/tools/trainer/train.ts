@@ -28,6 +28,10 @@ export interface TrainSettings {
   calibrateNeutral: boolean;
   /** Weight of each SST-2 phrase (negative/positive only) next to an SST-3 sentence's 1. */
   sst2Weight: number;
+  /** Weight of each labelled phrase of the SST-3 training sentences (sst3-phrases: half neutral); 0 or absent: none. */
+  phraseWeight?: number;
+  /** Calibration keeps to neutral offsets giving at least this neutral recall on dev (0 or absent: accuracy alone). */
+  minNeutralRecall?: number;
   minWordCount: number;
   maxWords: number;
   suffixPieces: number;
@@ -39,6 +43,8 @@ export interface TrainingData {
   train: LabelledText[];
   extra: LabelledText[];
   dev: LabelledText[];
+  /** Every labelled phrase of the training sentences, for settings with a phraseWeight. */
+  phrases?: LabelledText[];
 }
 
 export interface TrainedModel {
@@ -64,23 +70,34 @@ export function accuracy(model: Architecture, examples: Example[]): number {
   return examples.filter((ex) => argmax(model.predict(ex)) === ex.label).length / examples.length;
 }
 
+function neutralRecall(model: Architecture, examples: Example[]): number {
+  const neutral = LABELS.indexOf('neutral');
+  const gold = examples.filter((ex) => ex.label === neutral);
+  return gold.filter((ex) => argmax(model.predict(ex)) === neutral).length / Math.max(1, gold.length);
+}
+
 /**
  * SST-2 phrases carry no neutral label, so the trained model under-predicts neutral. Pick the
- * offset of the neutral bias (between -1 and 4) that maximizes dev accuracy; ties go to the
- * smallest shift. Returns the offset applied.
+ * offset of the neutral bias (between -1 and 4) that maximizes dev accuracy, among the offsets
+ * that give at least minRecall neutral recall on dev when one does; ties go to the smallest
+ * shift. Returns the offset applied.
  */
-function calibrateNeutral(model: Architecture, dev: Example[]): number {
+function calibrateNeutral(model: Architecture, dev: Example[], minRecall: number): number {
   const neutral = LABELS.indexOf('neutral');
   const base = model.bias[neutral];
-  let best = { offset: 0, acc: accuracy(model, dev) };
+  const candidates: { offset: number; acc: number; recall: number }[] = [];
   for (let step = -20; step <= 80; step++) {
     const offset = step / 20;
     model.bias[neutral] = base + offset;
-    const acc = accuracy(model, dev);
-    if (acc > best.acc || (acc === best.acc && Math.abs(offset) < Math.abs(best.offset))) best = { offset, acc };
+    candidates.push({ offset, acc: accuracy(model, dev), recall: neutralRecall(model, dev) });
   }
-  model.bias[neutral] = base + best.offset;
-  return best.offset;
+  const eligible = candidates.filter((c) => c.recall >= minRecall);
+  let best: (typeof candidates)[number] | undefined;
+  for (const c of eligible.length > 0 ? eligible : candidates) {
+    if (!best || c.acc > best.acc || (c.acc === best.acc && Math.abs(c.offset) < Math.abs(best.offset))) best = c;
+  }
+  model.bias[neutral] = base + best!.offset;
+  return best!.offset;
 }
 
 /** A copy of the example with each feature dropped with probability p (at least one kept). */
@@ -101,7 +118,13 @@ export function trainModel(s: TrainSettings, data: TrainingData, log: (msg: stri
     const ids = encoder.encode(d.text).ids;
     return { ids, bigrams: bigramBuckets(ids, Math.max(1, s.bigramBuckets)), label, weight };
   };
-  const train = [...data.train.map((d) => toExample(d, 1)), ...(s.sst2Weight > 0 ? data.extra.map((d) => toExample(d, s.sst2Weight)) : [])];
+  const phraseWeight = s.phraseWeight ?? 0;
+  if (phraseWeight > 0 && !data.phrases) throw new Error('these settings train on sst3-phrases: pass the phrases');
+  const train = [
+    ...data.train.map((d) => toExample(d, 1)),
+    ...(s.sst2Weight > 0 ? data.extra.map((d) => toExample(d, s.sst2Weight)) : []),
+    ...(phraseWeight > 0 ? data.phrases!.map((d) => toExample(d, phraseWeight)) : []),
+  ];
   const dev = data.dev.map((d) => toExample(d, 1));
 
   const rng = new Random(s.seed);
@@ -118,8 +141,8 @@ export function trainModel(s: TrainSettings, data: TrainingData, log: (msg: stri
     }
     log(`epoch ${epoch}/${s.epochs}: loss ${(loss / train.length).toFixed(4)}, dev accuracy ${(accuracy(model, dev) * 100).toFixed(2)}%`);
   }
-  const neutralOffset = s.calibrateNeutral ? calibrateNeutral(model, dev) : 0;
-  if (s.calibrateNeutral) log(`neutral logit offset ${neutralOffset.toFixed(2)}: dev accuracy ${(accuracy(model, dev) * 100).toFixed(2)}%`);
+  const neutralOffset = s.calibrateNeutral ? calibrateNeutral(model, dev, s.minNeutralRecall ?? 0) : 0;
+  if (s.calibrateNeutral) log(`neutral logit offset ${neutralOffset.toFixed(2)}: dev accuracy ${(accuracy(model, dev) * 100).toFixed(2)}%, neutral recall ${(neutralRecall(model, dev) * 100).toFixed(2)}%`);
   log(`train accuracy ${(accuracy(model, train) * 100).toFixed(2)}%`);
   return { vocab, model, devAccuracy: accuracy(model, dev), examples: train.length, neutralOffset };
 }

@@ -109,6 +109,22 @@ def evaluate(model, split, pad):
     return {"accuracy": accuracy, "macro_f1": sum(f1.values()) / len(f1), "recall": recall}
 
 
+def export(model, out):
+    """ONNX with the inputs and output a Hugging Face BERT export has; batch and length dynamic."""
+    example = torch.ones((2, 8), dtype=torch.long)
+    with torch.no_grad():
+        torch.onnx.export(
+            model,
+            (example, example, torch.zeros_like(example)),
+            out,
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["logits"],
+            dynamic_axes={name: {0: "batch", 1: "sequence"} for name in ["input_ids", "attention_mask", "token_type_ids"]} | {"logits": {0: "batch"}},
+            opset_version=14,
+            do_constant_folding=True,
+        )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
@@ -126,6 +142,7 @@ def main():
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="train on the first N phrases only (a quick trial)")
+    parser.add_argument("--untrained", action="store_true", help="export the encoder with its random initial weights (a graph of a given shape for benchmarks); --data then needs only vocab_size, max_length and labels")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -133,6 +150,12 @@ def main():
     rng = random.Random(args.seed)
     with open(args.data) as f:
         data = json.load(f)
+    if args.untrained:
+        model = Encoder(data["vocab_size"], data["max_length"], args.hidden, args.layers, args.heads, args.ffn, len(data["labels"]), args.dropout)
+        export(model.eval(), args.out)
+        with open(args.report, "w") as f:
+            json.dump({"parameters": sum(p.numel() for p in model.parameters()), "untrained": True}, f)
+        return
     pad = data["pad_id"]
     ids = data["phrases"]["ids"] + data["sentences"]["ids"]
     labels = data["phrases"]["labels"] + data["sentences"]["labels"]
@@ -169,18 +192,7 @@ def main():
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
 
     model.load_state_dict(best_state)
-    model.eval()
-    example = torch.ones((2, 8), dtype=torch.long)
-    torch.onnx.export(
-        model,
-        (example, example, torch.zeros_like(example)),
-        args.out,
-        input_names=["input_ids", "attention_mask", "token_type_ids"],
-        output_names=["logits"],
-        dynamic_axes={name: {0: "batch", 1: "sequence"} for name in ["input_ids", "attention_mask", "token_type_ids"]} | {"logits": {0: "batch"}},
-        opset_version=14,
-        do_constant_folding=True,
-    )
+    export(model.eval(), args.out)
     report = {
         "settings": {k: v for k, v in vars(args).items() if k not in ("data", "out", "report")},
         "parameters": sum(p.numel() for p in model.parameters()),

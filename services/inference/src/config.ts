@@ -17,6 +17,7 @@ export const ServiceEnv = Type.Object({
   BATCH_MAX_SIZE: Type.Integer({ default: 32, minimum: 1, maximum: 1024 }),
   BATCH_MAX_WAIT_MS: Type.Number({ default: 2, minimum: 0, maximum: 1000 }),
   BATCH_MAX_QUEUE: Type.Integer({ default: 2048, minimum: 1 }),
+  BATCH_SPLIT_COST_TOKENS: Type.Integer({ default: 0, minimum: 0, description: 'length-aware batching: a batch is cut into runs of similar length when the padding saved exceeds this many tokens per extra onnxruntime call (0: never; transformers: see the README)' }),
   INFERENCE_WORKERS: Type.Integer({ default: 1, minimum: 0, maximum: 64, description: 'worker threads running onnxruntime, one batch each at a time; 0 runs inference inline on the event loop (tiny models, many replicas per core)' }),
   ORT_INTRA_OP_THREADS: Type.Integer({ default: 1, minimum: 0, maximum: 256 }),
   ORT_INTER_OP_THREADS: Type.Integer({ default: 1, minimum: 0, maximum: 256 }),
@@ -38,7 +39,7 @@ export interface ServiceConfig {
   port: number;
   grpcPort: number;
   logLevel: string;
-  batching: { maxBatchSize: number; maxWaitMs: number; maxQueue: number; concurrency: number };
+  batching: { maxBatchSize: number; maxWaitMs: number; maxQueue: number; concurrency: number; splitCostTokens?: number };
   runtime: { workers: number; intraOpThreads: number; interOpThreads: number };
   limits: { bodyBytes: number; textLength: number; batchTexts: number };
   rateLimit: { max: number; windowMs: number };
@@ -60,6 +61,7 @@ export function serviceConfig(env: ServiceEnv): ServiceConfig {
       maxBatchSize: env.BATCH_MAX_SIZE,
       maxWaitMs: env.BATCH_MAX_WAIT_MS,
       maxQueue: env.BATCH_MAX_QUEUE,
+      splitCostTokens: env.BATCH_SPLIT_COST_TOKENS,
       concurrency: Math.max(1, env.INFERENCE_WORKERS),
     },
     runtime: { workers: env.INFERENCE_WORKERS, intraOpThreads: env.ORT_INTRA_OP_THREADS, interOpThreads: env.ORT_INTER_OP_THREADS },

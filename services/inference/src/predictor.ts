@@ -1,6 +1,7 @@
 // Text in, labelled prediction out: tokenize, hand the rows to the micro-batcher, map
 // probabilities to labels. Free of Fastify so the trainer's evaluation uses the very same path.
 import type { LoadedBundle } from './bundle/load-bundle.ts';
+import { lengthGroups } from '../../../shared/batching/length-groups.ts';
 import { MicroBatcher, QueueFull, type BatcherOptions } from '../../../shared/batching/micro-batcher.ts';
 import { OverloadedError } from '../../../shared/errors.ts';
 import type { EncodedText } from './model/token-encoder.ts';
@@ -19,12 +20,17 @@ export interface PredictorHooks {
 
 export class Predictor {
   private readonly batcher: MicroBatcher<EncodedText, Float32Array>;
+  private readonly splitCost: number;
 
   constructor(
     readonly bundle: LoadedBundle,
-    options: BatcherOptions,
+    options: BatcherOptions & {
+      /** Length-aware batching: what one more onnxruntime call is worth in padded tokens (0: never split a batch). */
+      splitCostTokens?: number;
+    },
     private readonly hooks: PredictorHooks = {},
   ) {
+    this.splitCost = options.splitCostTokens ?? 0;
     this.batcher = new MicroBatcher((rows) => this.runBatch(rows), options, hooks.onBatch);
   }
 
@@ -46,6 +52,20 @@ export class Predictor {
   }
 
   private async runBatch(rows: EncodedText[]): Promise<Float32Array[]> {
+    const groups = lengthGroups(rows.map((r) => r.ids.length), this.splitCost);
+    if (groups.length === 1) return this.runPadded(rows);
+    // Similar lengths together, each group padded to its own longest; answers back in order.
+    const results = new Array<Float32Array>(rows.length);
+    await Promise.all(
+      groups.map(async (group) => {
+        const out = await this.runPadded(group.map((i) => rows[i]));
+        group.forEach((row, k) => (results[row] = out[k]));
+      }),
+    );
+    return results;
+  }
+
+  private async runPadded(rows: EncodedText[]): Promise<Float32Array[]> {
     const started = performance.now();
     const result = await this.bundle.classifier.run(this.bundle.encoder.pad(rows));
     this.hooks.onInference?.((performance.now() - started) / 1000);

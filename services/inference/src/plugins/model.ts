@@ -14,7 +14,7 @@ declare module 'fastify' {
   }
 }
 
-const model: FastifyPluginAsync<{ bundle: LoadedBundle; batching: BatcherOptions }> = async (app, { bundle, batching }) => {
+const model: FastifyPluginAsync<{ bundle: LoadedBundle; batching: BatcherOptions & { splitCostTokens?: number } }> = async (app, { bundle, batching }) => {
   const metrics = createModelMetrics(app.metricsRegistry);
   const predictor = new Predictor(bundle, batching, {
     onBatch: (size) => metrics.batchSize.observe(size),

@@ -1,0 +1,217 @@
+// Transformer serving, against the limit and the seed. Models: the shipped sentiment 2.0.0 (the
+// BERT-architecture encoder trained here) in fp32 and int8, and a DistilBERT-shaped encoder
+// (6 layers × 768, 12 heads, 3072, vocabulary 30,522; random weights exported at bench time with
+// python3-torch, never committed) in fp32 and int8: the compute of a real fine-tuned DistilBERT.
+//  1. The limit: raw onnxruntime-node in this process, sequences per second on the sst3 test
+//     sentences at batch 1/8/16/32 in arrival order and sorted by length; and the seed's path
+//     (fp32, every text padded to 128, batch 1).
+//  2. Served: the highest paced (open-loop) request rate with P95 < 100 ms, one text per request
+//     drawn from sst3 test, straight to one replica and through the router, with CPU per request.
+// Compiled code, as npm start runs it. Writes bench/RESULTS.md.
+//   npm run bench:transformer -- [--data DIR] [--models 2.0.0,2.0.0-int8,distilbert,distilbert-int8]
+//       [--probe-seconds 8] [--intra-threads 2] [--split-cost 64] [--python /usr/bin/python3]
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { loadBundle } from '../services/inference/index.ts';
+import { quantizeDynamic } from '../models/tools/quantize/dynamic-int8.ts';
+import { dataDir, readTsv } from '../models/tools/trainer/data.ts';
+import { buildDist } from './lib/build.ts';
+import { cpuSeconds } from './lib/cpu.ts';
+import { runPaced } from './lib/load.ts';
+import { describeMachine } from './lib/machine.ts';
+import { writeSection } from './lib/results-file.ts';
+import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    models: { type: 'string', default: '2.0.0,2.0.0-int8,distilbert,distilbert-int8' },
+    'probe-seconds': { type: 'string', default: '8' },
+    'intra-threads': { type: 'string', default: '2' },
+    'split-cost': { type: 'string', default: '64' },
+    'raw-seconds': { type: 'string', default: '6' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
+  },
+});
+const probeSec = Number(values['probe-seconds']);
+const rawSec = Number(values['raw-seconds']);
+const threads = Number(values['intra-threads']);
+const texts = readTsv(path.join(dataDir(values.data), 'sst3/test.tsv')).map((e) => e.text);
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'transformer-bench-'));
+process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
+const SHIPPED = path.join(ROOT, 'models/sentiment/2.0.0');
+
+buildDist();
+
+/** A bundle folder per model name: the shipped one, or one made here. */
+function bundleFor(name: string): string {
+  const dir = path.join(work, name);
+  if (name === '2.0.0') return SHIPPED;
+  if (name.endsWith('-int8')) {
+    const source = bundleFor(name.slice(0, -'-int8'.length));
+    fs.mkdirSync(dir, { recursive: true });
+    for (const f of fs.readdirSync(source)) if (f !== 'model.onnx') fs.copyFileSync(path.join(source, f), path.join(dir, f));
+    fs.writeFileSync(path.join(dir, 'model.onnx'), quantizeDynamic(fs.readFileSync(path.join(source, 'model.onnx'))).bytes);
+    return dir;
+  }
+  if (name === 'distilbert') {
+    fs.mkdirSync(dir, { recursive: true });
+    const shape = path.join(work, 'shape.json');
+    fs.writeFileSync(shape, JSON.stringify({ vocab_size: 30522, max_length: 128, labels: ['negative', 'neutral', 'positive'] }));
+    const run = spawnSync(values.python, [path.join(ROOT, 'models/tools/transformer/train.py'), '--untrained', '--data', shape, '--out', path.join(dir, 'model.onnx'), '--report', path.join(work, 'distil.json'), '--layers', '6', '--hidden', '768', '--heads', '12', '--ffn', '3072'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (run.status !== 0) throw new Error(`the DistilBERT-shaped graph needs Debian's python3-torch (${values.python} exited ${run.status})`);
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(SHIPPED, f), path.join(dir, f));
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', max_position_embeddings: 128, vocab_size: 30522, id2label: { 0: 'negative', 1: 'neutral', 2: 'positive' } }));
+    fs.writeFileSync(path.join(dir, 'metadata.json'), JSON.stringify({ name: 'distilbert-shaped', version: 'random', description: 'random weights: speed only' }));
+    return dir;
+  }
+  throw new Error(`unknown model ${name}`);
+}
+
+interface RawRow {
+  batch: number;
+  order: 'arrival' | 'by length' | 'padded to 128';
+  seqPerSec: number;
+}
+
+/** Sequences per second through raw onnxruntime-node: as many batches as fit in rawSec. */
+async function rawLimit(dir: string, fp32: boolean): Promise<RawRow[]> {
+  const bundle = await loadBundle(dir, { workers: 0, intraOpThreads: 1, interOpThreads: 1 });
+  await bundle.classifier.release();
+  const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  const encoded = texts.map((t) => bundle.encoder.encode(t));
+  const byLength = [...encoded].sort((a, b) => a.ids.length - b.ids.length);
+  const run = async (rows: typeof encoded, padTo?: number) => {
+    const batch = bundle.encoder.pad(rows);
+    let { inputIds, attentionMask, tokenTypeIds, sequence } = batch;
+    if (padTo) {
+      const widen = (a: BigInt64Array) => {
+        const out = new BigInt64Array(padTo);
+        out.set(a);
+        return out;
+      };
+      [inputIds, attentionMask, tokenTypeIds, sequence] = [widen(inputIds), widen(attentionMask), widen(tokenTypeIds), padTo];
+    }
+    const dims = [rows.length, sequence];
+    await session.run({ input_ids: new ort.Tensor('int64', inputIds, dims), attention_mask: new ort.Tensor('int64', attentionMask, dims), token_type_ids: new ort.Tensor('int64', tokenTypeIds, dims) });
+  };
+  const measure = async (rows: typeof encoded, size: number, padTo?: number) => {
+    await run(rows.slice(0, size), padTo); // warm-up
+    let done = 0;
+    const started = performance.now();
+    for (let i = 0; performance.now() - started < rawSec * 1000; i = (i + size) % (rows.length - size)) {
+      await run(rows.slice(i, i + size), padTo);
+      done += size;
+    }
+    return Math.round((done / ((performance.now() - started) / 1000)) * 10) / 10;
+  };
+  const rows: RawRow[] = [];
+  if (fp32) rows.push({ batch: 1, order: 'padded to 128', seqPerSec: await measure(encoded, 1, 128) });
+  for (const size of [1, 8, 16, 32]) {
+    rows.push({ batch: size, order: 'arrival', seqPerSec: await measure(encoded, size) });
+    // Sorted over the whole set: the most a length-aware batcher could gain.
+    if (size > 1) rows.push({ batch: size, order: 'by length', seqPerSec: await measure(byLength, size) });
+  }
+  await session.release();
+  return rows;
+}
+
+interface Served {
+  rate: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  cpuMsPerRequest: number;
+}
+
+/** The highest paced rate whose P95 stays under 100 ms (bisection), and what it cost. */
+async function maxRate(url: string, pids: number[], start: number): Promise<Served | undefined> {
+  const bodies = texts.map((text) => JSON.stringify({ text }));
+  let lo = 0;
+  let hi = Infinity;
+  let best: Served | undefined;
+  let rate = Math.max(2, Math.round(start));
+  for (let probe = 0; probe < 8; probe++) {
+    const cpu = pids.map(cpuSeconds);
+    const result = (await runPaced({ targets: [{ name: 'x', upstreams: [{ url, weight: 1 }] }], path: '/predict', body: bodies, connections: 64, durationSec: probeSec, rate })).get('x')!;
+    const cpuMsPerRequest = Math.round((pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpu[i], 0) / Math.max(1, result.requests)) * 1e4) / 10;
+    const ok = result.p95 < 100 && result.errors === 0 && result.non2xx === 0;
+    console.log(JSON.stringify({ url, rate, ok, ...result, cpuMsPerRequest }));
+    if (ok) {
+      lo = rate;
+      best = { rate, p50: result.p50, p95: result.p95, p99: result.p99, cpuMsPerRequest };
+    } else hi = rate;
+    if (hi - lo <= Math.max(2, lo * 0.05)) break;
+    rate = Math.max(2, Math.round(hi === Infinity ? rate * 1.5 : (lo + hi) / 2));
+  }
+  return best;
+}
+
+const serviceEnv = {
+  INFERENCE_WORKERS: '1',
+  ORT_INTRA_OP_THREADS: String(threads),
+  BATCH_MAX_SIZE: '32',
+  BATCH_MAX_WAIT_MS: '2',
+  BATCH_SPLIT_COST_TOKENS: values['split-cost'],
+  LOG_LEVEL: 'warn',
+};
+
+const rawTables: string[] = [];
+const servedRows: string[] = [];
+for (const name of values.models.split(',')) {
+  const dir = bundleFor(name);
+  const raw = await rawLimit(dir, !name.endsWith('-int8'));
+  console.log(name, JSON.stringify(raw));
+  const cell = (batch: number, order: RawRow['order']) => raw.find((r) => r.batch === batch && r.order === order)?.seqPerSec ?? '—';
+  rawTables.push(`| ${name} | ${cell(1, 'padded to 128')} | ${cell(1, 'arrival')} | ${cell(8, 'arrival')} / ${cell(8, 'by length')} | ${cell(16, 'arrival')} / ${cell(16, 'by length')} | ${cell(32, 'arrival')} / ${cell(32, 'by length')} |`);
+  const bestRaw = Math.max(...raw.filter((r) => r.order !== 'padded to 128').map((r) => r.seqPerSec));
+
+  const replica = await startProcess({ ...serviceEnv, MODEL_DIR: dir }, BUILT_SERVICE_ENTRY, 120_000);
+  const weights = path.join(work, `weights-${name}.yaml`);
+  fs.writeFileSync(weights, `environments:\n  canary: { weight: 100, replicas: [${replica.url}] }\n`);
+  const router = await startProcess({ WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'transformer-bench-token-0123456789', ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', COALESCE_MAX_BATCH: '32', HEALTH_INTERVAL_MS: '1000', LOG_LEVEL: 'warn' }, path.join(ROOT, 'dist/router/src/server.js'));
+  const procs: RunningProcess[] = [router, replica];
+  try {
+    for (let i = 0; i < 100 && !(await fetch(`${router.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"warm up"}' }).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    const direct = await maxRate(replica.url, [replica.proc.pid!], bestRaw * 0.7);
+    const routed = await maxRate(router.url, [replica.proc.pid!, router.proc.pid!], (direct?.rate ?? bestRaw * 0.5) * 0.9);
+    for (const [via, r] of [['service', direct], ['router → service', routed]] as const) {
+      servedRows.push(r ? `| ${name} | ${via} | ${r.rate} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.cpuMsPerRequest} | ${Math.round((100 * r.rate) / bestRaw)}% |` : `| ${name} | ${via} | < 2 | — | — | — | — | — |`);
+    }
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+}
+
+const markdown = `## Transformer serving (\`npm run bench:transformer\`)
+
+${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Texts: the ${texts.length} sst3 test sentences (word pieces per text: the
+tokenizer of the shipped bundles). 2.0.0 is the shipped BERT-architecture encoder trained here; "distilbert" is an encoder of
+DistilBERT's shape (6 × 768, 12 heads, 3072, vocabulary 30,522, 66 M parameters) with random weights, the compute of a real
+fine-tuned DistilBERT; "-int8" is \`npm run quantize\` of it (DynamicQuantizeMatMul, per-channel int8 weights).
+
+The limit: raw onnxruntime-node in one process (${threads} intra-op threads), sequences per second, ${rawSec} s per cell; batches of
+consecutive test sentences in arrival order / the same sentences sorted by length (what length-aware batching can reach).
+The seed's path: fp32, every text padded to 128 tokens, one text per run.
+
+| model | seed's path (128, batch 1) | batch 1 | batch 8 (arrival / by length) | batch 16 | batch 32 |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${rawTables.join('\n')}
+
+Served: the highest paced request rate (open loop, one sentence per \`POST /predict\`, drawn in turn from sst3 test; ${probeSec} s
+per probe, bisection) with P95 < 100 ms, no error and no non-2xx, straight to one replica and through the router
+(coalescing up to 32). The replica: one inference worker, ${threads} onnxruntime threads, batches up to 32 waiting at most 2 ms,
+length-aware splitting at ${values['split-cost']} tokens per call. CPU per request: the replica, plus the router through it. Load
+generator, router and replica share the 2 cores. "of raw" compares with the best raw rate above.
+
+| model | path | req/s at P95 < 100 ms | P50 ms | P95 ms | P99 ms | CPU ms/request | of raw |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
+${servedRows.join('\n')}
+`;
+console.log(markdown);
+writeSection(values.results, 'transformer-bench', markdown);

@@ -3,7 +3,8 @@
 // python3-torch), on every labelled phrase of the SST-3 training sentences plus the sentences,
 // selects the epoch on sst3 dev, exports ONNX, and writes a Hugging Face layout bundle: the word-
 // piece tokenizer of the other versions, config.json, and metadata.json with the test scores
-// measured through the serving code. Seeded: the same settings give the same weights on a machine.
+// measured through the serving code. The neutral threshold is set on dev (transformer/calibrate.ts).
+// Seeded: the same settings give the same weights on a machine.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import { BUNDLE_FILES } from '../../shared/bundle/layout.ts';
 import { dataDir, readTsv } from './trainer/data.ts';
 import { evaluateBundle, recordEvaluation } from './trainer/evaluate.ts';
 import { round } from './trainer/export-bundle.ts';
+import { calibrateNeutral } from './transformer/calibrate.ts';
 import { LABELS, prepare } from './transformer/prepare.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,6 +34,8 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '1e-3' },
     seed: { type: 'string', default: '20261129' },
     'max-length': { type: 'string', default: '128' },
+    'min-neutral-recall': { type: 'string', default: '0.3', description: 'the neutral threshold is set on dev for at least this neutral recall (0: plain argmax)' },
+    trained: { type: 'string', description: "a folder holding train.py's model.onnx and report.json from an earlier run (another machine): package it without training again" },
   },
 });
 
@@ -46,11 +50,15 @@ fs.writeFileSync(path.join(work, 'data.json'), JSON.stringify(prepared));
 const settings = { layers: values.layers, hidden: values.hidden, heads: values.heads, ffn: values.ffn, epochs: values.epochs, batch: values.batch, lr: values.lr, seed: values.seed };
 const args = [path.join(ROOT, 'models/tools/transformer/train.py'), '--data', path.join(work, 'data.json'), '--out', path.join(work, 'model.onnx'), '--report', path.join(work, 'report.json')];
 for (const [k, v] of Object.entries(settings)) args.push(`--${k}`, String(v));
-console.log(`training: ${values.python} ${args.slice(1).join(' ')}`);
-const run = spawnSync(values.python, args, { stdio: 'inherit' });
-if (run.status !== 0) {
-  console.error(run.error ? `${values.python}: ${run.error.message} (install Debian's python3-torch)` : `training failed (exit ${run.status})`);
-  process.exit(1);
+if (values.trained) {
+  for (const f of ['model.onnx', 'report.json']) fs.copyFileSync(path.join(values.trained, f), path.join(work, f));
+} else {
+  console.log(`training: ${values.python} ${args.slice(1).join(' ')}`);
+  const run = spawnSync(values.python, args, { stdio: 'inherit' });
+  if (run.status !== 0) {
+    console.error(run.error ? `${values.python}: ${run.error.message} (install Debian's python3-torch)` : `training failed (exit ${run.status})`);
+    process.exit(1);
+  }
 }
 const report = JSON.parse(fs.readFileSync(path.join(work, 'report.json'), 'utf8')) as {
   parameters: number;
@@ -62,21 +70,26 @@ const report = JSON.parse(fs.readFileSync(path.join(work, 'report.json'), 'utf8'
   settings: Record<string, unknown>;
 };
 
+// The neutral threshold, chosen on dev and written into the classifier's bias.
+const minNeutralRecall = Number(values['min-neutral-recall']);
+const calibration = await calibrateNeutral(fs.readFileSync(path.join(work, 'model.onnx')), prepared.dev, prepared.pad_id, LABELS.indexOf('neutral'), minNeutralRecall);
+console.log(`neutral logit offset ${calibration.offset}: dev accuracy ${(calibration.dev.argmaxAccuracy * 100).toFixed(2)}% → ${(calibration.dev.accuracy * 100).toFixed(2)}%, neutral recall ${(calibration.dev.argmaxNeutralRecall * 100).toFixed(2)}% → ${(calibration.dev.neutralRecall * 100).toFixed(2)}%`);
 fs.mkdirSync(out, { recursive: true });
-fs.copyFileSync(path.join(work, 'model.onnx'), path.join(out, BUNDLE_FILES.model));
+fs.writeFileSync(path.join(out, BUNDLE_FILES.model), calibration.bytes);
+// The shape as trained (an earlier run's report when packaging one).
+const shape = Object.fromEntries(['layers', 'hidden', 'heads', 'ffn'].map((k) => [k, Number(report.settings[k] ?? values[k as 'layers'])])) as Record<'layers' | 'hidden' | 'heads' | 'ffn', number>;
 for (const file of [BUNDLE_FILES.tokenizer, BUNDLE_FILES.tokenizerConfig]) fs.copyFileSync(path.join(values.tokenizer, file), path.join(out, file));
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-const hidden = Number(values.hidden);
 fs.writeFileSync(
   path.join(out, BUNDLE_FILES.config),
   json({
     architectures: ['BertForSequenceClassification'],
     model_type: 'bert',
     vocab_size: prepared.vocab_size,
-    hidden_size: hidden,
-    num_hidden_layers: Number(values.layers),
-    num_attention_heads: Number(values.heads),
-    intermediate_size: Number(values.ffn),
+    hidden_size: shape.hidden,
+    num_hidden_layers: shape.layers,
+    num_attention_heads: shape.heads,
+    intermediate_size: shape.ffn,
     hidden_act: 'gelu',
     max_position_embeddings: maxLength,
     type_vocab_size: 2,
@@ -93,7 +106,7 @@ fs.writeFileSync(
   json({
     name: path.basename(path.dirname(out)),
     version,
-    description: `A BERT-architecture encoder (${values.layers} layers × ${hidden} hidden, ${values.heads} heads, ${values.ffn} feed-forward, masked mean pooling) trained from scratch here on SST: not a pretrained BERT.`,
+    description: `A BERT-architecture encoder (${shape.layers} layers × ${shape.hidden} hidden, ${shape.heads} heads, ${shape.ffn} feed-forward, masked mean pooling) trained from scratch here on SST: not a pretrained BERT. Its neutral threshold is set on dev for at least ${minNeutralRecall * 100}% neutral recall.`,
     architecture: 'bert-encoder',
     training_data: {
       train: ['sst3-phrases/train.tsv (every labelled phrase of the sst3 training sentences)', 'sst3/train.tsv (the sentences once more per epoch)'],
@@ -108,7 +121,17 @@ fs.writeFileSync(
     training_seconds: report.training_seconds,
     training_machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}`,
     training_history: report.history,
-    metrics: { dev: { dataset: 'sst3/dev.tsv', accuracy: round(selected.dev.accuracy), macro_f1: round(selected.dev.macro_f1), selected_epoch: report.selected_epoch } },
+    metrics: {
+      dev: {
+        dataset: 'sst3/dev.tsv',
+        selected_epoch: report.selected_epoch,
+        argmax: { accuracy: round(selected.dev.accuracy), macro_f1: round(selected.dev.macro_f1) },
+        min_neutral_recall: minNeutralRecall,
+        neutral_logit_offset: calibration.offset,
+        accuracy: round(calibration.dev.accuracy),
+        neutral_recall: round(calibration.dev.neutralRecall),
+      },
+    },
   }),
 );
 const test = await evaluateBundle(out, readTsv(path.join(data, 'sst3/test.tsv')));

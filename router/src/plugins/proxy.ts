@@ -1,7 +1,8 @@
 // The data path as a plugin: the proxied routes and POST /feedback behind the rate limit and API
 // keys; requests sent to the environment the routing policy chooses, coalesced when configured,
 // mirrored to shadow environments. `app.stats` (sliding windows) and `app.experiment` (the A/B
-// report's counts and feedback) are what the admin API, rollouts and the guard read.
+// report's counts and feedback) are what the admin API, rollouts and the guard read; `app.dataPath`
+// lends the same parts to the gRPC listener (grpc/service.ts).
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';

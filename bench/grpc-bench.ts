@@ -42,7 +42,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grpc-bench-'));
 const weights = path.join(dir, 'weights.yaml');
 fs.writeFileSync(weights, `environments:\n  blue: { weight: 100, replicas: [${replica.url}] }\n`);
 const router = await startProcess(
-  { ...deployed.router.env, WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'grpc-bench-admin-token-0123456789', ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', HEALTH_INTERVAL_MS: '1000', LOG_LEVEL: 'warn' },
+  { ...deployed.router.env, WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'grpc-bench-admin-token-0123456789', ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', HEALTH_INTERVAL_MS: '1000' },
   path.join(ROOT, 'dist/router/src/server.js'),
 );
 const procs: RunningProcess[] = [router, replica];

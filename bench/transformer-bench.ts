@@ -158,7 +158,6 @@ const serviceEnv = {
   BATCH_MAX_SIZE: '32',
   BATCH_MAX_WAIT_MS: '2',
   BATCH_SPLIT_COST_TOKENS: values['split-cost'],
-  LOG_LEVEL: 'warn',
 };
 
 const rawTables: string[] = [];
@@ -174,7 +173,7 @@ for (const name of values.models.split(',')) {
   const replica = await startProcess({ ...serviceEnv, MODEL_DIR: dir }, BUILT_SERVICE_ENTRY, 120_000);
   const weights = path.join(work, `weights-${name}.yaml`);
   fs.writeFileSync(weights, `environments:\n  canary: { weight: 100, replicas: [${replica.url}] }\n`);
-  const router = await startProcess({ WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'transformer-bench-token-0123456789', ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', COALESCE_MAX_BATCH: '32', HEALTH_INTERVAL_MS: '1000', LOG_LEVEL: 'warn' }, path.join(ROOT, 'dist/router/src/server.js'));
+  const router = await startProcess({ WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'transformer-bench-token-0123456789', ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', COALESCE_MAX_BATCH: '32', HEALTH_INTERVAL_MS: '1000' }, path.join(ROOT, 'dist/router/src/server.js'));
   const procs: RunningProcess[] = [router, replica];
   try {
     for (let i = 0; i < 100 && !(await fetch(`${router.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"warm up"}' }).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));

@@ -9,7 +9,7 @@ import { DATA_DIR, SKIP_NO_DATA } from '../helpers/data.ts';
 
 t.test('same seed, same bytes; another seed, other bytes', { skip: SKIP_NO_DATA }, async (t) => {
   const read = (f: string) => readTsv(path.join(DATA_DIR!, f));
-  const data = { train: read('sst3/train.tsv').slice(0, 400), extra: read('sst2/train.tsv').slice(0, 800), dev: read('sst3/dev.tsv').slice(0, 100) };
+  const data = { train: read('sst3/train.tsv').slice(0, 400), extra: read('sst2/train.tsv').slice(0, 800), dev: read('sst3/dev.tsv').slice(0, 100), phrases: read('sst3-phrases/train.tsv').slice(0, 800) };
   const hash = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
   for (const spec of VERSIONS) {
     const settings: TrainSettings = { ...spec.settings, epochs: 2, bigramBuckets: spec.settings.bigramBuckets ? 4099 : 0 };

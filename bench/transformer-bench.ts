@@ -9,7 +9,7 @@
 //     drawn from sst3 test, straight to one replica and through the router, with CPU per request.
 // Compiled code, as npm start runs it. Writes bench/RESULTS.md.
 //   npm run bench:transformer -- [--data DIR] [--models 2.0.0,2.0.0-int8,distilbert,distilbert-int8]
-//       [--probe-seconds 8] [--intra-threads 2] [--split-cost 64] [--python /usr/bin/python3]
+//       [--probe-seconds 8] [--intra-threads 2] [--split-cost 64] [--spinning true] [--python /usr/bin/python3]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     'intra-threads': { type: 'string', default: '2' },
     'split-cost': { type: 'string', default: '64' },
     'raw-seconds': { type: 'string', default: '6' },
+    spinning: { type: 'string', default: 'true', description: "the replica's ORT_SPINNING" },
     python: { type: 'string', default: '/usr/bin/python3' },
     results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
   },
@@ -158,6 +159,7 @@ const serviceEnv = {
   BATCH_MAX_SIZE: '32',
   BATCH_MAX_WAIT_MS: '2',
   BATCH_SPLIT_COST_TOKENS: values['split-cost'],
+  ORT_SPINNING: values.spinning,
 };
 
 const rawTables: string[] = [];
@@ -205,7 +207,7 @@ ${rawTables.join('\n')}
 Served: the highest paced request rate (open loop, one sentence per \`POST /predict\`, drawn in turn from sst3 test; ${probeSec} s
 per probe, bisection) with P95 < 100 ms, no error and no non-2xx, straight to one replica and through the router
 (coalescing up to 32). The replica: one inference worker, ${threads} onnxruntime threads, batches up to 32 waiting at most 2 ms,
-length-aware splitting at ${values['split-cost']} tokens per call. CPU per request: the replica, plus the router through it. Load
+length-aware splitting at ${values['split-cost']} tokens per call, onnxruntime's thread spinning ${values.spinning === 'false' ? 'off' : 'on'}. CPU per request: the replica, plus the router through it. Load
 generator, router and replica share the 2 cores. "of raw" compares with the best raw rate above.
 
 | model | path | req/s at P95 < 100 ms | P50 ms | P95 ms | P99 ms | CPU ms/request | of raw |

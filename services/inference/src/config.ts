@@ -21,6 +21,7 @@ export const ServiceEnv = Type.Object({
   INFERENCE_WORKERS: Type.Integer({ default: 1, minimum: 0, maximum: 64, description: 'worker threads running onnxruntime, one batch each at a time; 0 runs inference inline on the event loop (tiny models, many replicas per core)' }),
   ORT_INTRA_OP_THREADS: Type.Integer({ default: 1, minimum: 0, maximum: 256 }),
   ORT_INTER_OP_THREADS: Type.Integer({ default: 1, minimum: 0, maximum: 256 }),
+  ORT_SPINNING: Type.Boolean({ default: true, description: 'idle onnxruntime pool threads busy-wait for work (fastest on free cores); false when the cores are shared' }),
   BODY_LIMIT_BYTES: Type.Integer({ default: 1_048_576, minimum: 1024 }),
   MAX_TEXT_LENGTH: Type.Integer({ default: DEFAULT_TEXT_LIMITS.textLength, minimum: 1, description: 'characters per text' }),
   MAX_BATCH_TEXTS: Type.Integer({ default: DEFAULT_TEXT_LIMITS.batchTexts, minimum: 1 }),
@@ -40,7 +41,7 @@ export interface ServiceConfig {
   grpcPort: number;
   logLevel: string;
   batching: { maxBatchSize: number; maxWaitMs: number; maxQueue: number; concurrency: number; splitCostTokens?: number };
-  runtime: { workers: number; intraOpThreads: number; interOpThreads: number };
+  runtime: { workers: number; intraOpThreads: number; interOpThreads: number; spinning: boolean };
   limits: { bodyBytes: number; textLength: number; batchTexts: number };
   rateLimit: { max: number; windowMs: number };
   shutdownTimeoutMs: number;
@@ -64,7 +65,7 @@ export function serviceConfig(env: ServiceEnv): ServiceConfig {
       splitCostTokens: env.BATCH_SPLIT_COST_TOKENS,
       concurrency: Math.max(1, env.INFERENCE_WORKERS),
     },
-    runtime: { workers: env.INFERENCE_WORKERS, intraOpThreads: env.ORT_INTRA_OP_THREADS, interOpThreads: env.ORT_INTER_OP_THREADS },
+    runtime: { workers: env.INFERENCE_WORKERS, intraOpThreads: env.ORT_INTRA_OP_THREADS, interOpThreads: env.ORT_INTER_OP_THREADS, spinning: env.ORT_SPINNING },
     limits: { bodyBytes: env.BODY_LIMIT_BYTES, textLength: env.MAX_TEXT_LENGTH, batchTexts: env.MAX_BATCH_TEXTS },
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -20,6 +20,7 @@ export interface RuntimeOptions {
   workers: number;
   intraOpThreads: number;
   interOpThreads: number;
+  spinning?: boolean;
 }
 
 export interface LoadedBundle {
@@ -74,7 +75,7 @@ function maxLengthOf(config: ModelConfigFile, tokConfig: TokenizerConfigFile | u
 }
 
 async function openSessions(file: string, runtime: RuntimeOptions): Promise<ModelSession[]> {
-  const options = { modelPath: file, intraOpThreads: runtime.intraOpThreads, interOpThreads: runtime.interOpThreads };
+  const options = { modelPath: file, intraOpThreads: runtime.intraOpThreads, interOpThreads: runtime.interOpThreads, spinning: runtime.spinning };
   try {
     if (runtime.workers === 0) return [await InlineSession.open(options)];
     return await Promise.all(Array.from({ length: runtime.workers }, () => WorkerSession.open(options)));

@@ -8,6 +8,9 @@ export function createOrtSession(options: SessionOptions): Promise<ort.Inference
     interOpNumThreads: options.interOpThreads,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // Spinning pool threads answer fastest on idle cores, and burn the CPU the router and other
+    // replicas need on a shared machine.
+    ...(options.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
   });
 }
 

@@ -5,6 +5,8 @@ export interface SessionOptions {
   modelPath: string;
   intraOpThreads: number;
   interOpThreads: number;
+  /** Let idle onnxruntime pool threads spin (busy-wait) for work instead of sleeping; default true. */
+  spinning?: boolean;
 }
 
 export interface TensorData {

@@ -9,7 +9,8 @@
 //     drawn from sst3 test, straight to one replica and through the router, with CPU per request.
 // Compiled code, as npm start runs it. Writes bench/RESULTS.md.
 //   npm run bench:transformer -- [--data DIR] [--models 2.0.0,2.0.0-int8,distilbert,distilbert-int8]
-//       [--probe-seconds 8] [--intra-threads 2] [--split-cost 64] [--spinning true] [--python /usr/bin/python3]
+//       [--probe-seconds 8] [--intra-threads 2] [--split-cost 64] [--spinning true] [--coalesce 32]
+//       [--python /usr/bin/python3]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     'split-cost': { type: 'string', default: '64' },
     'raw-seconds': { type: 'string', default: '6' },
     spinning: { type: 'string', default: 'true', description: "the replica's ORT_SPINNING" },
+    coalesce: { type: 'string', default: '32', description: "the router's COALESCE_MAX_BATCH (0: off)" },
     python: { type: 'string', default: '/usr/bin/python3' },
     results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
   },
@@ -175,7 +177,7 @@ for (const name of values.models.split(',')) {
   const replica = await startProcess({ ...serviceEnv, MODEL_DIR: dir }, BUILT_SERVICE_ENTRY, 120_000);
   const weights = path.join(work, `weights-${name}.yaml`);
   fs.writeFileSync(weights, `environments:\n  canary: { weight: 100, replicas: [${replica.url}] }\n`);
-  const router = await startProcess({ WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'transformer-bench-token-0123456789', ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', COALESCE_MAX_BATCH: '32', HEALTH_INTERVAL_MS: '1000' }, path.join(ROOT, 'dist/router/src/server.js'));
+  const router = await startProcess({ WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'transformer-bench-token-0123456789', ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', COALESCE_MAX_BATCH: values.coalesce, HEALTH_INTERVAL_MS: '1000' }, path.join(ROOT, 'dist/router/src/server.js'));
   const procs: RunningProcess[] = [router, replica];
   try {
     for (let i = 0; i < 100 && !(await fetch(`${router.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"warm up"}' }).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
@@ -206,7 +208,7 @@ ${rawTables.join('\n')}
 
 Served: the highest paced request rate (open loop, one sentence per \`POST /predict\`, drawn in turn from sst3 test; ${probeSec} s
 per probe, bisection) with P95 < 100 ms, no error and no non-2xx, straight to one replica and through the router
-(coalescing up to 32). The replica: one inference worker, ${threads} onnxruntime threads, batches up to 32 waiting at most 2 ms,
+(${values.coalesce === '0' ? 'coalescing off' : `coalescing up to ${values.coalesce}`}). The replica: one inference worker, ${threads} onnxruntime threads, batches up to 32 waiting at most 2 ms,
 length-aware splitting at ${values['split-cost']} tokens per call, onnxruntime's thread spinning ${values.spinning === 'false' ? 'off' : 'on'}. CPU per request: the replica, plus the router through it. Load
 generator, router and replica share the 2 cores. "of raw" compares with the best raw rate above.
 

@@ -38,6 +38,9 @@ const VERSION = '1.1.0';
 buildDist();
 const deployed = readDeployment(path.join(ROOT, 'deploy', 'local.yaml'));
 const replica = await startProcess({ ...deployed.services.env, MODELS_DIR: path.join(ROOT, 'models'), MODEL_NAME: 'sentiment', MODEL_VERSION: VERSION }, BUILT_SERVICE_ENTRY);
+// Whatever happens next (the router failing to start included), nothing outlives the benchmark.
+const procs: RunningProcess[] = [replica];
+process.on('exit', () => procs.forEach((p) => p.proc.kill('SIGKILL')));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grpc-bench-'));
 const weights = path.join(dir, 'weights.yaml');
 fs.writeFileSync(weights, `environments:\n  blue: { weight: 100, replicas: [${replica.url}] }\n`);
@@ -45,8 +48,7 @@ const router = await startProcess(
   { ...deployed.router.env, WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'grpc-bench-admin-token-0123456789', ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', HEALTH_INTERVAL_MS: '1000' },
   path.join(ROOT, 'dist/router/src/server.js'),
 );
-const procs: RunningProcess[] = [router, replica];
-process.on('exit', () => procs.forEach((p) => p.proc.kill('SIGKILL')));
+procs.push(router);
 
 const GrpcClient = loadInferenceService();
 const v2Body = JSON.stringify({ inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [TEXT] }] });

@@ -175,11 +175,12 @@ for (const name of values.models.split(',')) {
   const bestRaw = Math.max(...raw.filter((r) => r.order !== 'padded to 128').map((r) => r.seqPerSec));
 
   const replica = await startProcess({ ...serviceEnv, MODEL_DIR: dir }, BUILT_SERVICE_ENTRY, 120_000);
-  const weights = path.join(work, `weights-${name}.yaml`);
-  fs.writeFileSync(weights, `environments:\n  canary: { weight: 100, replicas: [${replica.url}] }\n`);
-  const router = await startProcess({ WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'transformer-bench-token-0123456789', ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', COALESCE_MAX_BATCH: values.coalesce, HEALTH_INTERVAL_MS: '1000' }, path.join(ROOT, 'dist/router/src/server.js'));
-  const procs: RunningProcess[] = [router, replica];
+  const procs: RunningProcess[] = [replica];
   try {
+    const weights = path.join(work, `weights-${name}.yaml`);
+    fs.writeFileSync(weights, `environments:\n  canary: { weight: 100, replicas: [${replica.url}] }\n`);
+    const router = await startProcess({ WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'transformer-bench-token-0123456789', ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', COALESCE_MAX_BATCH: values.coalesce, HEALTH_INTERVAL_MS: '1000' }, path.join(ROOT, 'dist/router/src/server.js'));
+    procs.push(router);
     for (let i = 0; i < 100 && !(await fetch(`${router.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"warm up"}' }).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
     const direct = await maxRate(replica.url, [replica.proc.pid!], bestRaw * 0.7);
     const routed = await maxRate(router.url, [replica.proc.pid!, router.proc.pid!], (direct?.rate ?? bestRaw * 0.5) * 0.9);

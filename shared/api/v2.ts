@@ -3,6 +3,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { PACKAGE } from '../package-info.ts';
 
 export const ModelParams = Type.Object({ name: Type.String({ maxLength: 200 }) });
+/** A model named by a client, with the version it asks for, if any. */
+export interface ModelRef {
+  name: string;
+  version?: string;
+}
 export const VersionedModelParams = Type.Object({ name: Type.String({ maxLength: 200 }), version: Type.String({ maxLength: 100 }) });
 
 export const ServerMetadataResponse = Type.Object({ name: Type.String(), version: Type.String(), extensions: Type.Array(Type.String()) });

@@ -1,12 +1,10 @@
 // Unary gRPC handlers written as async functions: the answer or the error (as a gRPC status, see
 // status.ts) goes back through the callback, and every call is counted and timed by method and
 // status code under the names grpc-ecosystem's Prometheus middleware uses.
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { toGrpcError, type GrpcError } from './status.ts';
-
-const CODE_NAMES: Record<number, string> = { 0: 'OK', 1: 'CANCELLED', 2: 'UNKNOWN', 3: 'INVALID_ARGUMENT', 4: 'DEADLINE_EXCEEDED', 5: 'NOT_FOUND', 6: 'ALREADY_EXISTS', 7: 'PERMISSION_DENIED', 8: 'RESOURCE_EXHAUSTED', 9: 'FAILED_PRECONDITION', 10: 'ABORTED', 11: 'OUT_OF_RANGE', 12: 'UNIMPLEMENTED', 13: 'INTERNAL', 14: 'UNAVAILABLE', 15: 'DATA_LOSS', 16: 'UNAUTHENTICATED' };
 
 export interface GrpcMetrics {
   handled: Counter<'grpc_method' | 'grpc_code'>;
@@ -27,7 +25,7 @@ export function unary<Req, Res>(method: string, metrics: GrpcMetrics, log: Logge
   return (call, callback) => {
     const started = performance.now();
     const finish = (code: number) => {
-      metrics.handled.inc({ grpc_method: method, grpc_code: CODE_NAMES[code] ?? String(code) });
+      metrics.handled.inc({ grpc_method: method, grpc_code: grpc.status[code] ?? String(code) });
       metrics.handling.observe({ grpc_method: method }, (performance.now() - started) / 1000);
     };
     handler(call.request, call).then(
@@ -37,7 +35,7 @@ export function unary<Req, Res>(method: string, metrics: GrpcMetrics, log: Logge
       },
       (err: unknown) => {
         const status: GrpcError = isGrpcError(err) ? err : toGrpcError(err);
-        if (status.code === 13 || status.code === 2) log.error({ err, method }, 'gRPC call failed');
+        if (status.code === grpc.status.INTERNAL || status.code === grpc.status.UNKNOWN) log.error({ err, method }, 'gRPC call failed');
         finish(status.code);
         callback(status);
       },

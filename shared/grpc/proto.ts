@@ -4,11 +4,12 @@
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { ModelRef } from '../api/v2.ts';
 import { PACKAGE } from '../package-info.ts';
 
 export const PROTO_FILE = path.join(PACKAGE.root, 'shared/grpc/inference.proto');
 
-export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
+const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
 
 /** The client constructor (and `.service` definition) of inference.GRPCInferenceService in a .proto. */
 export function loadInferenceService(file = PROTO_FILE): grpc.ServiceClientConstructor {
@@ -57,15 +58,10 @@ export interface ModelInferResponse {
   raw_output_contents: Buffer[];
 }
 
-export interface ModelRef {
+/** A ModelReady/ModelMetadata request: the protocol's empty version means "whichever is served". */
+export interface ModelRequest {
   name: string;
   version?: string;
 }
 
-export interface ModelMetadataResponse {
-  name: string;
-  versions: string[];
-  platform: string;
-  inputs: { name: string; datatype: string; shape: number[] }[];
-  outputs: { name: string; datatype: string; shape: number[] }[];
-}
+export const requestedModel = (r: ModelRequest): ModelRef => ({ name: r.name, version: r.version || undefined });

@@ -1,28 +1,46 @@
-// A gRPC server's life: listen on host:port (0 picks a free port), and close the way the HTTP
-// servers do: new calls are refused, calls in flight finish, and whatever is still open after the
-// grace period is cut.
+// The Open Inference Protocol's gRPC service as part of a Fastify app (the inference service and
+// the router each serve one): its handlers as async functions, counted and timed (handlers.ts);
+// `app.grpc.listen()` binds it on host:port (0 picks a free port); closing the app closes it the
+// way the HTTP servers close: new calls are refused, calls in flight finish, and whatever is still
+// open after the grace period is cut. Registered after what its handlers use, it closes first.
 import * as grpc from '@grpc/grpc-js';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createGrpcMetrics, unary, type UnaryHandler } from './handlers.ts';
+import { loadInferenceService } from './proto.ts';
 
-export interface GrpcListening {
-  server: grpc.Server;
-  /** host:port, as a gRPC client dials it. */
-  address: string;
+declare module 'fastify' {
+  interface FastifyInstance {
+    grpc: { listen: (host: string, port: number) => Promise<string> };
+  }
 }
 
-export function createGrpcServer(maxMessageBytes: number): grpc.Server {
-  return new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes });
+// Each RPC's request and answer types are its own; the service definition checks them at run time.
+export type InferenceHandlers = Record<'ServerLive' | 'ServerReady' | 'ServerMetadata' | 'ModelReady' | 'ModelMetadata' | 'ModelInfer', UnaryHandler<any, any>>;
+
+export interface ServeOptions {
+  maxMessageBytes: number;
+  /** How long calls in flight may take to finish when the app closes. */
+  graceMs: number;
 }
 
-export function listenGrpc(server: grpc.Server, host: string, port: number): Promise<string> {
+export function serveGrpc(app: FastifyInstance, handlers: InferenceHandlers, { maxMessageBytes, graceMs }: ServeOptions): void {
+  const log = (app.log as Logger).child({ component: 'grpc' });
+  const metrics = createGrpcMetrics(app.metricsRegistry);
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes });
+  server.addService(loadInferenceService().service, Object.fromEntries(Object.entries(handlers).map(([method, handler]) => [method, unary(method, metrics, log, handler)])));
+  app.decorate('grpc', { listen: (host: string, port: number) => listen(server, host, port) });
+  app.addHook('onClose', () => close(server, graceMs));
+}
+
+function listen(server: grpc.Server, host: string, port: number): Promise<string> {
+  const at = host.includes(':') ? `[${host}]` : host;
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-      if (err) reject(err);
-      else resolve(`${host.includes(':') ? `[${host}]` : host}:${bound}`);
-    });
+    server.bindAsync(`${at}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(`${at}:${bound}`)));
   });
 }
 
-export function closeGrpc(server: grpc.Server, graceMs: number): Promise<void> {
+function close(server: grpc.Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();

@@ -9,25 +9,17 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import * as grpc from '@grpc/grpc-js';
-import type { Logger } from 'pino';
 import type { IncomingHttpHeaders } from 'node:http';
 import { serverMetadata } from '../../../shared/api/v2.ts';
 import { BadGatewayError } from '../../../shared/errors.ts';
-import { createGrpcMetrics, unary } from '../../../shared/grpc/handlers.ts';
-import { loadInferenceService, type ModelInferRequest, type ModelRef } from '../../../shared/grpc/proto.ts';
-import { closeGrpc, createGrpcServer, listenGrpc } from '../../../shared/grpc/server.ts';
+import { requestedModel, type ModelInferRequest, type ModelRequest } from '../../../shared/grpc/proto.ts';
+import { serveGrpc } from '../../../shared/grpc/server.ts';
 import { grpcError } from '../../../shared/grpc/status.ts';
 import { toGrpcResponse, toJsonRequest, type JsonInferResponse } from '../../../shared/grpc/tensors.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../../../shared/http/request-id.ts';
 import { isGatewayError } from '../proxy/map-error.ts';
 import { ENVIRONMENT_HEADER, MODEL_VERSION_HEADER } from '../proxy/routes.ts';
 import { askReplica, routerReady } from '../v2/model-replica.ts';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    grpc: { listen: (host: string, port: number) => Promise<string> };
-  }
-}
 
 export interface GrpcOptions {
   maxMessageBytes: number;
@@ -48,8 +40,6 @@ function peerAddress(peer: string): string {
   return bracketed ? bracketed[1] : address.replace(/:\d+$/, '');
 }
 
-const modelRef = (r: ModelRef) => ({ name: r.name, version: r.version || undefined });
-
 /** A replica's JSON error answer as a gRPC status (its code in the error-code trailer). */
 function replicaError(status: number, body: string) {
   try {
@@ -61,12 +51,8 @@ function replicaError(status: number, body: string) {
 }
 
 const grpcService: FastifyPluginAsync<GrpcOptions> = async (app, { maxMessageBytes, graceMs }) => {
-  const log = (app.log as Logger).child({ component: 'grpc' });
-  const metrics = createGrpcMetrics(app.metricsRegistry);
-  const server = createGrpcServer(maxMessageBytes);
-
-  async function fromReplica(model: ModelRef, tail: '' | '/ready') {
-    const { name, version } = modelRef(model);
+  async function fromReplica(model: ModelRequest, tail: '' | '/ready') {
+    const { name, version } = requestedModel(model);
     const { status, body } = await askReplica(app, name, version, tail);
     if (status === 200 || (tail === '/ready' && status === 503)) return JSON.parse(body) as object;
     throw replicaError(status, body);
@@ -87,7 +73,7 @@ const grpcService: FastifyPluginAsync<GrpcOptions> = async (app, { maxMessageByt
     const started = performance.now();
     let answered;
     try {
-      answered = await dataPath.call(target, outgoing, log.child({ request_id: id }));
+      answered = await dataPath.call(target, outgoing, app.log.child({ component: 'grpc', request_id: id }));
     } catch (err) {
       if (isGatewayError(err)) dataPath.observer.failed(id, target.name, err.modelVersion, err.statusCode ?? 502, performance.now() - started, 'grpc');
       throw err;
@@ -109,18 +95,19 @@ const grpcService: FastifyPluginAsync<GrpcOptions> = async (app, { maxMessageByt
     return toGrpcResponse(answer, raw);
   }
 
-  server.addService(loadInferenceService().service, {
-    ServerLive: unary('ServerLive', metrics, log, async () => ({ live: true })),
-    ServerReady: unary('ServerReady', metrics, log, async () => ({ ready: routerReady(app) })),
-    ServerMetadata: unary('ServerMetadata', metrics, log, async () => serverMetadata()),
-    ModelReady: unary('ModelReady', metrics, log, (request: ModelRef) => fromReplica(request, '/ready')),
-    ModelMetadata: unary('ModelMetadata', metrics, log, (request: ModelRef) => fromReplica(request, '')),
-    ModelInfer: unary('ModelInfer', metrics, log, modelInfer),
-  });
-
-  app.decorate('grpc', { listen: (host: string, port: number) => listenGrpc(server, host, port) });
-  // Closed before the data path (registered after it): calls in flight finish on live replicas.
-  app.addHook('onClose', () => closeGrpc(server, graceMs));
+  serveGrpc(
+    app,
+    {
+      ServerLive: async () => ({ live: true }),
+      ServerReady: async () => ({ ready: routerReady(app) }),
+      ServerMetadata: async () => serverMetadata(),
+      ModelReady: (request: ModelRequest) => fromReplica(request, '/ready'),
+      ModelMetadata: (request: ModelRequest) => fromReplica(request, ''),
+      ModelInfer: modelInfer,
+    },
+    // Closed before the data path (registered after it): calls in flight finish on live replicas.
+    { maxMessageBytes, graceMs },
+  );
 };
 
 export const grpcPlugin = fp(grpcService, { name: 'grpc', dependencies: ['proxy', 'replicas', 'routing-policy', 'weights'] });

@@ -3,14 +3,9 @@
 // (plugins/grpc.ts) both answer through it, so the two protocols cannot drift apart.
 import { InvalidInferInputError, ModelNotFoundError } from '../../../shared/errors.ts';
 import { NON_BLANK_MESSAGE } from '../../../shared/http/schemas.ts';
-import type { InferBody } from '../../../shared/api/v2.ts';
+import type { InferBody, ModelRef } from '../../../shared/api/v2.ts';
 import type { Lifecycle } from '../../../shared/http/lifecycle.ts';
 import type { Predictor } from './predictor.ts';
-
-export interface ModelRef {
-  name: string;
-  version?: string;
-}
 
 export type OpenInference = ReturnType<typeof createOpenInference>;
 

@@ -5,22 +5,14 @@
 // model is released.
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Logger } from 'pino';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { inferBody, serverMetadata, type InferBody } from '../../../../shared/api/v2.ts';
 import type { TextLimits } from '../../../../shared/api/prediction.ts';
 import { InvalidInferInputError } from '../../../../shared/errors.ts';
-import { createGrpcMetrics, unary } from '../../../../shared/grpc/handlers.ts';
-import { loadInferenceService, type ModelInferRequest, type ModelRef } from '../../../../shared/grpc/proto.ts';
-import { closeGrpc, createGrpcServer, listenGrpc } from '../../../../shared/grpc/server.ts';
+import { requestedModel, type ModelInferRequest, type ModelRequest } from '../../../../shared/grpc/proto.ts';
+import { serveGrpc } from '../../../../shared/grpc/server.ts';
 import { toGrpcResponse, toJsonRequest } from '../../../../shared/grpc/tensors.ts';
 import { createOpenInference } from '../open-inference.ts';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    grpc: { listen: (host: string, port: number) => Promise<string> };
-  }
-}
 
 export interface GrpcOptions {
   limits: TextLimits & { bodyBytes: number };
@@ -28,15 +20,9 @@ export interface GrpcOptions {
   graceMs: number;
 }
 
-/** An empty version in a gRPC request means "whichever you serve". */
-const modelRef = (r: ModelRef) => ({ name: r.name, version: r.version || undefined });
-
 const grpcService: FastifyPluginAsync<GrpcOptions> = async (app, { limits, graceMs }) => {
   const api = createOpenInference(app.predictor, app.lifecycle);
   const schema = TypeCompiler.Compile(inferBody(limits));
-  const log = (app.log as Logger).child({ component: 'grpc' });
-  const metrics = createGrpcMetrics(app.metricsRegistry);
-  const server = createGrpcServer(limits.bodyBytes);
 
   /** The request as the REST route would get it, held to the same schema (limits included). */
   function restBody(request: ModelInferRequest): { body: InferBody; raw: boolean } {
@@ -46,27 +32,28 @@ const grpcService: FastifyPluginAsync<GrpcOptions> = async (app, { limits, grace
     return { body: body as InferBody, raw };
   }
 
-  server.addService(loadInferenceService().service, {
-    ServerLive: unary('ServerLive', metrics, log, async () => ({ live: true })),
-    ServerReady: unary('ServerReady', metrics, log, async () => ({ ready: api.ready() })),
-    ServerMetadata: unary('ServerMetadata', metrics, log, async () => serverMetadata()),
-    ModelReady: unary('ModelReady', metrics, log, async (request: ModelRef) => {
-      api.check(modelRef(request));
-      return { ready: api.ready() };
-    }),
-    ModelMetadata: unary('ModelMetadata', metrics, log, async (request: ModelRef) => {
-      api.check(modelRef(request));
-      return api.metadata();
-    }),
-    ModelInfer: unary('ModelInfer', metrics, log, async (request: ModelInferRequest) => {
-      api.check(modelRef({ name: request.model_name, version: request.model_version }));
-      const { body, raw } = restBody(request);
-      return toGrpcResponse(await api.infer(body), raw);
-    }),
-  });
-
-  app.decorate('grpc', { listen: (host: string, port: number) => listenGrpc(server, host, port) });
-  app.addHook('onClose', () => closeGrpc(server, graceMs));
+  serveGrpc(
+    app,
+    {
+      ServerLive: async () => ({ live: true }),
+      ServerReady: async () => ({ ready: api.ready() }),
+      ServerMetadata: async () => serverMetadata(),
+      ModelReady: async (request: ModelRequest) => {
+        api.check(requestedModel(request));
+        return { ready: api.ready() };
+      },
+      ModelMetadata: async (request: ModelRequest) => {
+        api.check(requestedModel(request));
+        return api.metadata();
+      },
+      ModelInfer: async (request: ModelInferRequest) => {
+        api.check(requestedModel({ name: request.model_name, version: request.model_version }));
+        const { body, raw } = restBody(request);
+        return toGrpcResponse(await api.infer(body), raw);
+      },
+    },
+    { maxMessageBytes: limits.bodyBytes, graceMs },
+  );
 };
 
 // Registered after the model, so it closes first: no call is left when the batcher drains.

@@ -23,8 +23,8 @@ export interface LoadResult {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-/** P50, P95 and P99 in ms (two decimals) of one run's latencies. */
-function percentiles(latencies: number[]): { p50: number; p95: number; p99: number } {
+/** P50, P95 and P99 in ms (two decimals) of one run's latencies (sorted in place). */
+export function percentiles(latencies: number[]): { p50: number; p95: number; p99: number } {
   latencies.sort((a, b) => a - b);
   return { p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)), p99: round(percentile(latencies, 99)) };
 }

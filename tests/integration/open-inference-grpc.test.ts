@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { loadInferenceService } from '../../shared/grpc/proto.ts';
-import { encodeRawBytes } from '../../shared/grpc/tensors.ts';
+import { decodeRawBytes, encodeRawBytes } from '../../shared/grpc/tensors.ts';
 import { fixtureBundleDir } from '../helpers/build-app.ts';
 import { auth, buildRouter, until, weightsFile } from '../helpers/router.ts';
 import { startProcess, type RunningProcess } from '../../testkit/processes.ts';
@@ -50,16 +50,8 @@ async function rest(base: string | FastifyInstance, method: 'GET' | 'POST', url:
 
 const TEXTS = ['a triumph', 'a dull , lifeless mess', 'the parcel came on tuesday'];
 const BYTES = (texts: string[]) => [{ name: 'text', datatype: 'BYTES', shape: [texts.length], contents: { bytes_contents: texts.map((s) => Buffer.from(s)) } }];
-const readRaw = (buffer: Buffer, datatype: string): (string | number)[] => {
-  if (datatype === 'FP32') return Array.from(new Float32Array(new Uint8Array(buffer).buffer));
-  const out: string[] = [];
-  for (let at = 0; at < buffer.length; ) {
-    const n = buffer.readUInt32LE(at);
-    out.push(buffer.subarray(at + 4, at + 4 + n).toString());
-    at += 4 + n;
-  }
-  return out;
-};
+const readRaw = (buffer: Buffer, datatype: string): (string | number)[] =>
+  datatype === 'FP32' ? Array.from(new Float32Array(new Uint8Array(buffer).buffer)) : decodeRawBytes(buffer, 'output').map(String);
 const close = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-6);
 
 /** Every RPC of the service, each answer equal to the REST answer to the same question. */

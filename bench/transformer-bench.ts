@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { loadBundle } from '../services/inference/index.ts';
-import { quantizeDynamic } from '../models/tools/quantize/dynamic-int8.ts';
+import { quantizeBundle } from '../models/tools/quantize/bundle.ts';
 import { dataDir, readTsv } from '../models/tools/trainer/data.ts';
 import { buildDist } from './lib/build.ts';
 import { cpuSeconds } from './lib/cpu.ts';
@@ -56,10 +56,7 @@ function bundleFor(name: string): string {
   const dir = path.join(work, name);
   if (name === '2.0.0') return SHIPPED;
   if (name.endsWith('-int8')) {
-    const source = bundleFor(name.slice(0, -'-int8'.length));
-    fs.mkdirSync(dir, { recursive: true });
-    for (const f of fs.readdirSync(source)) if (f !== 'model.onnx') fs.copyFileSync(path.join(source, f), path.join(dir, f));
-    fs.writeFileSync(path.join(dir, 'model.onnx'), quantizeDynamic(fs.readFileSync(path.join(source, 'model.onnx'))).bytes);
+    quantizeBundle(bundleFor(name.slice(0, -'-int8'.length)), dir);
     return dir;
   }
   if (name === 'distilbert') {

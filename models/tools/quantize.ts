@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUNDLE_FILES } from '../../shared/bundle/layout.ts';
-import { quantizeDynamic } from './quantize/dynamic-int8.ts';
+import { quantizeBundle } from './quantize/bundle.ts';
 import { compareBundles } from './quantize/compare.ts';
 import { readTsv } from './trainer/data.ts';
-import { recordEvaluation } from './trainer/evaluate.ts';
+import { evaluationEntry } from './trainer/evaluate.ts';
 import { round } from './trainer/export-bundle.ts';
 
 const { values, positionals } = parseArgs({
@@ -27,18 +27,15 @@ if (source === out) {
   console.error('the output folder must differ from the bundle: the original stays as it is');
   process.exit(2);
 }
-const original = fs.readFileSync(path.join(source, BUNDLE_FILES.model));
 const started = performance.now();
-const { bytes, report } = quantizeDynamic(original, { perChannel: !values['per-tensor'], reduceRange: values['reduce-range'] });
+const { original, bytes, report } = quantizeBundle(source, out, { perChannel: !values['per-tensor'], reduceRange: values['reduce-range'] });
 const seconds = (performance.now() - started) / 1000;
 if (report.quantized.length === 0) {
   console.error(`${source}: no MatMul or Gemm with a constant weight to quantize (${report.skipped.length} skipped)`);
   process.exit(1);
 }
+console.log(`${out}: ${report.quantized.length} ops quantized in ${seconds.toFixed(1)} s (${report.skipped.length} left float: activation × activation products); model ${(original.length / 1e6).toFixed(1)} → ${(bytes.length / 1e6).toFixed(1)} MB`);
 
-fs.mkdirSync(out, { recursive: true });
-for (const file of fs.readdirSync(source)) if (file !== BUNDLE_FILES.model) fs.copyFileSync(path.join(source, file), path.join(out, file));
-fs.writeFileSync(path.join(out, BUNDLE_FILES.model), bytes);
 const metadataFile = path.join(out, BUNDLE_FILES.metadata);
 const metadata = fs.existsSync(metadataFile) ? JSON.parse(fs.readFileSync(metadataFile, 'utf8')) : {};
 const sourceVersion = metadata.version;
@@ -56,20 +53,16 @@ Object.assign(metadata, {
     source: { version: sourceVersion, sha256: createHash('sha256').update(original).digest('hex') },
   },
 });
+// The original's test scores do not hold for the new graph: replaced when measured, else dropped.
 delete metadata.metrics?.test;
-fs.writeFileSync(metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
-console.log(`${out}: ${report.quantized.length} ops quantized in ${seconds.toFixed(1)} s (${report.skipped.length} left float: activation × activation products); model ${(original.length / 1e6).toFixed(1)} → ${(bytes.length / 1e6).toFixed(1)} MB`);
 
 const dataDir = values.data ?? process.env.SENTIMENT_DATA_DIR;
 if (dataDir) {
-  const test = readTsv(path.join(dataDir, 'sst3/test.tsv'));
-  const comparison = await compareBundles(source, out, test);
-  await recordEvaluation(out, 'test', 'sst3/test.tsv', comparison.quantized);
+  const comparison = await compareBundles(source, out, readTsv(path.join(dataDir, 'sst3/test.tsv')));
+  metadata.metrics = { ...metadata.metrics, test: evaluationEntry('sst3/test.tsv', comparison.quantized) };
   metadata.quantization.agreement = { dataset: 'sst3/test.tsv', label_agreement: round(comparison.agreement), accuracy_before: round(comparison.original.accuracy), accuracy_after: round(comparison.quantized.accuracy) };
-  const written = JSON.parse(fs.readFileSync(metadataFile, 'utf8'));
-  written.quantization = metadata.quantization;
-  fs.writeFileSync(metadataFile, `${JSON.stringify(written, null, 2)}\n`);
   console.log(`sst3 test: label agreement ${(comparison.agreement * 100).toFixed(2)}%, accuracy ${(comparison.original.accuracy * 100).toFixed(2)}% → ${(comparison.quantized.accuracy * 100).toFixed(2)}%`);
 } else {
   console.log('set SENTIMENT_DATA_DIR (or --data) to score it on sst3 test and record its agreement with the original');
 }
+fs.writeFileSync(metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);

@@ -26,21 +26,21 @@ export async function evaluateBundle(dir: string, examples: LabelledText[]): Pro
 
 const roundAll = (values: Record<string, number>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
 
+/** A report as metadata.json records it, rounded. */
+export const evaluationEntry = (dataset: string, report: ClassificationReport) => ({
+  dataset,
+  examples: report.examples,
+  accuracy: round(report.accuracy),
+  macro_f1: round(report.macro_f1),
+  recall: roundAll(report.recall),
+  precision: roundAll(report.precision),
+  f1: roundAll(report.f1),
+});
+
 /** Writes the report under metrics.<key> of the bundle's metadata.json. */
 export async function recordEvaluation(dir: string, key: string, dataset: string, report: ClassificationReport): Promise<void> {
   const file = path.join(dir, BUNDLE_FILES.metadata);
   const metadata = JSON.parse(await fs.readFile(file, 'utf8'));
-  metadata.metrics = {
-    ...metadata.metrics,
-    [key]: {
-      dataset,
-      examples: report.examples,
-      accuracy: round(report.accuracy),
-      macro_f1: round(report.macro_f1),
-      recall: roundAll(report.recall),
-      precision: roundAll(report.precision),
-      f1: roundAll(report.f1),
-    },
-  };
+  metadata.metrics = { ...metadata.metrics, [key]: evaluationEntry(dataset, report) };
   await fs.writeFile(file, `${JSON.stringify(metadata, null, 2)}\n`);
 }

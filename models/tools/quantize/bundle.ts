@@ -1,0 +1,25 @@
+// A bundle's graph quantized into a new bundle folder, every other file copied as it is: what
+// npm run quantize writes (and then describes in its metadata), and what the transformer benchmark
+// makes of each model it measures in int8.
+import fs from 'node:fs';
+import path from 'node:path';
+import { BUNDLE_FILES } from '../../../shared/bundle/layout.ts';
+import { quantizeDynamic, type QuantizeOptions, type QuantizeReport } from './dynamic-int8.ts';
+
+export interface QuantizedBundle {
+  original: Buffer;
+  bytes: Uint8Array;
+  report: QuantizeReport;
+}
+
+/** Writes nothing when no op could be quantized (the report says why). */
+export function quantizeBundle(source: string, out: string, options: QuantizeOptions = {}): QuantizedBundle {
+  const original = fs.readFileSync(path.join(source, BUNDLE_FILES.model));
+  const { bytes, report } = quantizeDynamic(original, options);
+  if (report.quantized.length > 0) {
+    fs.mkdirSync(out, { recursive: true });
+    for (const file of fs.readdirSync(source)) if (file !== BUNDLE_FILES.model) fs.copyFileSync(path.join(source, file), path.join(out, file));
+    fs.writeFileSync(path.join(out, BUNDLE_FILES.model), bytes);
+  }
+  return { original, bytes, report };
+}

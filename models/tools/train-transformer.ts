@@ -15,7 +15,7 @@ import { BUNDLE_FILES } from '../../shared/bundle/layout.ts';
 import { dataDir, readTsv } from './trainer/data.ts';
 import { evaluateBundle, recordEvaluation } from './trainer/evaluate.ts';
 import { round } from './trainer/export-bundle.ts';
-import { calibrateNeutral } from './transformer/calibrate.ts';
+import { chooseNeutralOffset, shiftClassBias } from './transformer/calibrate.ts';
 import { LABELS, prepare } from './transformer/prepare.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -70,12 +70,8 @@ const report = JSON.parse(fs.readFileSync(path.join(work, 'report.json'), 'utf8'
   settings: Record<string, unknown>;
 };
 
-// The neutral threshold, chosen on dev and written into the classifier's bias.
-const minNeutralRecall = Number(values['min-neutral-recall']);
-const calibration = await calibrateNeutral(fs.readFileSync(path.join(work, 'model.onnx')), prepared.dev, prepared.pad_id, LABELS.indexOf('neutral'), minNeutralRecall);
-console.log(`neutral logit offset ${calibration.offset}: dev accuracy ${(calibration.dev.argmaxAccuracy * 100).toFixed(2)}% → ${(calibration.dev.accuracy * 100).toFixed(2)}%, neutral recall ${(calibration.dev.argmaxNeutralRecall * 100).toFixed(2)}% → ${(calibration.dev.neutralRecall * 100).toFixed(2)}%`);
 fs.mkdirSync(out, { recursive: true });
-fs.writeFileSync(path.join(out, BUNDLE_FILES.model), calibration.bytes);
+fs.copyFileSync(path.join(work, 'model.onnx'), path.join(out, BUNDLE_FILES.model));
 // The shape as trained (an earlier run's report when packaging one).
 const shape = Object.fromEntries(['layers', 'hidden', 'heads', 'ffn'].map((k) => [k, Number(report.settings[k] ?? values[k as 'layers'])])) as Record<'layers' | 'hidden' | 'heads' | 'ffn', number>;
 for (const file of [BUNDLE_FILES.tokenizer, BUNDLE_FILES.tokenizerConfig]) fs.copyFileSync(path.join(values.tokenizer, file), path.join(out, file));
@@ -99,6 +95,11 @@ fs.writeFileSync(
     label2id: Object.fromEntries(LABELS.map((l, i) => [l, i])),
   }),
 );
+// The neutral threshold, chosen on dev through the bundle as written, then put into the classifier's bias.
+const minNeutralRecall = Number(values['min-neutral-recall']);
+const calibration = await chooseNeutralOffset(out, readTsv(path.join(data, 'sst3/dev.tsv')), minNeutralRecall);
+fs.writeFileSync(path.join(out, BUNDLE_FILES.model), shiftClassBias(fs.readFileSync(path.join(out, BUNDLE_FILES.model)), LABELS.indexOf('neutral'), calibration.offset));
+console.log(`neutral logit offset ${calibration.offset}: dev accuracy ${(calibration.dev.argmaxAccuracy * 100).toFixed(2)}% → ${(calibration.dev.accuracy * 100).toFixed(2)}%, neutral recall ${(calibration.dev.argmaxNeutralRecall * 100).toFixed(2)}% → ${(calibration.dev.neutralRecall * 100).toFixed(2)}%`);
 const selected = report.history.find((h) => h.epoch === report.selected_epoch)!;
 const version = path.basename(out);
 fs.writeFileSync(

@@ -2,21 +2,27 @@
 // batcher, onnxruntime) and records the result in its metadata.json.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { loadBundle, Predictor } from '../../../services/inference/index.ts';
+import { loadBundle, Predictor, type Prediction } from '../../../services/inference/index.ts';
 import { BUNDLE_FILES } from '../../../shared/bundle/layout.ts';
 import type { LabelledText } from './data.ts';
 import { round } from './export-bundle.ts';
 import { classificationReport, type ClassificationReport } from './metrics.ts';
 
-/** Each text's predicted label, and the bundle's classes. */
-export async function predictLabels(dir: string, texts: string[]): Promise<{ labels: string[]; classes: string[] }> {
+/** Each text's prediction, and the bundle's classes. */
+export async function predictAll(dir: string, texts: string[]): Promise<{ predictions: Prediction[]; classes: string[] }> {
   const bundle = await loadBundle(dir, { workers: 1, intraOpThreads: 1, interOpThreads: 1 });
   const predictor = new Predictor(bundle, { maxBatchSize: 64, maxWaitMs: 0, maxQueue: texts.length, concurrency: 1 });
   try {
-    return { labels: (await predictor.predict(texts)).map((p) => p.sentiment), classes: [...bundle.labels] };
+    return { predictions: await predictor.predict(texts), classes: [...bundle.labels] };
   } finally {
     await bundle.classifier.release();
   }
+}
+
+/** Each text's predicted label, and the bundle's classes. */
+export async function predictLabels(dir: string, texts: string[]): Promise<{ labels: string[]; classes: string[] }> {
+  const { predictions, classes } = await predictAll(dir, texts);
+  return { labels: predictions.map((p) => p.sentiment), classes };
 }
 
 export async function evaluateBundle(dir: string, examples: LabelledText[]): Promise<ClassificationReport> {

@@ -1,46 +1,25 @@
 // A decision threshold for neutral, chosen on dev: the offset added to the neutral logit that gives
 // the best dev accuracy among those with at least `minRecall` neutral recall on dev (ties: the
-// smallest shift). It is written into the graph itself (the bias of the layer that produces the
-// logits), so the bundle stays a plain export that any runtime serves the same way.
+// smallest shift). The dev texts go through the serving code (the bundle as written, its
+// tokenizer, the batcher, onnxruntime); log-probabilities order classes as the logits do. The
+// offset is then written into the graph itself (the bias of the layer that produces the logits),
+// so the bundle stays a plain export that any runtime serves the same way.
 import onnxProto from 'onnx-proto';
-import * as ort from 'onnxruntime-node';
-import type { EncodedSplit } from './prepare.ts';
+import type { LabelledText } from '../trainer/data.ts';
+import { predictAll } from '../trainer/evaluate.ts';
 
 const { onnx } = onnxProto;
 
 export interface Calibration {
-  bytes: Uint8Array;
   offset: number;
   dev: { accuracy: number; neutralRecall: number; argmaxAccuracy: number; argmaxNeutralRecall: number };
 }
 
-async function devLogits(modelBytes: Uint8Array, dev: EncodedSplit, padId: number): Promise<Float32Array[]> {
-  const session = await ort.InferenceSession.create(modelBytes, { intraOpNumThreads: 2, graphOptimizationLevel: 'all' });
-  const rows: Float32Array[] = [];
-  try {
-    for (let i = 0; i < dev.ids.length; i += 64) {
-      const batch = dev.ids.slice(i, i + 64);
-      const longest = Math.max(...batch.map((r) => r.length));
-      const ids = new BigInt64Array(batch.length * longest).fill(BigInt(padId));
-      const mask = new BigInt64Array(batch.length * longest);
-      batch.forEach((r, b) => r.forEach((id, k) => ((ids[b * longest + k] = BigInt(id)), (mask[b * longest + k] = 1n))));
-      const dims = [batch.length, longest];
-      const out = await session.run({ input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims), token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims) });
-      const logits = out.logits.data as Float32Array;
-      const width = logits.length / batch.length;
-      for (let b = 0; b < batch.length; b++) rows.push(logits.slice(b * width, (b + 1) * width));
-    }
-  } finally {
-    await session.release();
-  }
-  return rows;
-}
-
-function score(logits: Float32Array[], labels: number[], neutral: number, offset: number) {
+function score(scores: Float32Array[], labels: number[], neutral: number, offset: number) {
   let correct = 0;
   let neutralHits = 0;
   let neutralTotal = 0;
-  logits.forEach((row, i) => {
+  scores.forEach((row, i) => {
     let best = 0;
     for (let c = 1; c < row.length; c++) if (row[c] + (c === neutral ? offset : 0) > row[best] + (best === neutral ? offset : 0)) best = c;
     if (best === labels[i]) correct++;
@@ -52,16 +31,25 @@ function score(logits: Float32Array[], labels: number[], neutral: number, offset
   return { accuracy: correct / labels.length, neutralRecall: neutralHits / Math.max(1, neutralTotal) };
 }
 
-export async function calibrateNeutral(modelBytes: Uint8Array, dev: EncodedSplit, padId: number, neutral: number, minRecall: number): Promise<Calibration> {
-  const logits = await devLogits(modelBytes, dev, padId);
-  const argmax = score(logits, dev.labels, neutral, 0);
+/** The offset for the bundle in `dir`, measured on the dev examples. */
+export async function chooseNeutralOffset(dir: string, dev: LabelledText[], minRecall: number): Promise<Calibration> {
+  const { predictions, classes } = await predictAll(dir, dev.map((e) => e.text));
+  const neutral = classes.indexOf('neutral');
+  const labels = dev.map((e) => classes.indexOf(e.label));
+  const scores = predictions.map((p) => Float32Array.from(classes, (c) => Math.log(p.probabilities[c])));
+  const argmax = score(scores, labels, neutral, 0);
   const candidates = [];
-  for (let step = -20; step <= 80; step++) candidates.push({ offset: step / 20, ...score(logits, dev.labels, neutral, step / 20) });
+  for (let step = -20; step <= 80; step++) candidates.push({ offset: step / 20, ...score(scores, labels, neutral, step / 20) });
   // No offset reaching the recall: the plain argmax stays.
   const eligible = candidates.filter((c) => c.neutralRecall >= minRecall);
   const pool = eligible.length > 0 ? eligible : [{ offset: 0, ...argmax }];
   let best = pool[0];
   for (const c of pool) if (c.accuracy > best.accuracy || (c.accuracy === best.accuracy && Math.abs(c.offset) < Math.abs(best.offset))) best = c;
+  return { offset: best.offset, dev: { accuracy: best.accuracy, neutralRecall: best.neutralRecall, argmaxAccuracy: argmax.accuracy, argmaxNeutralRecall: argmax.neutralRecall } };
+}
+
+/** The graph with `offset` added to one class's bias in the layer that produces the logits. */
+export function shiftClassBias(modelBytes: Uint8Array, classIndex: number, offset: number): Uint8Array {
   const model = onnx.ModelProto.decode(modelBytes);
   const graph = model.graph!;
   const output = graph.output![0].name!;
@@ -70,8 +58,8 @@ export async function calibrateNeutral(modelBytes: Uint8Array, dev: EncodedSplit
   const bias = graph.initializer!.find((t) => t.name === biasName);
   if (!bias) throw new Error(`the logits' last node (${last?.opType ?? 'none'}) has no constant bias to calibrate`);
   const values = bias.rawData && bias.rawData.length > 0 ? new Float32Array(new Uint8Array(bias.rawData).buffer) : Float32Array.from(bias.floatData ?? []);
-  values[neutral] += best.offset;
+  values[classIndex] += offset;
   bias.rawData = new Uint8Array(values.buffer);
   bias.floatData = [];
-  return { bytes: onnx.ModelProto.encode(model).finish(), offset: best.offset, dev: { accuracy: best.accuracy, neutralRecall: best.neutralRecall, argmaxAccuracy: argmax.accuracy, argmaxNeutralRecall: argmax.neutralRecall } };
+  return onnx.ModelProto.encode(model).finish();
 }

@@ -13,18 +13,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { serverMetadata } from '../../../shared/api/v2.ts';
 import { BadGatewayError } from '../../../shared/errors.ts';
 import { requestedModel, type ModelInferRequest, type ModelRequest } from '../../../shared/grpc/proto.ts';
-import { serveGrpc } from '../../../shared/grpc/server.ts';
+import { serveGrpc, type ServeOptions } from '../../../shared/grpc/server.ts';
 import { grpcError } from '../../../shared/grpc/status.ts';
 import { toGrpcResponse, toJsonRequest, type JsonInferResponse } from '../../../shared/grpc/tensors.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../../../shared/http/request-id.ts';
 import { isGatewayError } from '../proxy/map-error.ts';
 import { ENVIRONMENT_HEADER, MODEL_VERSION_HEADER } from '../proxy/routes.ts';
 import { askReplica, routerReady } from '../v2/model-replica.ts';
-
-export interface GrpcOptions {
-  maxMessageBytes: number;
-  graceMs: number;
-}
 
 /** gRPC metadata as the HTTP headers the data path reads (keys are lower-case in both). */
 function headersOf(metadata: grpc.Metadata): IncomingHttpHeaders {
@@ -50,7 +45,7 @@ function replicaError(status: number, body: string) {
   }
 }
 
-const grpcService: FastifyPluginAsync<GrpcOptions> = async (app, { maxMessageBytes, graceMs }) => {
+const grpcService: FastifyPluginAsync<ServeOptions> = async (app, options) => {
   async function fromReplica(model: ModelRequest, tail: '' | '/ready') {
     const { name, version } = requestedModel(model);
     const { status, body } = await askReplica(app, name, version, tail);
@@ -106,7 +101,7 @@ const grpcService: FastifyPluginAsync<GrpcOptions> = async (app, { maxMessageByt
       ModelInfer: modelInfer,
     },
     // Closed before the data path (registered after it): calls in flight finish on live replicas.
-    { maxMessageBytes, graceMs },
+    options,
   );
 };
 

@@ -1479,6 +1479,8 @@ export interface operations {
                         healthy: boolean;
                         available: boolean;
                         in_flight: number;
+                        /** @description batches the replica runs side by side, as its /info says (1 until it says) */
+                        concurrency: number;
                         ejected_until: string | null;
                         ejections: number;
                         last_check_error: string | null;

@@ -19,13 +19,14 @@ export const InfoResponse = Type.Object(
     inputs: Type.Array(Type.String()),
     output: Type.String(),
     max_length: Type.Integer(),
+    concurrency: Type.Integer({ minimum: 1, description: 'how many batches the replica runs side by side (its inference workers): a router coalescing requests keeps that many batches in flight to it' }),
     metadata: Type.Record(Type.String(), Type.Unknown()),
   },
   { additionalProperties: false },
 );
 
-/** What the router reads of INFO_PATH: which model and version a replica serves. */
-export const ReplicaIdentity = Type.Object({ name: Type.String({ minLength: 1 }), version: Type.String({ minLength: 1 }) });
+/** What the router reads of INFO_PATH: which model and version a replica serves, and how many batches it runs at once (1 when it does not say). */
+export const ReplicaIdentity = Type.Object({ name: Type.String({ minLength: 1 }), version: Type.String({ minLength: 1 }), concurrency: Type.Optional(Type.Integer({ minimum: 1 })) });
 export type ReplicaIdentity = Static<typeof ReplicaIdentity>;
 
 export const LIVE_PATH = '/health/live';

@@ -59,7 +59,7 @@ type RouterApp = Awaited<ReturnType<typeof buildRouter>>;
 
 /** Every replica as GET /admin/replicas shows it. */
 export const replicas = async (app: RouterApp) =>
-  (await app.inject({ url: '/admin/replicas', headers: auth })).json() as { url: string; healthy: boolean; available: boolean; in_flight: number; last_check_error: string | null }[];
+  (await app.inject({ url: '/admin/replicas', headers: auth })).json() as { url: string; healthy: boolean; available: boolean; in_flight: number; concurrency: number; last_check_error: string | null }[];
 
 /** Resolves once every registered replica passes its checks and takes traffic. */
 export const untilAllAvailable = (app: RouterApp) => until(async () => (await replicas(app)).every((r) => r.available));
@@ -74,13 +74,13 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 }
 
 /** A small real upstream in this process: ready, and answering /predict/batch after `delayMs`. */
-export async function slowBatchUpstream(t: Test, delayMs: number, answer: (texts: string[]) => unknown) {
+export async function slowBatchUpstream(t: Test, delayMs: number, answer: (texts: string[]) => unknown, concurrency?: number) {
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       if (req.url === '/health/ready') return res.end('{"status":"ok"}');
-      if (req.url === '/info') return res.end('{"name":"sentiment","version":"1.0.0"}');
+      if (req.url === '/info') return res.end(JSON.stringify({ name: 'sentiment', version: '1.0.0', concurrency }));
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer((JSON.parse(body) as { texts: string[] }).texts)));

@@ -17,6 +17,8 @@ t.test('GET /info returns the bundle metadata', async (t) => {
   t.same(info.inputs, ['input_ids', 'attention_mask', 'token_type_ids']);
   t.equal(info.output, 'logits');
   t.equal(info.max_length, 64, 'the smallest of max_position_embeddings and model_max_length');
+  t.equal(info.concurrency, app.predictor.concurrency, 'how many batches it runs at once, for a coalescing router');
+  t.ok(info.concurrency >= 1);
   t.equal(info.metadata.description, 'BERT-shaped test fixture');
 });
 

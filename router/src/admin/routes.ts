@@ -64,6 +64,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens }> = 
       healthy: r.healthy,
       available: r.available,
       in_flight: r.inFlight,
+      concurrency: r.concurrency,
       ejected_until: r.ejected ? new Date(r.ejectedUntil).toISOString() : null,
       ejections: r.ejections,
       last_check_error: r.lastCheckError,

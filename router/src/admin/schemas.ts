@@ -33,6 +33,7 @@ export const ReplicaView = Type.Object({
   healthy: Type.Boolean(),
   available: Type.Boolean(),
   in_flight: Type.Integer(),
+  concurrency: Type.Integer({ description: 'batches the replica runs side by side, as its /info says (1 until it says)' }),
   ejected_until: Type.Union([Type.Null(), Type.String()]),
   ejections: Type.Integer(),
   last_check_error: Type.Union([Type.Null(), Type.String()]),

@@ -4,9 +4,11 @@
 // waits (up to maxWaitMs, or until full) for one to come back, so an idle router adds no delay
 // and a busy one sends fewer, fuller batches: one HTTP exchange, one wake-up of a replica and one
 // onnxruntime run for many texts. With several processes sharing few cores, that exchange (not
-// the model) is most of a small prediction's cost. Each replica takes one batch at a time: a
-// second one shortens waits at low load but, measured, costs a third of the throughput (bench/);
-// only a batch that has been out for 1.5 times the usual round trip lets one more leave.
+// the model) is most of a small prediction's cost. Each replica takes one batch at a time per
+// inference worker (the `concurrency` of its /info): a second one to a one-worker replica shortens
+// waits at low load but, measured, costs a third of the throughput (bench/), while a replica with
+// two workers and one batch leaves a worker idle; only a batch that has been out for 1.5 times the
+// usual round trip lets one more leave.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -100,8 +102,9 @@ export class Coalescer {
         maxBatchSize: this.options.maxBatch,
         maxWaitMs: this.options.maxWaitMs,
         maxQueue: this.options.maxBatch * 64,
-        // One batch in flight per available replica; each replica batches again inside.
-        concurrency: () => this.registry.availableCount(name),
+        // As many batches in flight as the available replicas run side by side (one each unless a
+        // replica has several inference workers); each replica batches again inside.
+        concurrency: () => this.registry.availableConcurrency(name),
         waitWhenIdle: false,
         // A batch out well past the usual round trip is stuck behind a stalled replica: the next
         // one goes anyway, to be read as soon as the replica resumes.

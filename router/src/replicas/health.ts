@@ -80,7 +80,8 @@ export class HealthMonitor {
     if (res.statusCode !== 200 || !identity.Check(body)) throw new Error(`${INFO_PATH} did not name the model and version (HTTP ${res.statusCode})`);
     replica.model = body.name;
     replica.modelVersion = body.version;
-    this.log.info({ environment: replica.environment, url: replica.url, model: body.name, model_version: body.version }, 'replica identified');
+    replica.concurrency = body.concurrency ?? 1;
+    this.log.info({ environment: replica.environment, url: replica.url, model: body.name, model_version: body.version, concurrency: replica.concurrency }, 'replica identified');
   }
 
   /** `rise` consecutive passes bring a replica up (one for a replica never up yet); `fall` take it down. */

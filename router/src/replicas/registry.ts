@@ -31,6 +31,13 @@ export class ReplicaRegistry {
     return n;
   }
 
+  /** How many batches the environment's available replicas run side by side, together. */
+  availableConcurrency(environment: string): number {
+    let n = 0;
+    for (const r of this.replicas(environment)) if (r.available) n += r.concurrency;
+    return n;
+  }
+
   /** Can any replica of the environment take traffic now? */
   isAvailable(environment: string): boolean {
     return this.replicas(environment).some((r) => r.available);

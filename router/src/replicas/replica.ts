@@ -18,6 +18,8 @@ export class Replica {
   /** The model and version the replica says it serves (INFO_PATH), read before it first comes up. */
   model: string | null = null;
   modelVersion: string | null = null;
+  /** How many batches the replica runs side by side (INFO_PATH; 1 when it does not say). */
+  concurrency = 1;
   /** Active health: down until the first check passes. */
   healthy = false;
   everUp = false;

@@ -21,6 +21,8 @@ export interface PredictorHooks {
 export class Predictor {
   private readonly batcher: MicroBatcher<EncodedText, Float32Array>;
   private readonly splitCost: number;
+  /** How many batches run side by side. */
+  readonly concurrency: number;
 
   constructor(
     readonly bundle: LoadedBundle,
@@ -31,6 +33,7 @@ export class Predictor {
     private readonly hooks: PredictorHooks = {},
   ) {
     this.splitCost = options.splitCostTokens ?? 0;
+    this.concurrency = typeof options.concurrency === 'number' ? options.concurrency : 1;
     this.batcher = new MicroBatcher((rows) => this.runBatch(rows), options, hooks.onBatch);
   }
 

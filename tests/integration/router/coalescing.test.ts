@@ -197,6 +197,25 @@ t.test('a full coalescing queue answers 503 overloaded with Retry-After; the que
   t.ok(served.every((a) => a.json().text.startsWith('text ') && a.json().model_version === '1.0.0'));
 });
 
+t.test('a replica with two inference workers gets two batches in flight, without overflow', async (t) => {
+  const svc = await startProcess({ MODELS_DIR: path.join(ROOT, 'models'), MODEL_VERSION: '1.0.0', INFERENCE_WORKERS: '2' });
+  t.teardown(() => svc.stop('SIGKILL'));
+  t.equal(((await (await request(`${svc.url}/info`)).body.json()) as { concurrency: number }).concurrency, 2, 'the service says it runs two batches at once');
+
+  const answer = (texts: string[]) => ({ predictions: texts.map((text) => ({ text, sentiment: 'positive', confidence: 0.9, probabilities: { positive: 0.9, negative: 0.1 } })), count: texts.length, latency_ms: 1, model_version: '1.0.0' });
+  for (const [concurrency, expected] of [[2, 2], [undefined, 1]] as const) {
+    const upstream = await slowBatchUpstream(t, 400, answer, concurrency);
+    const app = await routerBefore(t, upstream, 1);
+    t.equal((await replicas(app))[0].concurrency, expected, `a replica whose /info says ${concurrency ?? 'nothing'}: concurrency ${expected}`);
+    const sent = Array.from({ length: 3 }, (_, i) => injectPredict(app, `text ${i}`));
+    await until(async () => (await replicas(app))[0].in_flight === expected);
+    const stats = await batchStats(app);
+    t.equal(stats.batches, expected, `${expected} batch(es) out at once, as many as the replica runs`);
+    t.equal(stats.overflows, 0, 'none of them an overflow');
+    t.ok((await Promise.all(sent)).every((a) => a.statusCode === 200));
+  }
+});
+
 t.test('a batch answer that does not fit the batch is a 502, not a wrong prediction', async (t) => {
   const upstream = await slowBatchUpstream(t, 0, () => ({ predictions: [], count: 0, latency_ms: 1, model_version: '1.0.0' }));
   const app = await routerBefore(t, upstream, 8);

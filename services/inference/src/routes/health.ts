@@ -28,6 +28,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     inputs: [...bundle.inputs],
     output: bundle.output.name,
     max_length: bundle.encoder.maxLength,
+    concurrency: app.predictor.concurrency,
     metadata: bundle.metadata,
   }));
 };

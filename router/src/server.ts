@@ -1,7 +1,8 @@
 // Router entry point: config, app, listen, drain on SIGTERM.
 import pino from 'pino';
+import { listenBoth } from '../../shared/grpc/server.ts';
 import { loggerOptions, startupFailure } from '../../shared/logger.ts';
-import { announceListening, exitWithParent } from '../../shared/parent.ts';
+import { exitWithParent } from '../../shared/parent.ts';
 import { onShutdown } from '../../shared/shutdown.ts';
 import { build } from './app.ts';
 import { loadRouterConfig } from './config.ts';
@@ -24,15 +25,7 @@ async function main(): Promise<void> {
   }
   onShutdown(app.log as unknown as pino.Logger, () => app.close(), config.shutdownTimeoutMs);
   exitWithParent();
-  let grpc;
-  try {
-    grpc = await app.grpc.listen(config.host, config.grpcPort);
-  } catch (err) {
-    boot.fatal(startupFailure(err), `cannot listen for gRPC on port ${config.grpcPort} (ROUTER_GRPC_PORT)`);
-    process.exit(1);
-  }
-  app.log.info(`gRPC listening at ${grpc}`);
-  announceListening(await app.listen({ host: config.host, port: config.port }), grpc);
+  await listenBoth(app, boot, { host: config.host, port: config.port, grpcPort: config.grpcPort, grpcSetting: 'ROUTER_GRPC_PORT' });
 }
 
 void main();

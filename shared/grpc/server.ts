@@ -6,6 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { startupFailure } from '../logger.ts';
+import { announceListening } from '../parent.ts';
 import { createGrpcMetrics, unary, type UnaryHandler } from './handlers.ts';
 import { loadInferenceService } from './proto.ts';
 
@@ -31,6 +33,31 @@ export function serveGrpc(app: FastifyInstance, handlers: InferenceHandlers, { m
   server.addService(loadInferenceService().service, Object.fromEntries(Object.entries(handlers).map(([method, handler]) => [method, unary(method, metrics, log, handler)])));
   app.decorate('grpc', { listen: (host: string, port: number) => listen(server, host, port) });
   app.addHook('onClose', () => close(server, graceMs));
+}
+
+export interface ListenAt {
+  host: string;
+  port: number;
+  grpcPort: number;
+  /** The setting that names the gRPC port, for the error line. */
+  grpcSetting: string;
+}
+
+/**
+ * An entry point's last step: gRPC first, then HTTP (once the HTTP address is announced, both are
+ * up), and a parent process told both. Exits 1 with one clear line when the gRPC port cannot be had.
+ */
+export async function listenBoth(app: FastifyInstance, log: Logger, at: ListenAt): Promise<string> {
+  let address: string;
+  try {
+    address = await app.grpc.listen(at.host, at.grpcPort);
+  } catch (err) {
+    log.fatal(startupFailure(err), `cannot listen for gRPC on port ${at.grpcPort} (${at.grpcSetting})`);
+    process.exit(1);
+  }
+  app.log.info(`gRPC listening at ${address}`);
+  announceListening(await app.listen({ host: at.host, port: at.port }), address);
+  return address;
 }
 
 function listen(server: grpc.Server, host: string, port: number): Promise<string> {

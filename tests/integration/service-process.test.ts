@@ -1,5 +1,6 @@
 // The service as users run it: a real process, real sockets, signals.
 import t from 'tap';
+import net from 'node:net';
 import { request } from 'undici';
 import { fixtureBundleDir } from '../helpers/build-app.ts';
 import { until } from '../helpers/router.ts';
@@ -51,4 +52,14 @@ t.test('invalid configuration stops the boot naming the variable', async (t) => 
   const { code, output } = await runToExit({ BATCH_MAX_SIZE: 'lots' });
   t.equal(code, 1);
   t.match(output, /BATCH_MAX_SIZE/);
+});
+
+t.test('a gRPC port already taken stops the boot naming GRPC_PORT', async (t) => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const port = (taken.address() as net.AddressInfo).port;
+  const { code, output } = await runToExit({ MODEL_DIR: await fixtureBundleDir(), GRPC_PORT: String(port) });
+  t.equal(code, 1);
+  t.match(output, new RegExp(`cannot listen for gRPC on port ${port} \\(GRPC_PORT\\)`));
 });

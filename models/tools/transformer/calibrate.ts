@@ -31,12 +31,17 @@ function score(scores: Float32Array[], labels: number[], neutral: number, offset
   return { accuracy: correct / labels.length, neutralRecall: neutralHits / Math.max(1, neutralTotal) };
 }
 
+/** Log-probabilities per example through the serving code, the gold class indexes, and which class is neutral. */
+async function logScores(dir: string, examples: LabelledText[]) {
+  const { predictions, classes } = await predictAll(dir, examples.map((e) => e.text));
+  const neutral = classes.indexOf('neutral');
+  if (neutral < 0) throw new Error(`${dir} has no neutral class`);
+  return { scores: predictions.map((p) => Float32Array.from(classes, (c) => Math.log(p.probabilities[c]))), labels: examples.map((e) => classes.indexOf(e.label)), neutral };
+}
+
 /** The offset for the bundle in `dir`, measured on the dev examples. */
 export async function chooseNeutralOffset(dir: string, dev: LabelledText[], minRecall: number): Promise<Calibration> {
-  const { predictions, classes } = await predictAll(dir, dev.map((e) => e.text));
-  const neutral = classes.indexOf('neutral');
-  const labels = dev.map((e) => classes.indexOf(e.label));
-  const scores = predictions.map((p) => Float32Array.from(classes, (c) => Math.log(p.probabilities[c])));
+  const { scores, labels, neutral } = await logScores(dir, dev);
   const argmax = score(scores, labels, neutral, 0);
   const candidates = [];
   for (let step = -20; step <= 80; step++) candidates.push({ offset: step / 20, ...score(scores, labels, neutral, step / 20) });
@@ -46,6 +51,16 @@ export async function chooseNeutralOffset(dir: string, dev: LabelledText[], minR
   let best = pool[0];
   for (const c of pool) if (c.accuracy > best.accuracy || (c.accuracy === best.accuracy && Math.abs(c.offset) < Math.abs(best.offset))) best = c;
   return { offset: best.offset, dev: { accuracy: best.accuracy, neutralRecall: best.neutralRecall, argmaxAccuracy: argmax.accuracy, argmaxNeutralRecall: argmax.neutralRecall } };
+}
+
+/**
+ * What a neutral threshold costs a bundle as it stands: the offset chosen on dev for `minRecall`
+ * (on top of any already in its graph), and the accuracy and neutral recall it gives on test.
+ */
+export async function neutralTradeOff(dir: string, dev: LabelledText[], test: LabelledText[], minRecall: number) {
+  const calibration = await chooseNeutralOffset(dir, dev, minRecall);
+  const { scores, labels, neutral } = await logScores(dir, test);
+  return { ...calibration, test: score(scores, labels, neutral, calibration.offset) };
 }
 
 /** The graph with `offset` added to one class's bias in the layer that produces the logits. */

@@ -1,8 +1,9 @@
 // Entry point: read config, load the bundle (exit 1 with one clear line if it is unusable),
 // listen, and drain on SIGTERM.
 import pino from 'pino';
+import { listenBoth } from '../../../shared/grpc/server.ts';
 import { loggerOptions, startupFailure } from '../../../shared/logger.ts';
-import { announceListening, exitWithParent } from '../../../shared/parent.ts';
+import { exitWithParent } from '../../../shared/parent.ts';
 import { onShutdown } from '../../../shared/shutdown.ts';
 import { build } from './app.ts';
 import { loadBundle } from './bundle/load-bundle.ts';
@@ -27,16 +28,7 @@ async function main(): Promise<void> {
   const app = await build(config, bundle);
   onShutdown(log, () => app.close(), config.shutdownTimeoutMs);
   exitWithParent();
-  // gRPC first: once the REST address is announced, both are up.
-  let grpc;
-  try {
-    grpc = await app.grpc.listen(config.host, config.grpcPort);
-  } catch (err) {
-    log.fatal(startupFailure(err), `cannot listen for gRPC on port ${config.grpcPort} (GRPC_PORT)`);
-    process.exit(1);
-  }
-  app.log.info(`gRPC listening at ${grpc}`);
-  announceListening(await app.listen({ host: config.host, port: config.port }), grpc);
+  const grpc = await listenBoth(app, log, { host: config.host, port: config.port, grpcPort: config.grpcPort, grpcSetting: 'GRPC_PORT' });
   app.log.info({ model: bundle.name, version: bundle.version, bundle: bundle.dir, grpc }, 'model ready');
 }
 

@@ -3,12 +3,15 @@
 // `app.grpc.listen()` binds it on host:port (0 picks a free port); closing the app closes it the
 // way the HTTP servers close: new calls are refused, calls in flight finish, and whatever is still
 // open after the grace period is cut. Registered after what its handlers use, it closes first.
+// Beside it, the standard grpc.health.v1.Health service (health.ts), SERVING exactly when
+// ServerReady says ready.
 import * as grpc from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startupFailure } from '../logger.ts';
 import { announceListening } from '../parent.ts';
 import { createGrpcMetrics, unary, type UnaryHandler } from './handlers.ts';
+import { addHealthService } from './health.ts';
 import { loadInferenceService } from './proto.ts';
 
 declare module 'fastify' {
@@ -18,21 +21,32 @@ declare module 'fastify' {
 }
 
 // Each RPC's request and answer types are its own; the service definition checks them at run time.
-export type InferenceHandlers = Record<'ServerLive' | 'ServerReady' | 'ServerMetadata' | 'ModelReady' | 'ModelMetadata' | 'ModelInfer', UnaryHandler<any, any>>;
+// ServerLive and ServerReady are answered here, from `ready`.
+export type InferenceHandlers = Record<'ServerMetadata' | 'ModelReady' | 'ModelMetadata' | 'ModelInfer', UnaryHandler<any, any>>;
 
 export interface ServeOptions {
   maxMessageBytes: number;
   /** How long calls in flight may take to finish when the app closes. */
   graceMs: number;
+  /** Taking calls now: ServerReady and the health service answer from it. */
+  ready: () => boolean;
 }
 
-export function serveGrpc(app: FastifyInstance, handlers: InferenceHandlers, { maxMessageBytes, graceMs }: ServeOptions): void {
+export const INFERENCE_SERVICE = 'inference.GRPCInferenceService';
+
+export function serveGrpc(app: FastifyInstance, handlers: InferenceHandlers, { maxMessageBytes, graceMs, ready }: ServeOptions): void {
   const log = (app.log as Logger).child({ component: 'grpc' });
   const metrics = createGrpcMetrics(app.metricsRegistry);
   const server = new grpc.Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes });
-  server.addService(loadInferenceService().service, Object.fromEntries(Object.entries(handlers).map(([method, handler]) => [method, unary(method, metrics, log, handler)])));
+  const all = { ...handlers, ServerLive: async () => ({ live: true }), ServerReady: async () => ({ ready: ready() }) };
+  server.addService(loadInferenceService().service, Object.fromEntries(Object.entries(all).map(([method, handler]) => [method, unary(method, metrics, log, handler)])));
+
+  const health = addHealthService(server, [INFERENCE_SERVICE], ready);
   app.decorate('grpc', { listen: (host: string, port: number) => listen(server, host, port) });
-  app.addHook('onClose', () => close(server, graceMs));
+  app.addHook('onClose', () => {
+    health.close();
+    return close(server, graceMs);
+  });
 }
 
 export interface ListenAt {

@@ -45,7 +45,7 @@ function replicaError(status: number, body: string) {
   }
 }
 
-const grpcService: FastifyPluginAsync<ServeOptions> = async (app, options) => {
+const grpcService: FastifyPluginAsync<Omit<ServeOptions, 'ready'>> = async (app, options) => {
   async function fromReplica(model: ModelRequest, tail: '' | '/ready') {
     const { name, version } = requestedModel(model);
     const { status, body } = await askReplica(app, name, version, tail);
@@ -93,15 +93,13 @@ const grpcService: FastifyPluginAsync<ServeOptions> = async (app, options) => {
   serveGrpc(
     app,
     {
-      ServerLive: async () => ({ live: true }),
-      ServerReady: async () => ({ ready: routerReady(app) }),
       ServerMetadata: async () => serverMetadata(),
       ModelReady: (request: ModelRequest) => fromReplica(request, '/ready'),
       ModelMetadata: (request: ModelRequest) => fromReplica(request, ''),
       ModelInfer: modelInfer,
     },
     // Closed before the data path (registered after it): calls in flight finish on live replicas.
-    options,
+    { ...options, ready: () => routerReady(app) },
   );
 };
 

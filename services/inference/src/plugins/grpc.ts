@@ -35,8 +35,6 @@ const grpcService: FastifyPluginAsync<GrpcOptions> = async (app, { limits, grace
   serveGrpc(
     app,
     {
-      ServerLive: async () => ({ live: true }),
-      ServerReady: async () => ({ ready: api.ready() }),
       ServerMetadata: async () => serverMetadata(),
       ModelReady: async (request: ModelRequest) => {
         api.check(requestedModel(request));
@@ -52,7 +50,7 @@ const grpcService: FastifyPluginAsync<GrpcOptions> = async (app, { limits, grace
         return toGrpcResponse(await api.infer(body), raw);
       },
     },
-    { maxMessageBytes: limits.bodyBytes, graceMs },
+    { maxMessageBytes: limits.bodyBytes, graceMs, ready: api.ready },
   );
 };
 

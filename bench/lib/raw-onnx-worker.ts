@@ -1,9 +1,11 @@
 // One raw onnxruntime-node session in a worker thread, for bench/transformer-bench.ts: as many
 // batches of the given texts as fit in the given time, sequences per second. Several of these side
 // by side measure the limit of a replica that runs several sessions (INFERENCE_WORKERS).
+import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { loadBundle } from '../../services/inference/index.ts';
+import { BUNDLE_FILES } from '../../shared/bundle/layout.ts';
 
 export interface RawWorkerData {
   dir: string;
@@ -22,7 +24,7 @@ export interface RawCell {
 const { dir, threads, texts } = workerData as RawWorkerData;
 const bundle = await loadBundle(dir, { workers: 0, intraOpThreads: 1, interOpThreads: 1 });
 await bundle.classifier.release();
-const session = await ort.InferenceSession.create(`${dir}/model.onnx`, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+const session = await ort.InferenceSession.create(path.join(dir, BUNDLE_FILES.model), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
 const encoded = texts.map((t) => bundle.encoder.encode(t));
 const byLength = [...encoded].sort((a, b) => a.ids.length - b.ids.length);
 

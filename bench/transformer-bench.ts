@@ -17,10 +17,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
 import { quantizeBundle } from '../models/tools/quantize/bundle.ts';
 import { dataDir, readTsv } from '../models/tools/trainer/data.ts';
+import { startWorker } from '../shared/worker-thread.ts';
 import { buildDist } from './lib/build.ts';
 import { runClosedLoop } from './lib/closed-loop.ts';
 import { cpuSeconds } from './lib/cpu.ts';
@@ -28,6 +29,7 @@ import { runPaced } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
 import type { RawCell, RawWorkerData } from './lib/raw-onnx-worker.ts';
 import { writeSection } from './lib/results-file.ts';
+import { metricSamples } from '../testkit/metrics-text.ts';
 import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
 
 const { values } = parseArgs({
@@ -85,10 +87,9 @@ interface RawRow {
   seqPerSec: number;
 }
 
-/** A raw session in a worker thread (bench/lib/raw-onnx-worker.ts), loaded through tsx as the bench is. */
+/** A raw session in a worker thread (bench/lib/raw-onnx-worker.ts), ready to measure. */
 function rawWorker(data: RawWorkerData): Promise<Worker> {
-  const file = new URL('./lib/raw-onnx-worker.ts', import.meta.url).href;
-  const worker = new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(file)}); })`, { eval: true, workerData: data });
+  const worker = startWorker(new URL('./lib/raw-onnx-worker.ts', import.meta.url), data);
   return new Promise((resolve, reject) => {
     worker.once('message', () => resolve(worker));
     worker.once('error', reject);
@@ -167,8 +168,7 @@ async function maxRate(url: string, pids: number[], start: number): Promise<Serv
 
 /** The total of a Prometheus counter on a replica's /metrics. */
 async function counter(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+  return metricSamples(await (await fetch(`${url}/metrics`)).text(), name).reduce((sum, v) => sum + v, 0);
 }
 
 /**

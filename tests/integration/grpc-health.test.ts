@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { INFERENCE_SERVICE } from '../../shared/grpc/server.ts';
 import { fixtureBundleDir } from '../helpers/build-app.ts';
-import { auth, buildRouter, until, weightsFile } from '../helpers/router.ts';
+import { buildRouter, until, untilAllAvailable, weightsFile } from '../helpers/router.ts';
 import { startProcess } from '../../testkit/processes.ts';
 
 const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health');
@@ -53,7 +53,7 @@ t.test('the router: NOT_SERVING with no replica to send to, SERVING once one is 
   t.equal(await health(t, await dead.grpc.listen('127.0.0.1', 0)).check(''), 'NOT_SERVING', 'no replica answers');
 
   const live = await buildRouter(t, await weightsFile(t, `environments:\n  blue: { weight: 100, replicas: [${svc.url}] }\n`));
-  await until(async () => (await live.inject({ url: '/admin/replicas', headers: auth })).json().every((r: { available: boolean }) => r.available));
+  await untilAllAvailable(live);
   const h = health(t, await live.grpc.listen('127.0.0.1', 0));
   t.equal(await h.check(''), 'SERVING');
   t.equal(await h.check(INFERENCE_SERVICE), 'SERVING');

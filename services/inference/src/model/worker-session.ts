@@ -1,19 +1,12 @@
 // Main-thread handle on an onnxruntime session that lives in a worker thread.
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../../../shared/worker-thread.ts';
 import type { FromWorker, SessionInfo, SessionOptions, TensorData, ToWorker } from './session-protocol.ts';
 import type { ModelSession } from './session.ts';
 
-// Runs as .js once compiled (npm start) and as .ts under tsx (tests, development). Node 20 does
-// not carry tsx's loader into worker threads, so a .ts worker registers it itself first.
-const EXT = path.extname(new URL(import.meta.url).pathname);
-const WORKER_FILE = new URL(`./session-worker${EXT}`, import.meta.url);
-
-function startWorker(workerData: SessionOptions): Worker {
-  if (EXT !== '.ts') return new Worker(WORKER_FILE, { workerData });
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_FILE.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
+// The worker module beside this one: .js once compiled (npm start), .ts under tsx.
+const WORKER_FILE = new URL(`./session-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 
 interface Pending {
   resolve: (out: { data: Float32Array; dims: number[] }) => void;
@@ -41,7 +34,7 @@ export class WorkerSession implements ModelSession {
 
   /** Starts a worker and resolves once its session is loaded (rejects with onnxruntime's message). */
   static open(options: SessionOptions): Promise<WorkerSession> {
-    const worker = startWorker(options);
+    const worker = startWorker(WORKER_FILE, options);
     return new Promise((resolve, reject) => {
       const onMessage = (msg: FromWorker) => {
         worker.off('message', onMessage);

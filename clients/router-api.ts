@@ -1314,6 +1314,8 @@ export interface operations {
                             /** @description the versions its available replicas serve (two during a rolling update) */
                             model_versions: string[];
                             backup: boolean;
+                            /** @description whether its /predict requests join coalesced batches when the router coalesces (the weights file's coalesce, default true) */
+                            coalesce: boolean;
                             healthy_replicas: number;
                             replicas: number;
                         }[];
@@ -1392,6 +1394,8 @@ export interface operations {
                             /** @description the versions its available replicas serve (two during a rolling update) */
                             model_versions: string[];
                             backup: boolean;
+                            /** @description whether its /predict requests join coalesced batches when the router coalesces (the weights file's coalesce, default true) */
+                            coalesce: boolean;
                             healthy_replicas: number;
                             replicas: number;
                         }[];

@@ -41,7 +41,7 @@ export const RouterEnv = Type.Object({
   API_KEYS: Type.Optional(Type.String({ description: 'comma-separated API keys; when set (or API_KEYS_FILE), the data path needs X-API-Key' })),
   API_KEYS_FILE: Type.Optional(Type.String()),
   ROUTE_OVERRIDE_ALLOW: Type.String({ default: '', description: 'client IPs allowed to force an environment with X-Route-To (admin-token holders always are)' }),
-  COALESCE_MAX_BATCH: Type.Integer({ default: 0, minimum: 0, maximum: 256, description: 'coalesce concurrent POST /predict requests to one environment into /predict/batch calls of up to this many texts (at most the replicas\' MAX_BATCH_TEXTS); 0 turns it off' }),
+  COALESCE_MAX_BATCH: Type.Integer({ default: 0, minimum: 0, maximum: 256, description: 'coalesce concurrent POST /predict requests to one environment into /predict/batch calls of up to this many texts (at most the replicas\' MAX_BATCH_TEXTS); 0 turns it off, and an environment given coalesce: false in the weights file is left out' }),
   COALESCE_MAX_WAIT_MS: Type.Number({ default: 2, minimum: 0, maximum: 1000, description: 'how long a partial batch may wait for one in flight to come back' }),
   FEEDBACK_MEMORY: Type.Integer({ default: 100_000, minimum: 0, maximum: 10_000_000, description: 'recent predictions remembered for POST /feedback (about 200 bytes each); 0 turns feedback off' }),
   FEEDBACK_TTL_SECONDS: Type.Integer({ default: 3600, minimum: 1, description: 'how long a prediction can receive feedback' }),

@@ -31,12 +31,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens }> = 
       assignment: s.assignment,
       // Environments running replicas that the weights file does not name yet are shown with
       // weight 0: they take traffic once given a weight.
-      environments: [...s.environments, ...replicas.environmentNames().filter((name) => !s.environments.some((e) => e.name === name)).map((name) => ({ name, weight: 0, backup: false }))].map((e) => ({
+      environments: [...s.environments, ...replicas.environmentNames().filter((name) => !s.environments.some((e) => e.name === name)).map((name) => ({ name, weight: 0, backup: false, coalesce: true }))].map((e) => ({
         name: e.name,
         weight: e.weight,
         share: shares.get(e.name) ?? 0,
         model_versions: replicas.versions(e.name),
         backup: e.backup,
+        coalesce: e.coalesce,
         healthy_replicas: replicas.availableCount(e.name),
         replicas: replicas.replicas(e.name).length,
       })),

@@ -7,6 +7,7 @@ export const EnvironmentView = Type.Object({
   share: Type.Number({ description: 'fraction of traffic it gets now, over healthy environments' }),
   model_versions: Type.Array(Type.String(), { description: 'the versions its available replicas serve (two during a rolling update)' }),
   backup: Type.Boolean(),
+  coalesce: Type.Boolean({ description: 'whether its /predict requests join coalesced batches when the router coalesces (the weights file\'s coalesce, default true)' }),
   healthy_replicas: Type.Integer(),
   replicas: Type.Integer(),
 });

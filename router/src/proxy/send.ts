@@ -1,6 +1,6 @@
 // How a request travels once its environment is chosen: a plain {"text"} prediction joins the
-// environment's next batch when coalescing is on; anything else is proxied as it came, its body
-// forwarded as bytes.
+// environment's next batch when coalescing is on (router-wide, and not turned off for the
+// environment); anything else is proxied as it came, its body forwarded as bytes.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { PREDICT_PATH } from '../../../shared/api/prediction.ts';
@@ -40,7 +40,7 @@ export function createSender(call: EnvironmentCall, coalescer?: Coalescer): Send
   }
   if (!coalescer) return proxy;
   return async function send(request, env) {
-    const text = request.url === PREDICT_PATH ? coalescableText(request.body as Buffer | undefined, request.headers['content-type']) : undefined;
+    const text = env.coalesce && request.url === PREDICT_PATH ? coalescableText(request.body as Buffer | undefined, request.headers['content-type']) : undefined;
     if (text === undefined) return proxy(request, env);
     const answer = await coalescer.predict(env, text, request.id);
     return answer === SEND_ALONE ? proxy(request, env) : answer;

@@ -11,6 +11,8 @@ export interface EnvironmentSnapshot {
   backup: boolean;
   /** Percent of /predict requests mirrored to it. */
   shadow: number;
+  /** Whether its /predict requests join coalesced batches (when the router coalesces at all). */
+  coalesce: boolean;
 }
 
 export interface WeightsSnapshot {
@@ -34,6 +36,7 @@ export function toSnapshot(file: WeightsFile, generation: number): WeightsSnapsh
           discovery: e.discovery ? Object.freeze({ dns: e.discovery.dns, port: e.discovery.port, intervalMs: (e.discovery.interval_seconds ?? 5) * 1000 }) : null,
           backup: e.backup ?? false,
           shadow: e.shadow ?? 0,
+          coalesce: e.coalesce ?? true,
         }),
       ),
     ),

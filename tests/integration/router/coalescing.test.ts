@@ -1,9 +1,10 @@
 // Request coalescing against real inference processes: concurrent /predict requests travel as
 // /predict/batch calls, and every client still gets exactly what /predict would have answered.
 import t from 'tap';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
-import { buildRouter, replicas, slowBatchUpstream, until, untilAllAvailable, weightsFile } from '../../helpers/router.ts';
+import { auth, buildRouter, replicas, slowBatchUpstream, until, untilAllAvailable, weightsFile } from '../../helpers/router.ts';
 import { ROOT, startProcess } from '../../../testkit/processes.ts';
 
 const MAX_TEXT_LENGTH = 60;
@@ -214,6 +215,29 @@ t.test('a replica with two inference workers gets two batches in flight, without
     t.equal(stats.overflows, 0, 'none of them an overflow');
     t.ok((await Promise.all(sent)).every((a) => a.statusCode === 200));
   }
+});
+
+t.test('an environment with coalesce: false is proxied request by request; setting it back in the file coalesces again', async (t) => {
+  const svc = await service(t, '1.0.0');
+  const yaml = (coalesce: boolean) => `environments:\n  blue: { weight: 1, coalesce: ${coalesce}, replicas: [${svc.url}] }\n`;
+  const file = await weightsFile(t, yaml(false));
+  const app = await buildRouter(t, file, { coalesce: { maxBatch: 16, maxWaitMs: 2 } });
+  await untilAllAvailable(app);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const wave = () => concurrently(Array.from({ length: 60 }, (_, i) => () => post(url, JSON.stringify({ text: `a fine film ${i}` }))), 20);
+  const config = async () => (await app.inject({ url: '/admin/config', headers: auth })).json() as { generation: number; environments: { name: string; coalesce: boolean }[] };
+
+  t.equal((await config()).environments[0].coalesce, false, 'the admin view shows it');
+  const alone = await wave();
+  t.ok(alone.every((a) => a.status === 200 && a.body.text !== undefined), 'all 60 answered');
+  t.same(await batchStats(app), { batches: 0, texts: 0, overflows: 0 }, 'no batch call made');
+
+  const generation = (await config()).generation;
+  await fs.writeFile(file, yaml(true));
+  await until(async () => (await config()).generation > generation);
+  t.equal((await config()).environments[0].coalesce, true);
+  t.ok((await wave()).every((a) => a.status === 200), 'all 60 answered');
+  t.equal((await batchStats(app)).texts, 60, 'every prediction went through a batch');
 });
 
 t.test('a batch answer that does not fit the batch is a 502, not a wrong prediction', async (t) => {

@@ -1,5 +1,6 @@
-// npm run quantize -- <bundle> <out> [--per-tensor] [--reduce-range] [--data DIR]: dynamic int8
-// quantization of a bundle's graph (quantize/dynamic-int8.ts) into a new bundle beside it, its
+// npm run quantize -- <bundle> <out> [--per-tensor] [--reduce-range] [--embeddings] [--data DIR]:
+// dynamic int8 quantization of a bundle's graph (quantize/dynamic-int8.ts; with --embeddings its
+// embedding tables too, as int8 rows: quantize/embeddings.ts) into a new bundle beside it, its
 // other files copied. With the SST data (--data or SENTIMENT_DATA_DIR) it scores the new bundle on
 // sst3 test through the serving code and records, in its metadata, the label agreement with the
 // original and both accuracies.
@@ -15,11 +16,11 @@ import { evaluationEntry } from './trainer/evaluate.ts';
 import { round } from './trainer/export-bundle.ts';
 
 const { values, positionals } = parseArgs({
-  options: { 'per-tensor': { type: 'boolean', default: false }, 'reduce-range': { type: 'boolean', default: false }, data: { type: 'string' } },
+  options: { 'per-tensor': { type: 'boolean', default: false }, 'reduce-range': { type: 'boolean', default: false }, embeddings: { type: 'boolean', default: false }, data: { type: 'string' } },
   allowPositionals: true,
 });
 if (positionals.length !== 2) {
-  console.error('usage: npm run quantize -- <bundle-dir> <out-dir> [--per-tensor] [--reduce-range] [--data DIR]');
+  console.error('usage: npm run quantize -- <bundle-dir> <out-dir> [--per-tensor] [--reduce-range] [--embeddings] [--data DIR]');
   process.exit(2);
 }
 const [source, out] = positionals.map((p) => path.resolve(p));
@@ -28,25 +29,26 @@ if (source === out) {
   process.exit(2);
 }
 const started = performance.now();
-const { original, bytes, report } = quantizeBundle(source, out, { perChannel: !values['per-tensor'], reduceRange: values['reduce-range'] });
+const { original, bytes, report, embeddings } = quantizeBundle(source, out, { perChannel: !values['per-tensor'], reduceRange: values['reduce-range'], embeddings: values.embeddings });
 const seconds = (performance.now() - started) / 1000;
 if (report.quantized.length === 0) {
   console.error(`${source}: no MatMul or Gemm with a constant weight to quantize (${report.skipped.length} skipped)`);
   process.exit(1);
 }
-console.log(`${out}: ${report.quantized.length} ops quantized in ${seconds.toFixed(1)} s (${report.skipped.length} left float: activation × activation products); model ${(original.length / 1e6).toFixed(1)} → ${(bytes.length / 1e6).toFixed(1)} MB`);
+console.log(`${out}: ${report.quantized.length} ops quantized${embeddings ? ` and ${embeddings.quantized.length} embedding tables` : ''} in ${seconds.toFixed(1)} s (${report.skipped.length} left float: activation × activation products); model ${(original.length / 1e6).toFixed(1)} → ${(bytes.length / 1e6).toFixed(1)} MB`);
 
 const metadataFile = path.join(out, BUNDLE_FILES.metadata);
 const metadata = fs.existsSync(metadataFile) ? JSON.parse(fs.readFileSync(metadataFile, 'utf8')) : {};
 const sourceVersion = metadata.version;
 Object.assign(metadata, {
   version: path.basename(out),
-  description: `${metadata.description ?? ''} Weights quantized to int8 (dynamic quantization of ${report.quantized.length} MatMul/Gemm ops, ${values['per-tensor'] ? 'per tensor' : 'per output channel'}) from ${sourceVersion ?? path.basename(source)}.`.trim(),
+  description: `${metadata.description ?? ''} Weights quantized to int8 (dynamic quantization of ${report.quantized.length} MatMul/Gemm ops, ${values['per-tensor'] ? 'per tensor' : 'per output channel'}${embeddings && embeddings.quantized.length > 0 ? `, and its embedding tables as int8 rows` : ''}) from ${sourceVersion ?? path.basename(source)}.`.trim(),
   quantization: {
     method: 'dynamic int8: DynamicQuantizeMatMul (com.microsoft), symmetric int8 weights, uint8 activations quantized at run time',
     per_channel: !values['per-tensor'],
     reduce_range: values['reduce-range'],
     quantized_ops: report.quantized.length,
+    ...(embeddings ? { embeddings: { method: 'int8 rows, one symmetric scale per row, scaled back after the Gather', tables: embeddings.quantized, bytes: { before: embeddings.bytesBefore, after: embeddings.bytesAfter } } } : {}),
     skipped_ops: report.skipped.length,
     weight_bytes: { before: report.weightBytesBefore, after: report.weightBytesAfter },
     model_bytes: { before: original.length, after: bytes.length },

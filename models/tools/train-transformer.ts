@@ -4,6 +4,8 @@
 // selects the epoch on sst3 dev, exports ONNX, and writes a Hugging Face layout bundle: the word-
 // piece tokenizer of the other versions, config.json, and metadata.json with the test scores
 // measured through the serving code. The neutral threshold is set on dev (transformer/calibrate.ts).
+// --architecture cnn trains a convolutional classifier on the same inputs instead (a companion for
+// an ensemble: npm run ensemble); --target fine trains either on SST's five fine labels.
 // Seeded: the same settings give the same weights on a machine.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,13 +27,20 @@ const { values } = parseArgs({
     data: { type: 'string' },
     tokenizer: { type: 'string', default: path.join(ROOT, 'models/sentiment/1.1.0'), description: 'a bundle whose tokenizer files to use' },
     python: { type: 'string', default: '/usr/bin/python3' },
+    architecture: { type: 'string', default: 'encoder', description: 'encoder (BERT-architecture) or cnn' },
+    target: { type: 'string', default: 'classes', description: 'classes (the three) or fine (the five fine SST labels, folded to three in the graph)' },
+    select: { type: 'string', default: 'accuracy', description: 'the epoch kept: best dev accuracy, or best calibrated (at the neutral threshold)' },
+    dropout: { type: 'string', description: 'default 0.1 (encoder), 0.5 (cnn)' },
+    dim: { type: 'string', default: '128', description: 'cnn: embedding size' },
+    filters: { type: 'string', default: '128', description: 'cnn: filters per width' },
+    widths: { type: 'string', default: '1,2,3,4,5', description: 'cnn: filter widths in word pieces' },
     layers: { type: 'string', default: '4' },
     hidden: { type: 'string', default: '128' },
     heads: { type: 'string', default: '4' },
     ffn: { type: 'string', default: '512' },
-    epochs: { type: 'string', default: '3' },
+    epochs: { type: 'string', description: 'default 3 (encoder), 5 (cnn)' },
     batch: { type: 'string', default: '64' },
-    lr: { type: 'string', default: '1e-3' },
+    lr: { type: 'string', description: 'default 1e-3 (encoder), 2e-3 (cnn)' },
     seed: { type: 'string', default: '20261129' },
     'max-length': { type: 'string', default: '128' },
     'min-neutral-recall': { type: 'string', default: '0.3', description: 'the neutral threshold is set on dev for at least this neutral recall (0: plain argmax)' },
@@ -47,9 +56,23 @@ console.log(`tokenizing with ${values.tokenizer}'s tokenizer…`);
 const prepared = prepare(data, values.tokenizer, maxLength);
 fs.writeFileSync(path.join(work, 'data.json'), JSON.stringify(prepared));
 
-const settings = { layers: values.layers, hidden: values.hidden, heads: values.heads, ffn: values.ffn, epochs: values.epochs, batch: values.batch, lr: values.lr, seed: values.seed };
+const cnn = values.architecture === 'cnn';
+if (!['encoder', 'cnn'].includes(values.architecture!)) throw new Error(`--architecture ${values.architecture}: encoder or cnn`);
+const shapeSettings = cnn ? { dim: values.dim, filters: values.filters, widths: values.widths } : { layers: values.layers, hidden: values.hidden, heads: values.heads, ffn: values.ffn };
+const settings = {
+  architecture: values.architecture,
+  target: values.target,
+  select: values.select,
+  'min-neutral-recall': values.select === 'calibrated' ? values['min-neutral-recall'] : undefined,
+  ...shapeSettings,
+  dropout: values.dropout ?? (cnn ? '0.5' : '0.1'),
+  epochs: values.epochs ?? (cnn ? '5' : '3'),
+  batch: values.batch,
+  lr: values.lr ?? (cnn ? '2e-3' : '1e-3'),
+  seed: values.seed,
+};
 const args = [path.join(ROOT, 'models/tools/transformer/train.py'), '--data', path.join(work, 'data.json'), '--out', path.join(work, 'model.onnx'), '--report', path.join(work, 'report.json')];
-for (const [k, v] of Object.entries(settings)) args.push(`--${k}`, String(v));
+for (const [k, v] of Object.entries(settings)) if (v !== undefined) args.push(`--${k}`, String(v));
 if (values.trained) {
   for (const f of ['model.onnx', 'report.json']) fs.copyFileSync(path.join(values.trained, f), path.join(work, f));
 } else {
@@ -73,12 +96,26 @@ const report = JSON.parse(fs.readFileSync(path.join(work, 'report.json'), 'utf8'
 fs.mkdirSync(out, { recursive: true });
 fs.copyFileSync(path.join(work, 'model.onnx'), path.join(out, BUNDLE_FILES.model));
 // The shape as trained (an earlier run's report when packaging one).
-const shape = Object.fromEntries(['layers', 'hidden', 'heads', 'ffn'].map((k) => [k, Number(report.settings[k] ?? values[k as 'layers'])])) as Record<'layers' | 'hidden' | 'heads' | 'ffn', number>;
+const trainedAs = (k: keyof typeof values) => report.settings[k] ?? values[k];
+const isCnn = trainedAs('architecture') === 'cnn';
+const shape = Object.fromEntries(['layers', 'hidden', 'heads', 'ffn', 'dim', 'filters'].map((k) => [k, Number(trainedAs(k as 'layers'))])) as Record<'layers' | 'hidden' | 'heads' | 'ffn' | 'dim' | 'filters', number>;
+const widths = String(trainedAs('widths')).split(',').map(Number);
+const fine = trainedAs('target') === 'fine';
 for (const file of [BUNDLE_FILES.tokenizer, BUNDLE_FILES.tokenizerConfig]) fs.copyFileSync(path.join(values.tokenizer, file), path.join(out, file));
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 fs.writeFileSync(
   path.join(out, BUNDLE_FILES.config),
-  json({
+  json(isCnn ? {
+    architectures: ['ConvolutionalSentenceClassifier'],
+    model_type: 'cnn',
+    vocab_size: prepared.vocab_size,
+    embedding_size: shape.dim,
+    filters: shape.filters,
+    filter_widths: widths,
+    max_position_embeddings: maxLength,
+    id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(LABELS.map((l, i) => [l, i])),
+  } : {
     architectures: ['BertForSequenceClassification'],
     model_type: 'bert',
     vocab_size: prepared.vocab_size,
@@ -107,11 +144,11 @@ fs.writeFileSync(
   json({
     name: path.basename(path.dirname(out)),
     version,
-    description: `A BERT-architecture encoder (${shape.layers} layers × ${shape.hidden} hidden, ${shape.heads} heads, ${shape.ffn} feed-forward, masked mean pooling) trained from scratch here on SST: not a pretrained BERT. Its neutral threshold is set on dev for at least ${minNeutralRecall * 100}% neutral recall.`,
-    architecture: 'bert-encoder',
+    description: `${isCnn ? `A convolutional classifier (${shape.dim}-wide word-piece embeddings, ${shape.filters} filters of each width ${widths.join(', ')}, max-pooled)` : `A BERT-architecture encoder (${shape.layers} layers × ${shape.hidden} hidden, ${shape.heads} heads, ${shape.ffn} feed-forward, masked mean pooling)`} trained from scratch here on SST${fine ? "'s five fine labels (answering the three classes)" : ''}${isCnn ? '' : ': not a pretrained BERT'}. Its neutral threshold is set on dev for at least ${minNeutralRecall * 100}% neutral recall.`,
+    architecture: isCnn ? 'cnn' : 'bert-encoder',
     training_data: {
-      train: ['sst3-phrases/train.tsv (every labelled phrase of the sst3 training sentences)', 'sst3/train.tsv (the sentences once more per epoch)'],
-      model_selection: 'sst3/dev.tsv (accuracy, per epoch)',
+      train: [`sst3-phrases/train.tsv (every labelled phrase of the sst3 training sentences${fine ? ', fine labels' : ''})`, 'sst3/train.tsv (the sentences once more per epoch)'],
+      model_selection: `sst3/dev.tsv (${trainedAs('select') === 'calibrated' ? 'accuracy at the neutral threshold' : 'accuracy'}, per epoch)`,
       examples: report.examples,
       vocabulary: prepared.vocab_size,
     },

@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 import onnxProto from 'onnx-proto';
 import { loadBundle, Predictor } from '../../services/inference/index.ts';
 import { quantizeDynamic } from '../../models/tools/quantize/dynamic-int8.ts';
+import { quantizeEmbeddings } from '../../models/tools/quantize/embeddings.ts';
+import { fixtureModelBytes, tempFixtureBundle } from '../../testkit/bert-fixture.ts';
 import { fixtureBundleDir } from '../helpers/build-app.ts';
 import { ROOT } from '../../testkit/processes.ts';
 
@@ -50,6 +52,22 @@ t.test('the fixture: every constant-weight MatMul/Gemm quantized, a servable bun
   t.same(b.map((r) => r.indexOf(Math.max(...r))), a.map((r) => r.indexOf(Math.max(...r))), 'the same labels');
 });
 
+t.test('embedding tables as int8 rows: every row Gather reads int8, the answers stay close, tables under the size threshold stay float', async (t) => {
+  const source = await fixtureBundleDir();
+  const { bytes, report } = quantizeEmbeddings(fixtureModelBytes(), 1);
+  t.same(report.quantized.map((q) => q.table).sort(), ['embeddings.position_embeddings.weight', 'embeddings.token_type_embeddings.weight', 'embeddings.word_embeddings.weight'], 'the three tables');
+  // A byte per value plus a 4-byte scale per row: the fixture's rows are only 8 wide.
+  t.equal(report.bytesAfter, report.bytesBefore / 4 + (report.bytesBefore / 4 / 8) * 4, `${report.bytesBefore} → ${report.bytesAfter} bytes`);
+  const graph = onnxProto.onnx.ModelProto.decode(bytes).graph!;
+  t.notOk(graph.initializer!.some((i) => i.name === 'embeddings.word_embeddings.weight'), 'the float table is gone');
+  const out = await tempFixtureBundle({ override: { 'model.onnx': bytes } });
+  const texts = ['a good film', 'an awful , bad plot', 'the movie was not great', 'is'];
+  const [a, b] = [await probabilities(source, texts), await probabilities(out, texts)];
+  const worst = Math.max(...a.flatMap((row, i) => row.map((p, j) => Math.abs(p - b[i][j]))));
+  t.ok(worst < 0.01, `probabilities within 0.01 of the original's (worst ${worst.toFixed(4)})`);
+  t.same(quantizeEmbeddings(fixtureModelBytes()).report.quantized, [], 'by default only tables of 1,024 rows or more: none in the fixture');
+});
+
 t.test('a graph with nothing to quantize is refused; the original is never overwritten', async (t) => {
   const source = await fixtureBundleDir();
   await t.rejects(quantize(source, source), 'same folder in and out');
@@ -61,12 +79,18 @@ t.test('a graph with nothing to quantize is refused; the original is never overw
 const DATA = process.env.SENTIMENT_DATA_DIR;
 const TRANSFORMER = path.join(ROOT, 'models/sentiment/2.0.0');
 const isTransformer = fs.existsSync(path.join(TRANSFORMER, 'config.json')) && JSON.parse(fs.readFileSync(path.join(TRANSFORMER, 'config.json'), 'utf8')).model_type === 'bert';
-t.test('sentiment 2.0.0 in int8: ≥ 99% label agreement and accuracy within 0.5 points on sst3 test', { skip: !DATA ? 'SENTIMENT_DATA_DIR is not set (.ci/run sets it): sst3 test is what the agreement is measured on' : !isTransformer ? 'models/sentiment/2.0.0 is not the transformer' : false, timeout: 300_000 }, async (t) => {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'quantize-')), '2.0.0-int8');
-  t.teardown(() => fs.rmSync(path.dirname(out), { recursive: true, force: true }));
-  await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'models/tools/quantize.ts'), TRANSFORMER, out, '--data', DATA!], { cwd: ROOT });
-  const { quantization } = JSON.parse(fs.readFileSync(path.join(out, 'metadata.json'), 'utf8'));
-  t.ok(quantization.agreement.label_agreement >= 0.99, `label agreement ${(quantization.agreement.label_agreement * 100).toFixed(2)}% (≥ 99%)`);
-  const drop = Math.abs(quantization.agreement.accuracy_before - quantization.agreement.accuracy_after);
-  t.ok(drop <= 0.005, `accuracy ${(quantization.agreement.accuracy_before * 100).toFixed(2)}% → ${(quantization.agreement.accuracy_after * 100).toFixed(2)}% (within 0.5 points)`);
-});
+for (const embeddings of [false, true]) {
+  const what = embeddings ? 'with its embeddings as int8 rows' : 'its dense layers';
+  t.test(`sentiment 2.0.0 in int8 (${what}): ≥ 99% label agreement and accuracy within 0.5 points on sst3 test`, { skip: !DATA ? 'SENTIMENT_DATA_DIR is not set (.ci/run sets it): sst3 test is what the agreement is measured on' : !isTransformer ? 'models/sentiment/2.0.0 is not the transformer' : false, timeout: 300_000 }, async (t) => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'quantize-')), '2.0.0-int8');
+    t.teardown(() => fs.rmSync(path.dirname(out), { recursive: true, force: true }));
+    await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'models/tools/quantize.ts'), TRANSFORMER, out, '--data', DATA!, ...(embeddings ? ['--embeddings'] : [])], { cwd: ROOT });
+    const { quantization } = JSON.parse(fs.readFileSync(path.join(out, 'metadata.json'), 'utf8'));
+    t.ok(quantization.agreement.label_agreement >= 0.99, `label agreement ${(quantization.agreement.label_agreement * 100).toFixed(2)}% (≥ 99%)`);
+    const drop = Math.abs(quantization.agreement.accuracy_before - quantization.agreement.accuracy_after);
+    t.ok(drop <= 0.005, `accuracy ${(quantization.agreement.accuracy_before * 100).toFixed(2)}% → ${(quantization.agreement.accuracy_after * 100).toFixed(2)}% (within 0.5 points)`);
+    const ratio = quantization.model_bytes.after / quantization.model_bytes.before;
+    t.ok(ratio < (embeddings ? 0.3 : 0.8), `model ${(quantization.model_bytes.before / 1e6).toFixed(1)} → ${(quantization.model_bytes.after / 1e6).toFixed(1)} MB`);
+    if (embeddings) t.same(quantization.embeddings.tables.map((e: { table: string }) => e.table), ['tokens.weight'], 'the vocabulary table, not the 128 positions');
+  });
+}

@@ -5,21 +5,28 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BUNDLE_FILES } from '../../../shared/bundle/layout.ts';
 import { quantizeDynamic, type QuantizeOptions, type QuantizeReport } from './dynamic-int8.ts';
+import { quantizeEmbeddings, type EmbeddingReport } from './embeddings.ts';
 
 export interface QuantizedBundle {
   original: Buffer;
   bytes: Uint8Array;
   report: QuantizeReport;
+  /** With `embeddings`: the tables stored as int8 rows. */
+  embeddings?: EmbeddingReport;
 }
 
 /** Writes nothing when no op could be quantized (the report says why). */
-export function quantizeBundle(source: string, out: string, options: QuantizeOptions = {}): QuantizedBundle {
+export function quantizeBundle(source: string, out: string, options: QuantizeOptions & { embeddings?: boolean } = {}): QuantizedBundle {
   const original = fs.readFileSync(path.join(source, BUNDLE_FILES.model));
-  const { bytes, report } = quantizeDynamic(original, options);
+  const dynamic = quantizeDynamic(original, options);
+  const { report } = dynamic;
+  let { bytes } = dynamic;
+  let embeddings: EmbeddingReport | undefined;
+  if (options.embeddings) ({ bytes, report: embeddings } = quantizeEmbeddings(bytes));
   if (report.quantized.length > 0) {
     fs.mkdirSync(out, { recursive: true });
     for (const file of fs.readdirSync(source)) if (file !== BUNDLE_FILES.model) fs.copyFileSync(path.join(source, file), path.join(out, file));
     fs.writeFileSync(path.join(out, BUNDLE_FILES.model), bytes);
   }
-  return { original, bytes, report };
+  return { original, bytes, report, embeddings };
 }

@@ -5,6 +5,8 @@ import path from 'node:path';
 export interface LabelledText {
   text: string;
   label: string;
+  /** SST's fine label (0 very negative … 4 very positive), where the file has one. */
+  fine?: number;
 }
 
 export function readTsv(file: string): LabelledText[] {
@@ -13,12 +15,13 @@ export function readTsv(file: string): LabelledText[] {
   // Sentence files name the text column "sentence"; the phrase file names it "phrase".
   const textCol = columns.includes('sentence') ? columns.indexOf('sentence') : columns.indexOf('phrase');
   const labelCol = columns.indexOf('label');
+  const fineCol = columns.indexOf('fine_label');
   if (textCol < 0 || labelCol < 0) throw new Error(`${file}: expected sentence (or phrase) and label columns, found ${columns.join(', ')}`);
   return lines
     .filter((l) => l.trim() !== '')
     .map((line) => {
       const cells = line.split('\t');
-      return { text: cells[textCol], label: cells[labelCol] };
+      return fineCol < 0 ? { text: cells[textCol], label: cells[labelCol] } : { text: cells[textCol], label: cells[labelCol], fine: Number(cells[fineCol]) };
     });
 }
 

@@ -12,6 +12,8 @@ export const LABELS = ['negative', 'neutral', 'positive'] as const;
 export interface EncodedSplit {
   ids: number[][];
   labels: number[];
+  /** SST's five fine labels (0 very negative … 4 very positive), for a model trained on them. */
+  fine: number[];
 }
 
 export interface PreparedData {
@@ -38,6 +40,10 @@ export function prepare(dataDir: string, tokenizerDir: string, maxLength: number
       const index = LABELS.indexOf(r.label as (typeof LABELS)[number]);
       if (index < 0) throw new Error(`unknown label "${r.label}"`);
       return index;
+    }),
+    fine: rows.map((r) => {
+      if (r.fine === undefined || !Number.isInteger(r.fine) || r.fine < 0 || r.fine > 4) throw new Error(`"${r.text}": no fine label 0-4`);
+      return r.fine;
     }),
   });
   return {

@@ -13,6 +13,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+NEUTRAL = 1  # the three classes: negative, neutral, positive
+
 
 class Layer(nn.Module):
     """One post-LayerNorm encoder layer as in BERT: self-attention, then a GELU feed-forward."""
@@ -74,6 +76,43 @@ class Encoder(nn.Module):
         return self.classifier(self.drop(pooled))
 
 
+class Convolutional(nn.Module):
+    """A convolutional sentence classifier (Kim, 2014, with word pieces): filters over 1 to 5
+    consecutive pieces, each max-pooled over the text's real pieces, then one linear layer. Takes
+    the encoder's inputs (token_type_ids is accepted and unused), so its graph serves the same way
+    and merges with the encoder's into one ensemble."""
+
+    def __init__(self, vocab, dim, filters, widths, classes, dropout):
+        super().__init__()
+        self.tokens = nn.Embedding(vocab, dim)
+        self.convs = nn.ModuleList([nn.Conv1d(dim, filters, w, padding=w // 2) for w in widths])
+        self.drop = nn.Dropout(dropout)
+        self.classifier = nn.Linear(filters * len(widths), classes)
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        x = self.drop(self.tokens(input_ids)).transpose(1, 2)
+        mask = attention_mask[:, None, :].to(x.dtype)
+        pooled = []
+        for conv in self.convs:
+            h = F.relu(conv(x))[:, :, : input_ids.shape[1]]
+            # Padding scores far below any real piece, so the max never picks it.
+            pooled.append((h * mask - (1.0 - mask) * 10000.0).max(2).values)
+        return self.classifier(self.drop(torch.cat(pooled, 1)))
+
+
+class FoldFine(nn.Module):
+    """A model trained on the five fine SST labels answering the three classes: log of each
+    class's summed probability (softmax of these is exactly the folded distribution)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        z = self.model(input_ids, attention_mask, token_type_ids)
+        return torch.stack([torch.logsumexp(z[:, 0:2], 1), z[:, 2], torch.logsumexp(z[:, 3:5], 1)], 1)
+
+
 def batches(ids, labels, size, pad, rng, shuffle):
     """Batches of similar length (little padding), in random order when training."""
     order = sorted(range(len(ids)), key=lambda i: (len(ids[i]), rng.random() if shuffle else i))
@@ -90,14 +129,22 @@ def batches(ids, labels, size, pad, rng, shuffle):
         yield x, m, torch.tensor([labels[i] for i in group])
 
 
-def evaluate(model, split, pad):
+def log_probabilities(model, split, pad):
+    """[examples, 3] log-probabilities in the split's order."""
     model.eval()
-    predictions, gold = [], []
+    rows = []
     with torch.no_grad():
-        for x, m, y in batches(split["ids"], split["labels"], 128, pad, random.Random(0), False):
-            predictions += model(x, m, torch.zeros_like(x)).argmax(-1).tolist()
-            gold += y.tolist()
+        for x, m, _ in batches(split["ids"], split["labels"], 128, pad, random.Random(0), False):
+            rows.append(torch.log_softmax(model(x, m, torch.zeros_like(x)), -1))
+    # batches() without shuffling goes by (length, index): put the rows back in the split's order.
+    order = sorted(range(len(split["ids"])), key=lambda i: (len(split["ids"][i]), i))
+    out = torch.empty((len(order), 3))
+    out[torch.tensor(order)] = torch.cat(rows)
     model.train()
+    return out
+
+
+def metrics(predictions, gold):
     classes = sorted(set(gold))
     recall = {c: sum(1 for p, g in zip(predictions, gold) if g == c and p == c) / max(1, gold.count(c)) for c in classes}
     f1 = {}
@@ -107,6 +154,30 @@ def evaluate(model, split, pad):
         f1[c] = 0.0 if precision + recall[c] == 0 else 2 * precision * recall[c] / (precision + recall[c])
     accuracy = sum(1 for p, g in zip(predictions, gold) if p == g) / len(gold)
     return {"accuracy": accuracy, "macro_f1": sum(f1.values()) / len(f1), "recall": recall}
+
+
+def evaluate(model, split, pad, min_neutral_recall):
+    """Argmax metrics, and with min_neutral_recall > 0 the best accuracy of a neutral-logit offset
+    giving at least that neutral recall (the threshold transformer/calibrate.ts will set)."""
+    scores = log_probabilities(model, split, pad)
+    gold = split["labels"]
+    result = metrics(scores.argmax(-1).tolist(), gold)
+    if min_neutral_recall > 0:
+        best = None
+        for step in range(-20, 81):
+            shifted = scores.clone()
+            shifted[:, NEUTRAL] += step / 20
+            m = metrics(shifted.argmax(-1).tolist(), gold)
+            if m["recall"].get(NEUTRAL, 0) >= min_neutral_recall and (best is None or m["accuracy"] > best["accuracy"]):
+                best = {"offset": step / 20, **m}
+        result["calibrated"] = best
+    return result
+
+
+def selection_score(dev, select):
+    if select == "calibrated":
+        return dev["calibrated"]["accuracy"] if dev.get("calibrated") else 0.0
+    return dev["accuracy"]
 
 
 def export(model, out):
@@ -130,11 +201,18 @@ def main():
     parser.add_argument("--data", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--report", required=True)
+    parser.add_argument("--architecture", choices=["encoder", "cnn"], default="encoder")
+    parser.add_argument("--target", choices=["classes", "fine"], default="classes", help="train on the three classes, or on the five fine SST labels (the graph still answers three)")
+    parser.add_argument("--select", choices=["accuracy", "calibrated"], default="accuracy", help="the epoch kept: best dev accuracy, or best dev accuracy with the neutral threshold set for --min-neutral-recall")
+    parser.add_argument("--min-neutral-recall", type=float, default=0.0)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--ffn", type=int, default=512)
     parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--dim", type=int, default=128, help="cnn: embedding size")
+    parser.add_argument("--filters", type=int, default=128, help="cnn: filters per width")
+    parser.add_argument("--widths", default="1,2,3,4,5", help="cnn: filter widths in word pieces")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -158,11 +236,18 @@ def main():
         return
     pad = data["pad_id"]
     ids = data["phrases"]["ids"] + data["sentences"]["ids"]
-    labels = data["phrases"]["labels"] + data["sentences"]["labels"]
+    key = "fine" if args.target == "fine" else "labels"
+    labels = data["phrases"][key] + data["sentences"][key]
     if args.limit:
         ids, labels = ids[:args.limit], labels[:args.limit]
 
-    model = Encoder(data["vocab_size"], data["max_length"], args.hidden, args.layers, args.heads, args.ffn, len(data["labels"]), args.dropout)
+    outputs = 5 if args.target == "fine" else len(data["labels"])
+    if args.architecture == "cnn":
+        trained = Convolutional(data["vocab_size"], args.dim, args.filters, [int(w) for w in args.widths.split(",")], outputs, args.dropout)
+    else:
+        trained = Encoder(data["vocab_size"], data["max_length"], args.hidden, args.layers, args.heads, args.ffn, outputs, args.dropout)
+    # What is evaluated and exported: the three classes either way.
+    model = FoldFine(trained) if args.target == "fine" else trained
     decay = [p for n, p in model.named_parameters() if p.dim() > 1]
     no_decay = [p for n, p in model.named_parameters() if p.dim() <= 1]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
@@ -175,7 +260,7 @@ def main():
     for epoch in range(1, args.epochs + 1):
         total, seen = 0.0, 0
         for x, m, y in batches(ids, labels, args.batch, pad, rng, True):
-            loss = F.cross_entropy(model(x, m, torch.zeros_like(x)), y)
+            loss = F.cross_entropy(trained(x, m, torch.zeros_like(x)), y)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -183,11 +268,11 @@ def main():
             schedule.step()
             total += loss.item() * len(y)
             seen += len(y)
-        dev = evaluate(model, data["dev"], pad)
+        dev = evaluate(model, data["dev"], pad, args.min_neutral_recall)
         history.append({"epoch": epoch, "train_loss": round(total / seen, 4), "dev": dev, "seconds": round(time.time() - started, 1)})
         print(json.dumps(history[-1]), flush=True)
-        # Model selection on dev accuracy; the test set is scored once, by the serving code.
-        if best is None or dev["accuracy"] > best["dev"]["accuracy"]:
+        # Model selection on dev; the test set is scored once, by the serving code.
+        if best is None or selection_score(dev, args.select) > selection_score(best["dev"], args.select):
             best = history[-1]
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
 

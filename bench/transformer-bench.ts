@@ -9,7 +9,7 @@
 //     drawn from sst3 test, straight to one replica and through the router, with CPU per request;
 //     and the replica saturated (closed loop) against raw batches of the size it formed.
 // Compiled code, as npm start runs it. Writes bench/RESULTS.md.
-//   npm run bench:transformer -- [--data DIR] [--models 2.0.0,2.0.0-int8,distilbert,distilbert-int8]
+//   npm run bench:transformer -- [--data DIR] [--models 2.0.0,2.0.0-int8,distilbert,distilbert-int8] (or any shipped version)
 //       [--probe-seconds 8] [--workers 2] [--intra-threads 1] [--split-cost 64] [--spinning true] [--coalesce 32]
 //       [--python /usr/bin/python3]
 import { spawnSync } from 'node:child_process';
@@ -63,6 +63,8 @@ buildDist();
 function bundleFor(name: string): string {
   const dir = path.join(work, name);
   if (name === '2.0.0') return SHIPPED;
+  // Any other shipped version by its number (the 3.0.0 ensemble, say).
+  if (/^\d+\.\d+\.\d+$/.test(name) && fs.existsSync(path.join(ROOT, 'models/sentiment', name, 'model.onnx'))) return path.join(ROOT, 'models/sentiment', name);
   if (name.endsWith('-int8')) {
     quantizeBundle(bundleFor(name.slice(0, -'-int8'.length)), dir);
     return dir;

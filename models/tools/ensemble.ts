@@ -82,6 +82,7 @@ const metadata: Record<string, unknown> = {
   version: path.basename(out),
   description: `An ensemble of ${members.map(describe).join(' and ')}: one graph answering the weighted geometric mean of their probabilities.`,
   architecture: 'ensemble',
+  // How each member was made, as its own metadata says (seed, settings, data, quantization).
   members: members.map((m) => ({
     version: m.metadata.version,
     architecture: m.metadata.architecture,
@@ -89,7 +90,14 @@ const metadata: Record<string, unknown> = {
     weight: round(m.weight / total),
     sha256: createHash('sha256').update(m.read(BUNDLE_FILES.model)).digest('hex'),
     parameters: m.metadata.parameters,
+    seed: m.metadata.seed,
+    training_data: m.metadata.training_data,
+    trainer_settings: m.metadata.trainer_settings,
+    quantization: m.metadata.quantization,
+    metrics: m.metadata.metrics,
   })),
+  training_data: { train: "each member's (members[].training_data)", model_selection: 'sst3/dev.tsv (the neutral threshold of the merged graph)' },
+  trainer_settings: { tool: 'models/tools/ensemble.ts', weights: members.map((m) => round(m.weight / total)), min_neutral_recall: Number(values['min-neutral-recall']) },
   training_date: new Date().toISOString().slice(0, 10),
 };
 const parameters = members.map((m) => m.metadata.parameters);
@@ -104,7 +112,7 @@ if (!dataDir) {
 const minNeutralRecall = Number(values['min-neutral-recall']);
 if (minNeutralRecall > 0) {
   const calibration = await chooseNeutralOffset(out, readTsv(path.join(dataDir, 'sst3/dev.tsv')), minNeutralRecall);
-  fs.writeFileSync(path.join(out, BUNDLE_FILES.model), shiftClassBias(fs.readFileSync(path.join(out, BUNDLE_FILES.model)), labels.indexOf('neutral'), calibration.offset));
+  fs.writeFileSync(path.join(out, BUNDLE_FILES.model), shiftClassBias(fs.readFileSync(path.join(out, BUNDLE_FILES.model)), labels.indexOf('neutral'), calibration.offset, labels.length));
   metadata.description = `${metadata.description} Its neutral threshold is set on dev for at least ${minNeutralRecall * 100}% neutral recall.`;
   metadata.metrics = {
     dev: { dataset: 'sst3/dev.tsv', argmax: { accuracy: round(calibration.dev.argmaxAccuracy), neutral_recall: round(calibration.dev.argmaxNeutralRecall) }, min_neutral_recall: minNeutralRecall, neutral_logit_offset: calibration.offset, accuracy: round(calibration.dev.accuracy), neutral_recall: round(calibration.dev.neutralRecall) },

@@ -1,7 +1,7 @@
-// npm run quantize -- <bundle> <out> [--per-tensor] [--reduce-range] [--embeddings] [--data DIR]:
+// npm run quantize -- <bundle> <out> [--per-tensor] [--reduce-range] [--embeddings | --embeddings-only] [--data DIR]:
 // dynamic int8 quantization of a bundle's graph (quantize/dynamic-int8.ts; with --embeddings its
-// embedding tables too, as int8 rows: quantize/embeddings.ts) into a new bundle beside it, its
-// other files copied. With the SST data (--data or SENTIMENT_DATA_DIR) it scores the new bundle on
+// embedding tables too, as int8 rows: quantize/embeddings.ts; with --embeddings-only those alone,
+// weights only) into a new bundle beside it, its other files copied. With the SST data (--data or SENTIMENT_DATA_DIR) it scores the new bundle on
 // sst3 test through the serving code and records, in its metadata, the label agreement with the
 // original and both accuracies.
 import { createHash } from 'node:crypto';
@@ -10,17 +10,18 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUNDLE_FILES } from '../../shared/bundle/layout.ts';
 import { quantizeBundle } from './quantize/bundle.ts';
+import { MIN_EMBEDDING_ROWS } from './quantize/embeddings.ts';
 import { compareBundles } from './quantize/compare.ts';
 import { readTsv } from './trainer/data.ts';
 import { evaluationEntry } from './trainer/evaluate.ts';
 import { round } from './trainer/export-bundle.ts';
 
 const { values, positionals } = parseArgs({
-  options: { 'per-tensor': { type: 'boolean', default: false }, 'reduce-range': { type: 'boolean', default: false }, embeddings: { type: 'boolean', default: false }, data: { type: 'string' } },
+  options: { 'per-tensor': { type: 'boolean', default: false }, 'reduce-range': { type: 'boolean', default: false }, embeddings: { type: 'boolean', default: false }, 'embeddings-only': { type: 'boolean', default: false }, data: { type: 'string' } },
   allowPositionals: true,
 });
 if (positionals.length !== 2) {
-  console.error('usage: npm run quantize -- <bundle-dir> <out-dir> [--per-tensor] [--reduce-range] [--embeddings] [--data DIR]');
+  console.error('usage: npm run quantize -- <bundle-dir> <out-dir> [--per-tensor] [--reduce-range] [--embeddings | --embeddings-only] [--data DIR]');
   process.exit(2);
 }
 const [source, out] = positionals.map((p) => path.resolve(p));
@@ -29,24 +30,24 @@ if (source === out) {
   process.exit(2);
 }
 const started = performance.now();
-const { original, bytes, report, embeddings } = quantizeBundle(source, out, { perChannel: !values['per-tensor'], reduceRange: values['reduce-range'], embeddings: values.embeddings });
+const embeddingsOnly = values['embeddings-only'];
+const { original, bytes, report, embeddings } = quantizeBundle(source, out, { perChannel: !values['per-tensor'], reduceRange: values['reduce-range'], dense: !embeddingsOnly, embeddings: values.embeddings || embeddingsOnly });
 const seconds = (performance.now() - started) / 1000;
-if (report.quantized.length === 0) {
-  console.error(`${source}: no MatMul or Gemm with a constant weight to quantize (${report.skipped.length} skipped)`);
+if (embeddingsOnly ? embeddings!.quantized.length === 0 : report.quantized.length === 0) {
+  console.error(embeddingsOnly ? `${source}: no embedding table (a constant of ${MIN_EMBEDDING_ROWS} rows or more read only by Gather) to quantize` : `${source}: no MatMul or Gemm with a constant weight to quantize (${report.skipped.length} skipped)`);
   process.exit(1);
 }
-console.log(`${out}: ${report.quantized.length} ops quantized${embeddings ? ` and ${embeddings.quantized.length} embedding tables` : ''} in ${seconds.toFixed(1)} s (${report.skipped.length} left float: activation × activation products); model ${(original.length / 1e6).toFixed(1)} → ${(bytes.length / 1e6).toFixed(1)} MB`);
+console.log(`${out}: ${embeddingsOnly ? `${embeddings!.quantized.length} embedding tables as int8 rows` : `${report.quantized.length} ops quantized${embeddings ? ` and ${embeddings.quantized.length} embedding tables` : ''}`} in ${seconds.toFixed(1)} s${embeddingsOnly ? '' : ` (${report.skipped.length} left float: activation × activation products)`}; model ${(original.length / 1e6).toFixed(1)} → ${(bytes.length / 1e6).toFixed(1)} MB`);
 
 const metadataFile = path.join(out, BUNDLE_FILES.metadata);
 const metadata = fs.existsSync(metadataFile) ? JSON.parse(fs.readFileSync(metadataFile, 'utf8')) : {};
 const sourceVersion = metadata.version;
 Object.assign(metadata, {
   version: path.basename(out),
-  description: `${metadata.description ?? ''} Weights quantized to int8 (dynamic quantization of ${report.quantized.length} MatMul/Gemm ops, ${values['per-tensor'] ? 'per tensor' : 'per output channel'}${embeddings && embeddings.quantized.length > 0 ? `, and its embedding tables as int8 rows` : ''}) from ${sourceVersion ?? path.basename(source)}.`.trim(),
+  description: `${metadata.description ?? ''} ${embeddingsOnly ? 'Embedding tables stored as int8 rows (weights only)' : `Weights quantized to int8 (dynamic quantization of ${report.quantized.length} MatMul/Gemm ops, ${values['per-tensor'] ? 'per tensor' : 'per output channel'}${embeddings && embeddings.quantized.length > 0 ? ', and its embedding tables as int8 rows' : ''})`} from ${sourceVersion ?? path.basename(source)}.`.trim(),
   quantization: {
-    method: 'dynamic int8: DynamicQuantizeMatMul (com.microsoft), symmetric int8 weights, uint8 activations quantized at run time',
-    per_channel: !values['per-tensor'],
-    reduce_range: values['reduce-range'],
+    method: embeddingsOnly ? 'weights only: embedding tables as int8 rows' : 'dynamic int8: DynamicQuantizeMatMul (com.microsoft), symmetric int8 weights, uint8 activations quantized at run time',
+    ...(embeddingsOnly ? {} : { per_channel: !values['per-tensor'], reduce_range: values['reduce-range'] }),
     quantized_ops: report.quantized.length,
     ...(embeddings ? { embeddings: { method: 'int8 rows, one symmetric scale per row, scaled back after the Gather', tables: embeddings.quantized, bytes: { before: embeddings.bytesBefore, after: embeddings.bytesAfter } } } : {}),
     skipped_ops: report.skipped.length,

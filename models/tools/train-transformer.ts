@@ -20,6 +20,8 @@ import { round } from './trainer/export-bundle.ts';
 import { chooseNeutralOffset, shiftClassBias } from './transformer/calibrate.ts';
 import { LABELS, prepare } from './transformer/prepare.ts';
 
+const ENCODER_SHAPE = ['layers', 'hidden', 'heads', 'ffn'];
+const CNN_SHAPE = ['dim', 'filters', 'widths'];
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const { values } = parseArgs({
   options: {
@@ -98,7 +100,7 @@ fs.copyFileSync(path.join(work, 'model.onnx'), path.join(out, BUNDLE_FILES.model
 // The shape as trained (an earlier run's report when packaging one).
 const trainedAs = (k: keyof typeof values) => report.settings[k] ?? values[k];
 const isCnn = trainedAs('architecture') === 'cnn';
-const shape = Object.fromEntries(['layers', 'hidden', 'heads', 'ffn', 'dim', 'filters'].map((k) => [k, Number(trainedAs(k as 'layers'))])) as Record<'layers' | 'hidden' | 'heads' | 'ffn' | 'dim' | 'filters', number>;
+const shape = Object.fromEntries([...ENCODER_SHAPE, ...CNN_SHAPE].map((k) => [k, Number(trainedAs(k as 'layers'))])) as Record<'layers' | 'hidden' | 'heads' | 'ffn' | 'dim' | 'filters', number>;
 const widths = String(trainedAs('widths')).split(',').map(Number);
 const fine = trainedAs('target') === 'fine';
 for (const file of [BUNDLE_FILES.tokenizer, BUNDLE_FILES.tokenizerConfig]) fs.copyFileSync(path.join(values.tokenizer, file), path.join(out, file));
@@ -135,7 +137,7 @@ fs.writeFileSync(
 // The neutral threshold, chosen on dev through the bundle as written, then put into the classifier's bias.
 const minNeutralRecall = Number(values['min-neutral-recall']);
 const calibration = await chooseNeutralOffset(out, readTsv(path.join(data, 'sst3/dev.tsv')), minNeutralRecall);
-fs.writeFileSync(path.join(out, BUNDLE_FILES.model), shiftClassBias(fs.readFileSync(path.join(out, BUNDLE_FILES.model)), LABELS.indexOf('neutral'), calibration.offset));
+fs.writeFileSync(path.join(out, BUNDLE_FILES.model), shiftClassBias(fs.readFileSync(path.join(out, BUNDLE_FILES.model)), LABELS.indexOf('neutral'), calibration.offset, LABELS.length));
 console.log(`neutral logit offset ${calibration.offset}: dev accuracy ${(calibration.dev.argmaxAccuracy * 100).toFixed(2)}% → ${(calibration.dev.accuracy * 100).toFixed(2)}%, neutral recall ${(calibration.dev.argmaxNeutralRecall * 100).toFixed(2)}% → ${(calibration.dev.neutralRecall * 100).toFixed(2)}%`);
 const selected = report.history.find((h) => h.epoch === report.selected_epoch)!;
 const version = path.basename(out);
@@ -154,7 +156,8 @@ fs.writeFileSync(
     },
     training_date: new Date().toISOString().slice(0, 10),
     seed: Number(values.seed),
-    trainer_settings: { ...report.settings, trainer: 'models/tools/transformer/train.py', torch: report.torch },
+    // The other architecture's shape settings are train.py's defaults, unused: left out.
+    trainer_settings: { ...Object.fromEntries(Object.entries(report.settings).filter(([k]) => !(isCnn ? ENCODER_SHAPE : CNN_SHAPE).includes(k))), trainer: 'models/tools/transformer/train.py', torch: report.torch },
     parameters: report.parameters,
     training_seconds: report.training_seconds,
     training_machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}`,

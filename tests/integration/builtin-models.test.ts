@@ -4,10 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { readTsv } from '../../models/tools/trainer/data.ts';
+import { loadBundle, Predictor } from '../../services/inference/index.ts';
 import { ROOT, startProcess } from '../../testkit/processes.ts';
 import { DATA_DIR, SKIP_NO_DATA } from '../helpers/data.ts';
 
-const VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '2.0.0'];
+const VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '2.0.0', '3.0.0'];
 const FILES = ['model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'config.json', 'metadata.json'];
 const bundleDir = (v: string) => path.join(ROOT, 'models', 'sentiment', v);
 const metadata = (v: string) => JSON.parse(fs.readFileSync(path.join(bundleDir(v), 'metadata.json'), 'utf8'));
@@ -25,7 +26,9 @@ t.test('each built-in bundle is complete, small and documented', async (t) => {
     t.same(config.id2label, { 0: 'negative', 1: 'neutral', 2: 'positive' }, `${v} id2label`);
     const meta = metadata(v);
     t.equal(meta.version, v);
-    t.type(meta.seed, 'number', `${v} records its seed`);
+    // An ensemble was trained as its members were: each records its seed.
+    if (meta.architecture === 'ensemble') t.ok(meta.members.length >= 2 && meta.members.every((m: { seed: unknown; sha256: string }) => typeof m.seed === 'number' && m.sha256.length === 64), `${v}: each member records its seed and graph hash`);
+    else t.type(meta.seed, 'number', `${v} records its seed`);
     t.ok(meta.trainer_settings && meta.training_data, `${v} records trainer settings and training data`);
     t.type(meta.metrics.test.accuracy, 'number', `${v} records test accuracy`);
     t.type(meta.metrics.test.macro_f1, 'number', `${v} records macro-F1`);
@@ -34,6 +37,24 @@ t.test('each built-in bundle is complete, small and documented', async (t) => {
   const [v100, v110] = [metadata('1.0.0'), metadata('1.1.0')];
   t.ok(v110.metrics.test.accuracy > v100.metrics.test.accuracy, '1.1.0 beats 1.0.0');
   t.ok(v110.metrics.test.accuracy > 0.672, '1.1.0 beats the Naive Bayes reference (67.2%)');
+});
+
+t.test("a text's answer does not depend on the other texts of its batch (padding is masked, nothing is scaled per batch)", async (t) => {
+  const short = 'a gentle , funny film';
+  const long = `${'the plot wanders through scene after scene of people talking , '.repeat(6)}and then it ends .`;
+  for (const v of VERSIONS) {
+    const bundle = await loadBundle(bundleDir(v), { workers: 0, intraOpThreads: 1, interOpThreads: 1 });
+    try {
+      // No length-aware splitting: the short text is padded to the long one's length.
+      const predictor = new Predictor(bundle, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 16, concurrency: 1 });
+      const [alone] = await predictor.predict([short]);
+      const [batched] = await predictor.predict([short, long, long]);
+      const worst = Math.max(...bundle.labels.map((l) => Math.abs(alone.probabilities[l] - batched.probabilities[l])));
+      t.ok(worst < 1e-5, `${v}: alone and padded beside longer texts within 1e-5 (${worst.toExponential(1)})`);
+    } finally {
+      await bundle.classifier.release();
+    }
+  }
 });
 
 t.test('accuracy served over HTTP matches metadata.json within 0.5 points', { skip: SKIP_NO_DATA }, async (t) => {

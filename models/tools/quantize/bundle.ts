@@ -15,15 +15,22 @@ export interface QuantizedBundle {
   embeddings?: EmbeddingReport;
 }
 
-/** Writes nothing when no op could be quantized (the report says why). */
-export function quantizeBundle(source: string, out: string, options: QuantizeOptions & { embeddings?: boolean } = {}): QuantizedBundle {
+export interface BundleQuantizeOptions extends QuantizeOptions {
+  /** The dense layers (MatMul/Gemm) to DynamicQuantizeMatMul: true unless turned off. */
+  dense?: boolean;
+  /** The embedding tables to int8 rows. */
+  embeddings?: boolean;
+}
+
+/** Writes nothing when nothing could be quantized (the reports say why). */
+export function quantizeBundle(source: string, out: string, options: BundleQuantizeOptions = {}): QuantizedBundle {
   const original = fs.readFileSync(path.join(source, BUNDLE_FILES.model));
-  const dynamic = quantizeDynamic(original, options);
+  const dynamic = options.dense === false ? { bytes: original as Uint8Array, report: { quantized: [], skipped: [], weightBytesBefore: 0, weightBytesAfter: 0 } } : quantizeDynamic(original, options);
   const { report } = dynamic;
   let { bytes } = dynamic;
   let embeddings: EmbeddingReport | undefined;
   if (options.embeddings) ({ bytes, report: embeddings } = quantizeEmbeddings(bytes));
-  if (report.quantized.length > 0) {
+  if (report.quantized.length > 0 || (embeddings?.quantized.length ?? 0) > 0) {
     fs.mkdirSync(out, { recursive: true });
     for (const file of fs.readdirSync(source)) if (file !== BUNDLE_FILES.model) fs.copyFileSync(path.join(source, file), path.join(out, file));
     fs.writeFileSync(path.join(out, BUNDLE_FILES.model), bytes);

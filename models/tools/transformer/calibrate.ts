@@ -63,15 +63,25 @@ export async function neutralTradeOff(dir: string, dev: LabelledText[], test: La
   return { ...calibration, test: score(scores, labels, neutral, calibration.offset) };
 }
 
-/** The graph with `offset` added to one class's bias in the layer that produces the logits. */
-export function shiftClassBias(modelBytes: Uint8Array, classIndex: number, offset: number): Uint8Array {
+/**
+ * The graph with `offset` added to one class's bias in the layer that produces the logits; a graph
+ * whose logits come from no constant bias (a model folding fine labels, say) gets an Add of one.
+ */
+export function shiftClassBias(modelBytes: Uint8Array, classIndex: number, offset: number, classes: number): Uint8Array {
   const model = onnx.ModelProto.decode(modelBytes);
   const graph = model.graph!;
   const output = graph.output![0].name!;
   const last = graph.node!.find((n) => n.output?.includes(output));
-  const biasName = last && (last.opType === 'Gemm' ? last.input![2] : last.opType === 'Add' ? last.input!.find((i) => graph.initializer!.some((t) => t.name === i)) : undefined);
-  const bias = graph.initializer!.find((t) => t.name === biasName);
-  if (!bias) throw new Error(`the logits' last node (${last?.opType ?? 'none'}) has no constant bias to calibrate`);
+  if (!last) throw new Error(`no node produces the logits (${output})`);
+  const biasName = last.opType === 'Gemm' ? last.input![2] : last.opType === 'Add' ? last.input!.find((i) => graph.initializer!.some((t) => t.name === i)) : undefined;
+  let bias = graph.initializer!.find((t) => t.name === biasName);
+  if (!bias || (bias.dims ?? []).length !== 1 || Number(bias.dims![0]) !== classes) {
+    const before = `${output}_before_class_bias`;
+    last.output = last.output!.map((o) => (o === output ? before : o));
+    bias = { name: `${output}_class_bias`, dataType: onnx.TensorProto.DataType.FLOAT, dims: [classes], floatData: new Array(classes).fill(0) };
+    graph.initializer!.push(bias);
+    graph.node!.push({ name: 'class_bias', opType: 'Add', input: [before, bias.name!], output: [output] });
+  }
   const values = bias.rawData && bias.rawData.length > 0 ? new Float32Array(new Uint8Array(bias.rawData).buffer) : Float32Array.from(bias.floatData ?? []);
   values[classIndex] += offset;
   bias.rawData = new Uint8Array(values.buffer);

@@ -1,4 +1,5 @@
-"""Trains a small BERT-architecture encoder from scratch on SST (token ids prepared by prepare.ts)
+"""Trains a small BERT-architecture encoder from scratch on SST (token ids prepared by prepare.ts),
+or with --architecture cnn a convolutional classifier, on the three classes or the five fine labels,
 and exports it to ONNX with the inputs a Hugging Face BERT export has (input_ids, attention_mask,
 token_type_ids -> logits). Run through `npm run train:transformer`; needs Debian's python3-torch.
 
@@ -90,8 +91,10 @@ class Convolutional(nn.Module):
         self.classifier = nn.Linear(filters * len(widths), classes)
 
     def forward(self, input_ids, attention_mask, token_type_ids=None):
-        x = self.drop(self.tokens(input_ids)).transpose(1, 2)
-        mask = attention_mask[:, None, :].to(x.dtype)
+        mask = attention_mask[:, None, :].to(torch.float32)
+        # Padding reads as zeros, like the convolution's own edge padding: a text's answer does not
+        # depend on how long the other texts of its batch are.
+        x = self.drop(self.tokens(input_ids)).transpose(1, 2) * mask
         pooled = []
         for conv in self.convs:
             h = F.relu(conv(x))[:, :, : input_ids.shape[1]]
@@ -130,7 +133,7 @@ def batches(ids, labels, size, pad, rng, shuffle):
 
 
 def log_probabilities(model, split, pad):
-    """[examples, 3] log-probabilities in the split's order."""
+    """[examples, classes] log-probabilities in the split's order."""
     model.eval()
     rows = []
     with torch.no_grad():
@@ -138,7 +141,7 @@ def log_probabilities(model, split, pad):
             rows.append(torch.log_softmax(model(x, m, torch.zeros_like(x)), -1))
     # batches() without shuffling goes by (length, index): put the rows back in the split's order.
     order = sorted(range(len(split["ids"])), key=lambda i: (len(split["ids"][i]), i))
-    out = torch.empty((len(order), 3))
+    out = torch.empty_like(torch.cat(rows))
     out[torch.tensor(order)] = torch.cat(rows)
     model.train()
     return out

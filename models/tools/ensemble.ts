@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BUNDLE_FILES } from '../../shared/bundle/layout.ts';
+import { BUNDLE_FILES, REQUIRED_FILES } from '../../shared/bundle/layout.ts';
 import { readTsv } from './trainer/data.ts';
 import { evaluateBundle, recordEvaluation } from './trainer/evaluate.ts';
 import { round } from './trainer/export-bundle.ts';
@@ -32,7 +32,16 @@ const members = positionals.slice(1).map((spec) => {
     process.exit(2);
   }
   const read = (file: string) => fs.readFileSync(path.join(dir, file));
-  return { dir: path.resolve(dir), weight: Number(weight), read, config: JSON.parse(read(BUNDLE_FILES.config).toString('utf8')), metadata: JSON.parse(read(BUNDLE_FILES.metadata).toString('utf8')) };
+  const readIfThere = (file: string) => (fs.existsSync(path.join(dir, file)) ? read(file) : null);
+  for (const file of REQUIRED_FILES) {
+    if (!fs.existsSync(path.join(dir, file))) {
+      console.error(`${dir}: no ${file}, not a bundle`);
+      process.exit(1);
+    }
+  }
+  // metadata.json is optional in a bundle.
+  const metadata = fs.existsSync(path.join(dir, BUNDLE_FILES.metadata)) ? JSON.parse(read(BUNDLE_FILES.metadata).toString('utf8')) : {};
+  return { dir: path.resolve(dir), weight: Number(weight), read, readIfThere, config: JSON.parse(read(BUNDLE_FILES.config).toString('utf8')), metadata };
 });
 if (members.some((m) => m.dir === out)) {
   console.error('the output folder must differ from every member: they stay as they are');
@@ -41,7 +50,8 @@ if (members.some((m) => m.dir === out)) {
 const [first] = members;
 for (const m of members.slice(1)) {
   for (const file of [BUNDLE_FILES.tokenizer, BUNDLE_FILES.tokenizerConfig]) {
-    if (!m.read(file).equals(first.read(file))) {
+    const [mine, firsts] = [m.readIfThere(file), first.readIfThere(file)];
+    if (mine === null ? firsts !== null : firsts === null || !mine.equals(firsts)) {
       console.error(`${m.dir}: its ${file} differs from ${first.dir}'s; the members must tokenize alike`);
       process.exit(1);
     }
@@ -62,7 +72,7 @@ try {
 }
 fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(path.join(out, BUNDLE_FILES.model), merged);
-for (const file of [BUNDLE_FILES.tokenizer, BUNDLE_FILES.tokenizerConfig]) fs.copyFileSync(path.join(first.dir, file), path.join(out, file));
+for (const file of [BUNDLE_FILES.tokenizer, BUNDLE_FILES.tokenizerConfig]) if (first.readIfThere(file)) fs.copyFileSync(path.join(first.dir, file), path.join(out, file));
 const lengths = members.map((m) => m.config.max_position_embeddings).filter((n): n is number => typeof n === 'number');
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 fs.writeFileSync(

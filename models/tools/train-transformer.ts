@@ -50,6 +50,13 @@ const { values } = parseArgs({
   },
 });
 
+for (const [option, allowed] of [['architecture', ['encoder', 'cnn']], ['target', ['classes', 'fine']], ['select', ['accuracy', 'calibrated']]] as const) {
+  if (!(allowed as readonly string[]).includes(values[option]!)) {
+    console.error(`--${option} ${values[option]}: one of ${allowed.join(', ')}`);
+    process.exit(2);
+  }
+}
+
 const data = dataDir(values.data);
 const out = path.resolve(values.out);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'train-transformer-'));
@@ -59,7 +66,6 @@ const prepared = prepare(data, values.tokenizer, maxLength);
 fs.writeFileSync(path.join(work, 'data.json'), JSON.stringify(prepared));
 
 const cnn = values.architecture === 'cnn';
-if (!['encoder', 'cnn'].includes(values.architecture!)) throw new Error(`--architecture ${values.architecture}: encoder or cnn`);
 const shapeSettings = cnn ? { dim: values.dim, filters: values.filters, widths: values.widths } : { layers: values.layers, hidden: values.hidden, heads: values.heads, ffn: values.ffn };
 const settings = {
   architecture: values.architecture,

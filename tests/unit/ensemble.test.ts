@@ -70,6 +70,7 @@ t.test('members that do not fit together are refused, naming why; so are bad arg
   await refused([out, a], 2, /usage/, 'one member');
   await refused([out, a, `${a}=0`], 2, /weight must be a number above 0/, 'a zero weight');
   await refused([a, a, a], 2, /must differ from every member/, 'writing over a member');
+  await refused([out, a, path.dirname(a)], 1, /no model\.onnx, not a bundle/, 'a folder that is not a bundle');
   const vocab = await tempFixtureBundle({ override: { 'tokenizer.json': fs.readFileSync(path.join(a, 'tokenizer.json'), 'utf8').replace('"good"', '"fine"') } });
   await refused([out, a, vocab], 1, /tokenizer\.json differs/, 'another tokenizer');
   const labels = await tempFixtureBundle({ override: { 'config.json': fs.readFileSync(path.join(a, 'config.json'), 'utf8').replace('"POSITIVE"', '"GOOD"') } });

@@ -12,6 +12,7 @@ import onnxProto from 'onnx-proto';
 import { loadBundle, Predictor } from '../../services/inference/index.ts';
 import { quantizeDynamic } from '../../models/tools/quantize/dynamic-int8.ts';
 import { quantizeEmbeddings } from '../../models/tools/quantize/embeddings.ts';
+import { shiftClassBias } from '../../models/tools/transformer/calibrate.ts';
 import { fixtureModelBytes, tempFixtureBundle } from '../../testkit/bert-fixture.ts';
 import { fixtureBundleDir } from '../helpers/build-app.ts';
 import { ROOT } from '../../testkit/processes.ts';
@@ -66,6 +67,19 @@ t.test('embedding tables as int8 rows: every row Gather reads int8, the answers 
   const worst = Math.max(...a.flatMap((row, i) => row.map((p, j) => Math.abs(p - b[i][j]))));
   t.ok(worst < 0.01, `probabilities within 0.01 of the original's (worst ${worst.toFixed(4)})`);
   t.same(quantizeEmbeddings(fixtureModelBytes()).report.quantized, [], 'by default only tables of 1,024 rows or more: none in the fixture');
+});
+
+t.test("a neutral shift on a graph whose logits come from no constant bias (the fused quantized op) adds one Add, shifting that class's logit only", async (t) => {
+  const quantized = quantizeDynamic(fixtureModelBytes()).bytes;
+  const last = onnxProto.onnx.ModelProto.decode(quantized).graph!.node!.at(-1)!;
+  t.equal(last.opType, 'DynamicQuantizeMatMul', 'the classifier bias is fused into the last op');
+  const shifted = shiftClassBias(quantized, 1, 2, 2);
+  t.equal(onnxProto.onnx.ModelProto.decode(shifted).graph!.node!.at(-1)!.opType, 'Add');
+  const [plain, moved] = [await tempFixtureBundle({ override: { 'model.onnx': quantized } }), await tempFixtureBundle({ override: { 'model.onnx': shifted } })];
+  const texts = ['a good film', 'an awful , bad plot'];
+  const [a, b] = [await probabilities(plain, texts), await probabilities(moved, texts)];
+  // Softmax over two classes: adding 2 to the second logit multiplies its odds by e².
+  a.forEach((row, i) => t.ok(Math.abs(b[i][1] / b[i][0] - (Math.exp(2) * row[1]) / row[0]) < 1e-3 * (b[i][1] / b[i][0]), `text ${i}: odds × e²`));
 });
 
 t.test('a graph with nothing to quantize is refused; the original is never overwritten', async (t) => {

@@ -7,6 +7,7 @@
 // activation products, LayerNorm, Softmax) stays float.
 import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
+import { floats, num, readersOf, tensor } from '../onnx/graph-proto.ts';
 
 const { onnx } = onnxProto;
 const { DataType } = onnx.TensorProto;
@@ -36,17 +37,6 @@ export interface QuantizeReport {
   weightBytesAfter: number;
 }
 
-const num = (v: number | Long | null | undefined): number => (v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
-type Long = { toNumber(): number };
-
-function floats(t: Onnx.ITensorProto): Float32Array {
-  if (t.rawData && t.rawData.length > 0) {
-    const copy = new Uint8Array(t.rawData); // aligned, and independent of the decode buffer
-    return new Float32Array(copy.buffer, 0, copy.length / 4);
-  }
-  return Float32Array.from(t.floatData ?? []);
-}
-
 function attr(node: Onnx.INodeProto, name: string, fallback: number): number {
   const a = node.attribute?.find((x) => x.name === name);
   if (!a) return fallback;
@@ -73,21 +63,13 @@ function quantizeWeights(w: Float32Array, k: number, n: number, options: Require
   return { q, scales };
 }
 
-const tensor = (name: string, dataType: number, dims: number[], bytes: ArrayBufferView): Onnx.ITensorProto => ({
-  name,
-  dataType,
-  dims,
-  rawData: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-});
-
 export function quantizeDynamic(modelBytes: Uint8Array, options: QuantizeOptions = {}): { bytes: Uint8Array; report: QuantizeReport } {
   const settings = { perChannel: options.perChannel ?? true, reduceRange: options.reduceRange ?? false };
   const model = onnx.ModelProto.decode(modelBytes);
   const graph = model.graph!;
   const initializers = new Map((graph.initializer ?? []).map((t) => [t.name!, t]));
   const graphOutputs = new Set((graph.output ?? []).map((o) => o.name!));
-  const uses = new Map<string, Onnx.INodeProto[]>();
-  for (const node of graph.node ?? []) for (const input of node.input ?? []) uses.set(input, [...(uses.get(input) ?? []), node]);
+  const uses = readersOf(graph);
 
   const report: QuantizeReport = { quantized: [], skipped: [], weightBytesBefore: 0, weightBytesAfter: 0 };
   const removed = new Set<Onnx.INodeProto>();

@@ -6,6 +6,7 @@
 // than a row Gather reads (tied weights) stay float.
 import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
+import { floats, num, readersOf, tensor } from '../onnx/graph-proto.ts';
 
 const { onnx } = onnxProto;
 const { DataType } = onnx.TensorProto;
@@ -19,24 +20,11 @@ export interface EmbeddingReport {
 /** Tables with fewer rows are left as they are (position and segment embeddings: a few KB). */
 export const MIN_EMBEDDING_ROWS = 1024;
 
-const num = (v: number | { toNumber(): number } | null | undefined): number => (v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
-
-function floats(t: Onnx.ITensorProto): Float32Array {
-  if (t.rawData && t.rawData.length > 0) {
-    const copy = new Uint8Array(t.rawData);
-    return new Float32Array(copy.buffer, 0, copy.length / 4);
-  }
-  return Float32Array.from(t.floatData ?? []);
-}
-
-const raw = (bytes: ArrayBufferView) => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-
 export function quantizeEmbeddings(modelBytes: Uint8Array, minRows = MIN_EMBEDDING_ROWS): { bytes: Uint8Array; report: EmbeddingReport } {
   const model = onnx.ModelProto.decode(modelBytes);
   const graph = model.graph!;
   const report: EmbeddingReport = { quantized: [], bytesBefore: 0, bytesAfter: 0 };
-  const readers = new Map<string, Onnx.INodeProto[]>();
-  for (const node of graph.node ?? []) for (const input of node.input ?? []) readers.set(input, [...(readers.get(input) ?? []), node]);
+  const readers = readersOf(graph);
   const graphOutputs = new Set((graph.output ?? []).map((o) => o.name!));
 
   const tables = (graph.initializer ?? []).filter((t) => {
@@ -65,10 +53,7 @@ export function quantizeEmbeddings(modelBytes: Uint8Array, minRows = MIN_EMBEDDI
       for (let c = 0; c < dim; c++) q[r * dim + c] = Math.round(w[r * dim + c] / s);
     }
     const base = table.name!;
-    graph.initializer!.push(
-      { name: `${base}_int8`, dataType: DataType.INT8, dims: [rows, dim], rawData: raw(q) },
-      { name: `${base}_row_scale`, dataType: DataType.FLOAT, dims: [rows, 1], rawData: raw(scales) },
-    );
+    graph.initializer!.push(tensor(`${base}_int8`, DataType.INT8, [rows, dim], q), tensor(`${base}_row_scale`, DataType.FLOAT, [rows, 1], scales));
     for (const [i, gather] of (readers.get(base) ?? []).entries()) {
       const out = gather.output![0];
       const ids = gather.input![1];

@@ -5,6 +5,7 @@
 // offset is then written into the graph itself (the bias of the layer that produces the logits),
 // so the bundle stays a plain export that any runtime serves the same way.
 import onnxProto from 'onnx-proto';
+import { floats, tensor } from '../onnx/graph-proto.ts';
 import type { LabelledText } from '../trainer/data.ts';
 import { predictAll } from '../trainer/evaluate.ts';
 
@@ -82,9 +83,8 @@ export function shiftClassBias(modelBytes: Uint8Array, classIndex: number, offse
     graph.initializer!.push(bias);
     graph.node!.push({ name: 'class_bias', opType: 'Add', input: [before, bias.name!], output: [output] });
   }
-  const values = bias.rawData && bias.rawData.length > 0 ? new Float32Array(new Uint8Array(bias.rawData).buffer) : Float32Array.from(bias.floatData ?? []);
+  const values = floats(bias);
   values[classIndex] += offset;
-  bias.rawData = new Uint8Array(values.buffer);
-  bias.floatData = [];
+  Object.assign(bias, tensor(bias.name!, onnx.TensorProto.DataType.FLOAT, [classes], values), { floatData: [] });
   return onnx.ModelProto.encode(model).finish();
 }

@@ -9,22 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import onnxProto from 'onnx-proto';
-import { loadBundle, Predictor } from '../../services/inference/index.ts';
+import { bundleProbabilities } from '../helpers/bundle-probabilities.ts';
 import { fixtureModelBytes, tempFixtureBundle } from '../../testkit/bert-fixture.ts';
 import { ROOT } from '../../testkit/processes.ts';
 
 const run = promisify(execFile);
 const ensemble = (...args: string[]) => run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'models/tools/ensemble.ts'), ...args], { cwd: ROOT, env: { ...process.env, SENTIMENT_DATA_DIR: '' } });
 const TEXTS = ['a good film', 'an awful , bad plot', 'the movie was not great', 'is', 'good good bad'];
-
-async function probabilities(dir: string) {
-  const bundle = await loadBundle(dir, { workers: 0, intraOpThreads: 1, interOpThreads: 1 });
-  try {
-    return (await new Predictor(bundle, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, concurrency: 1 }).predict(TEXTS)).map((p) => bundle.labels.map((l) => p.probabilities[l]));
-  } finally {
-    await bundle.classifier.release();
-  }
-}
 
 function outDir(t: Test) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-'));
@@ -38,7 +29,7 @@ t.test('two members weighted 1 and 3: the weighted geometric mean of their proba
   const out = outDir(t);
   const { stdout } = await ensemble(out, a, `${b}=3`);
   t.match(stdout, /written/, 'the command says what it wrote');
-  const [pa, pb, pe] = [await probabilities(a), await probabilities(b), await probabilities(out)];
+  const [pa, pb, pe] = [await bundleProbabilities(a, TEXTS), await bundleProbabilities(b, TEXTS), await bundleProbabilities(out, TEXTS)];
   t.notSame(pa, pb, 'the members answer differently');
   const worst = Math.max(
     ...pe.flatMap((row, i) => {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import onnxProto from 'onnx-proto';
-import { loadBundle, Predictor } from '../../services/inference/index.ts';
+import { bundleProbabilities } from '../helpers/bundle-probabilities.ts';
 import { quantizeDynamic } from '../../models/tools/quantize/dynamic-int8.ts';
 import { quantizeEmbeddings } from '../../models/tools/quantize/embeddings.ts';
 import { shiftClassBias } from '../../models/tools/transformer/calibrate.ts';
@@ -20,15 +20,6 @@ import { ROOT } from '../../testkit/processes.ts';
 const run = promisify(execFile);
 const quantize = (...args: string[]) => run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'models/tools/quantize.ts'), ...args], { cwd: ROOT, env: { ...process.env, SENTIMENT_DATA_DIR: '' } });
 const ops = (file: string) => onnxProto.onnx.ModelProto.decode(fs.readFileSync(file)).graph!.node!.map((n) => n.opType);
-
-async function probabilities(dir: string, texts: string[]) {
-  const bundle = await loadBundle(dir, { workers: 0, intraOpThreads: 1, interOpThreads: 1 });
-  try {
-    return (await new Predictor(bundle, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, concurrency: 1 }).predict(texts)).map((p) => bundle.labels.map((l) => p.probabilities[l]));
-  } finally {
-    await bundle.classifier.release();
-  }
-}
 
 t.test('the fixture: every constant-weight MatMul/Gemm quantized, a servable bundle, close answers', async (t) => {
   const source = await fixtureBundleDir();
@@ -47,7 +38,7 @@ t.test('the fixture: every constant-weight MatMul/Gemm quantized, a servable bun
   t.match(metadata, { version: '0.0.1-int8', quantization: { per_channel: true, quantized_ops: dense } }, 'the metadata says how it was quantized');
 
   const texts = ['a good film', 'an awful , bad plot', 'the movie was not great', 'is'];
-  const [a, b] = [await probabilities(source, texts), await probabilities(out, texts)];
+  const [a, b] = [await bundleProbabilities(source, texts), await bundleProbabilities(out, texts)];
   const worst = Math.max(...a.flatMap((row, i) => row.map((p, j) => Math.abs(p - b[i][j]))));
   t.ok(worst < 0.02, `probabilities within 0.02 of the original's (worst ${worst.toFixed(4)})`);
   t.same(b.map((r) => r.indexOf(Math.max(...r))), a.map((r) => r.indexOf(Math.max(...r))), 'the same labels');
@@ -63,7 +54,7 @@ t.test('embedding tables as int8 rows: every row Gather reads int8, the answers 
   t.notOk(graph.initializer!.some((i) => i.name === 'embeddings.word_embeddings.weight'), 'the float table is gone');
   const out = await tempFixtureBundle({ override: { 'model.onnx': bytes } });
   const texts = ['a good film', 'an awful , bad plot', 'the movie was not great', 'is'];
-  const [a, b] = [await probabilities(source, texts), await probabilities(out, texts)];
+  const [a, b] = [await bundleProbabilities(source, texts), await bundleProbabilities(out, texts)];
   const worst = Math.max(...a.flatMap((row, i) => row.map((p, j) => Math.abs(p - b[i][j]))));
   t.ok(worst < 0.01, `probabilities within 0.01 of the original's (worst ${worst.toFixed(4)})`);
   t.same(quantizeEmbeddings(fixtureModelBytes()).report.quantized, [], 'by default only tables of 1,024 rows or more: none in the fixture');
@@ -77,7 +68,7 @@ t.test("a neutral shift on a graph whose logits come from no constant bias (the 
   t.equal(onnxProto.onnx.ModelProto.decode(shifted).graph!.node!.at(-1)!.opType, 'Add');
   const [plain, moved] = [await tempFixtureBundle({ override: { 'model.onnx': quantized } }), await tempFixtureBundle({ override: { 'model.onnx': shifted } })];
   const texts = ['a good film', 'an awful , bad plot'];
-  const [a, b] = [await probabilities(plain, texts), await probabilities(moved, texts)];
+  const [a, b] = [await bundleProbabilities(plain, texts), await bundleProbabilities(moved, texts)];
   // Softmax over two classes: adding 2 to the second logit multiplies its odds by e².
   a.forEach((row, i) => t.ok(Math.abs(b[i][1] / b[i][0] - (Math.exp(2) * row[1]) / row[0]) < 1e-3 * (b[i][1] / b[i][0]), `text ${i}: odds × e²`));
 });

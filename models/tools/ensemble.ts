@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { BUNDLE_FILES, REQUIRED_FILES } from '../../shared/bundle/layout.ts';
 import { readTsv } from './trainer/data.ts';
 import { evaluateBundle, recordEvaluation } from './trainer/evaluate.ts';
-import { round } from './trainer/export-bundle.ts';
+import { json, round } from './trainer/export-bundle.ts';
 import { mergeClassifiers } from './ensemble/merge.ts';
 import { chooseNeutralOffset, shiftClassBias } from './transformer/calibrate.ts';
 
@@ -74,7 +74,6 @@ fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(path.join(out, BUNDLE_FILES.model), merged);
 for (const file of [BUNDLE_FILES.tokenizer, BUNDLE_FILES.tokenizerConfig]) if (first.readIfThere(file)) fs.copyFileSync(path.join(first.dir, file), path.join(out, file));
 const lengths = members.map((m) => m.config.max_position_embeddings).filter((n): n is number => typeof n === 'number');
-const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 fs.writeFileSync(
   path.join(out, BUNDLE_FILES.config),
   json({

@@ -14,7 +14,7 @@ import { MIN_EMBEDDING_ROWS } from './quantize/embeddings.ts';
 import { compareBundles } from './quantize/compare.ts';
 import { readTsv } from './trainer/data.ts';
 import { evaluationEntry } from './trainer/evaluate.ts';
-import { round } from './trainer/export-bundle.ts';
+import { json, round } from './trainer/export-bundle.ts';
 
 const { values, positionals } = parseArgs({
   options: { 'per-tensor': { type: 'boolean', default: false }, 'reduce-range': { type: 'boolean', default: false }, embeddings: { type: 'boolean', default: false }, 'embeddings-only': { type: 'boolean', default: false }, data: { type: 'string' } },
@@ -68,4 +68,4 @@ if (dataDir) {
 } else {
   console.log('set SENTIMENT_DATA_DIR (or --data) to score it on sst3 test and record its agreement with the original');
 }
-fs.writeFileSync(metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
+fs.writeFileSync(metadataFile, json(metadata));

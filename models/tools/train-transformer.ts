@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { BUNDLE_FILES } from '../../shared/bundle/layout.ts';
 import { dataDir, readTsv } from './trainer/data.ts';
 import { evaluateBundle, recordEvaluation } from './trainer/evaluate.ts';
-import { round } from './trainer/export-bundle.ts';
+import { json, round } from './trainer/export-bundle.ts';
 import { chooseNeutralOffset, shiftClassBias } from './transformer/calibrate.ts';
 import { LABELS, prepare } from './transformer/prepare.ts';
 
@@ -110,7 +110,6 @@ const shape = Object.fromEntries([...ENCODER_SHAPE, ...CNN_SHAPE].map((k) => [k,
 const widths = String(trainedAs('widths')).split(',').map(Number);
 const fine = trainedAs('target') === 'fine';
 for (const file of [BUNDLE_FILES.tokenizer, BUNDLE_FILES.tokenizerConfig]) fs.copyFileSync(path.join(values.tokenizer, file), path.join(out, file));
-const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 fs.writeFileSync(
   path.join(out, BUNDLE_FILES.config),
   json(isCnn ? {

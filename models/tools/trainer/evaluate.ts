@@ -5,7 +5,7 @@ import path from 'node:path';
 import { loadBundle, Predictor, type Prediction } from '../../../services/inference/index.ts';
 import { BUNDLE_FILES } from '../../../shared/bundle/layout.ts';
 import type { LabelledText } from './data.ts';
-import { round } from './export-bundle.ts';
+import { json, round } from './export-bundle.ts';
 import { classificationReport, type ClassificationReport } from './metrics.ts';
 
 /** Each text's prediction, and the bundle's classes. */
@@ -48,5 +48,5 @@ export async function recordEvaluation(dir: string, key: string, dataset: string
   const file = path.join(dir, BUNDLE_FILES.metadata);
   const metadata = JSON.parse(await fs.readFile(file, 'utf8'));
   metadata.metrics = { ...metadata.metrics, [key]: evaluationEntry(dataset, report) };
-  await fs.writeFile(file, `${JSON.stringify(metadata, null, 2)}\n`);
+  await fs.writeFile(file, json(metadata));
 }

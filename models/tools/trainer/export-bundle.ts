@@ -14,7 +14,6 @@ export interface BundleDescription {
 
 export async function writeBundle(dir: string, trained: TrainedModel, settings: TrainSettings, about: BundleDescription): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
-  const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
   const config = {
     architectures: ['SentimentBagModel'],
     model_type: trained.model.kind,
@@ -41,5 +40,8 @@ export async function writeBundle(dir: string, trained: TrainedModel, settings: 
   await fs.writeFile(path.join(dir, BUNDLE_FILES.config), json(config));
   await fs.writeFile(path.join(dir, BUNDLE_FILES.metadata), json(metadata));
 }
+
+/** A bundle's JSON file as written: two-space indented, ending in a newline. */
+export const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 export const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;

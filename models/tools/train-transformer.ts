@@ -106,7 +106,8 @@ fs.copyFileSync(path.join(work, 'model.onnx'), path.join(out, BUNDLE_FILES.model
 // The shape as trained (an earlier run's report when packaging one).
 const trainedAs = (k: keyof typeof values) => report.settings[k] ?? values[k];
 const isCnn = trainedAs('architecture') === 'cnn';
-const shape = Object.fromEntries([...ENCODER_SHAPE, ...CNN_SHAPE].map((k) => [k, Number(trainedAs(k as 'layers'))])) as Record<'layers' | 'hidden' | 'heads' | 'ffn' | 'dim' | 'filters', number>;
+// The numeric sizes (widths is a list, read below).
+const shape = Object.fromEntries([...ENCODER_SHAPE, 'dim', 'filters'].map((k) => [k, Number(trainedAs(k as 'layers'))])) as Record<'layers' | 'hidden' | 'heads' | 'ffn' | 'dim' | 'filters', number>;
 const widths = String(trainedAs('widths')).split(',').map(Number);
 const fine = trainedAs('target') === 'fine';
 for (const file of [BUNDLE_FILES.tokenizer, BUNDLE_FILES.tokenizerConfig]) fs.copyFileSync(path.join(values.tokenizer, file), path.join(out, file));

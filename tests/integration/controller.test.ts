@@ -53,9 +53,10 @@ t.test('live deployments under load: a rolling update, a broken bundle, an envir
   await until(async () => environmentIn(await fetchStatus(), 'canary')?.rollout.state === 'complete', 60_000, 200);
   const config = (await launcher.admin<{ environments: { name: string; weight: number; healthy_replicas: number }[] }>('/admin/config')).body;
   t.same(config.environments.find((e) => e.name === 'canary'), { name: 'canary', weight: 0, share: 0, model_versions: ['1.0.0'], backup: false, coalesce: true, healthy_replicas: 1, replicas: 1 }, 'listed with weight 0');
+  // The weight applies before the PUT's answer arrives: a request may reach the canary meanwhile.
+  const weightedAt = Date.now();
   const weighted = await launcher.admin('/admin/weights', { method: 'PUT', body: { weights: { canary: 20 } } });
   t.equal(weighted.status, 200, 'a running environment can be given a weight through the admin API');
-  const weightedAt = Date.now();
   await until(() => load.result.answers.some((a) => a.environment === 'canary'));
 
   const models = (await launcher.admin<ModelRegistryView>('/admin/models')).body;

@@ -85,11 +85,12 @@ fs.writeFileSync(
   }),
 );
 const total = members.reduce((sum, m) => sum + m.weight, 0);
+const listed = (items: string[]) => (items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : items.join(''));
 const describe = (m: (typeof members)[number]) => `${m.metadata.version ?? path.basename(m.dir)} (${m.metadata.architecture ?? 'unknown architecture'}, weight ${round(m.weight / total)})`;
 const metadata: Record<string, unknown> = {
   name: path.basename(path.dirname(out)),
   version: path.basename(out),
-  description: `An ensemble of ${members.map(describe).join(' and ')}: one graph answering the weighted geometric mean of their probabilities.`,
+  description: `An ensemble of ${listed(members.map(describe))}: one graph answering the weighted geometric mean of their probabilities.`,
   architecture: 'ensemble',
   // How each member was made, as its own metadata says (seed, settings, data, quantization).
   members: members.map((m) => ({
@@ -101,6 +102,7 @@ const metadata: Record<string, unknown> = {
     parameters: m.metadata.parameters,
     seed: m.metadata.seed,
     training_data: m.metadata.training_data,
+    word_vectors: m.metadata.word_vectors,
     trainer_settings: m.metadata.trainer_settings,
     quantization: m.metadata.quantization,
     metrics: m.metadata.metrics,

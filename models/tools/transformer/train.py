@@ -1,5 +1,6 @@
 """Trains a small BERT-architecture encoder from scratch on SST (token ids prepared by prepare.ts),
-or with --architecture cnn a convolutional classifier, on the three classes or the five fine labels,
+or with --architecture cnn / lstm a convolutional classifier / a bidirectional LSTM (whose embedding
+table can start from pretrained word vectors), on the three classes or the five fine labels,
 and exports it to ONNX with the inputs a Hugging Face BERT export has (input_ids, attention_mask,
 token_type_ids -> logits). Run through `npm run train:transformer`; needs Debian's python3-torch.
 
@@ -103,6 +104,37 @@ class Convolutional(nn.Module):
         return self.classifier(self.drop(torch.cat(pooled, 1)))
 
 
+class Recurrent(nn.Module):
+    """A bidirectional LSTM over the word-piece embeddings, max-pooled over the text's real pieces,
+    then one linear layer. The backward direction reads each text reversed within its own length
+    (padding after it), so neither direction ever reads padding before a real piece: a text's
+    answer does not depend on the other texts of its batch."""
+
+    def __init__(self, vocab, dim, hidden, classes, dropout):
+        super().__init__()
+        self.tokens = nn.Embedding(vocab, dim)
+        self.forward_lstm = nn.LSTM(dim, hidden, batch_first=True)
+        self.backward_lstm = nn.LSTM(dim, hidden, batch_first=True)
+        self.drop = nn.Dropout(dropout)
+        self.classifier = nn.Linear(2 * hidden, classes)
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        mask = attention_mask.to(torch.float32)
+        t = input_ids.shape[1]
+        lengths = attention_mask.sum(1, keepdim=True)
+        steps = torch.arange(t, device=input_ids.device).unsqueeze(0)
+        # Position i of the reversed text is piece length-1-i; padding stays where it is.
+        reverse = torch.where(steps < lengths, lengths - 1 - steps, steps)
+        x = self.drop(self.tokens(input_ids))
+        forward_states, _ = self.forward_lstm(x)
+        flipped = torch.gather(x, 1, reverse.unsqueeze(2).expand(-1, -1, x.shape[2]))
+        backward_states, _ = self.backward_lstm(flipped)
+        backward_states = torch.gather(backward_states, 1, reverse.unsqueeze(2).expand(-1, -1, backward_states.shape[2]))
+        states = torch.cat([forward_states, backward_states], 2)
+        pooled = (states - (1.0 - mask)[:, :, None] * 10000.0).max(1).values
+        return self.classifier(self.drop(pooled))
+
+
 class FoldFine(nn.Module):
     """A model trained on the five fine SST labels answering the three classes: log of each
     class's summed probability (softmax of these is exactly the folded distribution)."""
@@ -177,6 +209,20 @@ def evaluate(model, split, pad, min_neutral_recall):
     return result
 
 
+def initialize_embeddings(table, file):
+    """Starts an embedding table from given vectors; the rows without one are drawn at the same
+    scale, so a known and an unknown piece start out alike in size."""
+    with open(file) as f:
+        given = json.load(f)
+    if given["dim"] != table.weight.shape[1]:
+        raise SystemExit(f"--embeddings: vectors of {given['dim']} dimensions for a table of {table.weight.shape[1]} (set --dim)")
+    ids = torch.tensor([int(i) for i in given["rows"]])
+    vectors = torch.tensor(list(given["rows"].values()), dtype=torch.float32)
+    with torch.no_grad():
+        table.weight.normal_(0.0, vectors.std().item())
+        table.weight[ids] = vectors
+
+
 def selection_score(dev, select):
     if select == "calibrated":
         return dev["calibrated"]["accuracy"] if dev.get("calibrated") else 0.0
@@ -204,18 +250,19 @@ def main():
     parser.add_argument("--data", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--report", required=True)
-    parser.add_argument("--architecture", choices=["encoder", "cnn"], default="encoder")
+    parser.add_argument("--architecture", choices=["encoder", "cnn", "lstm"], default="encoder")
     parser.add_argument("--target", choices=["classes", "fine"], default="classes", help="train on the three classes, or on the five fine SST labels (the graph still answers three)")
     parser.add_argument("--select", choices=["accuracy", "calibrated"], default="accuracy", help="the epoch kept: best dev accuracy, or best dev accuracy with the neutral threshold set for --min-neutral-recall")
     parser.add_argument("--min-neutral-recall", type=float, default=0.0)
     parser.add_argument("--layers", type=int, default=4)
-    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--hidden", type=int, default=128, help="encoder: hidden size; lstm: units each way")
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--ffn", type=int, default=512)
     parser.add_argument("--dropout", type=float, default=0.1)
-    parser.add_argument("--dim", type=int, default=128, help="cnn: embedding size")
+    parser.add_argument("--dim", type=int, default=128, help="cnn, lstm: embedding size")
     parser.add_argument("--filters", type=int, default=128, help="cnn: filters per width")
     parser.add_argument("--widths", default="1,2,3,4,5", help="cnn: filter widths in word pieces")
+    parser.add_argument("--embeddings", help="cnn, lstm: a JSON file {dim, rows: {token id: vector}} of word vectors to start the embedding table from (the other rows random at the vectors' scale)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -245,10 +292,14 @@ def main():
         ids, labels = ids[:args.limit], labels[:args.limit]
 
     outputs = 5 if args.target == "fine" else len(data["labels"])
-    if args.architecture == "cnn":
+    if args.architecture == "lstm":
+        trained = Recurrent(data["vocab_size"], args.dim, args.hidden, outputs, args.dropout)
+    elif args.architecture == "cnn":
         trained = Convolutional(data["vocab_size"], args.dim, args.filters, [int(w) for w in args.widths.split(",")], outputs, args.dropout)
     else:
         trained = Encoder(data["vocab_size"], data["max_length"], args.hidden, args.layers, args.heads, args.ffn, outputs, args.dropout)
+    if args.embeddings:
+        initialize_embeddings(trained.tokens, args.embeddings)
     # What is evaluated and exported: the three classes either way.
     model = FoldFine(trained) if args.target == "fine" else trained
     decay = [p for n, p in model.named_parameters() if p.dim() > 1]

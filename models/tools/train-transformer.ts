@@ -10,7 +10,6 @@
 // fine labels.
 // Seeded: the same settings give the same weights on a machine.
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -187,7 +186,7 @@ fs.writeFileSync(
     ...(wordVectors && {
       word_vectors: {
         file: path.basename(wordVectorsFile!),
-        sha256: crypto.createHash('sha256').update(fs.readFileSync(wordVectorsFile!)).digest('hex'),
+        sha256: wordVectors.sha256,
         dimensions: wordVectors.dim,
         whole_words: wordVectors.words,
         found: wordVectors.found,

@@ -3,6 +3,7 @@
 // wink-embeddings' JSON); continuation pieces ("##s") and special tokens never do; a file whose
 // vectors disagree in size, or that holds no vectors, is refused with the line named.
 import t, { type Test } from 'tap';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,7 @@ t.test("GloVe's text format: the whole words found get their vectors, keyed by t
   t.equal(vectors.dim, 3);
   t.equal(vectors.words, 4, 'whole words: good, film, s, dull');
   t.equal(vectors.found, 3);
+  t.equal(vectors.sha256, createHash('sha256').update(fs.readFileSync(glove)).digest('hex'), "the file's hash, from the bytes read");
 });
 
 t.test("wink-embeddings' JSON: the vectors without their trailing norm and index", async (t) => {
@@ -32,6 +34,7 @@ t.test("wink-embeddings' JSON: the vectors without their trailing norm and index
   const vectors = await vocabularyVectors(wink, VOCAB);
   t.same(vectors.rows, { 2: [0.5, -0.5], 6: [1, 1], 5: [2, 2] });
   t.equal(vectors.dim, 2);
+  t.equal(vectors.sha256, createHash('sha256').update(fs.readFileSync(wink)).digest('hex'));
 });
 
 t.test('refused with a reason: vectors of different sizes, a word without numbers, no vectors at all, JSON of another shape', async (t) => {

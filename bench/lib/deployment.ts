@@ -1,5 +1,6 @@
 // Starts npm start's launcher (compiled, as npm start runs it) on a deployment file and resolves
-// with the router's address once it printed its banner.
+// with the router's address once it printed its banner. `root` is the checkout to run (this one
+// by default; bench:compare runs an older commit's from its own worktree).
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from '../../testkit/processes.ts';
@@ -11,10 +12,12 @@ export interface Deployment {
   stop: () => Promise<void>;
 }
 
-export async function startDeployment(o: { deploymentFile: string; token: string; env?: Record<string, string> }): Promise<Deployment> {
-  const proc = spawn(process.execPath, [path.join(ROOT, 'dist/launcher/src/main.js')], {
-    cwd: ROOT,
-    env: { ...process.env, DEPLOYMENT_FILE: o.deploymentFile, ROUTER_ADMIN_TOKEN: o.token, ...o.env },
+export async function startDeployment(o: { deploymentFile: string; token: string; env?: Record<string, string>; root?: string }): Promise<Deployment> {
+  const root = o.root ?? ROOT;
+  const proc = spawn(process.execPath, [path.join(root, 'dist/launcher/src/main.js')], {
+    cwd: root,
+    // TOPOLOGY_FILE: what launchers before the deployment controller read.
+    env: { ...process.env, DEPLOYMENT_FILE: o.deploymentFile, TOPOLOGY_FILE: o.deploymentFile, ROUTER_ADMIN_TOKEN: o.token, ...o.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';

@@ -43,6 +43,7 @@ export const RouterEnv = Type.Object({
   ROUTE_OVERRIDE_ALLOW: Type.String({ default: '', description: 'client IPs allowed to force an environment with X-Route-To (admin-token holders always are)' }),
   COALESCE_MAX_BATCH: Type.Integer({ default: 0, minimum: 0, maximum: 256, description: 'coalesce concurrent POST /predict requests to one environment into /predict/batch calls of up to this many texts (at most the replicas\' MAX_BATCH_TEXTS); 0 turns it off, and an environment given coalesce: false in the weights file is left out' }),
   COALESCE_MAX_WAIT_MS: Type.Number({ default: 2, minimum: 0, maximum: 1000, description: 'how long a partial batch may wait for one in flight to come back' }),
+  COALESCE_MAX_IN_FLIGHT: Type.Integer({ default: 0, minimum: 0, maximum: 1024, description: "coalesced batches one environment may have in flight at once (a batch overdue on a stalled replica still lets one more leave); 0: as many as its available replicas run side by side. Where the replicas share the router's cores, fewer and fuller batches cost less" }),
   FEEDBACK_MEMORY: Type.Integer({ default: 100_000, minimum: 0, maximum: 10_000_000, description: 'recent predictions remembered for POST /feedback (about 200 bytes each); 0 turns feedback off' }),
   FEEDBACK_TTL_SECONDS: Type.Integer({ default: 3600, minimum: 1, description: 'how long a prediction can receive feedback' }),
   SHADOW_MAX_IN_FLIGHT: Type.Integer({ default: 64, minimum: 0, description: 'mirrored requests in flight at most; more are dropped (and counted), never queued' }),
@@ -81,7 +82,7 @@ export interface RouterConfig {
   apiKeys: { inline?: string; file?: string };
   overrideAllow: string[];
   /** maxBatch 0: every request is proxied as it came. */
-  coalesce: { maxBatch: number; maxWaitMs: number };
+  coalesce: { maxBatch: number; maxWaitMs: number; maxInFlight?: number };
   guard: GuardOptions;
   feedback: { memory: number; ttlMs: number; file?: string };
   shadowMaxInFlight: number;
@@ -118,7 +119,7 @@ export function routerConfig(env: RouterEnv): RouterConfig {
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     apiKeys: { inline: env.API_KEYS, file: env.API_KEYS_FILE },
     overrideAllow: env.ROUTE_OVERRIDE_ALLOW.split(',').map((s) => s.trim()).filter(Boolean),
-    coalesce: { maxBatch: env.COALESCE_MAX_BATCH, maxWaitMs: env.COALESCE_MAX_WAIT_MS },
+    coalesce: { maxBatch: env.COALESCE_MAX_BATCH, maxWaitMs: env.COALESCE_MAX_WAIT_MS, maxInFlight: env.COALESCE_MAX_IN_FLIGHT },
     guard: {
       mode: env.GUARD_MODE,
       intervalMs: env.GUARD_INTERVAL_MS,

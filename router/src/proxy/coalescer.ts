@@ -24,6 +24,8 @@ import { gatewayError } from './map-error.ts';
 export interface CoalescerOptions {
   maxBatch: number;
   maxWaitMs: number;
+  /** Batches in flight per environment at most; 0: as many as its available replicas run side by side. */
+  maxInFlight?: number;
 }
 
 export interface CoalescedAnswer {
@@ -103,8 +105,12 @@ export class Coalescer {
         maxWaitMs: this.options.maxWaitMs,
         maxQueue: this.options.maxBatch * 64,
         // As many batches in flight as the available replicas run side by side (one each unless a
-        // replica has several inference workers); each replica batches again inside.
-        concurrency: () => this.registry.availableConcurrency(name),
+        // replica has several inference workers), or fewer when capped; each replica batches again
+        // inside.
+        concurrency: () => {
+          const replicas = this.registry.availableConcurrency(name);
+          return this.options.maxInFlight ? Math.min(this.options.maxInFlight, replicas) : replicas;
+        },
         waitWhenIdle: false,
         // A batch out well past the usual round trip is stuck behind a stalled replica: the next
         // one goes anyway, to be read as soon as the replica resumes.

@@ -6,9 +6,10 @@
 // test (ab -n 10000 -c 50, POST /predict, a new connection per request unless --keep-alive) then
 // goes to one and the other in turn for several rounds, the first of each pair alternating (two
 // identical builds measured 0.87x and 0.96x of each other when one always went first), after one
-// warm-up run each. Each run reads requests/s, P50/P95/P99, failures, and the CPU that every
-// process of the deployment spent per request. npm start's rate limit (60,000 a minute per
-// client) stays on but is raised above what the run sends, so it counts without clipping.
+// warm-up run each. Each run reads requests/s, P50/P95/P99, failures, the CPU that every process
+// of the deployment spent per request, where the router sent the requests and how full its
+// batches were. npm start's rate limit (60,000 a minute per client) stays on but is raised above
+// what the run sends, so it counts without clipping; the guard only reports (see below).
 // Prints the tables and writes them to bench/RESULTS.md.   (needs: git, apache2-utils)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -161,12 +162,15 @@ async function measure(side: Side, round: number, requests = REQUESTS): Promise<
 
 try {
   for (const [i, side] of [head, base].entries()) {
-    // Raised, not off: the limiter keeps its cost on every request, and no run is clipped by it.
+    // The rate limit raised, not off: the limiter keeps its cost on every request, and no run is
+    // clipped by it. The guard reports instead of acting: ab saturates the machine, under which
+    // the transformer canary's P95 can trip it, and a canary taken out on one side only would
+    // leave the two serving different splits (its decisions still show in the router's log).
     side.deployment = await startDeployment({
       root: side.root,
       deploymentFile: deploymentFile(side, dir, 18080 + i * 1000),
       token: TOKEN,
-      env: { RUN_DIR: path.join(dir, `run-${i}`), RATE_LIMIT_MAX: '100000000' },
+      env: { RUN_DIR: path.join(dir, `run-${i}`), RATE_LIMIT_MAX: '100000000', GUARD_MODE: 'alert' },
     });
     side.processes = processTree(side.deployment.proc.pid!).filter((p) => p.role !== 'other');
     console.log(`${side.name}: ${side.deployment.base} (${side.processes.map((p) => p.role).join(', ')})`);
@@ -220,7 +224,8 @@ const mode = values['keep-alive'] ? `ab -k -n ${REQUESTS} -c ${CONCURRENCY}` : `
 const markdown = `## ${headDescription} against ${short} (\`npm run bench:compare -- ${ref}\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Both deployments as \`npm start\` runs them (each
-its own deploy/local.yaml on ports of its own, rate limit raised past the run), side by side; \`${mode}\` POST /predict
+its own deploy/local.yaml on ports of its own, rate limit raised past the run, the guard reporting instead of taking
+the canary out so both serve the same split), side by side; \`${mode}\` POST /predict
 to one and then the other, the first of each pair alternating, ${ROUNDS} rounds after a warm-up run each. CPU per
 request is what each process spent during the run (replicas of one version added up), divided by the requests;
 "served %" is where the router sent them (its request counter), "texts per batch" how full its coalesced batches were.

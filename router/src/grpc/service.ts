@@ -1,11 +1,11 @@
-// The Open Inference Protocol's gRPC service on the router (ROUTER_GRPC_PORT). ModelInfer travels
-// the HTTP data path's own parts (app.dataPath): API key and rate limit, the routing policy (the
-// weights, sticky users by the same metadata keys as the HTTP headers, X-Route-To, a version going
-// to the environment serving it), then the environment call with its hedges, retries on another
-// replica within the same retry budget, shedding and health accounting, counted in the same
-// metrics with protocol="grpc". Replicas are reached over their REST v2 endpoint, the one upstream
-// protocol every rule of the data path is built on. Health and metadata are the router's own, or
-// an available replica's, as on REST (v2/).
+// The Open Inference Protocol's gRPC service on the router (ROUTER_GRPC_PORT): an adapter of the
+// data path (data-path/core.ts), as the HTTP routes are. ModelInfer is admitted like a public HTTP
+// request (API key, rate limit), then handled by the same core: the routing policy (the weights,
+// sticky users by the same metadata keys as the HTTP headers, X-Route-To, a version going to the
+// environment serving it), the send with its hedges, retries, shedding and health accounting, and
+// the same metrics with protocol="grpc". Replicas are reached over their REST v2 endpoint, the one
+// upstream protocol every rule of the data path is built on. Health and metadata are the router's
+// own, or an available replica's, as on REST (v2/).
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import * as grpc from '@grpc/grpc-js';
@@ -17,7 +17,6 @@ import { serveGrpc, type ServeOptions } from '../../../shared/grpc/server.ts';
 import { grpcError } from '../../../shared/grpc/status.ts';
 import { toGrpcResponse, toJsonRequest, type JsonInferResponse } from '../../../shared/grpc/tensors.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../../../shared/http/request-id.ts';
-import { isGatewayError } from '../proxy/map-error.ts';
 import { ENVIRONMENT_HEADER, MODEL_VERSION_HEADER } from '../proxy/routes.ts';
 import { askReplica, routerReady } from '../v2/model-replica.ts';
 
@@ -46,9 +45,9 @@ function replicaError(status: number, body: string) {
 }
 
 const grpcService: FastifyPluginAsync<Omit<ServeOptions, 'ready'>> = async (app, options) => {
-  async function fromReplica(model: ModelRequest, tail: '' | '/ready') {
+  async function fromReplica(model: ModelRequest, call: grpc.ServerUnaryCall<ModelRequest, unknown>, tail: '' | '/ready') {
     const { name, version } = requestedModel(model);
-    const { status, body } = await askReplica(app, name, version, tail);
+    const { status, body } = await askReplica(app, { headers: headersOf(call.metadata), ip: peerAddress(call.getPeer()) }, name, version, tail);
     if (status === 200 || (tail === '/ready' && status === 503)) return JSON.parse(body) as object;
     throw replicaError(status, body);
   }
@@ -61,29 +60,29 @@ const grpcService: FastifyPluginAsync<Omit<ServeOptions, 'ready'>> = async (app,
     await dataPath.admit({ headers, ip });
     const version = request.model_version || undefined;
     const { body, raw } = toJsonRequest(request);
-    const target = dataPath.choose({ headers, ip, params: { name: request.model_name, version } });
     const name = encodeURIComponent(request.model_name);
     const path = version === undefined ? `/v2/models/${name}/infer` : `/v2/models/${name}/versions/${encodeURIComponent(version)}/infer`;
-    const outgoing = { path, headers: { 'content-type': 'application/json', 'x-forwarded-for': ip, 'x-forwarded-proto': 'grpc', [REQUEST_ID_HEADER]: id }, body: JSON.stringify(body) };
-    const started = performance.now();
-    let answered;
-    try {
-      answered = await dataPath.call(target, outgoing, app.log.child({ component: 'grpc', request_id: id }));
-    } catch (err) {
-      if (isGatewayError(err)) dataPath.observer.failed(id, target.name, err.modelVersion, err.statusCode ?? 502, performance.now() - started, 'grpc');
-      throw err;
-    }
-    const { result, served } = answered;
-    dataPath.observer.answered(id, served.name, answered.version, result.statusCode, result.body, performance.now() - started, 'grpc');
+    const outcome = await dataPath.handle(
+      {
+        id,
+        protocol: 'grpc',
+        headers,
+        ip,
+        model: { name: request.model_name, version },
+        outgoing: () => ({ path, headers: { 'content-type': 'application/json', 'x-forwarded-for': ip, 'x-forwarded-proto': 'grpc', [REQUEST_ID_HEADER]: id }, body: JSON.stringify(body) }),
+      },
+      app.log.child({ component: 'grpc', request_id: id }),
+    );
+    const { served } = outcome;
     const metadata = new grpc.Metadata();
     metadata.set(ENVIRONMENT_HEADER, served.name);
-    metadata.set(MODEL_VERSION_HEADER, answered.version);
+    metadata.set(MODEL_VERSION_HEADER, outcome.version);
     metadata.set(REQUEST_ID_HEADER, id);
     call.sendMetadata(metadata);
-    if (result.statusCode !== 200) throw replicaError(result.statusCode, result.body.toString('utf8'));
+    if (outcome.status !== 200) throw replicaError(outcome.status, outcome.body.toString('utf8'));
     let answer: JsonInferResponse;
     try {
-      answer = JSON.parse(result.body.toString('utf8')) as JsonInferResponse;
+      answer = JSON.parse(outcome.body.toString('utf8')) as JsonInferResponse;
     } catch (err) {
       throw new BadGatewayError(served.name, { cause: err });
     }
@@ -94,8 +93,8 @@ const grpcService: FastifyPluginAsync<Omit<ServeOptions, 'ready'>> = async (app,
     app,
     {
       ServerMetadata: async () => serverMetadata(),
-      ModelReady: (request: ModelRequest) => fromReplica(request, '/ready'),
-      ModelMetadata: (request: ModelRequest) => fromReplica(request, ''),
+      ModelReady: (request: ModelRequest, call: grpc.ServerUnaryCall<ModelRequest, unknown>) => fromReplica(request, call, '/ready'),
+      ModelMetadata: (request: ModelRequest, call: grpc.ServerUnaryCall<ModelRequest, unknown>) => fromReplica(request, call, ''),
       ModelInfer: modelInfer,
     },
     // Closed before the data path (registered after it): calls in flight finish on live replicas.

@@ -1,42 +1,36 @@
-// The data path as a plugin: the proxied routes and POST /feedback behind the rate limit and API
-// keys; requests sent to the environment the routing policy chooses, coalesced when configured,
-// mirrored to shadow environments. `app.stats` (sliding windows) and `app.experiment` (the A/B
-// report's counts and feedback) are what the admin API, rollouts and the guard read; `app.dataPath`
-// lends the same parts to the gRPC listener (grpc/service.ts).
+// The data path as a plugin: its core (data-path/core.ts: decide → send → observe → mirror) built
+// from the router's parts, the proxied HTTP routes on it (data-path/http-adapter.ts) and POST
+// /feedback, behind the rate limit and API keys. `app.dataPath` is the core with the same
+// admission for other ways in (the gRPC listener); `app.stats` (sliding windows) and
+// `app.experiment` (the A/B report's counts and feedback) are what the admin API, rollouts and the
+// guard read.
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
-import { PREDICT_PATH } from '../../../shared/api/prediction.ts';
 import { RateLimitedError, UnauthorizedError } from '../../../shared/errors.ts';
 import { hasBearerToken } from '../../../shared/http/secrets.ts';
 import { apiKeyAllowed, loadApiKeys } from '../auth.ts';
 import type { RouterConfig } from '../config.ts';
 import { createConfidenceGauge, createRouterMetrics } from '../metrics.ts';
-import { createEnvironmentCall, type EnvironmentCall } from '../proxy/call.ts';
-import { createChooser, type Choose } from '../proxy/choose.ts';
+import { createDataPath, type DataPath } from '../data-path/core.ts';
+import { createDecide } from '../data-path/decide.ts';
+import { httpAdapter } from '../data-path/http-adapter.ts';
+import { createEnvironmentCall } from '../proxy/call.ts';
 import { Coalescer } from '../proxy/coalescer.ts';
-import { createForwarder } from '../proxy/forward.ts';
 import { documentationOnly, PROXIED_ROUTES } from '../proxy/routes.ts';
-import { isGatewayError } from '../proxy/map-error.ts';
-import { createObserver, type Observer } from '../proxy/observe.ts';
+import { createObserver } from '../proxy/observe.ts';
 import { RetryBudget } from '../proxy/retry-budget.ts';
 import { HedgePolicy } from '../proxy/hedge.ts';
-import { createSender, outgoingHeaders } from '../proxy/send.ts';
 import { Shadow } from '../experiments/shadow.ts';
-import { REQUEST_ID_HEADER } from '../../../shared/http/request-id.ts';
 import { StatsWindows } from '../stats/windows.ts';
 import { Experiment } from '../experiments/experiment.ts';
 import { FeedbackLog } from '../experiments/feedback-log.ts';
 import { feedbackRoutes } from '../experiments/feedback-route.ts';
 import { RecentPredictions } from '../experiments/recent-predictions.ts';
 
-/** The data path's parts, for another way in (the gRPC listener) to route exactly as HTTP does. */
-export interface DataPath {
-  choose: Choose;
-  /** Sends to the chosen environment (hedges, retries, shedding), counted in the retry budget. */
-  call: EnvironmentCall;
-  observer: Observer;
+/** The core, and the public routes' admission for another way in (the gRPC listener). */
+export interface AdmittedDataPath extends DataPath {
   /** API key and rate limit, as on the public HTTP routes; throws the same errors. */
   admit: (request: Pick<FastifyRequest, 'headers' | 'ip'>) => Promise<void>;
 }
@@ -45,7 +39,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     stats: StatsWindows;
     experiment: Experiment;
-    dataPath: DataPath;
+    dataPath: AdmittedDataPath;
   }
 }
 
@@ -78,7 +72,6 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
           if (overflow) metrics.coalescedOverflow.inc({ environment });
         })
       : undefined;
-  const send = createSender(call, coalescer);
   const shadow = new Shadow(() => weights.snapshot, call, config.shadowMaxInFlight, {
     compared: (c) => {
       metrics.shadowRequests.inc({ environment: c.environment, result: 'compared' });
@@ -94,49 +87,28 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
       experiment.shadowDropped(environment);
     },
   }, (app.log as Logger).child({ component: 'shadow' }));
-  const observer = createObserver(metrics, stats, experiment);
-  const choose = createChooser({
+  const decide = createDecide({
     routing,
     weights: () => weights.snapshot,
     mayOverride: (request) => config.overrideAllow.includes(request.ip) || hasBearerToken(request.headers.authorization, config.adminToken),
     onFailover: (environment) => metrics.failovers.inc({ environment }),
     versions: (environment) => replicas.versions(environment),
   });
-  const forward = createForwarder({
-    choose,
-    send: (request, env) => {
-      budget.recordRequest();
-      return send(request, env);
-    },
-    onResponse: (request, answer, latencyMs) => {
-      observer.answered(request.id, answer.served.name, answer.version, answer.status, answer.body, latencyMs);
-      if (answer.status === 200 && request.url === PREDICT_PATH && shadow.active) {
-        shadow.mirror({ path: PREDICT_PATH, headers: { ...outgoingHeaders(request), [REQUEST_ID_HEADER]: `${request.id}-shadow` }, body: request.body as Buffer }, { environment: answer.served.name, body: answer.body, latencyMs });
-      }
-    },
-    onError: (request, target, err, latencyMs) => {
-      if (isGatewayError(err)) observer.failed(request.id, target.name, err.modelVersion, err.statusCode ?? 502, latencyMs);
-    },
-  });
+  const core = createDataPath({ decide, call, budget, coalescer, shadow, observer: createObserver(metrics, stats, experiment) });
   app.decorate('stats', stats);
   app.decorate('experiment', experiment);
 
   const apiKeys = loadApiKeys(config.apiKeys);
   let limiter: ReturnType<FastifyInstance['createRateLimit']> | undefined;
   app.decorate('dataPath', {
-    choose,
-    call: (env, request, log) => {
-      budget.recordRequest();
-      return call(env, request, log);
-    },
-    observer,
+    ...core,
     async admit(request) {
       if (apiKeys && !apiKeyAllowed(apiKeys, apiKeyOf(request))) throw new UnauthorizedError('X-API-Key header');
       // The same limiter (and store) as the HTTP routes: a client's calls count once, whichever way in.
       const verdict = limiter && (await limiter({ ...request, routeOptions: { config: {} } } as unknown as FastifyRequest));
       if (verdict && !verdict.isAllowed && verdict.isExceeded) throw new RateLimitedError(verdict.max, `${config.rateLimit.windowMs / 1000} s`);
     },
-  } satisfies DataPath);
+  } satisfies AdmittedDataPath);
   // The public routes: rate-limited per API key or client address, and behind API keys when set.
   await app.register(async (scope) => {
     if (config.rateLimit.max > 0) {
@@ -159,6 +131,7 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
       // Bodies are forwarded as bytes, never parsed and re-serialized.
       proxied.removeAllContentTypeParsers();
       proxied.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+      const forward = httpAdapter(core);
       for (const route of PROXIED_ROUTES) proxied.route({ ...route, validatorCompiler: documentationOnly, handler: forward });
     });
     await scope.register(feedbackRoutes, { experiment });

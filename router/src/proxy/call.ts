@@ -3,7 +3,8 @@
 // few times the environment's usual P99 (hedge.ts), the first answer winning; and for a connection
 // that fails before any response, up to two retries on replicas not tried yet (of the same
 // environment, else of another healthy one by weight, as the routing policy decides). Hedges and
-// retries share the retry budget. The plain proxy and the coalescer both send through it.
+// retries share the retry budget. The data path's send stage (core.ts): the plain proxy, the
+// coalescer's batches, shadow mirrors and metadata questions all go through it.
 import type { FastifyBaseLogger } from 'fastify';
 import { errorKind, NoHealthyUpstreamError, OverloadedError } from '../../../shared/errors.ts';
 import type { HealthMonitor } from '../replicas/health.ts';
@@ -24,6 +25,8 @@ const MAX_RETRIES = 2;
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export interface OutgoingRequest {
+  /** POST (the default) for predictions, GET for metadata and readiness. */
+  method?: 'GET' | 'POST';
   path: string;
   headers: Record<string, string | string[]>;
   body: Buffer | string | undefined;
@@ -66,23 +69,35 @@ interface Try {
   env: EnvironmentSnapshot;
 }
 
+export interface CallOptions {
+  /** Only replicas serving this model version (during a rolling update an environment serves two). */
+  modelVersion?: string;
+}
+
 /** Throws NoHealthyUpstreamError, or a gateway error (map-error.ts) naming the replica that failed. */
-export type EnvironmentCall = (env: EnvironmentSnapshot, request: OutgoingRequest, log: FastifyBaseLogger) => Promise<Answered>;
+export type EnvironmentCall = (env: EnvironmentSnapshot, request: OutgoingRequest, log: FastifyBaseLogger, options?: CallOptions) => Promise<Answered>;
 
 export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCall {
   const { routing, replicas, health, budget, hedge } = deps;
   const hasRoom = (r: Replica) => deps.replicaMaxInFlight === 0 || r.inFlight < deps.replicaMaxInFlight;
+  /** The environment's replicas that may take this request. */
+  const candidates = (environment: string, options?: CallOptions) => {
+    const all = replicas.replicas(environment);
+    return options?.modelVersion === undefined ? all : all.filter((r) => r.modelVersion === options.modelVersion);
+  };
 
-  function siblingTarget(env: EnvironmentSnapshot, tried: ReadonlySet<Replica>): { env: EnvironmentSnapshot; replica: Replica } | undefined {
-    const sibling = pickLeastOutstanding(replicas.replicas(env.name), Math.random, tried);
+  function siblingTarget(env: EnvironmentSnapshot, tried: ReadonlySet<Replica>, options?: CallOptions): { env: EnvironmentSnapshot; replica: Replica } | undefined {
+    const sibling = pickLeastOutstanding(candidates(env.name, options), Math.random, tried);
     return sibling && hasRoom(sibling) ? { env, replica: sibling } : undefined;
   }
 
-  function retryTarget(env: EnvironmentSnapshot, tried: ReadonlySet<Replica>): { env: EnvironmentSnapshot; replica: Replica } | undefined {
-    const sibling = siblingTarget(env, tried);
+  function retryTarget(env: EnvironmentSnapshot, tried: ReadonlySet<Replica>, options?: CallOptions): { env: EnvironmentSnapshot; replica: Replica } | undefined {
+    const sibling = siblingTarget(env, tried, options);
     if (sibling) return sibling;
+    // Another environment, as the routing policy would pick it for this one's traffic; a request
+    // for one model version finds replicas only where that version is served.
     const next = routing.fallback(env.name);
-    const replica = next && pickLeastOutstanding(replicas.replicas(next.name), Math.random, tried);
+    const replica = next && pickLeastOutstanding(candidates(next.name, options), Math.random, tried);
     return next && replica && hasRoom(replica) ? { env: next, replica } : undefined;
   }
 
@@ -91,7 +106,7 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
     replica.inFlight++;
     // The pool's connect, headers and body timeouts bound the whole exchange; hedging (below)
     // bounds what a slow replica costs the client.
-    const pending = exchange(replica.pool, { path: request.path, method: 'POST', headers: request.headers, body: request.body }, MAX_RESPONSE_BYTES);
+    const pending = exchange(replica.pool, { path: request.path, method: request.method ?? 'POST', headers: request.headers, body: request.body }, MAX_RESPONSE_BYTES);
     const done = pending.then(
       (res) => {
         health.recordResult(replica, res.statusCode >= 500, replicas.replicas(env.name));
@@ -109,16 +124,16 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
   }
 
   /** The first try's answer, or, when it is slower than the hedge delay, the first of two. */
-  async function hedged(first: Try, env: EnvironmentSnapshot, request: OutgoingRequest, log: FastifyBaseLogger): Promise<Answered> {
+  async function hedged(first: Try, env: EnvironmentSnapshot, request: OutgoingRequest, log: FastifyBaseLogger, options?: CallOptions): Promise<Answered> {
     const delay = hedge.delayMs(env.name);
     if (!(await unansweredAfter(first, delay))) return settle(first);
     const tried = new Set([first.replica]);
     // A hedge stays in its environment: one answered by another would leave its experiment arm.
     // With no sibling to ask, it crosses only once the replica looks hung (the longest delay).
-    let other = siblingTarget(env, tried);
+    let other = siblingTarget(env, tried, options);
     if (!other) {
       if (delay < hedge.maxMs && !(await unansweredAfter(first, hedge.maxMs - delay))) return settle(first);
-      other = retryTarget(env, tried);
+      other = retryTarget(env, tried, options);
     }
     if (!other || !budget.tryRetry()) return settle(first);
     deps.onHedge(env.name);
@@ -157,8 +172,8 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
     }
   }
 
-  return async function call(env, request, log) {
-    const replica = pickLeastOutstanding(replicas.replicas(env.name));
+  return async function call(env, request, log, options) {
+    const replica = pickLeastOutstanding(candidates(env.name, options));
     if (!replica) throw new NoHealthyUpstreamError();
     // Every replica is as busy as allowed: shed now with a 503 and Retry-After rather than queue
     // without bound (the accepted requests keep their latency; the client comes back later).
@@ -169,7 +184,7 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
     const started = performance.now();
     const first = attempt(replica, env, request);
     try {
-      const answered = hedge.enabled ? await hedged(first, env, request, log) : await settle(first);
+      const answered = hedge.enabled ? await hedged(first, env, request, log, options) : await settle(first);
       hedge.record(answered.served.name, performance.now() - started);
       return answered;
     } catch (firstFailure) {
@@ -179,7 +194,7 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
       const tried = new Set([replica]);
       for (let retry = 0; retry < MAX_RETRIES; retry++) {
         const err = failure.cause ?? failure;
-        const other = isRetryable(err) ? retryTarget(env, tried) : undefined;
+        const other = isRetryable(err) ? retryTarget(env, tried, options) : undefined;
         if (!other || !budget.tryRetry()) break;
         deps.onRetry(env.name, errorKind(failure.code));
         log.warn({ environment: env.name, from: failure.replica, to: other.replica.url, code: (err as NodeJS.ErrnoException).code }, 'retrying on another replica');

@@ -1,8 +1,8 @@
 // The Open Inference Protocol's server endpoints, answered by the router itself for clients
 // pointed at it: its metadata, and its own health (ready while some replica can take traffic).
-// A model's metadata and readiness come from an available replica serving it: of the environment
-// the weights choose, or, for a versioned path, of the one serving that version. Inference is
-// proxied like /predict (proxy/routes.ts).
+// A model's metadata and readiness come from an available replica serving it, through the data
+// path's decision and send: of the environment the weights choose, or, for a versioned path, of the
+// one serving that version. Inference is proxied like /predict (proxy/routes.ts).
 import type { FastifyPluginAsync } from 'fastify';
 import { LiveResponse as Live, ModelMetadataResponse, ModelParams, ReadyResponse as Ready, ServerMetadataResponse, VersionedModelParams, serverMetadata } from '../../../shared/api/v2.ts';
 import { ErrorResponse } from '../../../shared/http/schemas.ts';
@@ -23,7 +23,7 @@ export const v2ServerRoutes: FastifyPluginAsync = async (app) => {
         schema: { tags, security: [], operationId: `v2Model${id}${tail ? 'Ready' : 'Metadata'}`, summary, params, response: { 200: response, 404: ErrorResponse, 503: tail ? Ready : ErrorResponse } },
       }, async (req, reply) => {
         const { name, version } = req.params as { name: string; version?: string };
-        const { status, body } = await askReplica(app, name, version, tail);
+        const { status, body } = await askReplica(app, { headers: req.headers, ip: req.ip }, name, version, tail);
         return reply.code(status as 200 | 404 | 503).type('application/json').send(body);
       });
     }

@@ -1,7 +1,7 @@
 // Starts real processes for tests and benchmarks (the inference service by default) on ephemeral
 // ports, and reads each one's address from its log.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -91,4 +91,32 @@ export function rssBytes(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** Every process's parent, read from /proc (Linux): what pgrep -P would read, without procps. */
+function parentPids(): Map<number, number> {
+  const parents = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return parents;
+}
+
+/** The processes `pid` started, directly. */
+export function childPids(pid: number): number[] {
+  return [...parentPids()].filter(([, parent]) => parent === pid).map(([child]) => child);
+}
+
+/** `pid` and every process below it, parents before their children. */
+export function processTreePids(pid: number): number[] {
+  const parents = parentPids();
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) for (const [child, parent] of parents) if (parent === out[i]) out.push(child);
+  return out;
 }

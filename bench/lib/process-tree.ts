@@ -2,21 +2,13 @@
 // (launcher, router, or a replica with its model version, read from its environment), and what
 // CPU each spent between two readings.
 import fs from 'node:fs';
+import { processTreePids } from '../../testkit/processes.ts';
 import { cpuSeconds } from './cpu.ts';
 
 export interface DeploymentProcess {
   pid: number;
   /** launcher, router, or `replica <version>` */
   role: string;
-}
-
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
 }
 
 function roleOf(pid: number, root: number): string {
@@ -36,19 +28,7 @@ function roleOf(pid: number, root: number): string {
 
 /** `root` and its descendants, as they are now. */
 export function processTree(root: number): DeploymentProcess[] {
-  const children = new Map<number, number[]>();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const parent = parentOf(Number(name));
-    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(name)]);
-  }
-  const out: DeploymentProcess[] = [];
-  const visit = (pid: number) => {
-    out.push({ pid, role: roleOf(pid, root) });
-    for (const child of children.get(pid) ?? []) visit(child);
-  };
-  visit(root);
-  return out;
+  return processTreePids(root).map((pid) => ({ pid, role: roleOf(pid, root) }));
 }
 
 /** CPU seconds per role (replicas of one version added up) from now until the returned function is called. */

@@ -1,13 +1,13 @@
 // The real launcher (npm start's controller) in a temp folder of its own: its deployment file,
 // weights file, run folder (token, logs, controller file) and models folder, on ephemeral ports.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { request } from 'undici';
-import { ROOT } from '../../testkit/processes.ts';
+import { childPids, ROOT } from '../../testkit/processes.ts';
 import { until } from './router.ts';
 
 export const isAlive = (pid: number) => {
@@ -22,8 +22,7 @@ export const isAlive = (pid: number) => {
 /** The node processes a process started (tsx's esbuild helper is not one of them). */
 export const nodeChildrenOf = (pid: number): number[] => {
   try {
-    const pids = execFileSync('pgrep', ['-P', String(pid)]).toString().trim().split('\n').filter(Boolean).map(Number);
-    return pids.filter((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node');
+    return childPids(pid).filter((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node');
   } catch {
     return [];
   }

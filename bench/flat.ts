@@ -1,0 +1,105 @@
+// npm run bench:flat [-- --requests 1000000 --per-run 25000]
+//
+// Does the router stay as cheap after a million requests as after the first fifty thousand? The
+// shipped deployment (deploy/local.yaml as npm start runs it; rate limit raised past the run) takes
+// `ab -k -n 25000 -c 50` POST /predict again and again until a million requests have been served,
+// and after each run the router's CPU per request and resident memory are read from /proc. Every
+// bounded memory is full long before the end (the feedback memory holds the last 100,000
+// predictions). Writes the curve and the ratio to bench/RESULTS.md.   (needs: apache2-utils)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse, stringify } from 'yaml';
+import { rssBytes, ROOT } from '../testkit/processes.ts';
+import { abInstalled, runAb } from './lib/ab.ts';
+import { buildDist } from './lib/build.ts';
+import { startDeployment } from './lib/deployment.ts';
+import { describeMachine } from './lib/machine.ts';
+import { cpuMeter, processTree } from './lib/process-tree.ts';
+import { writeSection } from './lib/results-file.ts';
+
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000000' }, 'per-run': { type: 'string', default: '25000' } } });
+const TOTAL = Number(values.requests);
+const PER_RUN = Number(values['per-run']);
+/** The reference point: after this many requests. */
+const EARLY = 50_000;
+if (!abInstalled()) {
+  console.error('ab is not installed: apt-get install -y apache2-utils');
+  process.exit(2);
+}
+if (!(PER_RUN >= 1) || !(TOTAL >= 2 * EARLY)) {
+  console.error(`usage: npm run bench:flat -- [--requests N (at least ${2 * EARLY})] [--per-run N]`);
+  process.exit(2);
+}
+buildDist();
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-flat-'));
+const bodyFile = path.join(dir, 'body.json');
+fs.writeFileSync(bodyFile, JSON.stringify({ text: 'a gripping , beautifully acted film' }));
+const shipped = parse(fs.readFileSync(path.join(ROOT, 'deploy/local.yaml'), 'utf8'));
+const weights = path.join(dir, 'weights.yaml');
+fs.copyFileSync(path.resolve(ROOT, shipped.router.weights_file), weights);
+shipped.router = { ...shipped.router, port: 0, grpc_port: 0, weights_file: weights };
+shipped.services = { ...shipped.services, first_port: 0 };
+const deploymentFile = path.join(dir, 'local.yaml');
+fs.writeFileSync(deploymentFile, stringify(shipped));
+const deployment = await startDeployment({
+  deploymentFile,
+  token: 'bench-flat-admin-token-0123456789',
+  env: { RUN_DIR: path.join(dir, 'run'), RATE_LIMIT_MAX: '100000000', GUARD_MODE: 'alert' },
+});
+const router = processTree(deployment.proc.pid!).find((p) => p.role === 'router')!;
+
+interface Point {
+  served: number;
+  rps: number;
+  routerUs: number;
+  rssMb: number;
+}
+const points: Point[] = [];
+let served = 0;
+try {
+  while (served < TOTAL) {
+    const n = Math.min(PER_RUN, TOTAL - served);
+    const spent = cpuMeter([router]);
+    const result = await runAb({ url: `${deployment.base}/predict`, bodyFile, requests: n, concurrency: 50, keepAlive: true });
+    if (result.failed > 0) throw new Error(`${result.failed} requests failed (${result.failedDetail})`);
+    served += result.complete;
+    const point = { served, rps: result.rps, routerUs: ((spent().get('router') ?? NaN) * 1e6) / result.complete, rssMb: rssBytes(router.pid) / 2 ** 20 };
+    points.push(point);
+    console.log(`${served} served: ${point.rps} requests/s, router ${Math.round(point.routerUs)} µs/request, RSS ${point.rssMb.toFixed(1)} MB`);
+  }
+} finally {
+  await deployment.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+// Each figure at a mark is the mean of the runs around it (one run alone is noisy on a shared VM).
+const around = (mark: number, pick: (p: Point) => number) => {
+  const i = points.findIndex((p) => p.served >= mark);
+  const window = points.slice(Math.max(0, i - 1), i + 2).map(pick);
+  return window.reduce((a, b) => a + b, 0) / window.length;
+};
+const early = { us: around(EARLY, (p) => p.routerUs), rss: around(EARLY, (p) => p.rssMb) };
+const late = { us: around(served, (p) => p.routerUs), rss: around(served, (p) => p.rssMb) };
+const marks = [EARLY, 100_000, 250_000, 500_000, 750_000, served].filter((m, i, all) => m <= served && all.indexOf(m) === i);
+const table = [
+  '| requests served | requests/s | router CPU µs/request | router RSS MB |',
+  '| ---: | ---: | ---: | ---: |',
+  ...marks.map((m) => `| ${m.toLocaleString('en')} | ${Math.round(around(m, (p) => p.rps))} | ${Math.round(around(m, (p) => p.routerUs))} | ${around(m, (p) => p.rssMb).toFixed(1)} |`),
+].join('\n');
+const markdown = `## Flat with traffic served (\`npm run bench:flat\`)
+
+${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. deploy/local.yaml as \`npm start\` runs it (rate limit
+raised past the run, the guard reporting only), \`ab -k -n ${PER_RUN} -c 50\` POST /predict again and again until
+${served.toLocaleString('en')} requests were served, none failed; after each run the router's CPU per request and resident
+memory from /proc. Each row is the mean of the three runs around its mark. The feedback memory (the last 100,000
+predictions) is full from the 100,000th request on.
+
+After ${served.toLocaleString('en')} requests against after ${EARLY.toLocaleString('en')}: router CPU per request **${(late.us / early.us).toFixed(2)}×**, RSS **${(late.rss / early.rss).toFixed(2)}×**.
+
+${table}`;
+console.log(`\n${markdown}`);
+writeSection(path.join(ROOT, 'bench', 'RESULTS.md'), 'flat', markdown);
+process.exit(0);

@@ -1723,8 +1723,8 @@ export interface operations {
                                 pid: number | null;
                                 started_at: string;
                             }[];
-                            rollout: {
-                                state: "complete" | "progressing" | "failed";
+                            update: {
+                                state: "completed" | "progressing" | "failed";
                                 message: string;
                                 since: string;
                             };
@@ -1851,8 +1851,8 @@ export interface operations {
                             pid: number | null;
                             started_at: string;
                         }[];
-                        rollout: {
-                            state: "complete" | "progressing" | "failed";
+                        update: {
+                            state: "completed" | "progressing" | "failed";
                             message: string;
                             since: string;
                         };

@@ -4,6 +4,7 @@
 //   const router = routerClient('http://127.0.0.1:8080', { adminToken });
 //   const { data, error } = await router.POST('/predict', { body: { text: 'a triumph' } });
 import createClient from 'openapi-fetch';
+import { API_KEY_HEADER } from '../shared/api/headers.ts';
 import type { paths } from './router-api.ts';
 
 export type { components, operations, paths } from './router-api.ts';
@@ -18,6 +19,6 @@ export interface RouterCredentials {
 export function routerClient(baseUrl: string, credentials: RouterCredentials = {}) {
   const headers: Record<string, string> = {};
   if (credentials.adminToken) headers.authorization = `Bearer ${credentials.adminToken}`;
-  if (credentials.apiKey) headers['x-api-key'] = credentials.apiKey;
+  if (credentials.apiKey) headers[API_KEY_HEADER] = credentials.apiKey;
   return createClient<paths>({ baseUrl, headers });
 }

@@ -5,12 +5,26 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { build as buildRouter, loadRouterConfig } from '../router/index.ts';
+import { RouterEnv } from '../router/src/config.ts';
 import { build as buildService, loadBundle, loadServiceConfig } from '../services/inference/index.ts';
+import { ServiceEnv } from '../services/inference/src/config.ts';
+import { endpointTable, settingsTable, withTables } from './readme-tables.ts';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { ROOT } from '../testkit/processes.ts';
 
 export const DOCUMENTS_DIR = path.join(ROOT, 'docs/openapi');
 export const ROUTER_CLIENT_TYPES = path.join(ROOT, 'clients/router-api.ts');
+export const README = path.join(ROOT, 'README.md');
+
+/** README.md with its endpoint and settings tables written from the documents and the config schemas. */
+export async function readmeWithTables(router: Record<string, unknown>, service: Record<string, unknown>): Promise<string> {
+  return withTables(await fs.readFile(README, 'utf8'), {
+    'service-endpoints': endpointTable(service),
+    'service-settings': settingsTable(ServiceEnv),
+    'router-endpoints': endpointTable(router, { authColumn: true }),
+    'router-settings': settingsTable(RouterEnv),
+  });
+}
 
 /** The router's paths and schemas as TypeScript types (openapi-typescript), for openapi-fetch. */
 export async function routerClientTypes(document: Record<string, unknown>): Promise<string> {

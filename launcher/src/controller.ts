@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DeploymentStatus, EnvironmentStatus, ScalingDecision } from '../../shared/api/deployments.ts';
 import type { WatchedFile } from '../../shared/config-file/watched-file.ts';
-import { DEFAULT_TARGET_CPU_PERCENT, ROLLOUT_DEFAULTS, type Deployment } from './deployment.ts';
+import { DEFAULT_TARGET_CPU_PERCENT, UPDATE_DEFAULTS, type Deployment } from './deployment.ts';
 import { plan, sameTemplate, type Template } from './planner.ts';
 import type { ChildOptions } from './child.ts';
 import { ReplicaProcess } from './replica.ts';
@@ -35,7 +35,7 @@ interface EnvironmentState {
   /** The last template whose update completed: what replaces crashed replicas while a new one fails. */
   lastGood?: Template;
   failure?: Failure;
-  rollout: { state: 'complete' | 'progressing' | 'failed'; message: string; since: string };
+  update: { state: 'completed' | 'progressing' | 'failed'; message: string; since: string };
   crashes: number;
   backoffUntil: number;
   retry?: NodeJS.Timeout;
@@ -114,7 +114,7 @@ export class Controller {
 
   private state(name: string): EnvironmentState {
     let state = this.environments.get(name);
-    if (!state) this.environments.set(name, (state = { replicas: [], rollout: { state: 'progressing', message: 'starting', since: new Date().toISOString() }, crashes: 0, backoffUntil: 0 }));
+    if (!state) this.environments.set(name, (state = { replicas: [], update: { state: 'progressing', message: 'starting', since: new Date().toISOString() }, crashes: 0, backoffUntil: 0 }));
     return state;
   }
 
@@ -128,20 +128,20 @@ export class Controller {
     // A removed environment is planned down to 0 replicas of whatever it runs.
     const template = failed ? state.lastGood : (wanted ?? state.replicas[0]?.template);
     const replicas = spec ? this.desiredReplicas(name) : 0;
-    const rollout = { ...ROLLOUT_DEFAULTS, ...this.deployment.rollout };
+    const update = { ...UPDATE_DEFAULTS, ...this.deployment.update };
     const now = Date.now();
     const actions = template
       ? plan({
           template,
           replicas,
           current: state.replicas.map((r) => ({ id: r.id, template: r.template, phase: r.phase })),
-          maxSurge: rollout.max_surge,
-          maxUnavailable: rollout.max_unavailable,
+          maxSurge: update.max_surge,
+          maxUnavailable: update.max_unavailable,
           canStart: now >= state.backoffUntil,
         })
       : [];
     for (const action of actions) {
-      if (action.kind === 'start') void this.startReplica(name, action.template, rollout.ready_timeout_seconds * 1000);
+      if (action.kind === 'start') void this.startReplica(name, action.template, update.ready_timeout_seconds * 1000);
       else {
         const replica = state.replicas.find((r) => r.id === action.id);
         if (replica) void this.stopReplica(name, replica, action.reason);
@@ -153,7 +153,7 @@ export class Controller {
         this.reconcile();
       }, state.backoffUntil - now);
     }
-    this.updateRollout(name, state, wanted, replicas, failed);
+    this.trackUpdate(name, state, wanted, replicas, failed);
     if (!spec && state.replicas.length === 0) {
       if (state.retry) clearTimeout(state.retry);
       this.environments.delete(name);
@@ -161,19 +161,19 @@ export class Controller {
     }
   }
 
-  private updateRollout(name: string, state: EnvironmentState, wanted: Template | undefined, replicas: number, failed: boolean): void {
-    const set = (s: EnvironmentState['rollout']['state'], message: string) => {
-      if (state.rollout.state !== s || state.rollout.message !== message) state.rollout = { state: s, message, since: new Date().toISOString() };
+  private trackUpdate(name: string, state: EnvironmentState, wanted: Template | undefined, replicas: number, failed: boolean): void {
+    const set = (s: EnvironmentState['update']['state'], message: string) => {
+      if (state.update.state !== s || state.update.message !== message) state.update = { state: s, message, since: new Date().toISOString() };
     };
     if (!wanted) return set('progressing', 'removing the environment');
     if (failed && state.failure) return set('failed', `${wanted.model} ${wanted.version}: ${state.failure.reason}; the previous replicas keep serving`);
     const ready = state.replicas.filter((r) => r.phase === 'ready' && sameTemplate(r.template, wanted)).length;
     const complete = ready === replicas && state.replicas.length === replicas;
     if (complete) {
-      if (state.rollout.state !== 'complete') this.o.log.info({ environment: name, model: wanted.model, model_version: wanted.version, replicas }, 'environment up to date');
+      if (state.update.state !== 'completed') this.o.log.info({ environment: name, model: wanted.model, model_version: wanted.version, replicas }, 'environment up to date');
       state.lastGood = wanted;
       state.crashes = 0;
-      return set('complete', `${replicas} of ${replicas} replicas of ${wanted.model} ${wanted.version} ready`);
+      return set('completed', `${replicas} of ${replicas} replicas of ${wanted.model} ${wanted.version} ready`);
     }
     set('progressing', `${ready} of ${replicas} replicas of ${wanted.model} ${wanted.version} ready`);
   }
@@ -230,7 +230,7 @@ export class Controller {
         updated_replicas: wanted ? state.replicas.filter((r) => sameTemplate(r.template, wanted) && r.phase !== 'stopping').length : 0,
         versions: [...new Set(state.replicas.map((r) => r.template.version))],
         replicas: state.replicas.map((r) => ({ id: r.id, version: r.template.version, phase: r.phase, url: r.url ?? null, pid: r.pid ?? null, started_at: r.startedAt })),
-        rollout: state.rollout,
+        update: state.update,
         last_error: state.failure ? { version: state.failure.template.version, reason: state.failure.reason, at: state.failure.at } : null,
         autoscale: spec?.autoscale
           ? { min: spec.autoscale.min, max: spec.autoscale.max, target_cpu_percent: spec.autoscale.target_cpu_percent ?? DEFAULT_TARGET_CPU_PERCENT, last_decision: this.decisions.get(name)?.last ?? null, decisions: this.decisions.get(name)?.history ?? [] } : null,

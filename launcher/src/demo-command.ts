@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { REQUEST_ID_HEADER } from '../../shared/api/headers.ts';
 import type { ExperimentReport } from '../../router/src/experiments/schema.ts';
 import type { RolloutView } from '../../router/src/rollouts/schema.ts';
 import { loadLauncherConfig } from './config.ts';
@@ -70,7 +71,7 @@ async function load(total: number, feedback: boolean, stop: () => boolean = () =
           continue;
         }
         counts.answered++;
-        if (feedback) await call('POST', '/feedback', { request_id: answer.headers['x-request-id'], label: s.label }, {});
+        if (feedback) await call('POST', '/feedback', { request_id: answer.headers[REQUEST_ID_HEADER], label: s.label }, {});
         if (counts.answered % 500 === 0) say(`${counts.answered} answered, ${counts.failed} failed`);
       }
     }),

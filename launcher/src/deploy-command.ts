@@ -88,8 +88,8 @@ while (Date.now() < deadline) {
     const line = describe(e);
     if (line !== last) process.stdout.write(`deploy: ${line}\n`);
     last = line;
-    if (e.rollout.state === 'failed' && e.last_error?.version === version) fail(`the update stopped: ${e.last_error.reason}`);
-    if (e.rollout.state === 'complete' && e.ready_replicas === count && e.versions.length === (count > 0 ? 1 : 0)) {
+    if (e.update.state === 'failed' && e.last_error?.version === version) fail(`the update stopped: ${e.last_error.reason}`);
+    if (e.update.state === 'completed' && e.ready_replicas === count && e.versions.length === (count > 0 ? 1 : 0)) {
       process.stdout.write(`deploy: done: ${environment} serves ${model} ${version} on ${count} replica${count === 1 ? '' : 's'}\n`);
       process.exit(0);
     }

@@ -50,7 +50,8 @@ function settings<K extends string>(fields: Record<K, Setting>) {
   };
 }
 
-const Rollout = settings({
+// How a rolling update goes (the launcher's *update*; a *rollout* is the router's traffic shift).
+const Update = settings({
   max_surge: { integer: true, minimum: 0, maximum: 32, default: 1, description: 'replicas above the desired count during an update' },
   max_unavailable: { integer: true, minimum: 0, maximum: 32, default: 0, description: 'ready replicas below the desired count during an update' },
   ready_timeout_seconds: { minimum: 1, maximum: 600, default: 60, description: 'a new replica not ready and answering by then fails the update' },
@@ -84,7 +85,7 @@ export const Deployment = Type.Object(
       },
       { additionalProperties: false },
     ),
-    rollout: Rollout.schema,
+    update: Update.schema,
     autoscaling: Autoscaling.schema,
     environments: Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), EnvironmentDeployment, { additionalProperties: false }),
   },
@@ -92,7 +93,7 @@ export const Deployment = Type.Object(
 );
 export type Deployment = Static<typeof Deployment>;
 
-export const ROLLOUT_DEFAULTS = Rollout.defaults;
+export const UPDATE_DEFAULTS = Update.defaults;
 export const AUTOSCALING_DEFAULTS = Autoscaling.defaults;
 
 /** An invalid deployment file (ERR_CONFIG_INVALID), with the path of the field at fault. */
@@ -108,8 +109,8 @@ export function parseDeployment(text: string): Deployment {
   const error = Value.Errors(Deployment, data).First();
   if (error) throw deploymentError(error.path || '/', error.message);
   const deployment = data as Deployment;
-  const rollout = { ...ROLLOUT_DEFAULTS, ...deployment.rollout };
-  if (rollout.max_surge === 0 && rollout.max_unavailable === 0) throw deploymentError('/rollout', 'max_surge and max_unavailable cannot both be 0: no update could progress');
+  const update = { ...UPDATE_DEFAULTS, ...deployment.update };
+  if (update.max_surge === 0 && update.max_unavailable === 0) throw deploymentError('/update', 'max_surge and max_unavailable cannot both be 0: no update could progress');
   for (const [name, e] of Object.entries(deployment.environments)) {
     if (e.autoscale && e.autoscale.min > e.autoscale.max) throw deploymentError(`/environments/${name}/autoscale`, `min (${e.autoscale.min}) is above max (${e.autoscale.max})`);
   }

@@ -185,10 +185,10 @@ router.start();
 controller.start();
 autoscaler.start();
 const started = Date.now();
-const upToDate = () => controller.status().environments.every((e) => e.rollout.state === 'complete');
+const upToDate = () => controller.status().environments.every((e) => e.update.state === 'completed');
 while (!stopping && !(router.url && upToDate())) {
   if (Date.now() - started > 120_000) {
-    log.error({ environments: controller.status().environments.map((e) => ({ name: e.name, rollout: e.rollout })) }, 'the deployment did not become ready within 120 s');
+    log.error({ environments: controller.status().environments.map((e) => ({ name: e.name, update: e.update })) }, 'the deployment did not become ready within 120 s');
     break;
   }
   await new Promise((r) => setTimeout(r, 200));

@@ -13,8 +13,9 @@ export const ReplicaStatus = Type.Object({
   started_at: Type.String(),
 });
 
-export const RolloutStatus = Type.Object({
-  state: Type.Union([Type.Literal('complete'), Type.Literal('progressing'), Type.Literal('failed')]),
+/** A rolling update of an environment's replicas (the router's traffic shifts are rollouts). */
+export const UpdateStatus = Type.Object({
+  state: Type.Union([Type.Literal('completed'), Type.Literal('progressing'), Type.Literal('failed')]),
   message: Type.String(),
   since: Type.String(),
 });
@@ -40,7 +41,7 @@ export const EnvironmentStatus = Type.Object({
   updated_replicas: Type.Integer({ description: 'replicas of the desired version (any phase)' }),
   versions: Type.Array(Type.String(), { description: 'versions of the replicas running now' }),
   replicas: Type.Array(ReplicaStatus),
-  rollout: RolloutStatus,
+  update: UpdateStatus,
   last_error: Nullable(Type.Object({ version: Type.String(), reason: Type.String(), at: Type.String() })),
   autoscale: Nullable(
     Type.Object({

@@ -4,7 +4,7 @@
 // connection, so server.close() is not held open by idle keep-alive sockets.
 import type { FastifyPluginCallback } from 'fastify';
 import fp from 'fastify-plugin';
-import { REQUEST_ID_HEADER } from './request-id.ts';
+import { REQUEST_ID_HEADER } from '../api/headers.ts';
 
 export interface Lifecycle {
   ready: boolean;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-
-export const REQUEST_ID_HEADER = 'x-request-id';
+import { REQUEST_ID_HEADER } from '../api/headers.ts';
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Propagate a caller's X-Request-Id when it is safe to log, otherwise mint one. */

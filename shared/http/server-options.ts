@@ -2,7 +2,8 @@
 // request ids, pino logging with redaction.
 import { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { loggerOptions } from '../logger.ts';
-import { requestIdFrom, REQUEST_ID_HEADER } from './request-id.ts';
+import { REQUEST_ID_HEADER } from '../api/headers.ts';
+import { requestIdFrom } from './request-id.ts';
 
 export const REQUEST_TIMEOUT_MS = 30_000;
 

@@ -31,7 +31,7 @@ t.test('live deployments under load: a rolling update, a broken bundle, an envir
   t.match(rolled.output, /done: green serves sentiment 2\.0\.0 on 1 replica/);
   t.match(await fs.readFile(launcher.deploymentFile, 'utf8'), /^# a test deployment/, 'the file keeps its comments');
   t.equal(parseDocument(await fs.readFile(launcher.deploymentFile, 'utf8')).getIn(['environments', 'green', 'version']), '2.0.0');
-  await until(async () => (await fetchStatus()).environments.every((e) => e.rollout.state === 'complete'));
+  await until(async () => (await fetchStatus()).environments.every((e) => e.update.state === 'completed'));
   const status = await fetchStatus();
   t.same(environmentIn(status, 'green')?.versions, ['2.0.0'], 'only the new version runs in green');
 
@@ -40,7 +40,7 @@ t.test('live deployments under load: a rolling update, a broken bundle, an envir
   t.equal(broken.code, 1, 'npm run deploy exits 1');
   t.match(broken.output, /the update stopped: .*9\.9\.9\/model\.onnx: cannot be loaded by onnxruntime/, 'and says why');
   const failed = environmentIn(await fetchStatus(), 'green');
-  t.equal(failed?.rollout.state, 'failed');
+  t.equal(failed?.update.state, 'failed');
   t.equal(failed?.last_error?.version, '9.9.9');
   t.match(failed?.last_error?.reason, /cannot be loaded by onnxruntime/, 'the status names the reason');
   t.same(failed?.versions, ['2.0.0'], 'the previous replica keeps serving');
@@ -50,7 +50,7 @@ t.test('live deployments under load: a rolling update, a broken bundle, an envir
   const doc = parseDocument(await fs.readFile(launcher.deploymentFile, 'utf8'));
   doc.setIn(['environments', 'canary'], doc.createNode({ model: 'sentiment', version: '1.0.0', replicas: 1 }));
   await fs.writeFile(launcher.deploymentFile, doc.toString());
-  await until(async () => environmentIn(await fetchStatus(), 'canary')?.rollout.state === 'complete', 60_000, 200);
+  await until(async () => environmentIn(await fetchStatus(), 'canary')?.update.state === 'completed', 60_000, 200);
   const config = (await launcher.admin<{ environments: { name: string; weight: number; healthy_replicas: number }[] }>('/admin/config')).body;
   t.same(config.environments.find((e) => e.name === 'canary'), { name: 'canary', weight: 0, share: 0, model_versions: ['1.0.0'], backup: false, coalesce: true, healthy_replicas: 1, replicas: 1 }, 'listed with weight 0');
   // The weight applies before the PUT's answer arrives: a request may reach the canary meanwhile.

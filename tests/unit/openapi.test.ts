@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { DOCUMENTS_DIR, ROUTER_CLIENT_TYPES, routerClientTypes, routerDocument, serviceDocument } from '../../tools/openapi-documents.ts';
+import { DOCUMENTS_DIR, README, readmeWithTables, ROUTER_CLIENT_TYPES, routerClientTypes, routerDocument, serviceDocument } from '../../tools/openapi-documents.ts';
 import { ROOT } from '../../testkit/processes.ts';
 
 const REDOCLY = path.join(ROOT, 'node_modules/.bin/redocly');
@@ -59,6 +59,11 @@ for (const { name, file, build } of documents) {
 
 t.test('the router client types are generated from the router document', async (t) => {
   t.equal(await fs.readFile(ROUTER_CLIENT_TYPES, 'utf8'), await routerClientTypes(await routerDocument()), 'clients/router-api.ts is current (npm run openapi writes it)');
+});
+
+t.test("the README's endpoint and settings tables list every route and every setting", async (t) => {
+  const readme = await fs.readFile(README, 'utf8');
+  t.equal(readme, await readmeWithTables(await routerDocument(), await serviceDocument()), 'README.md\'s tables are current (npm run openapi writes them)');
 });
 
 t.test('the proxied routes carry the service\'s own schemas, headers and errors', async (t) => {

@@ -12,7 +12,7 @@
 // same decision and the same send, and are not counted as predictions.
 import type { FastifyBaseLogger } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import { REQUEST_ID_HEADER } from '../../../shared/http/request-id.ts';
+import { REQUEST_ID_HEADER } from '../../../shared/api/headers.ts';
 import type { Shadow } from '../experiments/shadow.ts';
 import type { Answered, EnvironmentCall, OutgoingRequest } from '../proxy/call.ts';
 import { SEND_ALONE, type Coalescer } from '../proxy/coalescer.ts';

@@ -6,7 +6,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { NoHealthyUpstreamError, RouteOverrideForbiddenError, UnknownEnvironmentError } from '../../../shared/errors.ts';
 import { environmentServing } from '../routing/by-version.ts';
-import { OVERRIDE_HEADER, requestFacts } from '../routing/request-facts.ts';
+import { OVERRIDE_HEADER } from '../../../shared/api/headers.ts';
+import { requestFacts } from '../routing/request-facts.ts';
 import type { Routing } from '../routing/routing.ts';
 import type { EnvironmentSnapshot, WeightsSnapshot } from '../weights/snapshot.ts';
 

@@ -3,18 +3,16 @@
 // and the core's outcome as the reply, the replica's answer byte for byte with the routing
 // headers added. Failures go to the shared error handler, with the environment they were sent to.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { API_KEY_HEADER, ENVIRONMENT_HEADER, MODEL_VERSION_HEADER, OVERRIDE_HEADER, REQUEST_ID_HEADER } from '../../../shared/api/headers.ts';
 import { PREDICT_PATH } from '../../../shared/api/prediction.ts';
-import { REQUEST_ID_HEADER } from '../../../shared/http/request-id.ts';
 import { coalescableText } from '../proxy/coalescer.ts';
 import { endToEnd, forwardedFor } from '../proxy/headers.ts';
-import { ENVIRONMENT_HEADER, MODEL_VERSION_HEADER } from '../proxy/routes.ts';
-import { OVERRIDE_HEADER } from '../routing/request-facts.ts';
 import type { DataPath, DataPathError, DataRequest } from './core.ts';
 
 /** The request's headers as a replica gets them: end-to-end only, with the forwarding headers. */
 export function outgoingHeaders(request: FastifyRequest): Record<string, string | string[]> {
   // The router's own credentials stop here: replicas never see an admin token or an API key.
-  const headers = endToEnd(request.headers, [OVERRIDE_HEADER, 'authorization', 'x-api-key']);
+  const headers = endToEnd(request.headers, [OVERRIDE_HEADER, 'authorization', API_KEY_HEADER]);
   headers['x-forwarded-for'] = forwardedFor(request.headers['x-forwarded-for'], request.ip);
   headers['x-forwarded-proto'] = request.protocol;
   headers[REQUEST_ID_HEADER] = request.id;

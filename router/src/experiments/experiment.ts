@@ -2,7 +2,8 @@
 // answered requests (a tally: errors, latency, confidence), the label mix, and the feedback
 // received (how many, how many the prediction got right). The report is built from it.
 import { Tally } from '../stats/tally.ts';
-import { accuracy, compare, recommend } from './report.ts';
+import { accuracy, compare } from '../stats/proportions.ts';
+import { recommend } from './report.ts';
 import type { FeedbackLog } from './feedback-log.ts';
 import type { RecentPredictions } from './recent-predictions.ts';
 import type { ExperimentReport } from './schema.ts';

@@ -16,8 +16,8 @@ import { requestedModel, type ModelInferRequest, type ModelRequest } from '../..
 import { serveGrpc, type ServeOptions } from '../../../shared/grpc/server.ts';
 import { grpcError } from '../../../shared/grpc/status.ts';
 import { toGrpcResponse, toJsonRequest, type JsonInferResponse } from '../../../shared/grpc/tensors.ts';
-import { REQUEST_ID_HEADER, requestIdFrom } from '../../../shared/http/request-id.ts';
-import { ENVIRONMENT_HEADER, MODEL_VERSION_HEADER } from '../proxy/routes.ts';
+import { ENVIRONMENT_HEADER, MODEL_VERSION_HEADER, REQUEST_ID_HEADER } from '../../../shared/api/headers.ts';
+import { requestIdFrom } from '../../../shared/http/request-id.ts';
 import { askReplica, routerReady } from '../v2/model-replica.ts';
 
 /** gRPC metadata as the HTTP headers the data path reads (keys are lower-case in both). */

@@ -34,7 +34,7 @@ const controllerReports: FastifyPluginAsync = async (app) => {
   perEnvironment('deployment_desired_replicas', 'Replicas the controller holds the environment at (the deployment file, or the autoscaler within its bounds)', (e) => e.desired_replicas);
   perEnvironment('deployment_ready_replicas', 'Replicas ready and registered with the router', (e) => e.ready_replicas);
   perEnvironment('deployment_updated_replicas', 'Replicas of the version the deployment asks for', (e) => e.updated_replicas);
-  perEnvironment('deployment_rollout_failed', '1 while the environment\'s last update stopped on an error (the previous replicas keep serving)', (e) => (e.rollout.state === 'failed' ? 1 : 0));
+  perEnvironment('deployment_update_failed', '1 while the environment\'s last update stopped on an error (the previous replicas keep serving)', (e) => (e.update.state === 'failed' ? 1 : 0));
   app.decorate('controllerReports', reports);
 };
 

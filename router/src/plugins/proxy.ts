@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import rateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
+import { API_KEY_HEADER } from '../../../shared/api/headers.ts';
 import { RateLimitedError, UnauthorizedError } from '../../../shared/errors.ts';
 import { hasBearerToken } from '../../../shared/http/secrets.ts';
 import { apiKeyAllowed, loadApiKeys } from '../auth.ts';
@@ -45,7 +46,10 @@ declare module 'fastify' {
 
 export type ProxyOptions = Pick<RouterConfig, 'adminToken' | 'overrideAllow' | 'retry' | 'hedge' | 'replicaMaxInFlight' | 'coalesce' | 'rateLimit' | 'apiKeys' | 'feedback' | 'shadowMaxInFlight'>;
 
-const apiKeyOf = (request: Pick<FastifyRequest, 'headers'>) => (typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined);
+const apiKeyOf = (request: Pick<FastifyRequest, 'headers'>) => {
+  const key = request.headers[API_KEY_HEADER];
+  return typeof key === 'string' ? key : undefined;
+};
 
 const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
   const { weights, replicas, health, routingPolicy: routing } = app;

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from 'pino';
+import { REQUEST_ID_HEADER } from '../../../shared/api/headers.ts';
 import { BATCH_PATH, BatchResponse, singleAnswers } from '../../../shared/api/prediction.ts';
 import { MicroBatcher, QueueFull } from '../../../shared/batching/micro-batcher.ts';
 import { NoHealthyUpstreamError, OverloadedError } from '../../../shared/errors.ts';
@@ -135,7 +136,7 @@ export class Coalescer {
     const started = performance.now();
     const { result, served, version } = await this.call(
       env,
-      { path: BATCH_PATH, headers: { 'content-type': 'application/json', 'x-request-id': batchId }, body: JSON.stringify({ texts: items.map((i) => i.text) }) },
+      { path: BATCH_PATH, headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: batchId }, body: JSON.stringify({ texts: items.map((i) => i.text) }) },
       this.log,
     ).finally(() => this.recordRoundTrip(name, performance.now() - started));
     if (result.statusCode >= 400 && result.statusCode < 500) return items.map(() => SEND_ALONE);

@@ -7,11 +7,7 @@ import type { FastifySchema, HTTPMethods } from 'fastify';
 import { BATCH_PATH, BatchResponse, DEFAULT_TEXT_LIMITS, PREDICT_PATH, PredictResponse, batchBody, predictBody } from '../../../shared/api/prediction.ts';
 import { InferResponse, ModelParams, VersionedModelParams, inferBody } from '../../../shared/api/v2.ts';
 import { ErrorResponse } from '../../../shared/http/schemas.ts';
-import { REQUEST_ID_HEADER } from '../../../shared/http/request-id.ts';
-import { OVERRIDE_HEADER } from '../routing/request-facts.ts';
-
-export const ENVIRONMENT_HEADER = 'x-environment';
-export const MODEL_VERSION_HEADER = 'x-model-version';
+import { ENVIRONMENT_HEADER, MODEL_VERSION_HEADER, OVERRIDE_HEADER, REQUEST_ID_HEADER } from '../../../shared/api/headers.ts';
 
 /** Either no credentials or an API key: keys are needed once the router is configured with some. */
 export const PUBLIC_SECURITY: Record<string, string[]>[] = [{}, { apiKey: [] }];

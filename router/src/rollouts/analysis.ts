@@ -4,7 +4,7 @@
 // significantly below the baseline's. Mean confidence is shown beside them, as the seed uses it,
 // but never decides (a model can be confidently wrong). Each check is recorded as the decision trail
 // wants it: metric, value, threshold, window, sample, passed. Too small a sample is inconclusive.
-import { compare } from '../experiments/report.ts';
+import { compare } from '../stats/proportions.ts';
 import type { WindowStats } from '../stats/window.ts';
 import type { DecisionRecord } from '../history/schema.ts';
 

@@ -1,8 +1,7 @@
 // What a request says about where it may go, read from its headers alone: an environment it
 // forces (X-Route-To) and the user key that keeps an A/B assignment sticky (a header or cookie).
 import type { IncomingHttpHeaders } from 'node:http';
-
-export const OVERRIDE_HEADER = 'x-route-to';
+import { OVERRIDE_HEADER } from '../../../shared/api/headers.ts';
 
 export interface RequestFacts {
   /** The environment named by X-Route-To (allowed only to admins and allow-listed addresses). */

@@ -1,7 +1,8 @@
 // The report's statistics and recommendation: Wilson interval, the two-proportion test, and the
 // rules that turn them (and errors and latency) into promote, keep or roll back.
 import t from 'tap';
-import { accuracy, compare, recommend } from '../../../router/src/experiments/report.ts';
+import { recommend } from '../../../router/src/experiments/report.ts';
+import { accuracy, compare } from '../../../router/src/stats/proportions.ts';
 
 t.test('Wilson 95% interval', async (t) => {
   t.same(accuracy(0, 0), { feedback: 0, correct: 0, accuracy: null, ci95: null });

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
+import { metricSamples } from '../testkit/metrics-text.ts';
 import { rssBytes, ROOT } from '../testkit/processes.ts';
 import { abInstalled, runAb } from './lib/ab.ts';
 import { buildDist } from './lib/build.ts';
@@ -56,6 +57,8 @@ interface Point {
   rps: number;
   routerUs: number;
   rssMb: number;
+  /** V8's heap in use, from the router's own /metrics: a leak grows it, an allocator keeping pages does not. */
+  heapMb: number;
 }
 const points: Point[] = [];
 let served = 0;
@@ -66,9 +69,11 @@ try {
     const result = await runAb({ url: `${deployment.base}/predict`, bodyFile, requests: n, concurrency: 50, keepAlive: true });
     if (result.failed > 0) throw new Error(`${result.failed} requests failed (${result.failedDetail})`);
     served += result.complete;
-    const point = { served, rps: result.rps, routerUs: ((spent().get('router') ?? NaN) * 1e6) / result.complete, rssMb: rssBytes(router.pid) / 2 ** 20 };
+    const routerUs = ((spent().get('router') ?? NaN) * 1e6) / result.complete;
+    const metrics = await fetch(`${deployment.base}/metrics`).then((r) => r.text());
+    const point = { served, rps: result.rps, routerUs, rssMb: rssBytes(router.pid) / 2 ** 20, heapMb: (metricSamples(metrics, 'nodejs_heap_size_used_bytes')[0] ?? NaN) / 2 ** 20 };
     points.push(point);
-    console.log(`${served} served: ${point.rps} requests/s, router ${Math.round(point.routerUs)} µs/request, RSS ${point.rssMb.toFixed(1)} MB`);
+    console.log(`${served} served: ${point.rps} requests/s, router ${Math.round(point.routerUs)} µs/request, RSS ${point.rssMb.toFixed(1)} MB, heap used ${point.heapMb.toFixed(1)} MB`);
   }
 } finally {
   await deployment.stop();
@@ -81,23 +86,27 @@ const around = (mark: number, pick: (p: Point) => number) => {
   const window = points.slice(Math.max(0, i - 1), i + 2).map(pick);
   return window.reduce((a, b) => a + b, 0) / window.length;
 };
-const early = { us: around(EARLY, (p) => p.routerUs), rss: around(EARLY, (p) => p.rssMb) };
-const late = { us: around(served, (p) => p.routerUs), rss: around(served, (p) => p.rssMb) };
-const marks = [EARLY, 100_000, 250_000, 500_000, 750_000, served].filter((m, i, all) => m <= served && all.indexOf(m) === i);
+const early = { us: around(EARLY, (p) => p.routerUs), rss: around(EARLY, (p) => p.rssMb), heap: around(EARLY, (p) => p.heapMb) };
+const late = { us: around(served, (p) => p.routerUs), rss: around(served, (p) => p.rssMb), heap: around(served, (p) => p.heapMb) };
+/** Once the feedback memory is full (100,000 predictions) and a little after, nothing bounded grows any more. */
+const FULL = 150_000;
+const full = { rss: around(FULL, (p) => p.rssMb), heap: around(FULL, (p) => p.heapMb) };
+const marks = [EARLY, 100_000, FULL, 250_000, 500_000, 750_000, served].filter((m, i, all) => m <= served && all.indexOf(m) === i);
 const table = [
-  '| requests served | requests/s | router CPU µs/request | router RSS MB |',
-  '| ---: | ---: | ---: | ---: |',
-  ...marks.map((m) => `| ${m.toLocaleString('en')} | ${Math.round(around(m, (p) => p.rps))} | ${Math.round(around(m, (p) => p.routerUs))} | ${around(m, (p) => p.rssMb).toFixed(1)} |`),
+  '| requests served | requests/s | router CPU µs/request | router RSS MB | router heap used MB |',
+  '| ---: | ---: | ---: | ---: | ---: |',
+  ...marks.map((m) => `| ${m.toLocaleString('en')} | ${Math.round(around(m, (p) => p.rps))} | ${Math.round(around(m, (p) => p.routerUs))} | ${around(m, (p) => p.rssMb).toFixed(1)} | ${around(m, (p) => p.heapMb).toFixed(1)} |`),
 ].join('\n');
 const markdown = `## Flat with traffic served (\`npm run bench:flat\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. deploy/local.yaml as \`npm start\` runs it (rate limit
 raised past the run, the guard reporting only), \`ab -k -n ${PER_RUN} -c 50\` POST /predict again and again until
 ${served.toLocaleString('en')} requests were served, none failed; after each run the router's CPU per request and resident
-memory from /proc. Each row is the mean of the three runs around its mark. The feedback memory (the last 100,000
-predictions) is full from the 100,000th request on.
+memory from /proc, its V8 heap in use from its /metrics. Each row is the mean of the three runs around its mark. The
+feedback memory (the last 100,000 predictions) is full from the 100,000th request on.
 
-After ${served.toLocaleString('en')} requests against after ${EARLY.toLocaleString('en')}: router CPU per request **${(late.us / early.us).toFixed(2)}×**, RSS **${(late.rss / early.rss).toFixed(2)}×**.
+After ${served.toLocaleString('en')} requests against after ${EARLY.toLocaleString('en')}: router CPU per request **${(late.us / early.us).toFixed(2)}×**, RSS **${(late.rss / early.rss).toFixed(2)}×**, heap used ${(late.heap / early.heap).toFixed(2)}×.
+Against after ${FULL.toLocaleString('en')} (every bounded memory full): RSS ${(late.rss / full.rss).toFixed(2)}×, heap used ${(late.heap / full.heap).toFixed(2)}×.
 
 ${table}`;
 console.log(`\n${markdown}`);

@@ -10,7 +10,7 @@ import { errorKind, NoHealthyUpstreamError, OverloadedError } from '../../../sha
 import type { HealthMonitor } from '../replicas/health.ts';
 import type { Replica } from '../replicas/replica.ts';
 import type { ReplicaRegistry } from '../replicas/registry.ts';
-import { pickLeastOutstanding } from '../routing/replica.ts';
+import { firstOfTies, pickLeastOutstanding } from '../routing/replica.ts';
 import type { Routing } from '../routing/routing.ts';
 import type { EnvironmentSnapshot } from '../weights/snapshot.ts';
 import { exchange, type Exchanged } from './exchange.ts';
@@ -72,6 +72,8 @@ interface Try {
 export interface CallOptions {
   /** Only replicas serving this model version (during a rolling update an environment serves two). */
   modelVersion?: string;
+  /** Ties between equally busy replicas go to the one listed first, not to one at random (firstOfTies). */
+  packTies?: boolean;
 }
 
 /** Throws NoHealthyUpstreamError, or a gateway error (map-error.ts) naming the replica that failed. */
@@ -86,8 +88,10 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
     return options?.modelVersion === undefined ? all : all.filter((r) => r.modelVersion === options.modelVersion);
   };
 
+  const tieBreak = (options?: CallOptions) => (options?.packTies ? firstOfTies : Math.random);
+
   function siblingTarget(env: EnvironmentSnapshot, tried: ReadonlySet<Replica>, options?: CallOptions): { env: EnvironmentSnapshot; replica: Replica } | undefined {
-    const sibling = pickLeastOutstanding(candidates(env.name, options), Math.random, tried);
+    const sibling = pickLeastOutstanding(candidates(env.name, options), tieBreak(options), tried);
     return sibling && hasRoom(sibling) ? { env, replica: sibling } : undefined;
   }
 
@@ -97,7 +101,7 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
     // Another environment, as the routing policy would pick it for this one's traffic; a request
     // for one model version finds replicas only where that version is served.
     const next = routing.fallback(env.name);
-    const replica = next && pickLeastOutstanding(candidates(next.name, options), Math.random, tried);
+    const replica = next && pickLeastOutstanding(candidates(next.name, options), tieBreak(options), tried);
     return next && replica && hasRoom(replica) ? { env: next, replica } : undefined;
   }
 
@@ -173,7 +177,7 @@ export function createEnvironmentCall(deps: EnvironmentCallDeps): EnvironmentCal
   }
 
   return async function call(env, request, log, options) {
-    const replica = pickLeastOutstanding(candidates(env.name, options));
+    const replica = pickLeastOutstanding(candidates(env.name, options), tieBreak(options));
     if (!replica) throw new NoHealthyUpstreamError();
     // Every replica is as busy as allowed: shed now with a 503 and Retry-After rather than queue
     // without bound (the accepted requests keep their latency; the client comes back later).

@@ -138,6 +138,8 @@ export class Coalescer {
       env,
       { path: BATCH_PATH, headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: batchId }, body: JSON.stringify({ texts: items.map((i) => i.text) }) },
       this.log,
+      // A batch that finds the replicas idle goes to the same warm one (routing/replica.ts).
+      { packTies: true },
     ).finally(() => this.recordRoundTrip(name, performance.now() - started));
     if (result.statusCode >= 400 && result.statusCode < 500) return items.map(() => SEND_ALONE);
     if (result.statusCode !== 200) return items.map(() => ({ served, version, status: result.statusCode, headers: result.headers, body: result.body }));

@@ -1,4 +1,5 @@
-// Pure replica selection: least outstanding requests among available replicas, ties at random.
+// Pure replica selection: least outstanding requests among available replicas, ties at random, or
+// all to the replica listed first (firstOfTies) where keeping one replica warm matters more.
 
 export interface ReplicaLoad {
   inFlight: number;
@@ -20,3 +21,12 @@ export function pickLeastOutstanding<T extends ReplicaLoad>(replicas: readonly T
   }
   return best;
 }
+
+/**
+ * A stand-in for `random` under which a tie never displaces the replica listed first. The
+ * coalescer's batches take it: on cores shared with the router, a replica woken cold spends
+ * several times the CPU of a warm one on the same batch, and sending every batch that finds the
+ * replicas idle to the same one keeps it warm (measured: bench/RESULTS.md). Under load the
+ * least-outstanding rule still spreads the batches.
+ */
+export const firstOfTies = () => 1;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { eligible, pickSticky, pickWeighted, type EnvironmentChoice } from '../../../router/src/routing/weighted.ts';
-import { pickLeastOutstanding } from '../../../router/src/routing/replica.ts';
+import { firstOfTies, pickLeastOutstanding } from '../../../router/src/routing/replica.ts';
 import { Random } from '../../../models/tools/random.ts';
 
 const envs = (weights: Record<string, number>, down: string[] = []): EnvironmentChoice[] =>
@@ -80,4 +80,16 @@ t.test('least outstanding replica, ties at random, never an unavailable or exclu
   t.same([...seen].sort(), ['b', 'c'], 'ties between b and c broken both ways');
   t.equal(pickLeastOutstanding(replicas, Math.random, replicas[1])!.id, 'c', 'an excluded replica is skipped');
   t.equal(pickLeastOutstanding([replicas[3]]), undefined);
+});
+
+t.test('firstOfTies: every tie goes to the replica listed first, the least outstanding still wins', async (t) => {
+  const replicas = [
+    { id: 'a', inFlight: 1, available: true },
+    { id: 'b', inFlight: 0, available: true },
+    { id: 'c', inFlight: 0, available: true },
+  ];
+  for (let i = 0; i < 20; i++) t.equal(pickLeastOutstanding(replicas, firstOfTies)!.id, 'b');
+  t.equal(pickLeastOutstanding(replicas, firstOfTies, replicas[1])!.id, 'c', 'an excluded replica is skipped');
+  replicas[0].inFlight = 0;
+  t.equal(pickLeastOutstanding(replicas, firstOfTies)!.id, 'a');
 });

@@ -58,7 +58,8 @@ try {
   process.exit(2);
 }
 const short = commit.slice(0, 7);
-const headDescription = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' + uncommitted changes' : ''}`;
+// What runs here: the commit, and whether it carries changes (the results file itself aside).
+const headDescription = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/RESULTS.md') ? ' + uncommitted changes' : ''}`;
 
 /** The ref's checkout, made once per commit and kept for the next comparison. */
 function worktree(): string {

@@ -64,9 +64,15 @@ function ab(deployment: string, keepAlive: boolean, url = 'http://127.0.0.1:8080
   return result;
 }
 
-const shipped = path.join(ROOT, 'deploy', 'local.yaml');
+// The shipped deployment, with a copy of its weights file: a weight change during the run (the
+// guard's, say, when the saturated canary's P95 trips it) stays with the run.
+const topology = parse(fs.readFileSync(path.join(ROOT, 'deploy', 'local.yaml'), 'utf8'));
+const weightsCopy = path.join(dir, 'weights.yaml');
+fs.copyFileSync(path.resolve(ROOT, topology.router.weights_file), weightsCopy);
+topology.router.weights_file = weightsCopy;
+const shipped = path.join(dir, 'local.yaml');
+fs.writeFileSync(shipped, stringify(topology));
 const plain = path.join(dir, 'local-no-coalescing.yaml');
-const topology = parse(fs.readFileSync(shipped, 'utf8'));
 topology.router.env = { ...topology.router.env, COALESCE_MAX_BATCH: '0' };
 fs.writeFileSync(plain, stringify(topology));
 
@@ -89,7 +95,7 @@ async function haproxyInFront(weights: Record<string, number>): Promise<{ url: s
 }
 
 const weights = Object.fromEntries(
-  Object.entries((parse(fs.readFileSync(path.resolve(ROOT, topology.router.weights_file), 'utf8')) as { environments: Record<string, { weight: number }> }).environments).map(([n, e]) => [n, e.weight]),
+  Object.entries((parse(fs.readFileSync(weightsCopy, 'utf8')) as { environments: Record<string, { weight: number }> }).environments).map(([n, e]) => [n, e.weight]),
 );
 const ROUNDS = 2;
 const rows: (AbResult & { rounds: number[] })[] = [];

@@ -190,7 +190,8 @@ try {
 
 const median = (xs: number[]) => {
   const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+  const m = s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+  return Math.round(m * 100) / 100;
 };
 const roles = [...new Set([head, base].flatMap((s) => s.processes.map((p) => p.role)))].sort((a, b) => (a === 'router' ? -1 : b === 'router' ? 1 : a.localeCompare(b)));
 const shares = (r: Run) => {

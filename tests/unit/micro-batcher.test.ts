@@ -6,7 +6,9 @@ const double = async (xs: number[]) => xs.map((x) => x * 2);
 
 t.test('items arriving together share one call, results in order', async (t) => {
   const sizes: number[] = [];
-  const b = new MicroBatcher(double, { maxBatchSize: 32, maxWaitMs: 5, maxQueue: 100, concurrency: 1 }, (n) => sizes.push(n));
+  // Full at five, and a wait far longer than any pause of a loaded machine between the submits: the
+  // batch leaves because it is full, never because a few milliseconds passed (a GC pause once did).
+  const b = new MicroBatcher(double, { maxBatchSize: 5, maxWaitMs: 60_000, maxQueue: 100, concurrency: 1 }, (n) => sizes.push(n));
   const results = await Promise.all([1, 2, 3, 4, 5].map((x) => b.submit([x])));
   t.same(results, [[2], [4], [6], [8], [10]]);
   t.same(sizes, [5]);

@@ -33,7 +33,7 @@ fs.writeFileSync(weights, 'environments:\n  blue: { weight: 1 }\n');
 const deployment = path.join(dir, 'local.yaml');
 fs.writeFileSync(
   deployment,
-  `router: { host: 127.0.0.1, port: 0, weights_file: ${weights}, env: { COALESCE_MAX_BATCH: "0", RATE_LIMIT_MAX: "0" } }
+  `router: { host: 127.0.0.1, port: 0, weights_file: ${weights}, env: { ROUTER_COALESCE_MAX_BATCH: "0", ROUTER_RATE_LIMIT_MAX: "0" } }
 services: { host: 127.0.0.1, models_dir: ${path.join(ROOT, 'models')}, nice: 10, env: { INFERENCE_WORKERS: "0", BATCH_MAX_WAIT_MS: "0" } }
 autoscaling: { interval_seconds: 2, scale_down_stabilization_seconds: 20 }
 environments:

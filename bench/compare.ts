@@ -171,7 +171,8 @@ try {
       root: side.root,
       deploymentFile: deploymentFile(side, dir, 18080 + i * 1000),
       token: TOKEN,
-      env: { RUN_DIR: path.join(dir, `run-${i}`), RATE_LIMIT_MAX: '100000000', GUARD_MODE: 'alert' },
+      // ROUTER_*: the router's settings since it has a file of its own; the bare names, before.
+      env: { RUN_DIR: path.join(dir, `run-${i}`), ROUTER_RATE_LIMIT_MAX: '100000000', ROUTER_GUARD_MODE: 'alert', RATE_LIMIT_MAX: '100000000', GUARD_MODE: 'alert' },
     });
     side.processes = processTree(side.deployment.proc.pid!).filter((p) => p.role !== 'other');
     console.log(`${side.name}: ${side.deployment.base} (${side.processes.map((p) => p.role).join(', ')})`);

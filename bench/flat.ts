@@ -48,7 +48,7 @@ fs.writeFileSync(deploymentFile, stringify(shipped));
 const deployment = await startDeployment({
   deploymentFile,
   token: 'bench-flat-admin-token-0123456789',
-  env: { RUN_DIR: path.join(dir, 'run'), RATE_LIMIT_MAX: '100000000', GUARD_MODE: 'alert' },
+  env: { RUN_DIR: path.join(dir, 'run'), ROUTER_RATE_LIMIT_MAX: '100000000', ROUTER_GUARD_MODE: 'alert' },
 });
 const router = processTree(deployment.proc.pid!).find((p) => p.role === 'router')!;
 

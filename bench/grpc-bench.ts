@@ -45,7 +45,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grpc-bench-'));
 const weights = path.join(dir, 'weights.yaml');
 fs.writeFileSync(weights, `environments:\n  blue: { weight: 100, replicas: [${replica.url}] }\n`);
 const router = await startProcess(
-  { ...deployed.router.env, WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'grpc-bench-admin-token-0123456789', ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', HEALTH_INTERVAL_MS: '1000' },
+  { ...(deployed.router.config_file ? { ROUTER_CONFIG_FILE: path.resolve(ROOT, deployed.router.config_file) } : {}), ...deployed.router.env, ROUTER_WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'grpc-bench-admin-token-0123456789', ROUTER_PORT: '0', ROUTER_RATE_LIMIT_MAX: '0', ROUTER_HEALTH_INTERVAL_MS: '1000' },
   path.join(ROOT, 'dist/router/src/server.js'),
 );
 procs.push(router);

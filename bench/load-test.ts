@@ -73,7 +73,7 @@ topology.router.weights_file = weightsCopy;
 const shipped = path.join(dir, 'local.yaml');
 fs.writeFileSync(shipped, stringify(topology));
 const plain = path.join(dir, 'local-no-coalescing.yaml');
-topology.router.env = { ...topology.router.env, COALESCE_MAX_BATCH: '0' };
+topology.router.env = { ...topology.router.env, ROUTER_COALESCE_MAX_BATCH: '0' };
 fs.writeFileSync(plain, stringify(topology));
 
 /**
@@ -135,9 +135,9 @@ writeSection(
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The full local deployment (router on :8080; blue 1.0.0 ×3,
 green 1.1.0 ×2, canary 2.0.0 ×1, seven processes) and ab on the same 2 cores; no response cache anywhere.
-"npm start" is the deployment as shipped (the router coalesces /predict requests, COALESCE_MAX_BATCH=32, and the
+"npm start" is the deployment as shipped (the router coalesces /predict requests, ROUTER_COALESCE_MAX_BATCH=32, and the
 replicas run at nice 10);
-"coalescing off" is the same with COALESCE_MAX_BATCH=0; "HAProxy instead of the router" puts HAProxy 2.6 (single thread,
+"coalescing off" is the same with ROUTER_COALESCE_MAX_BATCH=0; "HAProxy instead of the router" puts HAProxy 2.6 (single thread,
 least connections, each replica weighted by its environment's share) in front of the same six replicas, for scale.
 Each deployment gets 5,000 requests of warm-up, then ab as written and ab -k alternate for ${ROUNDS} rounds of
 10,000 requests at c=50; each keeps its best round (the run-to-run spread on this VM is large, see below).

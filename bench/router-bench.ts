@@ -20,6 +20,7 @@ import { describeMachine } from './lib/machine.ts';
 import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
 import { readDeployment } from '../launcher/index.ts';
+import { loadRouterConfig } from '../router/index.ts';
 import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
 
 // The replicas run with deploy/local.yaml's settings (its services.env and nice), as npm start runs them.
@@ -68,13 +69,14 @@ const weightsFile = path.join(dir, 'weights.yaml');
 fs.writeFileSync(weightsFile, `environments:\n${backends.map((b) => `  ${b.name}: { weight: ${b.weight}, replicas: [${b.url}] }`).join('\n')}\n`);
 const startRouter = async (env: Record<string, string>) => {
   const router = await startProcess(
-    { WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ROUTER_PORT: '0', LOG_LEVEL: 'info', HEALTH_INTERVAL_MS: '1000', HEALTH_RISE: '2', HEALTH_FALL: '2', RATE_LIMIT_MAX: '0', ...env },
+    { ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '1000', ROUTER_HEALTH_RISE: '2', ROUTER_HEALTH_FALL: '2', ROUTER_RATE_LIMIT_MAX: '0', ...env },
     path.join(ROOT, 'dist/router/src/server.js'),
   );
   procs.push(router);
   return router;
 };
-const coalescingEnv = { COALESCE_MAX_BATCH: '32', ...deployed.router.env };
+// The coalescing router runs with npm start's settings file (its coalescing); both with the bench's weights and no rate limit.
+const coalescingEnv = { ...(deployed.router.config_file ? { ROUTER_CONFIG_FILE: path.resolve(ROOT, deployed.router.config_file) } : {}), ...deployed.router.env };
 const router = await startRouter({});
 const coalescing = await startRouter(coalescingEnv);
 
@@ -174,7 +176,7 @@ ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Three service pr
 canary 2.0.0, compiled, with deploy/local.yaml's replica settings: ${Object.entries(deployed.services.env ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}, nice ${values['backend-nice']})
 behind each proxy with the same 70/25/5 split and readiness checks every 1 s (rise 2, fall 2); HAProxy 2.6
 single-threaded with keep-alive to the backends; the router's rate limit is off (HAProxy has none); the router
-runs twice, as a plain proxy and with request coalescing (${Object.entries(coalescingEnv).map(([k, v]) => `${k}=${v}`).join(', ')}).
+runs twice, as a plain proxy and with request coalescing (npm start's ${deployed.router.config_file}: coalesce ${JSON.stringify(loadRouterConfig({ ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ...coalescingEnv }).source.settings.coalesce)}).
 Everything shares the 2 cores.
 
 Throughput: autocannon c=${connections}, ${durationSec} s per target after a 3 s warm-up, ${values.rounds} alternating rounds; the table

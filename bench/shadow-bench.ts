@@ -31,7 +31,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shadow-bench-'));
 const router = async (shadow: number) => {
   const file = path.join(dir, `weights-${shadow}.yaml`);
   fs.writeFileSync(file, `environments:\n  blue: { weight: 1, replicas: [${blue.url}] }\n  canary: { weight: 0, shadow: ${shadow}, replicas: [${canary.url}] }\n`);
-  const p = await startProcess({ WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', GUARD_MODE: 'off' }, path.join(ROOT, 'dist/router/src/server.js'));
+  const p = await startProcess({ ROUTER_WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', ROUTER_RATE_LIMIT_MAX: '0', ROUTER_GUARD_MODE: 'off' }, path.join(ROOT, 'dist/router/src/server.js'));
   procs.push(p);
   return p;
 };

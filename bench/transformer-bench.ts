@@ -42,7 +42,7 @@ const { values } = parseArgs({
     'split-cost': { type: 'string', default: '64' },
     'raw-seconds': { type: 'string', default: '6' },
     spinning: { type: 'string', default: 'true', description: "the replica's ORT_SPINNING" },
-    coalesce: { type: 'string', default: '32', description: "the router's COALESCE_MAX_BATCH (0: off)" },
+    coalesce: { type: 'string', default: '32', description: "the router's ROUTER_COALESCE_MAX_BATCH (0: off)" },
     'replica-nice': { type: 'string', default: '10', description: "the replica's scheduling niceness, every thread (npm start's services.nice)" },
     python: { type: 'string', default: '/usr/bin/python3' },
     results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
@@ -222,7 +222,7 @@ for (const name of values.models.split(',')) {
   try {
     const weights = path.join(work, `weights-${name}.yaml`);
     fs.writeFileSync(weights, `environments:\n  canary: { weight: 100, replicas: [${replica.url}] }\n`);
-    const router = await startProcess({ WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'transformer-bench-token-0123456789', ROUTER_PORT: '0', RATE_LIMIT_MAX: '0', COALESCE_MAX_BATCH: values.coalesce, HEALTH_INTERVAL_MS: '1000' }, path.join(ROOT, 'dist/router/src/server.js'));
+    const router = await startProcess({ ROUTER_WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'transformer-bench-token-0123456789', ROUTER_PORT: '0', ROUTER_RATE_LIMIT_MAX: '0', ROUTER_COALESCE_MAX_BATCH: values.coalesce, ROUTER_HEALTH_INTERVAL_MS: '1000' }, path.join(ROOT, 'dist/router/src/server.js'));
     procs.push(router);
     for (let i = 0; i < 100 && !(await fetch(`${router.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"warm up"}' }).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
     const direct = await maxRate(replica.url, [replica.proc.pid!], bestRaw * 0.7);

@@ -138,7 +138,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Weights in force, live shares and the last reload result */
+        /** Weights in force, live shares, the last reload result, and the router's own settings */
         get: operations["getConfig"];
         put?: never;
         post?: never;
@@ -1328,6 +1328,308 @@ export interface operations {
                                 at: string;
                             } | null;
                         };
+                        /** @description how the router behaves, as read at start (secrets are never shown) */
+                        router: {
+                            /** @description ROUTER_CONFIG_FILE, or null when the router runs on its defaults */
+                            file: string | null;
+                            /** @description the ROUTER_* variables that override the file */
+                            overrides: string[];
+                            settings: {
+                                /**
+                                 * @description address the HTTP and gRPC listeners bind
+                                 * @default 127.0.0.1
+                                 */
+                                host: string;
+                                /**
+                                 * @description the HTTP listener (0 picks a free port)
+                                 * @default 8080
+                                 */
+                                port: number;
+                                /**
+                                 * @description the Open Inference Protocol's gRPC listener (0 picks a free port)
+                                 * @default 8081
+                                 */
+                                grpc_port: number;
+                                /**
+                                 * @description how traffic splits: environments, weights, replicas or DNS names, shadow, sticky assignment (hot-reloaded; PUT /admin/weights writes it). Relative to this file's folder when set here, to the working directory when set by the variable
+                                 * @default deploy/weights.yaml
+                                 */
+                                weights_file: string;
+                                /**
+                                 * @description pino level; debug adds one line per request
+                                 * @default info
+                                 */
+                                log_level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+                                /**
+                                 * @description request bodies above this are refused with 413
+                                 * @default 1048576
+                                 */
+                                body_limit_bytes: number;
+                                /**
+                                 * @description SIGTERM: readiness goes false, in-flight requests finish within this, then exit
+                                 * @default 30000
+                                 */
+                                shutdown_timeout_ms: number;
+                                /**
+                                 * @description how the router talks to replicas
+                                 * @default {}
+                                 */
+                                replica: {
+                                    /**
+                                     * @description connecting to a replica; a connection that fails is retried elsewhere
+                                     * @default 1000
+                                     */
+                                    connect_timeout_ms: number;
+                                    /**
+                                     * @description waiting for a replica's answer to begin (504 after)
+                                     * @default 10000
+                                     */
+                                    headers_timeout_ms: number;
+                                    /**
+                                     * @description idle time allowed while reading an upstream body; connect + headers + body bound a whole request
+                                     * @default 10000
+                                     */
+                                    body_timeout_ms: number;
+                                    /**
+                                     * @description keep-alive connections per replica
+                                     * @default 32
+                                     */
+                                    pool_connections: number;
+                                    /**
+                                     * @description requests one replica may have in flight; when every replica of the chosen environment is there, requests are shed at once (503 ERR_OVERLOADED, Retry-After); 0: no limit
+                                     * @default 64
+                                     */
+                                    max_in_flight: number;
+                                };
+                                /**
+                                 * @description active health checks
+                                 * @default {}
+                                 */
+                                health: {
+                                    /**
+                                     * @description how often each replica's /health/ready is checked
+                                     * @default 1000
+                                     */
+                                    interval_ms: number;
+                                    /**
+                                     * @description a check unanswered by then fails
+                                     * @default 500
+                                     */
+                                    timeout_ms: number;
+                                    /**
+                                     * @description passed checks in a row before a replica takes traffic again
+                                     * @default 2
+                                     */
+                                    rise: number;
+                                    /**
+                                     * @description failed checks in a row before a replica is taken out
+                                     * @default 2
+                                     */
+                                    fall: number;
+                                };
+                                /**
+                                 * @description passive outlier detection
+                                 * @default {}
+                                 */
+                                eject: {
+                                    /**
+                                     * @description failed requests in a row (5xx, connection errors, a hedge that won) before a replica is ejected (outlier detection)
+                                     * @default 3
+                                     */
+                                    after_failures: number;
+                                    /**
+                                     * @description the first ejection's length; each repeated ejection doubles it
+                                     * @default 5000
+                                     */
+                                    base_ms: number;
+                                    /**
+                                     * @description the longest ejection
+                                     * @default 60000
+                                     */
+                                    max_ms: number;
+                                };
+                                /**
+                                 * @description how much retries and hedges may add
+                                 * @default {}
+                                 */
+                                retry_budget: {
+                                    /**
+                                     * @description retries and hedges may add at most this share of the last 10 s of requests
+                                     * @default 0.2
+                                     */
+                                    ratio: number;
+                                    /**
+                                     * @description retries allowed per second whatever the ratio (a quiet router can still retry)
+                                     * @default 10
+                                     */
+                                    min_per_second: number;
+                                };
+                                /**
+                                 * @description hedged requests
+                                 * @default {}
+                                 */
+                                hedge: {
+                                    /**
+                                     * @description send a prediction to a second replica too when the first has not answered after this many times the environment's recent P99; 0 turns hedging off
+                                     * @default 3
+                                     */
+                                    delay_factor: number;
+                                    /**
+                                     * @description the hedge delay at least
+                                     * @default 50
+                                     */
+                                    delay_min_ms: number;
+                                    /**
+                                     * @description the hedge delay at most (and until the P99 is known)
+                                     * @default 1000
+                                     */
+                                    delay_max_ms: number;
+                                };
+                                /**
+                                 * @description the data path's rate limit
+                                 * @default {}
+                                 */
+                                rate_limit: {
+                                    /**
+                                     * @description requests per window per API key or client IP on the data path; 0 turns it off
+                                     * @default 60000
+                                     */
+                                    max: number;
+                                    /**
+                                     * @description the rate limit's window
+                                     * @default 60000
+                                     */
+                                    window_ms: number;
+                                };
+                                /**
+                                 * @description request coalescing
+                                 * @default {}
+                                 */
+                                coalesce: {
+                                    /**
+                                     * @description coalesce concurrent POST /predict requests to one environment into /predict/batch calls of up to this many texts (at most the replicas' MAX_BATCH_TEXTS); 0 turns it off, and an environment given coalesce: false in the weights file is left out
+                                     * @default 0
+                                     */
+                                    max_batch: number;
+                                    /**
+                                     * @description how long a partial batch may wait for one in flight to come back
+                                     * @default 2
+                                     */
+                                    max_wait_ms: number;
+                                    /**
+                                     * @description coalesced batches one environment may have in flight at once (a batch overdue on a stalled replica still lets one more leave); 0: as many as its available replicas run side by side. Where the replicas share the router's cores, fewer and fuller batches cost less
+                                     * @default 0
+                                     */
+                                    max_in_flight: number;
+                                };
+                                /**
+                                 * @description POST /feedback
+                                 * @default {}
+                                 */
+                                feedback: {
+                                    /**
+                                     * @description recent predictions remembered for POST /feedback (about 200 bytes each); 0 turns feedback off
+                                     * @default 100000
+                                     */
+                                    memory: number;
+                                    /**
+                                     * @description how long a prediction can receive feedback
+                                     * @default 3600
+                                     */
+                                    ttl_seconds: number;
+                                    /** @description append-only file of feedback records (and experiment resets): feedback is answered 202 once written there, and counts again after a restart; unset: in memory only */
+                                    file?: string;
+                                };
+                                /**
+                                 * @description the decision trail
+                                 * @default {}
+                                 */
+                                history: {
+                                    /** @description append-only file of the decision trail (GET /admin/history), kept across restarts; unset: in memory only */
+                                    file?: string;
+                                };
+                                /**
+                                 * @description shadow traffic
+                                 * @default {}
+                                 */
+                                shadow: {
+                                    /**
+                                     * @description mirrored requests in flight at most; more are dropped (and counted), never queued
+                                     * @default 64
+                                     */
+                                    max_in_flight: number;
+                                };
+                                /**
+                                 * @description the standing guard
+                                 * @default {}
+                                 */
+                                guard: {
+                                    /**
+                                     * @description the standing guard: act (weight set to 0), alert (reported only) or off
+                                     * @default act
+                                     */
+                                    mode: "act" | "alert" | "off";
+                                    /**
+                                     * @description how often the guard checks every environment with weight
+                                     * @default 5000
+                                     */
+                                    interval_ms: number;
+                                    /**
+                                     * @description checks in a row an environment must fail before the guard acts (as an alert rule's for)
+                                     * @default 3
+                                     */
+                                    consecutive: number;
+                                    /**
+                                     * @description the sliding window each check reads
+                                     * @default 30
+                                     */
+                                    window_seconds: number;
+                                    /**
+                                     * @description requests in the window before the guard concludes anything
+                                     * @default 50
+                                     */
+                                    min_requests: number;
+                                    /**
+                                     * @description the seed's 1%
+                                     * @default 0.01
+                                     */
+                                    max_error_rate: number;
+                                    /**
+                                     * @description P95 against the heaviest other environment's (the seed's +20%)
+                                     * @default 1.2
+                                     */
+                                    max_p95_ratio: number;
+                                    /**
+                                     * @description and at least this much slower, so a busy machine's tail noise does not trip it
+                                     * @default 25
+                                     */
+                                    min_p95_increase_ms: number;
+                                };
+                                /**
+                                 * @description DNS discovery
+                                 * @default {}
+                                 */
+                                dns: {
+                                    /**
+                                     * @description DNS servers (ip or ip:port) for environments discovered by DNS; empty: the system's resolv.conf
+                                     * @default []
+                                     */
+                                    servers: string[];
+                                    /**
+                                     * @description one DNS lookup at most; a failed lookup keeps the replicas last found
+                                     * @default 2000
+                                     */
+                                    timeout_ms: number;
+                                };
+                                /** @description a file of API keys, one per line (# comments), read at start; keys from it and from ROUTER_API_KEYS are all accepted */
+                                api_keys_file?: string;
+                                /**
+                                 * @description client IPs allowed to force an environment with X-Route-To (admin-token holders always are)
+                                 * @default []
+                                 */
+                                route_override_allow: string[];
+                            };
+                        };
                     };
                 };
             };
@@ -1407,6 +1709,308 @@ export interface operations {
                                 message: string;
                                 at: string;
                             } | null;
+                        };
+                        /** @description how the router behaves, as read at start (secrets are never shown) */
+                        router: {
+                            /** @description ROUTER_CONFIG_FILE, or null when the router runs on its defaults */
+                            file: string | null;
+                            /** @description the ROUTER_* variables that override the file */
+                            overrides: string[];
+                            settings: {
+                                /**
+                                 * @description address the HTTP and gRPC listeners bind
+                                 * @default 127.0.0.1
+                                 */
+                                host: string;
+                                /**
+                                 * @description the HTTP listener (0 picks a free port)
+                                 * @default 8080
+                                 */
+                                port: number;
+                                /**
+                                 * @description the Open Inference Protocol's gRPC listener (0 picks a free port)
+                                 * @default 8081
+                                 */
+                                grpc_port: number;
+                                /**
+                                 * @description how traffic splits: environments, weights, replicas or DNS names, shadow, sticky assignment (hot-reloaded; PUT /admin/weights writes it). Relative to this file's folder when set here, to the working directory when set by the variable
+                                 * @default deploy/weights.yaml
+                                 */
+                                weights_file: string;
+                                /**
+                                 * @description pino level; debug adds one line per request
+                                 * @default info
+                                 */
+                                log_level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+                                /**
+                                 * @description request bodies above this are refused with 413
+                                 * @default 1048576
+                                 */
+                                body_limit_bytes: number;
+                                /**
+                                 * @description SIGTERM: readiness goes false, in-flight requests finish within this, then exit
+                                 * @default 30000
+                                 */
+                                shutdown_timeout_ms: number;
+                                /**
+                                 * @description how the router talks to replicas
+                                 * @default {}
+                                 */
+                                replica: {
+                                    /**
+                                     * @description connecting to a replica; a connection that fails is retried elsewhere
+                                     * @default 1000
+                                     */
+                                    connect_timeout_ms: number;
+                                    /**
+                                     * @description waiting for a replica's answer to begin (504 after)
+                                     * @default 10000
+                                     */
+                                    headers_timeout_ms: number;
+                                    /**
+                                     * @description idle time allowed while reading an upstream body; connect + headers + body bound a whole request
+                                     * @default 10000
+                                     */
+                                    body_timeout_ms: number;
+                                    /**
+                                     * @description keep-alive connections per replica
+                                     * @default 32
+                                     */
+                                    pool_connections: number;
+                                    /**
+                                     * @description requests one replica may have in flight; when every replica of the chosen environment is there, requests are shed at once (503 ERR_OVERLOADED, Retry-After); 0: no limit
+                                     * @default 64
+                                     */
+                                    max_in_flight: number;
+                                };
+                                /**
+                                 * @description active health checks
+                                 * @default {}
+                                 */
+                                health: {
+                                    /**
+                                     * @description how often each replica's /health/ready is checked
+                                     * @default 1000
+                                     */
+                                    interval_ms: number;
+                                    /**
+                                     * @description a check unanswered by then fails
+                                     * @default 500
+                                     */
+                                    timeout_ms: number;
+                                    /**
+                                     * @description passed checks in a row before a replica takes traffic again
+                                     * @default 2
+                                     */
+                                    rise: number;
+                                    /**
+                                     * @description failed checks in a row before a replica is taken out
+                                     * @default 2
+                                     */
+                                    fall: number;
+                                };
+                                /**
+                                 * @description passive outlier detection
+                                 * @default {}
+                                 */
+                                eject: {
+                                    /**
+                                     * @description failed requests in a row (5xx, connection errors, a hedge that won) before a replica is ejected (outlier detection)
+                                     * @default 3
+                                     */
+                                    after_failures: number;
+                                    /**
+                                     * @description the first ejection's length; each repeated ejection doubles it
+                                     * @default 5000
+                                     */
+                                    base_ms: number;
+                                    /**
+                                     * @description the longest ejection
+                                     * @default 60000
+                                     */
+                                    max_ms: number;
+                                };
+                                /**
+                                 * @description how much retries and hedges may add
+                                 * @default {}
+                                 */
+                                retry_budget: {
+                                    /**
+                                     * @description retries and hedges may add at most this share of the last 10 s of requests
+                                     * @default 0.2
+                                     */
+                                    ratio: number;
+                                    /**
+                                     * @description retries allowed per second whatever the ratio (a quiet router can still retry)
+                                     * @default 10
+                                     */
+                                    min_per_second: number;
+                                };
+                                /**
+                                 * @description hedged requests
+                                 * @default {}
+                                 */
+                                hedge: {
+                                    /**
+                                     * @description send a prediction to a second replica too when the first has not answered after this many times the environment's recent P99; 0 turns hedging off
+                                     * @default 3
+                                     */
+                                    delay_factor: number;
+                                    /**
+                                     * @description the hedge delay at least
+                                     * @default 50
+                                     */
+                                    delay_min_ms: number;
+                                    /**
+                                     * @description the hedge delay at most (and until the P99 is known)
+                                     * @default 1000
+                                     */
+                                    delay_max_ms: number;
+                                };
+                                /**
+                                 * @description the data path's rate limit
+                                 * @default {}
+                                 */
+                                rate_limit: {
+                                    /**
+                                     * @description requests per window per API key or client IP on the data path; 0 turns it off
+                                     * @default 60000
+                                     */
+                                    max: number;
+                                    /**
+                                     * @description the rate limit's window
+                                     * @default 60000
+                                     */
+                                    window_ms: number;
+                                };
+                                /**
+                                 * @description request coalescing
+                                 * @default {}
+                                 */
+                                coalesce: {
+                                    /**
+                                     * @description coalesce concurrent POST /predict requests to one environment into /predict/batch calls of up to this many texts (at most the replicas' MAX_BATCH_TEXTS); 0 turns it off, and an environment given coalesce: false in the weights file is left out
+                                     * @default 0
+                                     */
+                                    max_batch: number;
+                                    /**
+                                     * @description how long a partial batch may wait for one in flight to come back
+                                     * @default 2
+                                     */
+                                    max_wait_ms: number;
+                                    /**
+                                     * @description coalesced batches one environment may have in flight at once (a batch overdue on a stalled replica still lets one more leave); 0: as many as its available replicas run side by side. Where the replicas share the router's cores, fewer and fuller batches cost less
+                                     * @default 0
+                                     */
+                                    max_in_flight: number;
+                                };
+                                /**
+                                 * @description POST /feedback
+                                 * @default {}
+                                 */
+                                feedback: {
+                                    /**
+                                     * @description recent predictions remembered for POST /feedback (about 200 bytes each); 0 turns feedback off
+                                     * @default 100000
+                                     */
+                                    memory: number;
+                                    /**
+                                     * @description how long a prediction can receive feedback
+                                     * @default 3600
+                                     */
+                                    ttl_seconds: number;
+                                    /** @description append-only file of feedback records (and experiment resets): feedback is answered 202 once written there, and counts again after a restart; unset: in memory only */
+                                    file?: string;
+                                };
+                                /**
+                                 * @description the decision trail
+                                 * @default {}
+                                 */
+                                history: {
+                                    /** @description append-only file of the decision trail (GET /admin/history), kept across restarts; unset: in memory only */
+                                    file?: string;
+                                };
+                                /**
+                                 * @description shadow traffic
+                                 * @default {}
+                                 */
+                                shadow: {
+                                    /**
+                                     * @description mirrored requests in flight at most; more are dropped (and counted), never queued
+                                     * @default 64
+                                     */
+                                    max_in_flight: number;
+                                };
+                                /**
+                                 * @description the standing guard
+                                 * @default {}
+                                 */
+                                guard: {
+                                    /**
+                                     * @description the standing guard: act (weight set to 0), alert (reported only) or off
+                                     * @default act
+                                     */
+                                    mode: "act" | "alert" | "off";
+                                    /**
+                                     * @description how often the guard checks every environment with weight
+                                     * @default 5000
+                                     */
+                                    interval_ms: number;
+                                    /**
+                                     * @description checks in a row an environment must fail before the guard acts (as an alert rule's for)
+                                     * @default 3
+                                     */
+                                    consecutive: number;
+                                    /**
+                                     * @description the sliding window each check reads
+                                     * @default 30
+                                     */
+                                    window_seconds: number;
+                                    /**
+                                     * @description requests in the window before the guard concludes anything
+                                     * @default 50
+                                     */
+                                    min_requests: number;
+                                    /**
+                                     * @description the seed's 1%
+                                     * @default 0.01
+                                     */
+                                    max_error_rate: number;
+                                    /**
+                                     * @description P95 against the heaviest other environment's (the seed's +20%)
+                                     * @default 1.2
+                                     */
+                                    max_p95_ratio: number;
+                                    /**
+                                     * @description and at least this much slower, so a busy machine's tail noise does not trip it
+                                     * @default 25
+                                     */
+                                    min_p95_increase_ms: number;
+                                };
+                                /**
+                                 * @description DNS discovery
+                                 * @default {}
+                                 */
+                                dns: {
+                                    /**
+                                     * @description DNS servers (ip or ip:port) for environments discovered by DNS; empty: the system's resolv.conf
+                                     * @default []
+                                     */
+                                    servers: string[];
+                                    /**
+                                     * @description one DNS lookup at most; a failed lookup keeps the replicas last found
+                                     * @default 2000
+                                     */
+                                    timeout_ms: number;
+                                };
+                                /** @description a file of API keys, one per line (# comments), read at start; keys from it and from ROUTER_API_KEYS are all accepted */
+                                api_keys_file?: string;
+                                /**
+                                 * @description client IPs allowed to force an environment with X-Route-To (admin-token holders always are)
+                                 * @default []
+                                 */
+                                route_override_allow: string[];
+                            };
                         };
                     };
                 };

@@ -1,6 +1,6 @@
 // A prom-client registry per app (never the global one, so tests can build many apps), with
 // default process metrics and labels every series carries, exposed at GET /metrics (open, as
-// Prometheus expects inside a cluster, or behind METRICS_TOKEN). Plugins add their own metrics to
+// Prometheus expects inside a cluster, or behind a bearer token). Plugins add their own metrics to
 // `app.metricsRegistry`.
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
@@ -28,7 +28,7 @@ const metrics: FastifyPluginAsync<MetricsOptions> = async (app, { defaultLabels,
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (token !== undefined && !hasBearerToken(request.headers.authorization, token)) {
       reply.header('www-authenticate', 'Bearer realm="metrics"');
-      throw new UnauthorizedError('metrics bearer token (METRICS_TOKEN)');
+      throw new UnauthorizedError('the metrics bearer token');
     }
     reply.header('content-type', registry.contentType);
     return registry.metrics();

@@ -5,10 +5,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { build as buildRouter, loadRouterConfig } from '../router/index.ts';
-import { RouterEnv } from '../router/src/config.ts';
+import { overrideName, RouterEnv, RouterSettings } from '../router/src/config.ts';
 import { build as buildService, loadBundle, loadServiceConfig } from '../services/inference/index.ts';
 import { ServiceEnv } from '../services/inference/src/config.ts';
-import { endpointTable, settingsTable, withTables } from './readme-tables.ts';
+import { endpointTable, fileSettingsTable, settingsTable, withTables } from './readme-tables.ts';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { ROOT } from '../testkit/processes.ts';
 
@@ -22,7 +22,8 @@ export async function readmeWithTables(router: Record<string, unknown>, service:
     'service-endpoints': endpointTable(service),
     'service-settings': settingsTable(ServiceEnv),
     'router-endpoints': endpointTable(router, { authColumn: true }),
-    'router-settings': settingsTable(RouterEnv),
+    'router-env': settingsTable(RouterEnv),
+    'router-settings': fileSettingsTable(RouterSettings, overrideName),
   });
 }
 
@@ -37,7 +38,7 @@ export async function routerDocument(): Promise<Record<string, unknown>> {
   try {
     const weightsFile = path.join(dir, 'weights.yaml');
     await fs.writeFile(weightsFile, 'environments:\n  blue: { weight: 100 }\n');
-    const config = loadRouterConfig({ WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'openapi-export-token-0123456789', LOG_LEVEL: 'silent' });
+    const config = loadRouterConfig({ ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'openapi-export-token-0123456789', ROUTER_LOG_LEVEL: 'silent' });
     const app = await buildRouter(config);
     try {
       await app.ready();

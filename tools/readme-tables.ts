@@ -56,6 +56,24 @@ export function settingsTable(schema: TObject): string {
   return ['| variable | default | allowed | |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
+/**
+ * One row per field of a configuration file's schema (sections flattened to dotted paths): the
+ * field, the variable that overrides it, default, allowed values, what it does.
+ */
+export function fileSettingsTable(schema: TObject, variableOf: (fieldPath: string[]) => string): string {
+  const rows: string[] = [];
+  const visit = (object: TObject, prefix: string[]) => {
+    for (const [name, s] of Object.entries(object.properties)) {
+      const property = s as TSchema;
+      const fieldPath = [...prefix, name];
+      if (property.type === 'object') visit(property as TObject, fieldPath);
+      else rows.push(`| \`${fieldPath.join('.')}\` | \`${variableOf(fieldPath)}\` | ${property.type === 'array' ? (property.default?.length ? `\`${property.default.join(',')}\`` : '[]') : defaultOf(property)} | ${boundsOf(property)}${property.type === 'array' ? 'a list (the variable: comma-separated)' : ''} | ${cell(property.description ?? '')} |`);
+    }
+  };
+  visit(schema, []);
+  return ['| setting | variable | default | allowed | |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** The README with each named block between `<!-- name:start -->` and `<!-- name:end -->` replaced. */
 export function withTables(readme: string, tables: Record<string, string>): string {
   let out = readme;

@@ -1,8 +1,9 @@
 # The router: the public API, weighted routing and the admin API. Build from the repository root:
 #   docker build -f deploy/docker/router.Dockerfile -t sentiment-serving/router:0.1.0 .
 # Multi-stage: TypeScript is compiled in the first stage; the image holds only the compiled code
-# and production dependencies, and runs as a non-root user. The weights file comes from outside
-# (WEIGHTS_FILE; on Kubernetes a ConfigMap), the tokens from the environment (a Secret).
+# and production dependencies, and runs as a non-root user. The weights file and the router's
+# settings come from outside (ROUTER_WEIGHTS_FILE, ROUTER_CONFIG_FILE; on Kubernetes ConfigMaps),
+# the tokens from the environment (a Secret).
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -26,7 +27,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && rm -rf node_modules/onnxruntime-no
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production ROUTER_HOST=0.0.0.0 ROUTER_PORT=8080 WEIGHTS_FILE=/etc/sentiment-router/weights.yaml
+ENV NODE_ENV=production ROUTER_HOST=0.0.0.0 ROUTER_PORT=8080
 COPY --from=deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./

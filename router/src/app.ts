@@ -34,7 +34,7 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
     securitySchemes: {
       bearerAuth: { type: 'http', scheme: 'bearer', description: 'the admin token (ROUTER_ADMIN_TOKEN), or the read-only token (ROUTER_READ_TOKEN) for GET' },
       basicAuth: { type: 'http', scheme: 'basic', description: 'the same tokens as the password of a Basic login (any user name): what a browser sends for the dashboard' },
-      apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'a client key from API_KEYS or API_KEYS_FILE; required on the public routes once keys are configured' },
+      apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'a client key from ROUTER_API_KEYS or api_keys_file; required on the public routes once keys are configured' },
     },
   });
   await app.register(metricsPlugin, { defaultLabels: { service: 'router' }, token: config.metricsToken });
@@ -75,7 +75,7 @@ async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
   await app.register(rolloutsPlugin, { guard: config.guard });
   await app.register(controllerReportsPlugin);
   const tokens = { admin: config.adminToken, read: config.readToken };
-  await app.register(adminRoutes, { prefix: '/admin', tokens });
+  await app.register(adminRoutes, { prefix: '/admin', tokens, source: config.source });
   await app.register(dashboardRoutes, { tokens });
   await app.register(v2ServerRoutes);
   await app.register(grpcPlugin, { maxMessageBytes: config.bodyLimit, graceMs: config.shutdownTimeoutMs ?? 30_000 });

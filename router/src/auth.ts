@@ -30,7 +30,7 @@ export function accessOf(header: string | undefined, tokens: AccessTokens): Acce
   return null;
 }
 
-/** API keys from API_KEYS (comma-separated) and/or API_KEYS_FILE (one per line, # comments). */
+/** API keys from ROUTER_API_KEYS (comma-separated) and/or the api_keys_file (one per line, # comments). */
 export function loadApiKeys(options: { inline?: string; file?: string }): Set<string> | null {
   const keys = [
     ...(options.inline?.split(',') ?? []),

@@ -33,7 +33,7 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
       registers,
     }),
     retries: new Counter({ name: 'router_retries_total', help: 'Requests retried on another replica', labelNames: ['environment', 'reason'], registers }),
-    shed: new Counter({ name: 'router_shed_total', help: 'Requests answered 503 at once because every replica of their environment had REPLICA_MAX_IN_FLIGHT requests in flight', labelNames: ['environment'], registers }),
+    shed: new Counter({ name: 'router_shed_total', help: 'Requests answered 503 at once because every replica of their environment had replica.max_in_flight requests in flight', labelNames: ['environment'], registers }),
     hedges: new Counter({ name: 'router_hedges_total', help: 'Requests also sent to a second replica because the first had not answered within the hedge delay', labelNames: ['environment'], registers }),
     failovers: new Counter({ name: 'router_failover_total', help: 'Requests whose chosen environment was down and went elsewhere, by the environment chosen first', labelNames: ['environment'], registers }),
     coalescedBatch: new Histogram({

@@ -23,6 +23,9 @@ async function main(): Promise<void> {
     boot.fatal(startupFailure(err), 'cannot start the router');
     process.exit(1);
   }
+  const { file, overrides, unknown } = config.source;
+  app.log.info({ file, overrides }, file ? 'router configuration read' : 'router configuration: defaults (no ROUTER_CONFIG_FILE)');
+  for (const name of unknown) app.log.warn({ variable: name }, `${name} is not a setting of this router: ignored`);
   onShutdown(app.log as unknown as pino.Logger, () => app.close(), config.shutdownTimeoutMs);
   exitWithParent();
   await listenBoth(app, boot, { host: config.host, port: config.port, grpcPort: config.grpcPort, grpcSetting: 'ROUTER_GRPC_PORT' });

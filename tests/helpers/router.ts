@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
-import { build, type AppConfig } from '../../router/index.ts';
+import { build, loadRouterConfig, type AppConfig } from '../../router/index.ts';
 import { ROOT, startProcess, type RunningProcess } from '../../testkit/processes.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -18,28 +18,23 @@ export async function weightsFile(t: Test, yaml: string): Promise<string> {
   return file;
 }
 
+/**
+ * The configuration a test router runs with, built by the router's own loader: the defaults, with
+ * what tests need (a temp weights file, quick health checks, no rate limit, no guard), then the
+ * test's own changes to the app's configuration.
+ */
 export function routerConfig(file: string, overrides: Partial<AppConfig> = {}): AppConfig {
-  return {
-    weightsFile: file,
-    adminToken: ADMIN_TOKEN,
-    logLevel: 'silent',
-    bodyLimit: 1_048_576,
-    timeouts: { connectMs: 500, headersMs: 5000, bodyMs: 10_000 },
-    poolConnections: 16,
-    health: { intervalMs: 100, timeoutMs: 500, rise: 2, fall: 2, ejectAfter: 3, ejectBaseMs: 1000, ejectMaxMs: 5000 },
-    retry: { ratio: 0.2, minPerSecond: 10 },
-    hedge: { factor: 3, minMs: 50, maxMs: 1000 },
-    replicaMaxInFlight: 64,
-    rateLimit: { max: 0, windowMs: 60_000 },
-    apiKeys: {},
-    overrideAllow: [],
-    coalesce: { maxBatch: 0, maxWaitMs: 2 },
-    feedback: { memory: 10_000, ttlMs: 3_600_000 },
-    shadowMaxInFlight: 64,
-    discovery: { servers: [], timeoutMs: 2000 },
-    guard: { mode: 'off', intervalMs: 5000, consecutive: 3, window_seconds: 30, min_requests: 50, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 25, min_feedback: 30 },
-    ...overrides,
-  };
+  const base = loadRouterConfig({ ROUTER_ADMIN_TOKEN: ADMIN_TOKEN }, {
+    weights_file: file,
+    log_level: 'silent',
+    replica: { connect_timeout_ms: 500, headers_timeout_ms: 5000, pool_connections: 16 },
+    health: { interval_ms: 100 },
+    eject: { base_ms: 1000, max_ms: 5000 },
+    rate_limit: { max: 0 },
+    feedback: { memory: 10_000 },
+    guard: { mode: 'off' },
+  });
+  return { ...base, ...overrides };
 }
 
 export async function buildRouter(t: Test, file: string, overrides: Partial<AppConfig> = {}) {

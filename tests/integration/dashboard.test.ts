@@ -24,7 +24,7 @@ t.test('the dashboard in Chromium', { skip: fs.existsSync(CHROMIUM) ? false : `n
     tinyUpstream(t, 'canary', { UPSTREAM_VERSION: '2.0.0' }),
   ]);
   const file = await weightsFile(t, `environments:\n  blue: { weight: 70, replicas: [${upstreams[0].url}] }\n  green: { weight: 25, replicas: [${upstreams[1].url}] }\n  canary: { weight: 5, replicas: [${upstreams[2].url}] }\n`);
-  const router = await startProcess({ WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, ROUTER_READ_TOKEN: READ_TOKEN, ROUTER_PORT: '0', HEALTH_INTERVAL_MS: '100' }, path.join(ROOT, 'router/src/server.ts'));
+  const router = await startProcess({ ROUTER_WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, ROUTER_READ_TOKEN: READ_TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '100' }, path.join(ROOT, 'router/src/server.ts'));
   t.teardown(() => router.stop('SIGKILL'));
 
   const anonymous = await request(`${router.url}/dashboard`);

@@ -22,7 +22,7 @@ t.test('a router killed right after acknowledging keeps what it acknowledged', a
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   const weightsFile = path.join(dir, 'weights.yaml');
   await fs.writeFile(weightsFile, `environments:\n  blue: { weight: 1, replicas: [${replica.url}] }\n  green: { weight: 0 }\n`);
-  const env = { WEIGHTS_FILE: weightsFile, HISTORY_FILE: path.join(dir, 'history.jsonl'), FEEDBACK_FILE: path.join(dir, 'feedback.jsonl'), ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, ROUTER_PORT: '0', HEALTH_INTERVAL_MS: '100' };
+  const env = { ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_HISTORY_FILE: path.join(dir, 'history.jsonl'), ROUTER_FEEDBACK_FILE: path.join(dir, 'feedback.jsonl'), ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '100' };
   let router: RunningProcess | undefined;
   t.teardown(() => router?.stop('SIGKILL'));
   const start = async () => {

@@ -162,7 +162,7 @@ export async function startTopology(
   const weightsFile = path.join(dir, 'weights.yaml');
   await fs.writeFile(weightsFile, `${lines.join('\n')}\n`);
   const router = await startProcess(
-    { WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, ROUTER_PORT: '0', HEALTH_INTERVAL_MS: '200', RATE_LIMIT_MAX: '0', ...o.routerEnv },
+    { ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '200', ROUTER_RATE_LIMIT_MAX: '0', ...o.routerEnv },
     path.join(ROOT, 'router/src/server.ts'),
   );
   t.teardown(() => router.stop('SIGKILL'));

@@ -61,7 +61,7 @@ t.test('a link to a replica cut under load', async (t) => {
 
   const topo = await startTopology(t, { blue: 2 }, {
     through: async (_env, index, url) => (index === 0 ? remoteUrl : url),
-    routerEnv: { ROUTER_CONNECT_TIMEOUT_MS: '300', HEALTH_TIMEOUT_MS: '300' },
+    routerEnv: { ROUTER_REPLICA_CONNECT_TIMEOUT_MS: '300', ROUTER_HEALTH_TIMEOUT_MS: '300' },
   });
   t.ok((await replicaStates(topo.router.url)).some((r) => r.url === remoteUrl && r.available), 'the remote replica takes traffic');
 

@@ -12,7 +12,7 @@ t.test('twice the capacity: shed fast, serve the rest, recover at once', async (
   // One replica of a model that costs the same for every request (a 1024² matrix product, one
   // request per batch): a deployment with a known, small capacity.
   const bundle = await tempFixtureBundle({ override: { 'model.onnx': slowModelBytes(1), 'config.json': JSON.stringify({ id2label: Object.fromEntries(FIXTURE_LABELS.map((l, i) => [i, l])) }) } });
-  const topo = await startTopology(t, { blue: 1 }, { bundle, replicaEnv: { INFERENCE_WORKERS: '1', BATCH_MAX_SIZE: '1' }, routerEnv: { REPLICA_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), HEDGE_DELAY_FACTOR: '0' } });
+  const topo = await startTopology(t, { blue: 1 }, { bundle, replicaEnv: { INFERENCE_WORKERS: '1', BATCH_MAX_SIZE: '1' }, routerEnv: { ROUTER_REPLICA_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT), ROUTER_HEDGE_DELAY_FACTOR: '0' } });
 
   const probe = closedLoad(topo.router.url, { concurrency: 4, maxMs: 60_000 });
   const started = performance.now();
@@ -57,7 +57,7 @@ t.test('twice the capacity: shed fast, serve the rest, recover at once', async (
 
   await record({
     scenario: 'Overload',
-    what: `open-loop ${Math.round(capacity * 2)} requests/s for ${overloadMs / 1000} s against 1 replica measured at ${capacity.toFixed(0)}/s (REPLICA_MAX_IN_FLIGHT=${MAX_IN_FLIGHT})`,
+    what: `open-loop ${Math.round(capacity * 2)} requests/s for ${overloadMs / 1000} s against 1 replica measured at ${capacity.toFixed(0)}/s (ROUTER_REPLICA_MAX_IN_FLIGHT=${MAX_IN_FLIGHT})`,
     sent: figures.sent,
     failed: figures.sent - ok - shed,
     failures: Object.fromEntries(Object.entries(figures.statuses).filter(([s]) => s !== '200')),

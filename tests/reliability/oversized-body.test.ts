@@ -37,7 +37,7 @@ t.test('an 11 MB body gets a readable 413 from the service and through the route
   const service = await startProcess({ MODEL_DIR: await fixtureBundleDir(), INFERENCE_WORKERS: '0' });
   t.teardown(() => service.stop('SIGKILL'));
   const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${service.url}] }\n`);
-  const router = await startProcess({ WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: 'oversized-body-token-0123456789', ROUTER_PORT: '0' }, path.join(ROOT, 'router/src/server.ts'));
+  const router = await startProcess({ ROUTER_WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: 'oversized-body-token-0123456789', ROUTER_PORT: '0' }, path.join(ROOT, 'router/src/server.ts'));
   t.teardown(() => router.stop('SIGKILL'));
 
   const outcomes: string[] = [];

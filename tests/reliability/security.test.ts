@@ -52,7 +52,7 @@ t.test('a router under attack', async (t) => {
   const replica = await echoReplica(t);
   const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${replica.url}] }\n  green: { weight: 0 }\n`);
   const router = await startProcess(
-    { WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, ROUTER_READ_TOKEN: READ_TOKEN, METRICS_TOKEN, API_KEYS: KEYS.join(','), RATE_LIMIT_MAX: String(LIMIT), RATE_LIMIT_WINDOW_MS: '60000', REPLICA_MAX_IN_FLIGHT: '0', ROUTER_PORT: '0', LOG_LEVEL: 'debug', HEALTH_INTERVAL_MS: '100' },
+    { ROUTER_WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, ROUTER_READ_TOKEN: READ_TOKEN, ROUTER_METRICS_TOKEN: METRICS_TOKEN, ROUTER_API_KEYS: KEYS.join(','), ROUTER_RATE_LIMIT_MAX: String(LIMIT), ROUTER_RATE_LIMIT_WINDOW_MS: '60000', ROUTER_REPLICA_MAX_IN_FLIGHT: '0', ROUTER_PORT: '0', ROUTER_LOG_LEVEL: 'debug', ROUTER_HEALTH_INTERVAL_MS: '100' },
     path.join(ROOT, 'router/src/server.ts'),
   );
   t.teardown(() => router.stop('SIGKILL'));
@@ -132,13 +132,13 @@ t.test('a router under attack', async (t) => {
 
   const closed = await request(`${router.url}/metrics`);
   await closed.body.dump();
-  t.equal(closed.statusCode, 401, 'with METRICS_TOKEN set, /metrics needs it');
+  t.equal(closed.statusCode, 401, 'with ROUTER_METRICS_TOKEN set, /metrics needs it');
   const open = await request(`${router.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   t.match(await open.body.text(), /router_requests_total|sentiment_api_requests_total/, 'and answers with it');
   const dashboard = await request(`${router.url}/dashboard`);
   await dashboard.body.dump();
   t.equal(dashboard.statusCode, 401, '/dashboard needs the admin or read-only token');
-  checks.push('/metrics behind METRICS_TOKEN, /dashboard behind the tokens');
+  checks.push('/metrics behind ROUTER_METRICS_TOKEN, /dashboard behind the tokens');
 
   const logs = router.output();
   for (const secret of [ADMIN_TOKEN, READ_TOKEN, METRICS_TOKEN, WRONG, ...KEYS]) t.notOk(logs.includes(secret), `${secret.slice(0, 12)}… never appears in the logs (debug level)`);

@@ -18,7 +18,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { LIVE_PATH, READY_PATH } from '../../shared/api/health.ts';
-import { parseWeights, RouterEnv } from '../../router/index.ts';
+import { loadRouterConfig, parseRouterFile, parseWeights, ROUTER_OVERRIDES, RouterEnv } from '../../router/index.ts';
 import { ServiceEnv } from '../../services/inference/index.ts';
 import { ROOT } from '../../testkit/processes.ts';
 
@@ -56,7 +56,7 @@ function manifestFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const full = path.join(dir, e.name);
     if (e.isDirectory()) return manifestFiles(full);
-    return e.name.endsWith('.yaml') && e.name !== 'kustomization.yaml' && e.name !== 'weights.yaml' ? [full] : [];
+    return e.name.endsWith('.yaml') && !['kustomization.yaml', 'weights.yaml', 'router.yaml'].includes(e.name) ? [full] : [];
   });
 }
 
@@ -132,26 +132,36 @@ t.test('kubectl apply -k: the production overlay renders, and what it renders ag
     t.ok(pdb && !environments.some((other) => other !== d && matches(pdb.spec.selector.matchLabels, podsOf(other))), `${env}: a PodDisruptionBudget of its own`);
   }
 
-  // The router: its environment variables are the ones it reads, the weights folder is mounted
-  // whole (a subPath mount never sees ConfigMap updates), the tokens come from the Secret.
+  // The router: its environment variables are the ones it reads, its settings file loads with
+  // them as the pod would, the weights folder is mounted whole (a subPath mount never sees
+  // ConfigMap updates), the settings come from a hashed ConfigMap, the tokens from the Secret.
   const router = deployments.find((d) => d.metadata.name === 'sentiment-router')!;
   const container = router.spec.template.spec.containers[0];
-  const known = new Set(Object.keys(RouterEnv.properties));
+  const known = new Set([...Object.keys(RouterEnv.properties), ...ROUTER_OVERRIDES.map((o) => o.name)]);
   for (const e of container.env as { name: string }[]) t.ok(known.has(e.name), `router: ${e.name} is a setting the router reads`);
   const plain = Object.fromEntries((container.env as { name: string; value?: string }[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
-  const routerEnv = Value.Parse(RouterEnv, { ...plain, ROUTER_ADMIN_TOKEN: 'placeholder-admin-token-0123' }) as RouterEnv;
-  t.equal(container.ports[0].containerPort, routerEnv.ROUTER_PORT, "router: the container port is ROUTER_PORT");
-  t.match(container.ports[1], { name: 'grpc', containerPort: routerEnv.ROUTER_GRPC_PORT }, 'router: the gRPC port is ROUTER_GRPC_PORT');
+  const volumeOf = (file: string) => {
+    const mount = container.volumeMounts.find((v: { mountPath: string }) => file.startsWith(`${v.mountPath}/`));
+    return { mount, volume: mount && router.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name) };
+  };
+  const settingsFile = plain.ROUTER_CONFIG_FILE ?? '';
+  const settingsMap = of('ConfigMap').find((c) => c.metadata.name === volumeOf(settingsFile).volume?.configMap?.name);
+  const settingsText = settingsMap?.data?.[path.basename(settingsFile)];
+  t.ok(settingsText, "router: ROUTER_CONFIG_FILE is a file of a ConfigMap's volume");
+  t.match(settingsMap?.metadata.name, /^sentiment-router-config-[a-z0-9]+$/, 'router: its settings ConfigMap is hashed, so an edit rolls the pods (they are read at start)');
+  const routerConfig = loadRouterConfig({ ...plain, ROUTER_ADMIN_TOKEN: 'placeholder-admin-token-0123' }, parseRouterFile(settingsText ?? '', 'router.yaml'));
+  t.equal(container.ports[0].containerPort, routerConfig.port, 'router: the container port is ROUTER_PORT');
+  t.match(container.ports[1], { name: 'grpc', containerPort: routerConfig.grpcPort }, 'router: the gRPC port is ROUTER_GRPC_PORT');
   t.equal(container.readinessProbe.httpGet.path, READY_PATH);
   t.equal(container.livenessProbe.httpGet.path, LIVE_PATH);
-  const mount = container.volumeMounts.find((v: { mountPath: string }) => routerEnv.WEIGHTS_FILE.startsWith(`${v.mountPath}/`));
-  t.ok(mount && !mount.subPath, 'router: the weights folder is mounted whole, so ConfigMap updates reach it');
-  const volume = router.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name);
-  t.equal(volume.configMap.name, weightsMap!.metadata.name, 'router: from the weights ConfigMap');
-  t.equal(path.basename(routerEnv.WEIGHTS_FILE), 'weights.yaml');
+  t.equal(routerConfig.guard.mode, 'alert', 'router: the guard alerts (the weights ConfigMap is read-only to it)');
+  const weightsAt = volumeOf(routerConfig.weightsFile);
+  t.ok(weightsAt.mount && !weightsAt.mount.subPath, 'router: the weights folder is mounted whole, so ConfigMap updates reach it');
+  t.equal(weightsAt.volume.configMap.name, weightsMap!.metadata.name, 'router: from the weights ConfigMap');
+  t.equal(path.basename(routerConfig.weightsFile), 'weights.yaml');
   const secret = of('Secret')[0];
   const refs = (container.env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[]).flatMap((e) => (e.valueFrom?.secretKeyRef ? [{ env: e.name, ...e.valueFrom.secretKeyRef }] : []));
-  t.same(refs.map((r) => r.env).sort(), ['API_KEYS', 'ROUTER_ADMIN_TOKEN', 'ROUTER_READ_TOKEN'], 'router: the admin token, read-only token and API keys come from the Secret');
+  t.same(refs.map((r) => r.env).sort(), ['ROUTER_ADMIN_TOKEN', 'ROUTER_API_KEYS', 'ROUTER_READ_TOKEN'], 'router: the admin token, read-only token and API keys come from the Secret');
   for (const r of refs) t.equal(r.name, secret.metadata.name, `router: ${r.env} from the generated Secret`);
   t.ok(secret.data?.['admin-token'], 'the Secret holds the admin token');
   const routerService = of('Service').find((s) => matches(s.spec.selector, podsOf(router)))!;

@@ -6,6 +6,7 @@ import { DeploymentStatus, ModelRegistryView } from '../../../shared/api/deploym
 import { NoControllerReportError } from '../../../shared/errors.ts';
 import { ErrorResponse } from '../../../shared/http/schemas.ts';
 import type { AccessTokens } from '../auth.ts';
+import type { RouterConfig } from '../config.ts';
 import { ADMIN_SECURITY, requireAccess } from './access.ts';
 import type { ControllerReports } from '../plugins/controller-reports.ts';
 import { WeightsUpdate } from '../weights/schema.ts';
@@ -14,7 +15,7 @@ import { HistoryEntry } from '../history/schema.ts';
 import { RolloutRequest, RolloutsView, RolloutView } from '../rollouts/schema.ts';
 import { ConfigView, HistoryQuery, ReportQuery, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
 
-export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens }> = async (app, { tokens }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; source: RouterConfig['source'] }> = async (app, { tokens, source }) => {
   const { weights, replicas, routingPolicy: routing, stats } = app;
   app.addHook('onRequest', requireAccess(tokens));
   const security = ADMIN_SECURITY;
@@ -42,10 +43,11 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens }> = 
         replicas: replicas.replicas(e.name).length,
       })),
       last_reload: { ok: weights.lastFailure === null, last_success_at: weights.lastSuccessAt, failure: weights.lastFailure },
+      router: { file: source.file, overrides: source.overrides, settings: source.settings },
     };
   };
 
-  app.get('/config', { schema: { tags, security, operationId: 'getConfig', summary: 'Weights in force, live shares and the last reload result', response: { 200: ConfigView, 401: ErrorResponse } } }, async () => configView());
+  app.get('/config', { schema: { tags, security, operationId: 'getConfig', summary: "Weights in force, live shares, the last reload result, and the router's own settings", response: { 200: ConfigView, 401: ErrorResponse } } }, async () => configView());
 
   app.put('/weights', {
     schema: { tags, security, operationId: 'setWeights', summary: 'Set weights (validated, applied atomically and written back to the weights file)', body: WeightsUpdate, response: { 200: ConfigView, ...errors } },

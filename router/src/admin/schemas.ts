@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { RouterSettings } from '../config.ts';
 import { ENV_NAME_PATTERN, REPLICA_URL_PATTERN } from '../weights/schema.ts';
 
 export const EnvironmentView = Type.Object({
@@ -23,6 +24,14 @@ export const ConfigView = Type.Object({
     last_success_at: Type.String(),
     failure: Type.Union([Type.Null(), Type.Object({ path: Type.String(), message: Type.String(), at: Type.String() })]),
   }),
+  router: Type.Object(
+    {
+      file: Type.Union([Type.String(), Type.Null()], { description: 'ROUTER_CONFIG_FILE, or null when the router runs on its defaults' }),
+      overrides: Type.Array(Type.String(), { description: 'the ROUTER_* variables that override the file' }),
+      settings: RouterSettings,
+    },
+    { description: 'how the router behaves, as read at start (secrets are never shown)' },
+  ),
 });
 
 export const ReplicaView = Type.Object({

@@ -98,7 +98,7 @@ export class Experiment {
     this.shadowOf(environment).dropped++;
   }
 
-  /** Counts the feedback, and resolves once it is on disk (FEEDBACK_FILE). */
+  /** Counts the feedback, and resolves once it is on disk (feedback.file). */
   async feedback(requestId: string, label: string): Promise<FeedbackResult> {
     const p = this.recent.find(requestId);
     if (!p) return 'unknown';

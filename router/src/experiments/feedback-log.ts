@@ -1,5 +1,5 @@
 // Feedback is acknowledged (202) only once it is on disk: each record is appended, one JSON line,
-// to FEEDBACK_FILE with a datasync, and read back at start, so a router restart keeps the
+// to the feedback file (feedback.file) with a datasync, and read back at start, so a router restart keeps the
 // experiment's online accuracy (its request counts start again). A reset is a line too.
 import type { Logger } from 'pino';
 import { AppendLog, readJsonLines } from '../../../shared/durable-file.ts';

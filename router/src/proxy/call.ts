@@ -1,5 +1,5 @@
 // One call to an environment: the least-outstanding replica (or a fast 503 when every replica has
-// REPLICA_MAX_IN_FLIGHT requests); a hedge on another replica when it has not answered within a
+// replica.max_in_flight requests); a hedge on another replica when it has not answered within a
 // few times the environment's usual P99 (hedge.ts), the first answer winning; and for a connection
 // that fails before any response, up to two retries on replicas not tried yet (of the same
 // environment, else of another healthy one by weight, as the routing policy decides). Hedges and

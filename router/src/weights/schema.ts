@@ -22,7 +22,7 @@ export const EnvironmentSpec = Type.Object(
     discovery: Type.Optional(DiscoverySpec),
     backup: Type.Optional(Type.Boolean({ description: 'gets traffic only when every weighted environment is down' })),
     shadow: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: "percent of /predict requests mirrored here: its answers are compared with the primary's and never reach clients" })),
-    coalesce: Type.Optional(Type.Boolean({ default: true, description: "false sends this environment's /predict requests one by one even when the router coalesces (COALESCE_MAX_BATCH): for a model whose batch takes tens of milliseconds, where the replica batches well by itself and a coalesced request waits for a whole batch to come back" })),
+    coalesce: Type.Optional(Type.Boolean({ default: true, description: "false sends this environment's /predict requests one by one even when the router coalesces (its coalesce.max_batch): for a model whose batch takes tens of milliseconds, where the replica batches well by itself and a coalesced request waits for a whole batch to come back" })),
   },
   { additionalProperties: false },
 );

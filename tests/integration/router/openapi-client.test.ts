@@ -15,7 +15,7 @@ t.test('the generated client predicts and sets weights on a real router', async 
   const service = await startProcess({ MODEL_DIR: await fixtureBundleDir(), INFERENCE_WORKERS: '0' });
   t.teardown(() => service.stop('SIGKILL'));
   const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${service.url}] }\n  green: { weight: 0 }\n`);
-  const router = await startProcess({ WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', HEALTH_INTERVAL_MS: '100' }, path.join(ROOT, 'router/src/server.ts'));
+  const router = await startProcess({ ROUTER_WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '100' }, path.join(ROOT, 'router/src/server.ts'));
   t.teardown(() => router.stop('SIGKILL'));
 
   const anonymous = routerClient(router.url);

@@ -7,10 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
 import { REQUEST_ID_HEADER } from '../../shared/api/headers.ts';
-import type { ExperimentReport } from '../../router/src/experiments/schema.ts';
-import type { RolloutView } from '../../router/src/rollouts/schema.ts';
+import { closedLoop } from '../../shared/load/closed-loop.ts';
+import { routerClient } from '../../clients/router.ts';
 import { loadLauncherConfig } from './config.ts';
 import { failWith, ROOT } from './paths.ts';
 import { findRunning } from './running.ts';
@@ -21,6 +20,8 @@ const REQUESTS = Number(values.requests);
 const RATE = Number(values.rate);
 const CONCURRENCY = Number(values.concurrency);
 const PAUSE_S = Number(values.pause);
+/** The demo's load stops by itself after this long, whatever happens. */
+const MAX_LOAD_MS = 30 * 60_000;
 const say = (line: string) => process.stdout.write(`demo: ${line}\n`);
 const fail: (message: string) => never = failWith('demo');
 
@@ -30,13 +31,9 @@ try {
 } catch (err) {
   fail((err as Error).message);
 }
-const pool = new Pool(running.routerUrl, { connections: CONCURRENCY * 2 });
-const auth = { authorization: `Bearer ${running.token}` };
-async function call<T>(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown, headers: Record<string, string> = auth): Promise<{ status: number; body: T; headers: Record<string, unknown> }> {
-  const res = await pool.request({ path: url, method, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.body.text();
-  return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };
-}
+// The generated client (clients/router.ts): the admin API with the token, the public API without.
+const admin = routerClient(running.routerUrl, { adminToken: running.token });
+const api = routerClient(running.routerUrl);
 
 // The labelled sentences.
 const dataDir = process.env.SENTIMENT_DATA_DIR;
@@ -47,41 +44,33 @@ const sentences = rows.map((r) => r.split('\t')).map((c) => ({ text: c[columns.i
 say(`${sentences.length} labelled sentences from ${path.relative(process.cwd(), source)}; ${REQUESTS} requests, at most ${RATE} a second, ${CONCURRENCY} at a time`);
 
 // Phase 4: the A/B test at 70/25/5, with feedback.
-const set = await call('PUT', '/admin/weights', { weights: { blue: 70, green: 25, canary: 5 }, backup: { blue: false } });
-if (set.status !== 200) fail(`cannot set the 70/25/5 split (${set.status} ${JSON.stringify(set.body)}): does the deployment run blue, green and canary?`);
-const reset = await call('POST', '/admin/experiments/reset');
-if (reset.status !== 204) fail(`cannot reset the experiment (${reset.status} ${JSON.stringify(reset.body)})`);
+const set = await admin.PUT('/admin/weights', { body: { weights: { blue: 70, green: 25, canary: 5 }, backup: { blue: false } } });
+if (set.error) fail(`cannot set the 70/25/5 split (${set.response.status} ${JSON.stringify(set.error)}): does the deployment run blue, green and canary?`);
+const reset = await admin.POST('/admin/experiments/reset');
+if (reset.response.status !== 204) fail(`cannot reset the experiment (${reset.response.status} ${JSON.stringify(reset.error)})`);
 say('split set to blue 70 / green 25 / canary 5; experiment reset');
 
 const counts = { answered: 0, failed: 0 };
-/** `total` requests (or until `stop` says so), `CONCURRENCY` at a time, each sentence's true label sent as feedback if asked. */
-async function load(total: number, feedback: boolean, stop: () => boolean = () => false): Promise<void> {
-  let next = 0;
-  const started = Date.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < total && !stop()) {
-        const i = next++;
-        const due = started + (i * 1000) / RATE;
-        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-        const s = sentences[i % sentences.length];
-        const answer = await call<{ sentiment?: string }>('POST', '/predict', { text: s.text }, { 'x-user-id': `demo-user-${i}` }).catch(() => null);
-        if (!answer || answer.status !== 200) {
-          counts.failed++;
-          continue;
-        }
-        counts.answered++;
-        if (feedback) await call('POST', '/feedback', { request_id: answer.headers[REQUEST_ID_HEADER], label: s.label }, {});
-        if (counts.answered % 500 === 0) say(`${counts.answered} answered, ${counts.failed} failed`);
-      }
-    }),
-  );
+/** `total` requests at RATE a second at most, CONCURRENCY at a time, each sentence's true label sent as feedback if asked. */
+function load(total: number, feedback: boolean) {
+  return closedLoop(async (i) => {
+    const s = sentences[i % sentences.length];
+    const answer = await api.POST('/predict', { body: { text: s.text }, headers: { 'x-user-id': `demo-user-${i}` } }).catch(() => null);
+    if (!answer?.data) {
+      counts.failed++;
+      return;
+    }
+    counts.answered++;
+    if (feedback) await api.POST('/feedback', { body: { request_id: answer.response.headers.get(REQUEST_ID_HEADER) ?? '', label: s.label as 'negative' | 'neutral' | 'positive' } }).catch(() => null);
+    if (counts.answered % 500 === 0) say(`${counts.answered} answered, ${counts.failed} failed`);
+  }, { concurrency: CONCURRENCY, total, rate: RATE, maxMs: MAX_LOAD_MS });
 }
-await load(REQUESTS, true);
+await load(REQUESTS, true).done;
 say(`phase 4 done: ${counts.answered} answered, ${counts.failed} failed`);
 
 // The report, and its decision.
-const report = (await call<ExperimentReport>('GET', '/admin/experiments/report?baseline=blue')).body;
+const { data: report } = await admin.GET('/admin/experiments/report', { params: { query: { baseline: 'blue' } } });
+if (!report) fail('the A/B report did not answer');
 say('the A/B report (baseline blue):');
 for (const v of report.versions) {
   const a = v.online_accuracy;
@@ -102,31 +91,29 @@ say(`decision: ${best ? `promote ${best.environment} (${best.model_version})` : 
 // Phase 5: roll back what the report rejects, then promote in steps under load, blue kept as backup.
 const zero = [...rollBack, ...notPromoted];
 if (zero.length) {
-  await call('PUT', '/admin/weights', { weights: Object.fromEntries(zero.map((e) => [e, 0])) });
+  await admin.PUT('/admin/weights', { body: { weights: Object.fromEntries(zero.map((e) => [e, 0])) } });
   say(`rolled back: ${zero.join(', ')} out of rotation`);
 }
 if (best) {
-  const started = await call<RolloutView>('POST', '/admin/rollouts', { target: best.environment, baseline: 'blue', steps: [50, 75, 100], pause_seconds: PAUSE_S, keep_backup: true, analysis: { window_seconds: Math.max(1, Math.min(60, Math.floor(PAUSE_S))), min_requests: 20 } });
-  if (started.status !== 201) fail(`the rollout did not start: ${JSON.stringify(started.body)}`);
+  const started = await admin.POST('/admin/rollouts', { body: { target: best.environment, baseline: 'blue', steps: [50, 75, 100], pause_seconds: PAUSE_S, keep_backup: true, analysis: { window_seconds: Math.max(1, Math.min(60, Math.floor(PAUSE_S))), min_requests: 20 } } });
+  if (started.response.status !== 201) fail(`the rollout did not start: ${JSON.stringify(started.error)}`);
   let lastMessage = '';
-  let rolledOut = false;
-  const during = load(Number.MAX_SAFE_INTEGER, false, () => rolledOut);
+  const during = load(Number.MAX_SAFE_INTEGER, false);
   for (;;) {
-    const { current, last } = (await call<{ current: RolloutView | null; last: RolloutView | null }>('GET', '/admin/rollouts')).body;
+    const { current, last } = (await admin.GET('/admin/rollouts')).data ?? { current: null, last: null };
     const view = current ?? last;
     if (view && view.message !== lastMessage) say(`rollout: ${(lastMessage = view.message)}`);
     if (!current) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  const { last } = (await call<{ last: RolloutView }>('GET', '/admin/rollouts')).body;
-  rolledOut = true;
-  await during;
+  const last = (await admin.GET('/admin/rollouts')).data?.last;
+  await during.stop();
   // A rollout its analysis rolls back is an outcome too: the safety net at work.
-  if (last.state !== 'completed') say(`the rollout ended ${last.state}: ${last.message}`);
+  if (last && last.state !== 'completed') say(`the rollout ended ${last.state}: ${last.message}`);
 }
 
-const config = (await call<{ environments: { name: string; weight: number; share: number; backup: boolean; model_versions: string[] }[] }>('GET', '/admin/config')).body;
+const config = (await admin.GET('/admin/config')).data;
+if (!config) fail('GET /admin/config did not answer');
 say(`final split: ${config.environments.map((e) => `${e.name} ${e.model_versions.join('+') || '-'} ${(e.share * 100).toFixed(1)}%${e.backup ? ' (backup)' : ''}`).join(', ')}`);
 say(`${counts.answered} requests answered, ${counts.failed} failed`);
-await pool.close();
 process.exit(counts.failed === 0 ? 0 : 1);

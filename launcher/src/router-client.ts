@@ -1,56 +1,62 @@
-// The controller's side of the router's admin API: register and deregister replicas, ask whether
-// the router routes to one yet, and report deployments and the model registry.
-import { request } from 'undici';
-import { DEPLOYMENTS_PATH, MODELS_PATH, REPLICAS_PATH, type DeploymentStatus, type ModelRegistryView } from '../../shared/api/deployments.ts';
+// The controller's side of the router's admin API, through the generated client: register and
+// deregister replicas, ask whether the router routes to one yet, and report deployments and the
+// model registry.
+import { routerClient } from '../../clients/router.ts';
+import type { DeploymentStatus, ModelRegistryView } from '../../shared/api/deployments.ts';
 
-const TIMEOUTS = { headersTimeout: 5000, bodyTimeout: 5000 };
+/** Every call gives up after this long: the controller retries on its next pass. */
+const TIMEOUT_MS = 5000;
 
 export class RouterClient {
+  private client: ReturnType<typeof routerClient> | undefined;
+  private clientBase: string | undefined;
+
   constructor(
-    /** The router's address, once it listens. */
+    /** The router's address, once it listens (a restarted router may listen elsewhere). */
     private readonly base: () => string | undefined,
     private readonly token: string,
   ) {}
 
-  private async call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  /** The generated client (clients/router.ts) for the router's address now. */
+  private router() {
     const base = this.base();
     if (!base) throw new Error('the router is not listening');
-    const res = await request(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      ...TIMEOUTS,
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, body: text ? (JSON.parse(text) as unknown) : null };
+    if (base !== this.clientBase) {
+      this.client = routerClient(base, { adminToken: this.token });
+      this.clientBase = base;
+    }
+    return this.client!;
   }
 
-  private async expect(method: 'POST' | 'PUT' | 'DELETE', path: string, body: unknown, ok: (status: number) => boolean): Promise<void> {
-    const res = await this.call(method, path, body);
-    if (!ok(res.status)) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  private static check(what: string, res: { response: Response; error?: unknown }, ok: (status: number) => boolean): void {
+    if (!ok(res.response.status)) throw new Error(`${what} answered ${res.response.status}: ${JSON.stringify(res.error ?? null)}`);
   }
 
-  register(environment: string, url: string): Promise<void> {
+  async register(environment: string, url: string): Promise<void> {
+    const res = await this.router().POST('/admin/replicas', { body: { environment, url }, signal: AbortSignal.timeout(TIMEOUT_MS) });
     // Already registered (the router kept it) is as good as registered.
-    return this.expect('POST', REPLICAS_PATH, { environment, url }, (s) => s === 201 || s === 409);
+    RouterClient.check('POST /admin/replicas', res, (s) => s === 201 || s === 409);
   }
 
-  deregister(environment: string, url: string): Promise<void> {
+  async deregister(environment: string, url: string): Promise<void> {
+    const res = await this.router().DELETE('/admin/replicas', { body: { environment, url }, signal: AbortSignal.timeout(TIMEOUT_MS) });
     // Not registered (a restarted router) is as good as deregistered.
-    return this.expect('DELETE', REPLICAS_PATH, { environment, url }, (s) => s === 200 || s === 404);
+    RouterClient.check('DELETE /admin/replicas', res, (s) => s === 200 || s === 404);
   }
 
   /** Does the router route to this replica now (registered, checked, identified, not ejected)? */
   async routesTo(url: string): Promise<boolean> {
-    const res = await this.call('GET', REPLICAS_PATH);
-    return res.status === 200 && (res.body as { url: string; available: boolean }[]).some((r) => r.url === url && r.available);
+    const { data } = await this.router().GET('/admin/replicas', { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    return data !== undefined && data.some((r) => r.url === url && r.available);
   }
 
-  reportDeployments(status: DeploymentStatus): Promise<void> {
-    return this.expect('PUT', DEPLOYMENTS_PATH, status, (s) => s === 204);
+  async reportDeployments(status: DeploymentStatus): Promise<void> {
+    const res = await this.router().PUT('/admin/deployments', { body: status, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    RouterClient.check('PUT /admin/deployments', res, (s) => s === 204);
   }
 
-  reportModels(view: ModelRegistryView): Promise<void> {
-    return this.expect('PUT', MODELS_PATH, view, (s) => s === 204);
+  async reportModels(view: ModelRegistryView): Promise<void> {
+    const res = await this.router().PUT('/admin/models', { body: view, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    RouterClient.check('PUT /admin/models', res, (s) => s === 204);
   }
 }

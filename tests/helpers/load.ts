@@ -1,5 +1,6 @@
 // Steady, bounded load for tests: clients posting /predict back to back, every answer recorded.
 import { request } from 'undici';
+import { closedLoop } from '../../shared/load/closed-loop.ts';
 
 export interface LoadResult {
   sent: number;
@@ -11,27 +12,22 @@ export interface LoadResult {
 /** Steady, bounded load: `concurrency` clients posting /predict back to back until stopped (or maxMs). */
 export function steadyLoad(base: string, concurrency: number, maxMs = 120_000): { result: LoadResult; stop: () => Promise<LoadResult> } {
   const result: LoadResult = { sent: 0, failed: [], answers: [] };
-  const deadline = Date.now() + maxMs;
-  let running = true;
-  const clients = Array.from({ length: concurrency }, async () => {
-    while (running && Date.now() < deadline) {
-      result.sent++;
-      try {
-        const res = await request(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"a charming , funny film"}' });
-        const body = await res.body.text();
-        if (res.statusCode !== 200) result.failed.push({ status: res.statusCode, body });
-        else result.answers.push({ at: Date.now(), environment: String(res.headers['x-environment']), version: String(res.headers['x-model-version']) });
-      } catch (err) {
-        result.failed.push({ status: 0, body: (err as Error).message });
-      }
+  const loop = closedLoop(async () => {
+    result.sent++;
+    try {
+      const res = await request(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"a charming , funny film"}' });
+      const body = await res.body.text();
+      if (res.statusCode !== 200) result.failed.push({ status: res.statusCode, body });
+      else result.answers.push({ at: Date.now(), environment: String(res.headers['x-environment']), version: String(res.headers['x-model-version']) });
+    } catch (err) {
+      result.failed.push({ status: 0, body: (err as Error).message });
     }
-  });
+  }, { concurrency, maxMs });
   return {
     /** What the load has seen so far. */
     result,
     stop: async () => {
-      running = false;
-      await Promise.all(clients);
+      await loop.stop();
       return result;
     },
   };

@@ -69,7 +69,9 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 }
 
 /** A small real upstream in this process: ready, and answering /predict/batch after `delayMs`. */
-export async function slowBatchUpstream(t: Test, delayMs: number, answer: (texts: string[]) => unknown, concurrency?: number) {
+/** A replica answering batches after `delayMs` (or, as a function, after what it says for its n-th batch, from 0). */
+export async function slowBatchUpstream(t: Test, delayMs: number | ((n: number) => number), answer: (texts: string[]) => unknown, concurrency?: number) {
+  let batches = 0;
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -79,7 +81,7 @@ export async function slowBatchUpstream(t: Test, delayMs: number, answer: (texts
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer((JSON.parse(body) as { texts: string[] }).texts)));
-      }, delayMs);
+      }, typeof delayMs === 'number' ? delayMs : delayMs(batches++));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

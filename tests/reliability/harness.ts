@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { Agent, request } from 'undici';
+import { closedLoop } from '../../shared/load/closed-loop.ts';
 import { tempFixtureBundle } from '../../testkit/bert-fixture.ts';
 import { metricSamples } from '../../testkit/metrics-text.ts';
 import { ROOT, rssBytes, startProcess, type RunningProcess } from '../../testkit/processes.ts';
@@ -81,40 +82,35 @@ export function closedLoad(base: string, o: LoadOptions = {}): { figures: LoadFi
   const concurrency = o.concurrency ?? CONCURRENCY;
   const figures: LoadFigures = { sent: 0, ok: 0, failures: {}, latencies: [], timeline: [] };
   const agent = new Agent({ connections: concurrency, pipelining: 1 });
-  const deadline = Date.now() + (o.maxMs ?? 120_000);
-  let running = true;
   const fail = (key: string) => (figures.failures[key] = (figures.failures[key] ?? 0) + 1);
-  const clients = Array.from({ length: concurrency }, async () => {
-    while (running && Date.now() < deadline) {
-      figures.sent++;
-      const started = performance.now();
-      let status = 0;
-      try {
-        const res = await request(`${base}${o.path ?? '/predict'}`, {
-          method: 'POST',
-          dispatcher: agent,
-          headers: { 'content-type': 'application/json', ...o.headers },
-          body: o.body ?? '{"text":"a charming , funny film"}',
-        });
-        status = res.statusCode;
-        await res.body.dump();
-        if (status === 200) figures.ok++;
-        else fail(String(status));
-      } catch (err) {
-        fail((err as NodeJS.ErrnoException).code ?? (err as Error).name);
-      }
-      const ms = performance.now() - started;
-      figures.latencies.push(ms);
-      figures.timeline.push({ at: Date.now(), status, ms });
+  const loop = closedLoop(async () => {
+    figures.sent++;
+    const started = performance.now();
+    let status = 0;
+    try {
+      const res = await request(`${base}${o.path ?? '/predict'}`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json', ...o.headers },
+        body: o.body ?? '{"text":"a charming , funny film"}',
+      });
+      status = res.statusCode;
+      await res.body.dump();
+      if (status === 200) figures.ok++;
+      else fail(String(status));
+    } catch (err) {
+      fail((err as NodeJS.ErrnoException).code ?? (err as Error).name);
     }
-  });
+    const ms = performance.now() - started;
+    figures.latencies.push(ms);
+    figures.timeline.push({ at: Date.now(), status, ms });
+  }, { concurrency, maxMs: o.maxMs ?? 120_000 });
   let stopped: Promise<LoadFigures> | undefined;
   return {
     figures,
     stop: () =>
       (stopped ??= (async () => {
-        running = false;
-        await Promise.all(clients);
+        await loop.stop();
         await agent.close();
         return figures;
       })()),

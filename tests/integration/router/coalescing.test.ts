@@ -183,7 +183,8 @@ const injectPredict = (app: Awaited<ReturnType<typeof buildRouter>>, text: strin
   app.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ text }) });
 
 t.test('a full coalescing queue answers 503 overloaded with Retry-After; the queued requests are served', async (t) => {
-  const upstream = await slowBatchUpstream(t, 300, (texts) => ({ predictions: texts.map((text) => ({ text, sentiment: 'positive', confidence: 0.9, probabilities: { positive: 0.9, negative: 0.1 } })), count: texts.length, latency_ms: 1, model_version: '1.0.0' }));
+  // The first batch is held while the burst arrives; the queue behind it then drains quickly.
+  const upstream = await slowBatchUpstream(t, (n) => (n === 0 ? 300 : 2), (texts) => ({ predictions: texts.map((text) => ({ text, sentiment: 'positive', confidence: 0.9, probabilities: { positive: 0.9, negative: 0.1 } })), count: texts.length, latency_ms: 1, model_version: '1.0.0' }));
   // maxBatch 1: one batch in flight (one replica) and a queue of 64 behind it.
   const app = await routerBefore(t, upstream, 1);
   const answers = await Promise.all(Array.from({ length: 80 }, (_, i) => injectPredict(app, `text ${i}`)));

@@ -1,0 +1,66 @@
+// npm run bench:demo
+//
+// `npm run demo` as a new user runs it, recorded: the shipped deployment (deploy/local.yaml as npm
+// start runs it, on free ports and a copy of the weights file), then the demo with its defaults on
+// the shipped sample of labelled sentences (deploy/demo/), whatever SENTIMENT_DATA_DIR says. Its
+// report, its decision and its failures go to bench/RESULTS.md, which the README quotes.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { ROOT } from '../testkit/processes.ts';
+import { buildDist } from './lib/build.ts';
+import { startDeployment } from './lib/deployment.ts';
+import { describeMachine } from './lib/machine.ts';
+import { writeSection } from './lib/results-file.ts';
+
+buildDist();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-demo-'));
+const shipped = parse(fs.readFileSync(path.join(ROOT, 'deploy/local.yaml'), 'utf8'));
+const weights = path.join(dir, 'weights.yaml');
+fs.copyFileSync(path.resolve(ROOT, shipped.router.weights_file), weights);
+shipped.router = { ...shipped.router, port: 0, grpc_port: 0, weights_file: weights };
+shipped.services = { ...shipped.services, first_port: 0 };
+const deploymentFile = path.join(dir, 'local.yaml');
+fs.writeFileSync(deploymentFile, stringify(shipped));
+const runDir = path.join(dir, 'run');
+const token = 'bench-demo-admin-token-0123456789';
+const deployment = await startDeployment({ deploymentFile, token, env: { RUN_DIR: runDir } });
+
+let output = '';
+let code: number | null = null;
+const started = Date.now();
+try {
+  const demo = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/demo-command.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, RUN_DIR: runDir, DEPLOYMENT_FILE: deploymentFile, ROUTER_ADMIN_TOKEN: token, SENTIMENT_DATA_DIR: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  demo.stdout.on('data', (d) => {
+    output += d;
+    process.stdout.write(d);
+  });
+  demo.stderr.on('data', (d) => process.stderr.write(d));
+  code = await new Promise<number | null>((resolve) => demo.once('exit', resolve));
+} finally {
+  await deployment.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+const seconds = Math.round((Date.now() - started) / 1000);
+
+writeSection(
+  path.join(ROOT, 'bench/RESULTS.md'),
+  'demo',
+  `## npm run demo (${new Date().toISOString().slice(0, 10)})
+
+\`npm run demo\` with its defaults (\`--requests 2000 --rate 200 --pause 10\`) against the shipped
+deployment (deploy/local.yaml as \`npm start\` runs it), on the shipped sample of labelled sentences
+(deploy/demo/sst3-sample.tsv). ${describeMachine()}. It took ${seconds} s and exited ${code}. Its output:
+
+\`\`\`
+${output.trim()}
+\`\`\`
+`,
+);
+process.exit(code === 0 ? 0 : 1);

@@ -123,7 +123,7 @@ const rows = [...series.entries()].filter(([, s]) => s.length >= 3).map(([name, 
 const markdown = [
   `\`npm run bench:soak\` on ${new Date().toISOString().slice(0, 10)} (${describeMachine()}): deploy/local.yaml as shipped, ${RPS} requests/s open-loop for ${MINUTES} min (SST sentences), sampled every ${SAMPLE_MS / 1000} s. Sent ${counts.sent}, answered 200: ${counts.ok}, failed: ${counts.failed}.`,
   '',
-  `Per process: resident memory and V8 heap in MB (first → last, and the change between the two minutes after everything bounded was full and the last two: the router remembers the last ${FEEDBACK_MEMORY.toLocaleString('en')} predictions for POST /feedback, about 200 bytes each, full after ${Math.round(FEEDBACK_MEMORY / RPS)} s at this rate), event-loop lag P99 in ms (highest sample; the first includes start-up); each chart is one sample per 15 s.`,
+  `Per process: resident memory and V8 heap in MB (first → last, and the change between the two minutes after everything bounded was full and the last two: the router remembers the last ${FEEDBACK_MEMORY.toLocaleString('en')} predictions for POST /feedback, about 100 bytes each, full after ${Math.round(FEEDBACK_MEMORY / RPS)} s at this rate), event-loop lag P99 in ms (highest sample; the first includes start-up); each chart is one sample per 15 s.`,
   '',
   '| process | RSS MB | heap used MB | event-loop lag P99 ms |',
   '| --- | --- | --- | --- |',

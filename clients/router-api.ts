@@ -1528,7 +1528,7 @@ export interface operations {
                                  */
                                 feedback: {
                                     /**
-                                     * @description recent predictions remembered for POST /feedback (about 200 bytes each); 0 turns feedback off
+                                     * @description recent predictions remembered for POST /feedback (about 100 bytes each, 40 of them allocated at start); 0 turns feedback off
                                      * @default 100000
                                      */
                                     memory: number;
@@ -1910,7 +1910,7 @@ export interface operations {
                                  */
                                 feedback: {
                                     /**
-                                     * @description recent predictions remembered for POST /feedback (about 200 bytes each); 0 turns feedback off
+                                     * @description recent predictions remembered for POST /feedback (about 100 bytes each, 40 of them allocated at start); 0 turns feedback off
                                      * @default 100000
                                      */
                                     memory: number;

@@ -86,7 +86,7 @@ export const RouterSettings = Type.Object(
     ),
     feedback: section(
       {
-        memory: Type.Integer({ default: 100_000, minimum: 0, maximum: 10_000_000, description: 'recent predictions remembered for POST /feedback (about 200 bytes each); 0 turns feedback off' }),
+        memory: Type.Integer({ default: 100_000, minimum: 0, maximum: 10_000_000, description: 'recent predictions remembered for POST /feedback (about 100 bytes each, 40 of them allocated at start); 0 turns feedback off' }),
         ttl_seconds: positive(3600, 'how long a prediction can receive feedback'),
         file: Type.Optional(Type.String({ minLength: 1, description: 'append-only file of feedback records (and experiment resets): feedback is answered 202 once written there, and counts again after a restart; unset: in memory only' })),
       },
@@ -159,7 +159,7 @@ export interface RouterConfig {
   feedback: { memory: number; ttlMs: number; file?: string };
   shadowMaxInFlight: number;
   shutdownTimeoutMs: number;
-  /** The settings in force as the file spells them, and where they came from (GET /admin/config). */
+  /** The settings in force as the file spells them (paths resolved), and where they came from (GET /admin/config). */
   source: RouterConfigSource & { settings: RouterSettings };
 }
 
@@ -196,7 +196,7 @@ export function resolveSettings(document: unknown, env: NodeJS.ProcessEnv, fileN
   const raw = structuredClone((document ?? {}) as Record<string, unknown>);
   const overrides: string[] = [];
   const byPointer = new Map<string, string>();
-  for (const { name, field } of ROUTER_OVERRIDES) {
+  for (const { name, field, schema } of ROUTER_OVERRIDES) {
     const value = env[name];
     if (value === undefined || value === '') continue;
     const keys = field.split('.');
@@ -205,7 +205,6 @@ export function resolveSettings(document: unknown, env: NodeJS.ProcessEnv, fileN
       if (!isRecord(node[key])) node[key] = {};
       node = node[key] as Record<string, unknown>;
     }
-    const schema = ROUTER_OVERRIDES.find((o) => o.name === name)!.schema;
     node[keys.at(-1)!] = schema.type === 'array' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
     overrides.push(name);
     byPointer.set(`/${keys.join('/')}`, name);

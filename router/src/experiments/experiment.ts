@@ -100,10 +100,11 @@ export class Experiment {
 
   /** Counts the feedback, and resolves once it is on disk (feedback.file). */
   async feedback(requestId: string, label: string): Promise<FeedbackResult> {
-    const p = this.recent.find(requestId);
+    const now = Date.now();
+    const p = this.recent.find(requestId, now);
     if (!p) return 'unknown';
     if (p.truth !== undefined) return 'duplicate';
-    p.truth = label;
+    this.recent.setTruth(requestId, label, now);
     const v = this.of(p.environment, p.version);
     v.feedback++;
     if (p.label === label) v.correct++;

@@ -1281,6 +1281,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     getConfig: {
@@ -1620,6 +1629,17 @@ export interface operations {
                                      * @default 2000
                                      */
                                     timeout_ms: number;
+                                };
+                                /**
+                                 * @description the shared state store (ROUTER_STATE_STORE_URL)
+                                 * @default {}
+                                 */
+                                state_store: {
+                                    /**
+                                     * @description every key the router writes in the shared state store starts with it (deployments sharing one Redis need different ones)
+                                     * @default sentiment:
+                                     */
+                                    key_prefix: string;
                                 };
                                 /** @description a file of API keys, one per line (# comments), read at start; keys from it and from ROUTER_API_KEYS are all accepted */
                                 api_keys_file?: string;
@@ -2002,6 +2022,17 @@ export interface operations {
                                      * @default 2000
                                      */
                                     timeout_ms: number;
+                                };
+                                /**
+                                 * @description the shared state store (ROUTER_STATE_STORE_URL)
+                                 * @default {}
+                                 */
+                                state_store: {
+                                    /**
+                                     * @description every key the router writes in the shared state store starts with it (deployments sharing one Redis need different ones)
+                                     * @default sentiment:
+                                     */
+                                    key_prefix: string;
                                 };
                                 /** @description a file of API keys, one per line (# comments), read at start; keys from it and from ROUTER_API_KEYS are all accepted */
                                 api_keys_file?: string;
@@ -3486,6 +3517,15 @@ export interface operations {
             };
             /** @description Default Response */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

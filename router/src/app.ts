@@ -20,6 +20,7 @@ import { proxyPlugin } from './plugins/proxy.ts';
 import { rolloutsPlugin } from './plugins/rollouts.ts';
 import { replicasPlugin } from './plugins/replicas.ts';
 import { routingPlugin } from './plugins/routing.ts';
+import { statePlugin } from './plugins/state.ts';
 import { weightsPlugin } from './plugins/weights.ts';
 
 export type AppConfig = Omit<RouterConfig, 'host' | 'port' | 'grpcPort' | 'shutdownTimeoutMs'> & Partial<Pick<RouterConfig, 'shutdownTimeoutMs'>>;
@@ -60,6 +61,7 @@ async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
   await app.register(historyPlugin, { file: config.historyFile });
   await app.register(replicasPlugin, { poolConnections: config.poolConnections, timeouts: config.timeouts, health: config.health, discovery: config.discovery });
   await app.register(routingPlugin);
+  await app.register(statePlugin, { stateStore: config.stateStore });
   await app.register(proxyPlugin, {
     adminToken: config.adminToken,
     overrideAllow: config.overrideAllow,

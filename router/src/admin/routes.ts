@@ -131,7 +131,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
   app.get('/experiments/report', { schema: { tags, security, operationId: 'getExperimentReport', summary: 'Per environment and version: requests, error rate, latency, mean confidence (a proxy), label mix, online accuracy with its 95% interval and a test against the baseline, and a recommendation', querystring: ReportQuery, response: { 200: ExperimentReport, 401: ErrorResponse } } }, async (request) =>
     app.experiment.report(request.query.baseline),
   );
-  app.post('/experiments/reset', { schema: { tags, security, operationId: 'resetExperiment', summary: 'Start a new experiment: the report counts from now', response: { 204: Type.Null(), 401: ErrorResponse } } }, async (_request, reply) => {
+  app.post('/experiments/reset', { schema: { tags, security, operationId: 'resetExperiment', summary: 'Start a new experiment: the report counts from now', response: { 204: Type.Null(), 401: ErrorResponse, 503: ErrorResponse } } }, async (_request, reply) => {
     await app.experiment.reset();
     return reply.code(204).send(null);
   });

@@ -5,7 +5,9 @@ import { Tally } from '../stats/tally.ts';
 import { accuracy, compare } from '../stats/proportions.ts';
 import { recommend } from './report.ts';
 import type { FeedbackLog } from './feedback-log.ts';
-import type { RecentPredictions } from './recent-predictions.ts';
+import { StateStoreUnavailableError } from '../../../shared/errors.ts';
+import type { SharedFeedback } from '../state/shared-feedback.ts';
+import type { RecentPredictions, RememberedPrediction } from './recent-predictions.ts';
 import type { ExperimentReport } from './schema.ts';
 import type { ShadowComparison } from './shadow.ts';
 
@@ -41,9 +43,12 @@ export class Experiment {
   constructor(
     private readonly recent: RecentPredictions,
     private readonly log?: FeedbackLog,
+    /** With several routers: predictions and feedback counts shared through the state store. */
+    private readonly shared?: SharedFeedback,
   ) {
-    // Feedback acknowledged before a restart still counts (the requests it was given for do not).
-    for (const line of log?.since ?? []) {
+    // Feedback acknowledged before a restart still counts (the requests it was given for do not);
+    // with a shared store, the store's counts are the record.
+    for (const line of shared ? [] : (log?.since ?? [])) {
       if (line.kind === 'reset') {
         this.startedAt = line.at;
         continue;
@@ -67,6 +72,26 @@ export class Experiment {
     if (answer?.label == null) return;
     v.labels.set(answer.label, (v.labels.get(answer.label) ?? 0) + 1);
     this.recent.remember(requestId, { environment, version, label: answer.label, at: Date.now() });
+    this.shared?.remember(requestId, { environment, version, label: answer.label });
+  }
+
+  /** Feedback counted for a version: this router's, or every router's through the store. */
+  private countsOf(v: { environment: string; version: string; feedback: number; correct: number }): { n: number; correct: number } {
+    if (!this.shared) return { n: v.feedback, correct: v.correct };
+    return this.shared.counts.get(`${v.environment}\u0000${v.version}`) ?? { n: 0, correct: 0 };
+  }
+
+  /** Versions as this router saw them, and those only other routers answered (with feedback). */
+  private allVersions(): VersionTally[] {
+    if (!this.shared) return [...this.versions.values()];
+    for (const key of this.shared.counts.keys()) {
+      const [environment, version] = key.split('\u0000');
+      this.of(environment, version);
+    }
+    return [...this.versions.values()].map((v) => {
+      const c = this.countsOf(v);
+      return { ...v, feedback: c.n, correct: c.correct };
+    });
   }
 
   private shadowOf(environment: string, version = ''): ShadowTally {
@@ -101,7 +126,9 @@ export class Experiment {
   /** Counts the feedback, and resolves once it is on disk (feedback.file). */
   async feedback(requestId: string, label: string): Promise<FeedbackResult> {
     const now = Date.now();
-    const p = this.recent.find(requestId, now);
+    const mine = this.recent.find(requestId, now);
+    if (this.shared) return this.sharedFeedback(requestId, label, mine, now);
+    const p = mine;
     if (!p) return 'unknown';
     if (p.truth !== undefined) return 'duplicate';
     this.recent.setTruth(requestId, label, now);
@@ -112,11 +139,29 @@ export class Experiment {
     return 'recorded';
   }
 
+  /** Feedback with several routers: the prediction may be another router's, the claim is the store's. */
+  private async sharedFeedback(requestId: string, label: string, mine: Readonly<RememberedPrediction> | undefined, now: number): Promise<FeedbackResult> {
+    const shared = this.shared!;
+    if (!shared.available) throw new StateStoreUnavailableError('feedback');
+    let p;
+    try {
+      p = mine ?? (await shared.find(requestId));
+      if (!p) return 'unknown';
+      if (!(await shared.claim(requestId, p, label))) return 'duplicate';
+    } catch (err) {
+      shared.failed('feedback', err);
+      throw new StateStoreUnavailableError('feedback');
+    }
+    if (mine) this.recent.setTruth(requestId, label, now);
+    await this.log?.append({ kind: 'feedback', at: new Date().toISOString(), request_id: requestId, environment: p.environment, version: p.version, predicted: p.label, truth: label });
+    return 'recorded';
+  }
+
   /** Feedback so far for an environment, all its versions together, and the experiment's age. */
   feedbackOf(environment: string): { correct: number; n: number } {
     let correct = 0;
     let n = 0;
-    for (const v of this.versions.values()) {
+    for (const v of this.allVersions()) {
       if (v.environment !== environment) continue;
       correct += v.correct;
       n += v.feedback;
@@ -132,12 +177,19 @@ export class Experiment {
     this.versions.clear();
     this.shadows.clear();
     this.startedAt = new Date().toISOString();
+    if (this.shared) {
+      if (!this.shared.available) throw new StateStoreUnavailableError('the reset');
+      await this.shared.reset().catch((err: unknown) => {
+        this.shared!.failed('reset', err);
+        throw new StateStoreUnavailableError('the reset');
+      });
+    }
     await this.log?.append({ kind: 'reset', at: this.startedAt });
   }
 
   /** The baseline: the one named, else the environment that answered the most. */
   report(baselineName?: string): ExperimentReport {
-    const rows = [...this.versions.values()];
+    const rows = this.allVersions();
     const byEnvironment = new Map<string, VersionTally>();
     for (const v of rows) {
       const e = byEnvironment.get(v.environment) ?? { environment: v.environment, version: '', tally: new Tally(), labels: new Map(), feedback: 0, correct: 0 };

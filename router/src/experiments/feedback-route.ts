@@ -17,7 +17,7 @@ export const feedbackRoutes: FastifyPluginAsyncTypebox<{ experiment: Experiment 
       security: PUBLIC_SECURITY,
       summary: 'The true label of a recent prediction (by its X-Request-Id), for the A/B report\'s online accuracy',
       body: FeedbackBody,
-      response: { 202: Type.Object({ request_id: Type.String(), recorded: Type.Boolean() }), 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse },
+      response: { 202: Type.Object({ request_id: Type.String(), recorded: Type.Boolean() }), 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
     },
   }, async (request, reply) => {
     const { request_id, label } = request.body;

@@ -29,6 +29,8 @@ import { Experiment } from '../experiments/experiment.ts';
 import { FeedbackLog } from '../experiments/feedback-log.ts';
 import { feedbackRoutes } from '../experiments/feedback-route.ts';
 import { RecentPredictions } from '../experiments/recent-predictions.ts';
+import { sharedRateLimitStore } from '../state/rate-limit-store.ts';
+import { SharedFeedback } from '../state/shared-feedback.ts';
 
 /** The core, and the public routes' admission for another way in (the gRPC listener). */
 export interface AdmittedDataPath extends DataPath {
@@ -55,7 +57,11 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
   const { weights, replicas, health, routingPolicy: routing } = app;
   const metrics = createRouterMetrics(app.metricsRegistry);
   const stats = new StatsWindows();
-  const experiment = new Experiment(new RecentPredictions(config.feedback.memory, config.feedback.ttlMs), await FeedbackLog.open(config.feedback.file, (app.log as Logger).child({ component: 'feedback' })));
+  const store = app.stateStore;
+  const shared = store && config.feedback.memory > 0 ? new SharedFeedback(store, config.feedback.ttlMs) : undefined;
+  shared?.start();
+  app.addHook('onClose', async () => shared?.stop());
+  const experiment = new Experiment(new RecentPredictions(config.feedback.memory, config.feedback.ttlMs), await FeedbackLog.open(config.feedback.file, (app.log as Logger).child({ component: 'feedback' })), shared);
   createConfidenceGauge(app.metricsRegistry, stats);
   const budget = new RetryBudget(config.retry.ratio, config.retry.minPerSecond);
   const call = createEnvironmentCall({
@@ -125,6 +131,8 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
         addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
         addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
         errorResponseBuilder: (_request, context) => new RateLimitedError(context.max ?? 0, context.after),
+        // With several routers the counters are shared, so N routers let a client through as one.
+        ...(store ? { store: sharedRateLimitStore(store) } : {}),
       });
       limiter = scope.createRateLimit();
     }
@@ -142,4 +150,4 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
   });
 };
 
-export const proxyPlugin = fp(proxy, { name: 'proxy', dependencies: ['metrics', 'weights', 'replicas', 'routing-policy'] });
+export const proxyPlugin = fp(proxy, { name: 'proxy', dependencies: ['metrics', 'weights', 'replicas', 'routing-policy', 'state-store'] });

@@ -1,0 +1,121 @@
+// Feedback across routers: each router writes what it answered (environment, version, label) under
+// the request id, with the feedback TTL, so that feedback sent to any router finds it; the first
+// feedback for a request claims it and counts it, in one script (so two routers receiving the same
+// feedback count it once); every router reads the counts back each second for its report, its
+// rollout analyses and its guard.
+import type { StateStore } from './store.ts';
+
+export interface SharedPrediction {
+  environment: string;
+  version: string;
+  label: string;
+}
+
+/** Counts per `environment\0version`. */
+export type FeedbackCounts = Map<string, { n: number; correct: number }>;
+
+const SEP = '\u0000';
+
+// KEYS: the request's truth key, the counts hash. ARGV: the label, its TTL in ms, the count field's
+// prefix (environment\0version\0), 1 if the prediction was right.
+const CLAIM = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  redis.call('HINCRBY', KEYS[2], ARGV[3] .. 'n', 1)
+  if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[2], ARGV[3] .. 'correct', 1) end
+  return 1
+end
+return 0
+`;
+
+export class SharedFeedback {
+  private cached: FeedbackCounts = new Map();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly state: StateStore,
+    private readonly ttlMs: number,
+  ) {
+    state.redis.defineCommand('claimFeedback', { numberOfKeys: 2, lua: CLAIM });
+  }
+
+  /** Can feedback be recorded now? */
+  get available(): boolean {
+    return this.state.up;
+  }
+
+  /** A command of this module failed (the store is then skipped for a moment). */
+  failed(operation: string, err: unknown): void {
+    this.state.failed(operation, err);
+  }
+
+  private key(kind: string, id = ''): string {
+    return `${this.state.prefix}${kind}${id}`;
+  }
+
+  /** What this router answered, for feedback sent elsewhere (fire and forget: never delays the answer). */
+  remember(requestId: string, p: SharedPrediction): void {
+    if (!this.state.up) return this.state.skipped('remember_prediction');
+    this.state.redis.set(this.key('prediction:', requestId), `${p.environment}${SEP}${p.version}${SEP}${p.label}`, 'PX', this.ttlMs).catch((err: unknown) => this.state.failed('remember_prediction', err));
+  }
+
+  /** A prediction some router answered, or undefined. Throws when the store cannot be asked. */
+  async find(requestId: string): Promise<SharedPrediction | undefined> {
+    const value = await this.state.redis.get(this.key('prediction:', requestId));
+    if (value === null) return undefined;
+    const [environment, version, label] = value.split(SEP);
+    return { environment, version, label };
+  }
+
+  /** Claims and counts the feedback: false when the request already has some. */
+  async claim(requestId: string, p: SharedPrediction, truth: string): Promise<boolean> {
+    const redis = this.state.redis as unknown as { claimFeedback(k1: string, k2: string, truth: string, ttl: number, field: string, correct: string): Promise<number> };
+    const claimed = (await redis.claimFeedback(this.key('truth:', requestId), this.key('feedback'), truth, this.ttlMs, `${p.environment}${SEP}${p.version}${SEP}`, p.label === truth ? '1' : '0')) === 1;
+    if (claimed) {
+      // Seen at once here; every other router sees it at its next refresh.
+      const c = this.cached.get(`${p.environment}${SEP}${p.version}`) ?? { n: 0, correct: 0 };
+      this.cached.set(`${p.environment}${SEP}${p.version}`, { n: c.n + 1, correct: c.correct + (p.label === truth ? 1 : 0) });
+    }
+    return claimed;
+  }
+
+  /** The counts as last read (every second), with this router's own claims since. */
+  get counts(): FeedbackCounts {
+    return this.cached;
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.state.up) return;
+    try {
+      const raw = await this.state.redis.hgetall(this.key('feedback'));
+      const counts: FeedbackCounts = new Map();
+      for (const [field, value] of Object.entries(raw)) {
+        const cut = field.lastIndexOf(SEP);
+        const key = field.slice(0, cut);
+        const c = counts.get(key) ?? { n: 0, correct: 0 };
+        if (field.slice(cut + 1) === 'n') c.n = Number(value);
+        else c.correct = Number(value);
+        counts.set(key, c);
+      }
+      this.cached = counts;
+    } catch (err) {
+      this.state.failed('feedback_counts', err);
+    }
+  }
+
+  /** A new experiment: the counts start again, for every router. */
+  async reset(): Promise<void> {
+    await this.state.redis.del(this.key('feedback'));
+    this.cached = new Map();
+  }
+
+  start(intervalMs = 1000): void {
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

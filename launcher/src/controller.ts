@@ -12,11 +12,11 @@ import { DEFAULT_TARGET_CPU_PERCENT, UPDATE_DEFAULTS, type Deployment } from './
 import { plan, sameTemplate, type Template } from './planner.ts';
 import type { ChildOptions } from './child.ts';
 import { ReplicaProcess } from './replica.ts';
-import type { RouterClient } from './router-client.ts';
+import type { RouterApi } from './router-client.ts';
 
 export interface ControllerOptions {
   source: WatchedFile<Deployment>;
-  router: RouterClient;
+  router: RouterApi;
   log: Logger;
   /** The process of a new replica of `template` in `environment` (resolved when it starts). */
   replicaProcess: (environment: string, template: Template, id: string) => () => Promise<ChildOptions>;

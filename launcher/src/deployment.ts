@@ -71,6 +71,8 @@ export const Deployment = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535, description: '0: an ephemeral port, shown in the banner' }),
         grpc_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: "the Open Inference Protocol's gRPC listener; 0 or absent: an ephemeral port, shown in the banner" })),
         weights_file: Type.String(),
+        instances: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, description: 'routers to run (default 1), each on port + 2i and grpc_port + 2i; with more than one they share a state store' })),
+        state_store: Type.Optional(Type.String({ pattern: '^rediss?://', description: "the Redis the routers share (ROUTER_STATE_STORE_URL); with instances > 1 and none named, npm start runs Debian's redis-server itself, its data under the run folder" })),
         config_file: Type.Optional(Type.String({ minLength: 1, description: "the router's own settings (health, retries, hedging, guard, limits, coalescing): ROUTER_CONFIG_FILE" })),
         env: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'ROUTER_* overrides of the config file' })),
       },

@@ -1,5 +1,5 @@
 // npm start: the whole deployment on one machine, run and kept as deploy/local.yaml says. Starts the
-// router (restarted with back-off if it dies) and the deployment controller, which starts, updates,
+// router, or several sharing a store (each restarted with back-off if it dies), and the deployment controller, which starts, updates,
 // scales and replaces replicas as the file changes, and reports to the router's admin API. Every
 // process it starts ends with it; Ctrl-C or SIGTERM stops replicas (drained) and then the router.
 import fs from 'node:fs';
@@ -16,9 +16,10 @@ import { AUTOSCALING_DEFAULTS, parseDeployment, type Deployment } from './deploy
 import { scanModels } from './models.ts';
 import { firstTaken, PortAllocator } from './ports.ts';
 import { answersReady } from './replica.ts';
-import { RouterClient } from './router-client.ts';
+import { LocalRedis, REDIS_SERVER } from './local-redis.ts';
+import { RouterClient, RouterFanout } from './router-client.ts';
 import { writeScrapeTargets } from './scrape-targets.ts';
-import { ADMIN_TOKEN_FILE, CONTROLLER_FILE, LOG_DIR } from './run-dir.ts';
+import { ADMIN_TOKEN_FILE, CONTROLLER_FILE, LOG_DIR, type ControllerFile } from './run-dir.ts';
 import { Supervised } from './supervisor.ts';
 
 
@@ -35,10 +36,21 @@ try {
 const log = pino(loggerOptions(config.LOG_LEVEL, 'launcher'));
 const initial = source.value;
 
+// Routers: one by default; with router.instances, each on port + 2i and grpc_port + 2i, sharing a
+// state store (the one deploy/local.yaml names, or a redis-server started here).
+const instances = initial.router.instances ?? 1;
+const routerPort = (i: number) => (initial.router.port ? initial.router.port + 2 * i : 0);
+const routerGrpcPort = (i: number) => (initial.router.grpc_port ? initial.router.grpc_port + 2 * i : 0);
+if (instances > 1 && !initial.router.state_store && !REDIS_SERVER) {
+  process.stderr.write(`npm start: router.instances ${instances} needs a store the routers share: apt-get install redis-server (or name one in router.state_store)\n`);
+  process.exit(1);
+}
+
 // Refuse to start over ports something else holds (an earlier deployment, another program).
 const replicaCount = Object.values(initial.environments).reduce((n, e) => n + e.replicas, 0);
 const firstPort = initial.services.first_port ?? 0;
-const taken = await firstTaken(initial.router.host, [initial.router.port, initial.router.grpc_port ?? 0, ...Array.from({ length: firstPort ? replicaCount : 0 }, (_, i) => firstPort + i)]);
+const routerPorts = Array.from({ length: instances }, (_, i) => [routerPort(i), routerGrpcPort(i)]).flat();
+const taken = await firstTaken(initial.router.host, [...routerPorts, ...Array.from({ length: firstPort ? replicaCount : 0 }, (_, i) => firstPort + i)]);
 if (taken) {
   process.stderr.write(`npm start: ${taken}; stop it, or change the ports in ${config.DEPLOYMENT_FILE}\n`);
   process.exit(1);
@@ -50,33 +62,49 @@ fs.mkdirSync(logDir, { recursive: true });
 const tokenFile = path.join(runDir, ADMIN_TOKEN_FILE);
 const { token, generated } = adminToken(config.ROUTER_ADMIN_TOKEN, tokenFile);
 
-const router = new Supervised({
-  name: 'router',
-  logFile: path.join(logDir, 'router.log'),
-  args: entryArgs('router/src/server'),
-  env: {
-    ...initial.router.env,
-    ROUTER_HOST: initial.router.host,
-    ROUTER_PORT: String(initial.router.port),
-    ROUTER_GRPC_PORT: String(initial.router.grpc_port ?? 0),
-    ...(initial.router.config_file ? { ROUTER_CONFIG_FILE: path.resolve(ROOT, initial.router.config_file) } : {}),
-    ROUTER_WEIGHTS_FILE: path.resolve(ROOT, initial.router.weights_file),
-    ROUTER_HISTORY_FILE: path.join(runDir, 'history.jsonl'),
-    ROUTER_FEEDBACK_FILE: path.join(runDir, 'feedback.jsonl'),
-    ROUTER_ADMIN_TOKEN: token,
-  },
-  log,
-  isReady: answersReady,
-  // A restarted router comes back where clients know it, even when the ports were picked for it.
-  restartEnv: (url, grpc) => ({ ROUTER_PORT: new URL(url).port, ...(grpc ? { ROUTER_GRPC_PORT: grpc.slice(grpc.lastIndexOf(':') + 1) } : {}) }),
-  // A restarted router has an empty registry and no reports: tell it everything again.
-  onReady: async (url) => {
-    fs.writeFileSync(path.join(runDir, CONTROLLER_FILE), `${JSON.stringify({ pid: process.pid, router_url: url, deployment_file: source.file }, null, 2)}\n`);
-    await controller.reregisterAll();
-    await reportModels(true);
-  },
+const localRedis = instances > 1 && !initial.router.state_store ? await LocalRedis.start(path.join(runDir, 'redis'), initial.router.host, log.child({ component: 'state-store' })) : undefined;
+const stateStoreUrl = initial.router.state_store ?? localRedis?.url;
+
+const routers = Array.from({ length: instances }, (_, i) => {
+  const name = instances > 1 ? `router-${i + 1}` : 'router';
+  // Each router's own history and feedback files (what is shared goes through the store).
+  const own = (file: string) => path.join(runDir, instances > 1 ? file.replace('.', `-${i + 1}.`) : file);
+  return new Supervised({
+    name,
+    logFile: path.join(logDir, `${name}.log`),
+    args: entryArgs('router/src/server'),
+    env: {
+      ...initial.router.env,
+      ROUTER_HOST: initial.router.host,
+      ROUTER_PORT: String(routerPort(i)),
+      ROUTER_GRPC_PORT: String(routerGrpcPort(i)),
+      ...(initial.router.config_file ? { ROUTER_CONFIG_FILE: path.resolve(ROOT, initial.router.config_file) } : {}),
+      ...(stateStoreUrl ? { ROUTER_STATE_STORE_URL: stateStoreUrl } : {}),
+      ROUTER_WEIGHTS_FILE: path.resolve(ROOT, initial.router.weights_file),
+      ROUTER_HISTORY_FILE: own('history.jsonl'),
+      ROUTER_FEEDBACK_FILE: own('feedback.jsonl'),
+      ROUTER_ADMIN_TOKEN: token,
+    },
+    log,
+    isReady: answersReady,
+    // A restarted router comes back where clients know it, even when the ports were picked for it.
+    restartEnv: (url, grpc) => ({ ROUTER_PORT: new URL(url).port, ...(grpc ? { ROUTER_GRPC_PORT: grpc.slice(grpc.lastIndexOf(':') + 1) } : {}) }),
+    // A restarted router has an empty registry and no reports: tell it everything again.
+    onReady: async () => {
+      writeControllerFile();
+      await controller.reregisterAll();
+      await reportModels(true);
+    },
+  });
 });
-const routerClient = new RouterClient(() => router.url, token);
+const router = routers[0];
+const routerUrls = () => routers.map((r) => r.url).filter((url): url is string => url !== undefined);
+function writeControllerFile(): void {
+  if (!router.url) return;
+  const file: ControllerFile = { pid: process.pid, router_url: router.url, router_urls: routerUrls(), deployment_file: source.file };
+  fs.writeFileSync(path.join(runDir, CONTROLLER_FILE), `${JSON.stringify(file, null, 2)}\n`);
+}
+const routerClient = new RouterFanout(routers.map((r) => ({ client: new RouterClient(() => r.url, token), listening: () => r.url !== undefined })));
 
 const modelsDir = path.resolve(ROOT, initial.services.models_dir);
 const ports = new PortAllocator(initial.services.host, initial.services.first_port);
@@ -106,7 +134,7 @@ const controller = new Controller({
     };
   },
   onStatus: (status) => {
-    writeScrapeTargets(path.join(runDir, 'prometheus'), router.url, status);
+    writeScrapeTargets(path.join(runDir, 'prometheus'), routerUrls(), status);
     if (!router.url) return;
     void routerClient.reportDeployments(status).catch((err: unknown) => log.debug({ err }, 'status report failed'));
     void reportModels();
@@ -133,7 +161,7 @@ let reportedModels: { url: string; models: string } | undefined;
 async function reportModels(force = false): Promise<void> {
   if (!scanned || Date.now() - scanned.at > RESCAN_MS) scanned = { at: Date.now(), bundles: await scanModels(modelsDir) };
   const models = scanned.bundles.map((b) => ({ ...b, running_in: controller.environmentsRunning({ model: b.name, version: b.version }) }));
-  const url = router.url;
+  const url = routerUrls().join(' ');
   if (!url || (!force && reportedModels?.url === url && reportedModels.models === JSON.stringify(models))) return;
   await routerClient
     .reportModels({ models_dir: modelsDir, reported_at: new Date().toISOString(), models })
@@ -148,8 +176,9 @@ function banner(url: string): string {
     '',
     `  sentiment-serving is up: ${counts}`,
     '',
-    `  API           ${url}/predict   (POST {"text": "..."})`,
-    `  gRPC          ${router.grpc ?? '(not listening)'}   (Open Inference Protocol, inference.GRPCInferenceService; its REST form at ${url}/v2)`,
+    ...(instances > 1 ? [`  Routers       ${instances}, sharing rate limits and feedback through ${localRedis ? `redis-server at ${localRedis.url} (data in ${path.relative(process.cwd(), path.join(runDir, 'redis')) || 'redis'}/)` : stateStoreUrl!.replace(/\/\/[^@/]*@/, '//***@')}`] : []),
+    `  API           ${routers.map((r) => `${r.url}/predict`).join('   ')}   (POST {"text": "..."})`,
+    `  gRPC          ${routers.map((r) => r.grpc ?? '(not listening)').join('   ')}   (Open Inference Protocol, inference.GRPCInferenceService; its REST form at ${url}/v2)`,
     `  Dashboard     ${url}/dashboard   (log in with any user name and the admin token as password)`,
     `  Swagger UI    ${url}/docs`,
     `  Metrics       ${url}/metrics`,
@@ -172,9 +201,10 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'stopping the deployment');
   source.close();
   autoscaler.stop();
-  // Replicas first (each deregistered, then drained), then the router.
+  // Replicas first (each deregistered, then drained), then the routers, then their store.
   await controller.stop();
-  await router.stop();
+  await Promise.all(routers.map((r) => r.stop()));
+  await localRedis?.stop();
   fs.rmSync(path.join(runDir, CONTROLLER_FILE), { force: true });
   log.info('all processes stopped');
   process.exit(0);
@@ -182,12 +212,12 @@ async function shutdown(signal: string): Promise<void> {
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-router.start();
+for (const r of routers) r.start();
 controller.start();
 autoscaler.start();
 const started = Date.now();
 const upToDate = () => controller.status().environments.every((e) => e.update.state === 'completed');
-while (!stopping && !(router.url && upToDate())) {
+while (!stopping && !(routerUrls().length === instances && upToDate())) {
   if (Date.now() - started > 120_000) {
     log.error({ environments: controller.status().environments.map((e) => ({ name: e.name, update: e.update })) }, 'the deployment did not become ready within 120 s');
     break;
@@ -199,7 +229,8 @@ if (!stopping && router.url) {
   log.info(
     {
       launcher: process.pid,
-      router: { pid: router.pid, url: router.url, grpc: router.grpc },
+      routers: routers.map((r) => ({ pid: r.pid, url: r.url, grpc: r.grpc })),
+      ...(localRedis ? { state_store: { pid: localRedis.pid, url: localRedis.url } } : {}),
       replicas: Object.keys(source.value.environments).flatMap((env) => controller.replicasOf(env).map((r) => ({ id: r.id, pid: r.pid, url: r.url, grpc: r.grpc, model_version: r.template.version }))),
     },
     'deployment ready',

@@ -9,7 +9,7 @@ import { READY_PATH } from '../../shared/api/health.ts';
 import { PREDICT_PATH } from '../../shared/api/prediction.ts';
 import { Child, type ChildOptions } from './child.ts';
 import type { Phase, Template } from './planner.ts';
-import type { RouterClient } from './router-client.ts';
+import type { RouterApi } from './router-client.ts';
 import { waitFor } from './wait.ts';
 
 export const SMOKE_TEXT = 'a gripping , beautifully acted film';
@@ -28,7 +28,7 @@ export interface ReplicaOptions {
   /** The process to run, resolved at start (a port is chosen then). */
   child: () => Promise<ChildOptions>;
   readyTimeoutMs: number;
-  router: RouterClient;
+  router: RouterApi;
   log: Logger;
 }
 

@@ -60,3 +60,55 @@ export class RouterClient {
     RouterClient.check('PUT /admin/models', res, (s) => s === 204);
   }
 }
+
+/** The router API the controller speaks: one router's, or every router's at once. */
+export type RouterApi = Pick<RouterClient, 'register' | 'deregister' | 'routesTo' | 'reportDeployments' | 'reportModels'>;
+
+/**
+ * Several routers as one: each holds its own replica registry and reports, so a replica is
+ * registered with (and removed from) every router that listens, and is in rotation once every one
+ * of them routes to it. A router that is not listening (restarting) is skipped: it is told
+ * everything again once it is ready.
+ */
+export class RouterFanout implements RouterApi {
+  /** Replicas registered through it (url → environment), to register again where one is missing. */
+  private readonly wanted = new Map<string, string>();
+
+  constructor(private readonly routers: { client: RouterClient; listening: () => boolean }[]) {}
+
+  private async each(call: (client: RouterClient) => Promise<void>): Promise<void> {
+    await Promise.all(this.routers.filter((r) => r.listening()).map((r) => call(r.client)));
+  }
+
+  register(environment: string, url: string): Promise<void> {
+    this.wanted.set(url, environment);
+    return this.each((c) => c.register(environment, url));
+  }
+
+  deregister(environment: string, url: string): Promise<void> {
+    this.wanted.delete(url);
+    return this.each((c) => c.deregister(environment, url));
+  }
+
+  /** Every listening router routes to it; one that came up after the registration is given it now. */
+  async routesTo(url: string): Promise<boolean> {
+    const listening = this.routers.filter((r) => r.listening());
+    const routed = await Promise.all(
+      listening.map(async (r) => {
+        if (await r.client.routesTo(url)) return true;
+        const environment = this.wanted.get(url);
+        if (environment !== undefined) await r.client.register(environment, url).catch(() => {});
+        return false;
+      }),
+    );
+    return listening.length > 0 && routed.every(Boolean);
+  }
+
+  reportDeployments(status: Parameters<RouterClient['reportDeployments']>[0]): Promise<void> {
+    return this.each((c) => c.reportDeployments(status));
+  }
+
+  reportModels(view: Parameters<RouterClient['reportModels']>[0]): Promise<void> {
+    return this.each((c) => c.reportModels(view));
+  }
+}

@@ -8,5 +8,7 @@ export const LOG_DIR = 'logs';
 export interface ControllerFile {
   pid: number;
   router_url: string;
+  /** Every router's, the first being router_url (deploy/local.yaml's router.instances). */
+  router_urls?: string[];
   deployment_file: string;
 }

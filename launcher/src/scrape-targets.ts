@@ -16,9 +16,9 @@ function writeAtomically(file: string, groups: TargetGroup[]): void {
   fs.renameSync(tmp, file);
 }
 
-export function writeScrapeTargets(dir: string, routerUrl: string | undefined, status: DeploymentStatus): void {
+export function writeScrapeTargets(dir: string, routerUrls: string[], status: DeploymentStatus): void {
   fs.mkdirSync(dir, { recursive: true });
-  writeAtomically(path.join(dir, 'router.json'), routerUrl ? [{ targets: [new URL(routerUrl).host], labels: { component: 'router' } }] : []);
+  writeAtomically(path.join(dir, 'router.json'), routerUrls.length ? [{ targets: routerUrls.map((url) => new URL(url).host), labels: { component: 'router' } }] : []);
   writeAtomically(
     path.join(dir, 'replicas.json'),
     status.environments.flatMap((e) =>

@@ -39,6 +39,8 @@ export interface LauncherSetup {
   env?: Record<string, string>;
   /** More top-level sections of the deployment file, as YAML (a `services:` line replaces the default; MODELS stands for the models folder). */
   extraYaml?: string;
+  /** More fields of its router section, as flow YAML (e.g. `instances: 2`). */
+  routerYaml?: string;
 }
 
 export interface RunningLauncher {
@@ -63,10 +65,10 @@ async function modelsFolder(dir: string, extra: LauncherSetup['extraBundles'] = 
   return path.join(dir, 'models');
 }
 
-export function deploymentYaml(models: string, weights: string, environments: LauncherSetup['environments'], extra = ''): string {
+export function deploymentYaml(models: string, weights: string, environments: LauncherSetup['environments'], extra = '', router = ''): string {
   const services = /^services:/m.test(extra) ? '' : `services: { host: 127.0.0.1, models_dir: ${models}, env: { INFERENCE_WORKERS: "0", LOG_LEVEL: info } }\n`;
   return `# a test deployment
-${extra.replaceAll('MODELS', models)}router: { host: 127.0.0.1, port: 0, weights_file: ${weights} }
+${extra.replaceAll('MODELS', models)}router: { host: 127.0.0.1, port: 0, weights_file: ${weights}${router ? `, ${router}` : ''} }
 ${services}
 environments:
 ${Object.entries(environments)
@@ -81,7 +83,7 @@ export async function startLauncher(t: Test, setup: LauncherSetup): Promise<Runn
   const weights = path.join(dir, 'weights.yaml');
   await fs.writeFile(weights, `environments:\n${Object.entries(setup.weights).map(([n, w]) => `  ${n}: { weight: ${w} }`).join('\n')}\n`);
   const deploymentFile = path.join(dir, 'local.yaml');
-  await fs.writeFile(deploymentFile, deploymentYaml(await modelsFolder(dir, setup.extraBundles), weights, setup.environments, setup.extraYaml));
+  await fs.writeFile(deploymentFile, deploymentYaml(await modelsFolder(dir, setup.extraBundles), weights, setup.environments, setup.extraYaml, setup.routerYaml));
   const env = { DEPLOYMENT_FILE: deploymentFile, RUN_DIR: path.join(dir, 'run'), ROUTER_ADMIN_TOKEN: LAUNCHER_TOKEN, ...setup.env };
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -94,7 +96,9 @@ export async function startLauncher(t: Test, setup: LauncherSetup): Promise<Runn
       await exited;
     }
   });
-  await until(() => output.includes('sentiment-serving is up') || proc.exitCode !== null, 120_000, 200);
+  await until(() => output.includes('sentiment-serving is up') || proc.exitCode !== null, 120_000, 200).catch((err: Error) => {
+    throw new Error(`${err.message}; the launcher said:\n${output}`);
+  });
   const base = /API\s+(http:\/\/127\.0\.0\.1:\d+)\/predict/.exec(output)?.[1];
   if (!base) throw new Error(`the launcher did not come up:\n${output}`);
   const admin = async <T>(p: string, init: { method?: 'GET' | 'PUT'; body?: unknown } = {}) => {

@@ -5,6 +5,7 @@ import { Tally } from '../stats/tally.ts';
 import { accuracy, compare } from '../stats/proportions.ts';
 import { recommend } from './report.ts';
 import type { FeedbackLog } from './feedback-log.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { StateStoreUnavailableError } from '../../../shared/errors.ts';
 import type { SharedFeedback } from '../state/shared-feedback.ts';
 import type { RecentPredictions, RememberedPrediction } from './recent-predictions.ts';
@@ -21,6 +22,9 @@ interface VersionTally {
 }
 
 export type FeedbackResult = 'recorded' | 'unknown' | 'duplicate';
+
+/** How long a prediction another router answered may take to reach the store after its answer. */
+const LATE_WRITE_MS = 100;
 
 interface ShadowTally {
   environment: string;
@@ -145,7 +149,9 @@ export class Experiment {
     if (!shared.available) throw new StateStoreUnavailableError('feedback');
     let p;
     try {
-      p = mine ?? (await shared.find(requestId));
+      // The router that answered writes the prediction just after its answer leaves: feedback
+      // sent at once to another router may arrive first, so a miss is asked again a moment later.
+      p = mine ?? (await shared.find(requestId)) ?? (await sleep(LATE_WRITE_MS).then(() => shared.find(requestId)));
       if (!p) return 'unknown';
       if (!(await shared.claim(requestId, p, label))) return 'duplicate';
     } catch (err) {

@@ -36,6 +36,7 @@ export function sharedRateLimitStore(state: StateStore) {
           state.failed('rate_limit', err);
           return open();
         }
+        state.answered();
         cb(null, result);
       }, timeWindow, max);
     }

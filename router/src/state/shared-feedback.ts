@@ -55,7 +55,10 @@ export class SharedFeedback {
   /** What this router answered, for feedback sent elsewhere (fire and forget: never delays the answer). */
   remember(requestId: string, p: SharedPrediction): void {
     if (!this.state.up) return this.state.skipped('remember_prediction');
-    this.state.redis.set(this.key('prediction:', requestId), `${p.environment}${SEP}${p.version}${SEP}${p.label}`, 'PX', this.ttlMs).catch((err: unknown) => this.state.failed('remember_prediction', err));
+    this.state.redis.set(this.key('prediction:', requestId), `${p.environment}${SEP}${p.version}${SEP}${p.label}`, 'PX', this.ttlMs).then(
+      () => this.state.answered(),
+      (err: unknown) => this.state.failed('remember_prediction', err),
+    );
   }
 
   /** A prediction some router answered, or undefined. Throws when the store cannot be asked. */
@@ -98,7 +101,7 @@ export class SharedFeedback {
       }
       this.cached = counts;
     } catch (err) {
-      this.state.failed('feedback_counts', err);
+      this.state.failed('feedback_counts', err, { background: true });
     }
   }
 

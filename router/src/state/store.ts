@@ -4,8 +4,8 @@
 // all of that to itself (embedded: one router, today's files and memory).
 //
 // The data path never waits on the store: a command fails at once while the connection is down
-// (no offline queue), each is bounded by a timeout, and after a failure the store is marked down
-// (callers skip it, counted) until the connection is ready again. Only what cannot be right
+// (no offline queue), each is bounded by a timeout, and after a connection error (or timeouts in
+// a row) the store is skipped for a moment (callers skip it, counted). Only what cannot be right
 // without the store (feedback) refuses while it is down, with a 503 and Retry-After.
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -13,8 +13,14 @@ import type { Counter, Gauge } from 'prom-client';
 
 /** A command that has not answered by then fails (and marks the store down). */
 const COMMAND_TIMEOUT_MS = 500;
-/** After a failed command, the store is skipped this long unless the connection reports ready. */
+/** After failed commands, the store is skipped this long unless the connection reports ready. */
 const DOWN_FOR_MS = 1000;
+/**
+ * Timeouts in a row before the store is skipped: one late answer is as often this process's own
+ * event loop held up (a timer fires before the reply waiting in the socket is read) as a slow
+ * store, and should not turn the rate limit off for a second; a hung store trips it at once after.
+ */
+const TIMEOUTS_TO_TRIP = 3;
 
 export interface StateStoreMetrics {
   up: Gauge;
@@ -24,6 +30,7 @@ export interface StateStoreMetrics {
 export class StateStore {
   readonly redis: Redis;
   private downUntil = 0;
+  private timeouts = 0;
   private ready = false;
   private lastLogged = 0;
 
@@ -77,15 +84,27 @@ export class StateStore {
     return this.ready && Date.now() >= this.downUntil;
   }
 
-  /** A command failed: count it, say so (at most once a second), and skip the store for a moment. */
-  failed(operation: string, err: unknown): void {
+  /**
+   * A command failed: count it, say so (at most once a second), and skip the store for a moment
+   * (after a connection error, or timeouts in a row; a background read never trips it).
+   */
+  failed(operation: string, err: unknown, options: { background?: boolean } = {}): void {
     this.metrics.failures.inc({ operation });
-    this.downUntil = Date.now() + DOWN_FOR_MS;
+    const timedOut = (err as Error | undefined)?.message === 'Command timed out';
+    if (!options.background && (!timedOut || ++this.timeouts >= TIMEOUTS_TO_TRIP)) {
+      this.downUntil = Date.now() + DOWN_FOR_MS;
+      this.timeouts = 0;
+    }
     const now = Date.now();
     if (now - this.lastLogged >= 1000) {
       this.lastLogged = now;
       this.log.warn({ operation, err: (err as Error).message }, 'state store command failed');
     }
+  }
+
+  /** A command answered: timeouts in a row start again. */
+  answered(): void {
+    this.timeouts = 0;
   }
 
   /** Counts an operation skipped because the store is down. */

@@ -43,6 +43,12 @@ async function routers(t: Test, n: number, prefix: string, overrides: Partial<Ap
   );
 }
 
+/** router_state_store_failures_total for one operation on one router. */
+async function failures(app: Awaited<ReturnType<typeof routers>>[number]['app'], operation: string): Promise<number> {
+  const text = (await app.inject({ url: '/metrics' })).body;
+  return Number(new RegExp(`router_state_store_failures_total\\{[^}]*operation="${operation}"[^}]*\\} (\\d+)`).exec(text)?.[1] ?? 0);
+}
+
 const feedbackOf = async (app: Awaited<ReturnType<typeof routers>>[number]['app']) => {
   const report = (await app.inject({ url: '/admin/experiments/report', headers: auth })).json() as ExperimentReport;
   return report.versions.find((v) => v.model_version === '1.0.0')?.online_accuracy.feedback ?? 0;
@@ -52,8 +58,12 @@ t.test('a rate limit of L across two routers lets L through, not 2L', { skip }, 
   const [a, b] = await routers(t, 2, 'rate-test:', { rateLimit: { max: 20, windowMs: 60_000 } });
   const statuses: number[] = [];
   for (let i = 0; i < 40; i++) statuses.push((await post(`${(i % 2 ? b : a).url}/predict`, { text: 'a fine film' })).status);
-  t.equal(statuses.filter((s) => s === 200).length, 20, 'exactly the limit served, whichever router took them');
-  t.equal(statuses.filter((s) => s === 429).length, 20, 'the rest refused with 429');
+  // A count the store did not answer in time fails open, and is counted: on a loaded machine the
+  // limit may let those through, and nothing else.
+  const failedOpen = (await Promise.all([a, b].map(async (r) => failures(r.app, 'rate_limit')))).reduce((x, y) => x + y, 0);
+  const served = statuses.filter((s) => s === 200).length;
+  t.ok(served >= 20 && served <= 20 + failedOpen, `the limit served (${served}), plus at most the ${failedOpen} counts that failed open, whichever router took them`);
+  t.equal(statuses.filter((s) => s === 429).length, 40 - served, 'the rest refused with 429');
 });
 
 t.test('feedback sent to router B for a prediction router A answered counts once, in every report', { skip }, async (t) => {
@@ -85,7 +95,7 @@ t.test('the store down: predictions go on, the limit fails open, feedback answer
   t.same([...new Set(statuses)], [200], 'every prediction served, past the limit of 5: the limit fails open');
   const metrics = (await a.app.inject({ url: '/metrics' })).body;
   t.match(metrics, /router_state_store_up\{[^}]*\} 0/, 'the store is shown down');
-  t.match(metrics, /router_state_store_failures_total\{[^}]*operation="rate_limit"[^}]*\} [1-9]/, 'each request let through uncounted is counted');
+  t.ok((await failures(a.app, 'rate_limit')) + (await failures(b.app, 'rate_limit')) >= 12, 'each request let through uncounted is counted');
   const refused = await post(`${a.url}/feedback`, { request_id: before.headers['x-request-id'], label: 'positive' });
   t.equal(refused.status, 503, 'feedback cannot be recorded: 503');
   t.equal(refused.body.code, 'ERR_STATE_STORE_UNAVAILABLE');

@@ -1,0 +1,64 @@
+// The store several routers share, when deploy/local.yaml runs more than one and names none:
+// Debian's redis-server on a free port, its data under the run folder (append-only file, fsync
+// on every write), restarted if it dies, stopped with the rest.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Logger } from 'pino';
+
+export const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => fs.existsSync(p));
+
+async function freePort(host: string): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export class LocalRedis {
+  private proc: ChildProcess | null = null;
+  private stopping = false;
+
+  private constructor(
+    readonly url: string,
+    private readonly args: string[],
+    private readonly log: Logger,
+  ) {}
+
+  static async start(dir: string, host: string, log: Logger): Promise<LocalRedis> {
+    fs.mkdirSync(dir, { recursive: true });
+    const port = await freePort(host);
+    const args = ['--port', String(port), '--bind', host, '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')];
+    const redis = new LocalRedis(`redis://${host}:${port}`, args, log);
+    redis.spawn();
+    return redis;
+  }
+
+  private spawn(): void {
+    const proc = spawn(REDIS_SERVER!, this.args, { stdio: 'ignore' });
+    this.proc = proc;
+    this.log.info({ pid: proc.pid, url: this.url }, 'state store (redis-server) started');
+    proc.once('exit', (code, signal) => {
+      // Ctrl-C reaches the whole foreground group: the launcher is stopping everything already.
+      if (this.stopping || signal === 'SIGINT') return;
+      // The routers serve on without it (feedback answers 503) and reconnect once it is back.
+      this.log.error({ code, signal }, 'state store (redis-server) exited: restarting it in 1 s');
+      setTimeout(() => !this.stopping && this.spawn(), 1000).unref();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    await exited;
+  }
+}

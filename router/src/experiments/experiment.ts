@@ -8,6 +8,7 @@ import type { FeedbackLog } from './feedback-log.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StateStoreUnavailableError } from '../../../shared/errors.ts';
 import type { SharedFeedback } from '../state/shared-feedback.ts';
+import type { SharedReport } from '../state/shared-report.ts';
 import type { RecentPredictions, RememberedPrediction } from './recent-predictions.ts';
 import type { ExperimentReport } from './schema.ts';
 import type { ShadowComparison } from './shadow.ts';
@@ -47,8 +48,9 @@ export class Experiment {
   constructor(
     private readonly recent: RecentPredictions,
     private readonly log?: FeedbackLog,
-    /** With several routers: predictions and feedback counts shared through the state store. */
+    /** With several routers: predictions, feedback and the report's figures shared through the store. */
     private readonly shared?: SharedFeedback,
+    private readonly sharedReport?: SharedReport,
   ) {
     // Feedback acknowledged before a restart still counts (the requests it was given for do not);
     // with a shared store, the store's counts are the record.
@@ -73,6 +75,7 @@ export class Experiment {
   record(requestId: string, environment: string, version: string, latencyMs: number, error: boolean, answer: { label: string | null; confidence: number } | null): void {
     const v = this.of(environment, version);
     v.tally.add(latencyMs, error, answer?.confidence ?? null);
+    this.sharedReport?.add(environment, version, latencyMs, error, answer?.confidence ?? null, answer?.label ?? null);
     if (answer?.label == null) return;
     v.labels.set(answer.label, (v.labels.get(answer.label) ?? 0) + 1);
     this.recent.remember(requestId, { environment, version, label: answer.label, at: Date.now() });
@@ -85,17 +88,32 @@ export class Experiment {
     return this.shared.counts.get(`${v.environment}\u0000${v.version}`) ?? { n: 0, correct: 0 };
   }
 
-  /** Versions as this router saw them, and those only other routers answered (with feedback). */
+  /**
+   * Every version's figures: this router's own, or with a shared store every router's (their
+   * requests and latencies summed in the store, their feedback counted there), including versions
+   * only other routers answered.
+   */
   private allVersions(): VersionTally[] {
-    if (!this.shared) return [...this.versions.values()];
-    for (const key of this.shared.counts.keys()) {
-      const [environment, version] = key.split('\u0000');
-      this.of(environment, version);
-    }
-    return [...this.versions.values()].map((v) => {
+    if (!this.shared && !this.sharedReport) return [...this.versions.values()];
+    const rows = new Map<string, VersionTally>();
+    const row = (environment: string, version: string) => {
+      const k = `${environment}\u0000${version}`;
+      let r = rows.get(k);
+      if (!r) rows.set(k, (r = { environment, version, tally: new Tally(), labels: new Map(), feedback: 0, correct: 0 }));
+      return r;
+    };
+    const figures = this.sharedReport?.figures() ?? [...this.versions.values()];
+    for (const f of figures) Object.assign(row(f.environment, f.version), { tally: f.tally, labels: f.labels });
+    for (const key of this.shared?.counts.keys() ?? []) row(...(key.split('\u0000') as [string, string]));
+    return [...rows.values()].map((v) => {
       const c = this.countsOf(v);
       return { ...v, feedback: c.n, correct: c.correct };
     });
+  }
+
+  /** When the experiment started: the store's (every router's) once known. */
+  private get started(): string {
+    return this.sharedReport?.started ?? this.startedAt;
   }
 
   private shadowOf(environment: string, version = ''): ShadowTally {
@@ -176,17 +194,18 @@ export class Experiment {
   }
 
   get ageSeconds(): number {
-    return (Date.now() - Date.parse(this.startedAt)) / 1000;
+    return (Date.now() - Date.parse(this.started)) / 1000;
   }
 
   async reset(): Promise<void> {
     this.versions.clear();
     this.shadows.clear();
     this.startedAt = new Date().toISOString();
-    if (this.shared) {
-      if (!this.shared.available) throw new StateStoreUnavailableError('the reset');
-      await this.shared.reset().catch((err: unknown) => {
-        this.shared!.failed('reset', err);
+    const report = this.sharedReport;
+    if (report) {
+      if (!report.available) throw new StateStoreUnavailableError('the reset');
+      await Promise.all([this.shared?.reset(), report.reset(this.startedAt)]).catch((err: unknown) => {
+        report.failed('reset', err);
         throw new StateStoreUnavailableError('the reset');
       });
     }
@@ -208,7 +227,7 @@ export class Experiment {
     const base = baseline ? byEnvironment.get(baseline) : undefined;
     const baseP95 = base?.tally.quantile(0.95) ?? null;
     return {
-      started_at: this.startedAt,
+      started_at: this.started,
       baseline: baseline ?? null,
       versions: rows.map((v) => {
         const summary = v.tally.summary();

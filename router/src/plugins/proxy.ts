@@ -31,6 +31,7 @@ import { feedbackRoutes } from '../experiments/feedback-route.ts';
 import { RecentPredictions } from '../experiments/recent-predictions.ts';
 import { sharedRateLimitStore } from '../state/rate-limit-store.ts';
 import { SharedFeedback } from '../state/shared-feedback.ts';
+import { SharedReport } from '../state/shared-report.ts';
 
 /** The core, and the public routes' admission for another way in (the gRPC listener). */
 export interface AdmittedDataPath extends DataPath {
@@ -59,9 +60,15 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
   const stats = new StatsWindows();
   const store = app.stateStore;
   const shared = store && config.feedback.memory > 0 ? new SharedFeedback(store, config.feedback.ttlMs) : undefined;
+  const sharedReport = store ? new SharedReport(store) : undefined;
   shared?.start();
-  app.addHook('onClose', async () => shared?.stop());
-  const experiment = new Experiment(new RecentPredictions(config.feedback.memory, config.feedback.ttlMs), await FeedbackLog.open(config.feedback.file, (app.log as Logger).child({ component: 'feedback' })), shared);
+  sharedReport?.start();
+  // What this router answered last is flushed before it goes.
+  app.addHook('onClose', async () => {
+    shared?.stop();
+    await sharedReport?.stop();
+  });
+  const experiment = new Experiment(new RecentPredictions(config.feedback.memory, config.feedback.ttlMs), await FeedbackLog.open(config.feedback.file, (app.log as Logger).child({ component: 'feedback' })), shared, sharedReport);
   createConfidenceGauge(app.metricsRegistry, stats);
   const budget = new RetryBudget(config.retry.ratio, config.retry.minPerSecond);
   const call = createEnvironmentCall({

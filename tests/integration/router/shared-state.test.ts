@@ -83,6 +83,20 @@ t.test('feedback sent to router B for a prediction router A answered counts once
   t.equal(report.versions.find((v) => v.model_version === '1.0.0')?.online_accuracy.correct, 1, 'as right, in the report of the router that never answered it');
 });
 
+t.test("the report's figures are every router's, the same on each; a reset on one starts them again on all", { skip }, async (t) => {
+  const [a, b] = await routers(t, 2, 'report-test:');
+  for (let i = 0; i < 16; i++) t.equal((await post(`${(i < 10 ? a : b).url}/predict`, { text: i % 2 ? 'a fine film' : 'a dull film' })).status, 200);
+  const rowOf = async (app: typeof a.app) => ((await app.inject({ url: '/admin/experiments/report', headers: auth })).json() as ExperimentReport).versions.find((v) => v.model_version === '1.0.0');
+  await until(async () => (await rowOf(a.app))?.requests === 16 && (await rowOf(b.app))?.requests === 16);
+  const [ra, rb] = [await rowOf(a.app), await rowOf(b.app)];
+  t.same({ p50: ra?.p50_ms, p95: ra?.p95_ms, labels: ra?.label_distribution, confidence: ra?.mean_confidence }, { p50: rb?.p50_ms, p95: rb?.p95_ms, labels: rb?.label_distribution, confidence: rb?.mean_confidence }, 'both routers report the same 16 requests: latency, label mix, confidence');
+
+  t.equal((await a.app.inject({ method: 'POST', url: '/admin/experiments/reset', headers: auth })).statusCode, 204);
+  await until(async () => (await rowOf(b.app)) === undefined || (await rowOf(b.app))?.requests === 0);
+  const started = async (app: typeof a.app) => ((await app.inject({ url: '/admin/experiments/report', headers: auth })).json() as ExperimentReport).started_at;
+  t.equal(await started(b.app), await started(a.app), 'the other router follows the reset: the same start');
+});
+
 t.test('the store down: predictions go on, the limit fails open, feedback answers 503; back: nothing acknowledged lost', { skip }, async (t) => {
   const [a, b] = await routers(t, 2, 'fault-test:', { rateLimit: { max: 5, windowMs: 60_000 } });
   const before = await post(`${a.url}/predict`, { text: 'a charming , funny film' });

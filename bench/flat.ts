@@ -10,12 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse, stringify } from 'yaml';
 import { metricSamples } from '../testkit/metrics-text.ts';
 import { rssBytes, ROOT } from '../testkit/processes.ts';
 import { abInstalled, runAb } from './lib/ab.ts';
 import { buildDist } from './lib/build.ts';
-import { startDeployment } from './lib/deployment.ts';
+import { shippedDeploymentFile, startDeployment } from './lib/deployment.ts';
 import { describeMachine } from './lib/machine.ts';
 import { cpuMeter, processTree } from './lib/process-tree.ts';
 import { writeSection } from './lib/results-file.ts';
@@ -38,13 +37,7 @@ buildDist();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-flat-'));
 const bodyFile = path.join(dir, 'body.json');
 fs.writeFileSync(bodyFile, JSON.stringify({ text: 'a gripping , beautifully acted film' }));
-const shipped = parse(fs.readFileSync(path.join(ROOT, 'deploy/local.yaml'), 'utf8'));
-const weights = path.join(dir, 'weights.yaml');
-fs.copyFileSync(path.resolve(ROOT, shipped.router.weights_file), weights);
-shipped.router = { ...shipped.router, port: 0, grpc_port: 0, weights_file: weights };
-shipped.services = { ...shipped.services, first_port: 0 };
-const deploymentFile = path.join(dir, 'local.yaml');
-fs.writeFileSync(deploymentFile, stringify(shipped));
+const deploymentFile = shippedDeploymentFile(dir);
 const deployment = await startDeployment({
   deploymentFile,
   token: 'bench-flat-admin-token-0123456789',

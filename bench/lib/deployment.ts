@@ -2,7 +2,9 @@
 // with the router's address once it printed its banner. `root` is the checkout to run (this one
 // by default; bench:compare runs an older commit's from its own worktree).
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { parse, stringify } from 'yaml';
 import { ROOT } from '../../testkit/processes.ts';
 
 export interface Deployment {
@@ -40,4 +42,19 @@ export async function startDeployment(o: { deploymentFile: string; token: string
       await exited;
     },
   };
+}
+
+/**
+ * deploy/local.yaml as npm start runs it, written into `dir` on free ports with a copy of its
+ * weights file (a benchmark never changes the repository's): the deployment file's path.
+ */
+export function shippedDeploymentFile(dir: string): string {
+  const shipped = parse(fs.readFileSync(path.join(ROOT, 'deploy/local.yaml'), 'utf8'));
+  const weights = path.join(dir, 'weights.yaml');
+  fs.copyFileSync(path.resolve(ROOT, shipped.router.weights_file), weights);
+  shipped.router = { ...shipped.router, port: 0, grpc_port: 0, weights_file: weights };
+  shipped.services = { ...shipped.services, first_port: 0 };
+  const file = path.join(dir, 'local.yaml');
+  fs.writeFileSync(file, stringify(shipped));
+  return file;
 }

@@ -1,4 +1,4 @@
-// npm run bench:compare -- <git ref> [--rounds 3] [--requests 10000] [--concurrency 50] [--keep-alive]
+// npm run bench:compare -- <git ref> [--rounds 3] [--requests 10000] [--concurrency 50] [--keep-alive] [--state-store]
 //
 // This checkout against an earlier commit, each run as `npm start` runs it: the ref is checked out
 // in a worktree (kept under the system's temp folder, keyed by commit, for the next comparison),
@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { sumBy } from '../testkit/metrics-text.ts';
 import { ROOT } from '../testkit/processes.ts';
+import { redisVersion, startRedis } from '../testkit/redis.ts';
 import { abInstalled, runAb, type AbResult } from './lib/ab.ts';
 import { describeMachine } from './lib/machine.ts';
 import { cpuMeter, processTree, type DeploymentProcess } from './lib/process-tree.ts';
@@ -33,6 +34,9 @@ const { values, positionals } = parseArgs({
     concurrency: { type: 'string', default: '50' },
     'keep-alive': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    // This checkout's router(s) on a shared state store (a redis-server started here): what the
+    // store costs, against the ref embedded (compare HEAD with itself to isolate it).
+    'state-store': { type: 'boolean', default: false },
   },
 });
 const [ref] = positionals;
@@ -40,7 +44,7 @@ const ROUNDS = Number(values.rounds);
 const REQUESTS = Number(values.requests);
 const CONCURRENCY = Number(values.concurrency);
 if (!ref || !(ROUNDS >= 1) || !(REQUESTS >= 1) || !(CONCURRENCY >= 1)) {
-  console.error('usage: npm run bench:compare -- <git ref> [--rounds 3] [--requests 10000] [--concurrency 50] [--keep-alive] [--no-write]');
+  console.error('usage: npm run bench:compare -- <git ref> [--rounds 3] [--requests 10000] [--concurrency 50] [--keep-alive] [--state-store] [--no-write]');
   process.exit(2);
 }
 if (!abInstalled()) {
@@ -130,6 +134,7 @@ function deploymentFile(side: Side, dir: string, portBase: number): string {
   const weights = path.join(dir, `${name}-weights.yaml`);
   fs.copyFileSync(path.resolve(side.root, topology.router.weights_file), weights);
   topology.router.weights_file = weights;
+  if (side === head && redis) topology.router.state_store = redis.url;
   const file = path.join(dir, `${name}.yaml`);
   fs.writeFileSync(file, stringify(topology));
   return file;
@@ -139,7 +144,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-compare-'));
 const bodyFile = path.join(dir, 'body.json');
 fs.writeFileSync(bodyFile, JSON.stringify({ text: 'a gripping , beautifully acted film' }));
 
-const head: Side = { name: 'this checkout', root: ROOT, processes: [], runs: [] };
+const redis = values['state-store'] ? await startRedis() : undefined;
+const head: Side = { name: redis ? 'this checkout, shared store' : 'this checkout', root: ROOT, processes: [], runs: [] };
 const base: Side = { name: short, root: worktree(), processes: [], runs: [] };
 console.log(`building this checkout and ${short}`);
 build(head.root);
@@ -147,6 +153,7 @@ build(base.root);
 
 const stopAll = async () => {
   await Promise.all([head, base].map((s) => s.deployment?.stop()));
+  await redis?.stop();
 };
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
@@ -224,11 +231,12 @@ const summary = [
 ].join('\n');
 const verdict = `**${ratio.toFixed(2)}×** ${short}'s requests/s (median of the rounds' ratios: ${ratios.map((r) => r.toFixed(2)).join(' / ')}); router CPU per request ${(median(head.runs.map((r) => r.cpu.get('router') ?? NaN)) / median(base.runs.map((r) => r.cpu.get('router') ?? NaN))).toFixed(2)}×, all processes ${(median(head.runs.map(allCpu)) / median(base.runs.map(allCpu))).toFixed(2)}×.`;
 const mode = values['keep-alive'] ? `ab -k -n ${REQUESTS} -c ${CONCURRENCY}` : `ab -n ${REQUESTS} -c ${CONCURRENCY}`;
-const markdown = `## ${headDescription} against ${short} (\`npm run bench:compare -- ${ref}\`)
+const invocation = `npm run bench:compare -- ${ref}${redis ? ' --state-store' : ''}`;
+const markdown = `## ${headDescription}${redis ? ' on a shared state store' : ''} against ${short} (\`${invocation}\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Both deployments as \`npm start\` runs them (each
 its own deploy/local.yaml on ports of its own, rate limit raised past the run, the guard reporting instead of taking
-the canary out so both serve the same split), side by side; \`${mode}\` POST /predict
+the canary out so both serve the same split)${redis ? `, this checkout's router with \`router.state_store\` set to a redis-server ${redisVersion()} started by the bench (append-only file, fsync always): rate limit counted, predictions and the report's figures written there` : ''}, side by side; \`${mode}\` POST /predict
 to one and then the other, the first of each pair alternating, ${ROUNDS} rounds after a warm-up run each. CPU per
 request is what each process spent during the run (replicas of one version added up), divided by the requests;
 "served %" is where the router sent them (its request counter), "texts per batch" how full its coalesced batches were.
@@ -243,6 +251,7 @@ Each round:
 
 ${perRound}`;
 console.log(`\n${markdown}`);
-if (!values['no-write']) writeSection(path.join(ROOT, 'bench', 'RESULTS.md'), `compare-${ref}`, markdown);
+if (!values['no-write']) writeSection(path.join(ROOT, 'bench', 'RESULTS.md'), `compare-${ref}${redis ? '-state-store' : ''}`, markdown);
+await redis?.stop();
 fs.rmSync(dir, { recursive: true, force: true });
 process.exit(0);

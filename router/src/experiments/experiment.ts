@@ -1,6 +1,7 @@
 // The running experiment: since it started (or was reset), per environment and model version, the
 // answered requests (a tally: errors, latency, confidence), the label mix, and the feedback
-// received (how many, how many the prediction got right). The report is built from it.
+// received (how many, how many the prediction got right). The report is built from it. With a
+// shared state store (several routers) the figures and the feedback are every router's.
 import { Tally } from '../stats/tally.ts';
 import { accuracy, compare } from '../stats/proportions.ts';
 import { recommend } from './report.ts';

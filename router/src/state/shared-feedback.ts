@@ -27,8 +27,20 @@ end
 return 0
 `;
 
+// KEYS: the predictions' keys. ARGV: the TTL in ms, then each prediction's value, in order.
+const REMEMBER = `
+for i, key in ipairs(KEYS) do redis.call('SET', key, ARGV[i + 1], 'PX', ARGV[1]) end
+return #KEYS
+`;
+
+/** How long an answered prediction waits to be written with the others. */
+const REMEMBER_EVERY_MS = 5;
+
 export class SharedFeedback {
   private cached: FeedbackCounts = new Map();
+  /** Keys and values of predictions not yet written, alternating. */
+  private batch: string[] = [];
+  private batchTimer: NodeJS.Timeout | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -36,6 +48,7 @@ export class SharedFeedback {
     private readonly ttlMs: number,
   ) {
     state.redis.defineCommand('claimFeedback', { numberOfKeys: 2, lua: CLAIM });
+    state.redis.defineCommand('rememberPredictions', { lua: REMEMBER });
   }
 
   /** Can feedback be recorded now? */
@@ -52,10 +65,26 @@ export class SharedFeedback {
     return `${this.state.prefix}${kind}${id}`;
   }
 
-  /** What this router answered, for feedback sent elsewhere (fire and forget: never delays the answer). */
+  /**
+   * What this router answered, for feedback sent elsewhere: never delays the answer. Predictions
+   * wait here a few milliseconds and leave together, one script call for all of them (a command per
+   * answer would cost the router more than the answer itself).
+   */
   remember(requestId: string, p: SharedPrediction): void {
     if (!this.state.up) return this.state.skipped('remember_prediction');
-    this.state.redis.set(this.key('prediction:', requestId), `${p.environment}${SEP}${p.version}${SEP}${p.label}`, 'PX', this.ttlMs).then(
+    this.batch.push(this.key('prediction:', requestId), `${p.environment}${SEP}${p.version}${SEP}${p.label}`);
+    this.batchTimer ??= setTimeout(() => this.writeBatch(), REMEMBER_EVERY_MS);
+  }
+
+  private writeBatch(): void {
+    const batch = this.batch;
+    this.batch = [];
+    this.batchTimer = null;
+    if (batch.length === 0) return;
+    const redis = this.state.redis as unknown as { rememberPredictions(n: number, ...args: (string | number)[]): Promise<unknown> };
+    const keys = batch.filter((_, i) => i % 2 === 0);
+    const values = batch.filter((_, i) => i % 2 === 1);
+    redis.rememberPredictions(keys.length, ...keys, this.ttlMs, ...values).then(
       () => this.state.answered(),
       (err: unknown) => this.state.failed('remember_prediction', err),
     );
@@ -120,5 +149,7 @@ export class SharedFeedback {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.writeBatch();
   }
 }

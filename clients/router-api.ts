@@ -1550,6 +1550,14 @@ export interface operations {
                                     file?: string;
                                 };
                                 /**
+                                 * @description rollouts across restarts
+                                 * @default {}
+                                 */
+                                rollouts: {
+                                    /** @description where the rollout in progress (and the last) is kept, written durably at every change: a restarted router goes on with it from its step; unset: in memory only */
+                                    file?: string;
+                                };
+                                /**
                                  * @description the decision trail
                                  * @default {}
                                  */
@@ -1940,6 +1948,14 @@ export interface operations {
                                      */
                                     ttl_seconds: number;
                                     /** @description append-only file of feedback records (and experiment resets): feedback is answered 202 once written there, and counts again after a restart; unset: in memory only */
+                                    file?: string;
+                                };
+                                /**
+                                 * @description rollouts across restarts
+                                 * @default {}
+                                 */
+                                rollouts: {
+                                    /** @description where the rollout in progress (and the last) is kept, written durably at every change: a restarted router goes on with it from its step; unset: in memory only */
                                     file?: string;
                                 };
                                 /**

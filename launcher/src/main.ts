@@ -83,6 +83,7 @@ const routers = Array.from({ length: instances }, (_, i) => {
       ROUTER_WEIGHTS_FILE: path.resolve(ROOT, initial.router.weights_file),
       ROUTER_HISTORY_FILE: own('history.jsonl'),
       ROUTER_FEEDBACK_FILE: own('feedback.jsonl'),
+      ROUTER_ROLLOUTS_FILE: own('rollouts.json'),
       ROUTER_ADMIN_TOKEN: token,
     },
     log,

@@ -74,7 +74,7 @@ async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
     feedback: config.feedback,
     shadowMaxInFlight: config.shadowMaxInFlight,
   });
-  await app.register(rolloutsPlugin, { guard: config.guard });
+  await app.register(rolloutsPlugin, { guard: config.guard, rolloutsFile: config.rolloutsFile });
   await app.register(controllerReportsPlugin);
   const tokens = { admin: config.adminToken, read: config.readToken };
   await app.register(adminRoutes, { prefix: '/admin', tokens, source: config.source });

@@ -92,6 +92,7 @@ export const RouterSettings = Type.Object(
       },
       'POST /feedback',
     ),
+    rollouts: section({ file: Type.Optional(Type.String({ minLength: 1, description: 'where the rollout in progress (and the last) is kept, written durably at every change: a restarted router goes on with it from its step; unset: in memory only' })) }, 'rollouts across restarts'),
     history: section({ file: Type.Optional(Type.String({ minLength: 1, description: 'append-only file of the decision trail (GET /admin/history), kept across restarts; unset: in memory only' })) }, 'the decision trail'),
     shadow: section({ max_in_flight: Type.Integer({ default: 64, minimum: 0, description: 'mirrored requests in flight at most; more are dropped (and counted), never queued' }) }, 'shadow traffic'),
     guard: section(
@@ -139,6 +140,7 @@ export interface RouterConfig {
   grpcPort: number;
   weightsFile: string;
   historyFile?: string;
+  rolloutsFile?: string;
   adminToken: string;
   readToken?: string;
   metricsToken?: string;
@@ -231,16 +233,18 @@ export function routerConfig(settings: RouterSettings, env: RouterEnv, source: R
   const s = settings;
   const weightsFile = resolvePath(s.weights_file, 'ROUTER_WEIGHTS_FILE');
   const historyFile = optionalPath(s.history.file, 'ROUTER_HISTORY_FILE');
+  const rolloutsFile = optionalPath(s.rollouts.file, 'ROUTER_ROLLOUTS_FILE');
   const feedbackFile = optionalPath(s.feedback.file, 'ROUTER_FEEDBACK_FILE');
   const apiKeysFile = optionalPath(s.api_keys_file, 'ROUTER_API_KEYS_FILE');
   // Shown with its paths resolved: which files the router reads is what an operator asks.
-  const inForce: RouterSettings = { ...s, weights_file: weightsFile, history: { file: historyFile }, feedback: { ...s.feedback, file: feedbackFile }, api_keys_file: apiKeysFile };
+  const inForce: RouterSettings = { ...s, weights_file: weightsFile, history: { file: historyFile }, rollouts: { file: rolloutsFile }, feedback: { ...s.feedback, file: feedbackFile }, api_keys_file: apiKeysFile };
   return {
     host: s.host,
     port: s.port,
     grpcPort: s.grpc_port,
     weightsFile,
     historyFile,
+    rolloutsFile,
     adminToken: env.ROUTER_ADMIN_TOKEN,
     readToken: env.ROUTER_READ_TOKEN,
     metricsToken: env.ROUTER_METRICS_TOKEN,

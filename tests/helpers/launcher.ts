@@ -50,7 +50,7 @@ export interface RunningLauncher {
   deploymentFile: string;
   output: () => string;
   env: Record<string, string>;
-  admin: <T>(path: string, init?: { method?: 'GET' | 'PUT'; body?: unknown }) => Promise<{ status: number; body: T }>;
+  admin: <T>(path: string, init?: { method?: 'GET' | 'PUT' | 'POST'; body?: unknown }) => Promise<{ status: number; body: T }>;
 }
 
 /** A models folder with links to the built-in bundles, plus copies of 1.0.0 with files replaced. */
@@ -101,7 +101,7 @@ export async function startLauncher(t: Test, setup: LauncherSetup): Promise<Runn
   });
   const base = /API\s+(http:\/\/127\.0\.0\.1:\d+)\/predict/.exec(output)?.[1];
   if (!base) throw new Error(`the launcher did not come up:\n${output}`);
-  const admin = async <T>(p: string, init: { method?: 'GET' | 'PUT'; body?: unknown } = {}) => {
+  const admin = async <T>(p: string, init: { method?: 'GET' | 'PUT' | 'POST'; body?: unknown } = {}) => {
     const res = await request(`${base}${p}`, {
       method: init.method ?? 'GET',
       headers: { ...adminHeaders, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },

@@ -52,3 +52,32 @@ t.test('the router killed under load comes back with its weights and replicas', 
     recovery: `serving again ${downFor} ms after the kill, on the same port, weights 60/40 kept; all 3 replicas registered and healthy after ${registered} ms; failures only while it was down (${JSON.stringify(figures.failures)})`,
   });
 });
+
+interface RolloutsView {
+  current: { state: string; step_index: number } | null;
+  last: { state: string; message: string } | null;
+}
+
+t.test('a rollout in progress when the router is killed goes on once the launcher has restarted it', async (t) => {
+  const launcher = await startLauncher(t, { environments: { blue: { version: '1.0.0', replicas: 1 }, green: { version: '1.1.0', replicas: 1 } }, weights: { blue: 100, green: 0 } });
+  const load = closedLoad(launcher.base, { maxMs: 120_000 });
+  t.teardown(() => load.stop());
+  const started = await launcher.admin<{ id: string }>('/admin/rollouts', { method: 'POST', body: { target: 'green', baseline: 'blue', steps: [50, 100], pause_seconds: 3, analysis: { window_seconds: 2, min_requests: 5, min_p95_increase_ms: 1000 } } });
+  t.equal(started.status, 201, 'the rollout starts at its first step');
+  const pid = nodeChildrenOf(launcher.proc.pid!).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('router/src/server'))!;
+  process.kill(pid, 'SIGKILL');
+  // Back (same port), with the rollout where it was, then to its end.
+  const picked = await timeUntil(async () => (await launcher.admin<RolloutsView>('/admin/rollouts').catch(() => null))?.body.current?.step_index === 0, 60_000);
+  await until(async () => ['completed', 'failed', 'aborted'].includes((await launcher.admin<RolloutsView>('/admin/rollouts').catch(() => null))?.body.last?.state ?? ''), 60_000, 200);
+  const { last } = (await launcher.admin<RolloutsView>('/admin/rollouts')).body;
+  t.equal(last?.state, 'completed', `the restarted router finished it (${last?.message})`);
+  const trail = (await launcher.admin<{ kind: string; action: string }[]>('/admin/history?limit=100')).body.reverse().filter((e) => e.kind === 'rollout' || e.kind === 'weights');
+  t.same(trail.map((e) => `${e.kind}:${e.action}`), ['rollout:started', 'weights:rollout_step', 'rollout:restored', 'weights:rollout_step', 'rollout:completed'], 'each step once, the restart in the trail');
+  const figures = summary(await load.stop());
+  await record({
+    scenario: 'Router killed mid-rollout',
+    what: `SIGKILL the router at a rollout's first step (green from blue, steps 50 → 100) under npm start's launcher at c=${CONCURRENCY}`,
+    ...figures,
+    recovery: `the restarted router had the rollout at its step ${picked} ms after the kill and finished it; each step applied once (${JSON.stringify(figures.failures)} while it was down)`,
+  });
+});

@@ -111,12 +111,24 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
   // Progressive delivery: rollouts in steps with analysis, rollback in one call, the decision trail.
   const { rollouts, history } = app;
   app.post('/rollouts', { schema: { tags, security, operationId: 'startRollout', summary: 'Start a rollout: traffic moves from the baseline to the target in steps, each held for a pause and analysed', body: RolloutRequest, response: { 201: RolloutView, ...errors } } }, async (request, reply) =>
-    reply.code(201).send(await rollouts.start(request.body)),
+    reply.code(201).send(await rollouts.start(request.body).then(async (view) => (await rollouts.saved(), view))),
   );
   app.get('/rollouts', { schema: { tags, security, operationId: 'getRollouts', summary: 'The rollout in progress (current) and the last one that ended', response: { 200: RolloutsView, 401: ErrorResponse } } }, async () => rollouts.views());
-  app.post('/rollouts/current/pause', { schema: { tags, security, operationId: 'pauseRollout', summary: 'Hold the rollout at its step', response: { 200: RolloutView, ...errors } } }, async () => rollouts.pause());
-  app.post('/rollouts/current/resume', { schema: { tags, security, operationId: 'resumeRollout', summary: 'Go on from the step it was paused at', response: { 200: RolloutView, ...errors } } }, async () => rollouts.resume());
-  app.post('/rollouts/current/abort', { schema: { tags, security, operationId: 'abortRollout', summary: 'Stop the rollout and put back the weights from before it', response: { 200: RolloutView, ...errors } } }, async () => rollouts.abort());
+  app.post('/rollouts/current/pause', { schema: { tags, security, operationId: 'pauseRollout', summary: 'Hold the rollout at its step', response: { 200: RolloutView, ...errors } } }, async () => {
+    const view = rollouts.pause();
+    await rollouts.saved(); // on disk before it is acknowledged
+    return view;
+  });
+  app.post('/rollouts/current/resume', { schema: { tags, security, operationId: 'resumeRollout', summary: 'Go on from the step it was paused at', response: { 200: RolloutView, ...errors } } }, async () => {
+    const view = rollouts.resume();
+    await rollouts.saved();
+    return view;
+  });
+  app.post('/rollouts/current/abort', { schema: { tags, security, operationId: 'abortRollout', summary: 'Stop the rollout and put back the weights from before it', response: { 200: RolloutView, ...errors } } }, async () => {
+    const view = await rollouts.abort();
+    await rollouts.saved();
+    return view;
+  });
   app.post('/rollback', { schema: { tags, security, operationId: 'rollback', summary: 'Back to safety in one call: abort the rollout in progress, or restore the weights from before the last change', response: { 200: Type.Object({ weights: Type.Record(Type.String(), Type.Number()) }), ...errors } } }, async () =>
     rollouts.rollback(() => {
       const last = history.list({ limit: 1, kind: 'weights' })[0];

@@ -17,7 +17,7 @@ const Weights = Type.Record(Type.String(), Type.Number());
 export const HistoryEntry = Type.Object({
   at: Type.String(),
   kind: Type.Union([Type.Literal('weights'), Type.Literal('rollout'), Type.Literal('analysis'), Type.Literal('guard')]),
-  /** weights: what changed them; rollout: started, step, paused, resumed, completed, aborted, failed; guard/analysis: the action. */
+  /** weights: what changed them; rollout: started, step, paused, resumed, completed, aborted, failed, restored (picked up after a restart); guard/analysis: the action. */
   action: Type.String(),
   environment: Type.Optional(Type.String()),
   message: Type.String(),

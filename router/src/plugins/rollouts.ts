@@ -13,10 +13,11 @@ declare module 'fastify' {
   }
 }
 
-const rollouts: FastifyPluginAsync<Pick<RouterConfig, 'guard'>> = async (app, { guard: options }) => {
+const rollouts: FastifyPluginAsync<Pick<RouterConfig, 'guard' | 'rolloutsFile'>> = async (app, { guard: options, rolloutsFile }) => {
   const log = (app.log as Logger).child({ component: 'rollouts' });
   const feedback = { of: (environment: string) => app.experiment.feedbackOf(environment), seconds: () => app.experiment.ageSeconds };
-  const manager = new RolloutManager({ weights: app.weights, stats: app.stats, available: (environment) => app.replicas.isAvailable(environment), feedback, record: app.history.record, log });
+  const manager = new RolloutManager({ weights: app.weights, stats: app.stats, available: (environment) => app.replicas.isAvailable(environment), feedback, record: app.history.record, log, file: rolloutsFile });
+  await manager.restore();
   const guard = new Guard(options, { weights: app.weights, stats: app.stats, record: app.history.record, exempt: (environment) => manager.involves(environment), log: log.child({ component: 'guard' }) });
   guard.start();
   app.decorate('rollouts', manager);

@@ -4,6 +4,8 @@
 // rolls back to the weights before the rollout at once. Pause, resume, abort; rollback in one call.
 // Every step, analysis and rollback is an entry of the decision trail.
 import { randomUUID } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import { writeDurably } from '../../../shared/durable-file.ts';
 import type { Logger } from 'pino';
 import { NoRolloutError, NothingToRollBackError, RolloutConflictError, RolloutInvalidError } from '../../../shared/errors.ts';
 import type { HistoryEntry } from '../history/schema.ts';
@@ -26,6 +28,15 @@ export interface RolloutDeps {
   feedback: { of: (environment: string) => { correct: number; n: number }; seconds: () => number };
   record: (entry: Omit<HistoryEntry, 'at'>) => void;
   log: Logger;
+  /** Where the rollout in progress (and the last) is kept, so that a restarted router goes on with it. */
+  file?: string;
+}
+
+/** What the rollouts file holds: everything of a rollout but its timer. */
+type SavedRollout = Omit<Rollout, 'timer'>;
+interface SavedRollouts {
+  current: SavedRollout | null;
+  last: SavedRollout | null;
 }
 
 interface Rollout {
@@ -52,7 +63,50 @@ export class RolloutManager {
   private current: Rollout | null = null;
   private last: Rollout | null = null;
 
+  private saving: Promise<void> = Promise.resolve();
+
   constructor(private readonly deps: RolloutDeps) {}
+
+  /**
+   * Picks up what the rollouts file says: a rollout in progress goes on from its step (the step's
+   * weights are in the weights file already, so none is applied twice; its analysis waits for a new
+   * sample), a paused one stays paused.
+   */
+  async restore(): Promise<void> {
+    if (!this.deps.file) return;
+    let saved: SavedRollouts;
+    try {
+      saved = JSON.parse(await fsp.readFile(this.deps.file, 'utf8')) as SavedRollouts;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.deps.log.error({ err, file: this.deps.file }, 'the rollouts file cannot be read: starting without it');
+      return;
+    }
+    this.last = saved.last && { ...saved.last, timer: null };
+    if (!saved.current) return;
+    const rollout: Rollout = { ...saved.current, timer: null };
+    this.current = rollout;
+    const at = `step ${rollout.view.step_index + 1} (${rollout.view.step_percent}%)`;
+    this.trail(rollout, 'restored', `rollout of ${rollout.plan.target} picked up after a router restart at ${at}, ${rollout.view.state}`);
+    if (rollout.view.state === 'progressing') {
+      // The windows start empty: the step's analysis reads only what this router has seen since.
+      rollout.stepAppliedAt = Math.max(rollout.stepAppliedAt, Date.now() - rollout.view.pause_seconds * 1000);
+      this.update(rollout, { phase: 'pausing', message: `${rollout.view.message} (picked up after a restart)` });
+      this.schedule(rollout);
+    }
+  }
+
+  /** Resolves once every change so far is in the rollouts file. */
+  saved(): Promise<void> {
+    return this.saving;
+  }
+
+  private save(): void {
+    const file = this.deps.file;
+    if (!file) return;
+    const strip = (r: Rollout | null): SavedRollout | null => r && { view: r.view, plan: r.plan, analysis: r.analysis, backupBefore: r.backupBefore, stepAppliedAt: r.stepAppliedAt };
+    const text = `${JSON.stringify({ current: strip(this.current), last: strip(this.last) } satisfies SavedRollouts)}\n`;
+    this.saving = this.saving.then(() => writeDurably(file, `${file}.${process.pid}.tmp`, text)).catch((err: unknown) => this.deps.log.error({ err, file }, 'the rollouts file could not be written'));
+  }
 
   views(): { current: RolloutView | null; last: RolloutView | null } {
     return { current: this.current?.view ?? null, last: this.last?.view ?? null };
@@ -161,6 +215,7 @@ export class RolloutManager {
 
   private update(rollout: Rollout, fields: Partial<RolloutView>): void {
     rollout.view = { ...rollout.view, ...fields, updated_at: new Date().toISOString() };
+    this.save();
   }
 
   private trail(rollout: Rollout, action: string, message: string, checks?: HistoryEntry['checks']): void {
@@ -223,6 +278,7 @@ export class RolloutManager {
     this.trail(rollout, 'completed', `rollout of ${rollout.plan.target} completed: ${rollout.view.message}`);
     this.last = rollout;
     this.current = null;
+    this.save();
   }
 
   private async revert(rollout: Rollout, state: 'aborted' | 'failed', reason: string): Promise<void> {

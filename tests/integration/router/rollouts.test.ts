@@ -149,3 +149,24 @@ t.test('pause, resume and abort; one rollout at a time; clear errors', async (t)
   t.equal(empty.status, 400, 'a target with no replica that can take traffic is refused');
   t.match(empty.body.message, /no replica of green can take traffic now/);
 });
+
+t.test('a router restarted mid-rollout goes on from its step, and applies none twice', async (t) => {
+  const rolloutsFile = path.join(path.dirname(await historyFile(t)), 'rollouts.json');
+  const { app, file, history } = await setup(t, { blue: 70, green: 25, canary: 5 }, {}, { rolloutsFile });
+  const started = await admin<RolloutView>(app, 'POST', '/admin/rollouts', { target: 'green', baseline: 'blue', steps: [50, 100], pause_seconds: 1, analysis: { window_seconds: 2, min_requests: 5, min_p95_increase_ms: 1000 } });
+  t.equal(started.status, 201);
+  await app.close(); // the router goes away at the rollout's first step
+
+  const again = await buildRouter(t, file, { historyFile: history, rolloutsFile });
+  await untilAllAvailable(again);
+  const picked = (await admin<{ current: RolloutView | null }>(again, 'GET', '/admin/rollouts')).body.current;
+  t.match(picked, { id: started.body.id, state: 'progressing', step_index: 0 }, 'the restarted router has the rollout, at its step');
+  t.same(await weightsOnDisk(file), { blue: 47.5, green: 47.5, canary: 5 }, 'the step in force, not applied again');
+  const load = steadyLoad(await again.listen({ host: '127.0.0.1', port: 0 }), 4);
+  await until(async () => ['completed', 'failed', 'aborted'].includes((await admin<{ last: RolloutView | null }>(again, 'GET', '/admin/rollouts')).body.last?.state ?? ''), 30_000, 100);
+  const last = (await admin<{ last: RolloutView }>(again, 'GET', '/admin/rollouts')).body.last;
+  t.equal(last.state, 'completed', `and finishes it (${last.message})`);
+  t.same((await load.stop()).failed, [], 'no request failed');
+  const trail = (await admin<HistoryEntry[]>(again, 'GET', '/admin/history?limit=100')).body.reverse();
+  t.same(trail.filter((e) => e.kind === 'weights' || e.kind === 'rollout').map((e) => `${e.kind}:${e.action}`), ['rollout:started', 'weights:rollout_step', 'rollout:restored', 'weights:rollout_step', 'rollout:completed'], 'each step applied once, the restart in the trail');
+});

@@ -12,7 +12,7 @@ import { request } from 'undici';
 import { loadInferenceService } from '../../shared/grpc/proto.ts';
 import { decodeRawBytes, encodeRawBytes } from '../../shared/grpc/tensors.ts';
 import { fixtureBundleDir } from '../helpers/build-app.ts';
-import { auth, buildRouter, until, weightsFile } from '../helpers/router.ts';
+import { auth, buildRouter, replicas as replicasOf, until, weightsFile } from '../helpers/router.ts';
 import { startProcess, type RunningProcess } from '../../testkit/processes.ts';
 import { metricSamples } from '../../testkit/metrics-text.ts';
 
@@ -162,10 +162,12 @@ t.test('the router holds gRPC calls to its API keys and rate limit, and fails ov
   const infer = { model_name: 'bert-fixture', inputs: BYTES(['a key is needed']) };
   t.match(await call('ModelInfer', infer), { ok: false, code: grpc.status.UNAUTHENTICATED, errorCode: 'ERR_UNAUTHORIZED' }, 'no API key: UNAUTHENTICATED');
   const key = { 'x-api-key': 'grpc-key-0123456789abcdef' };
+  // Once blue's live replica has passed its checks (on a loaded machine the first may come late).
+  await until(async () => (await replicasOf(router)).some((r) => r.url === blue.url && r.available));
   // One of blue's two replicas refuses connections: every call is still answered (retried on the other).
   const answers = [];
   for (let i = 0; i < 20; i++) answers.push(await call('ModelInfer', infer, key));
-  t.ok(answers.every((a) => a.ok), 'with the key: 20 of 20 answered, a dead replica retried around');
+  t.ok(answers.every((a) => a.ok), `with the key: 20 of 20 answered, a dead replica retried around ${JSON.stringify(answers.filter((a) => !a.ok))}`);
   let limited;
   for (let i = 0; i < 40 && !limited; i++) {
     const r = await call('ModelInfer', infer, key);

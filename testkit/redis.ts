@@ -6,8 +6,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { REDIS_SERVER, redisServerArgs } from '../launcher/src/local-redis.ts';
+import { ephemeralPort } from '../launcher/src/ports.ts';
 
-export const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => fs.existsSync(p));
+export { REDIS_SERVER };
 
 export interface RunningRedis {
   url: string;
@@ -16,14 +18,6 @@ export interface RunningRedis {
   /** Starts it again on the same port and data (after a kill). */
   restart(): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function answers(port: number, deadline: number): Promise<void> {
@@ -48,8 +42,8 @@ async function answers(port: number, deadline: number): Promise<void> {
 export async function startRedis(): Promise<RunningRedis> {
   if (!REDIS_SERVER) throw new Error('redis-server is not installed (apt-get install redis-server)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-'));
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')];
+  const port = await ephemeralPort('127.0.0.1');
+  const args = redisServerArgs('127.0.0.1', port, dir);
   let proc!: ChildProcess;
   const launch = async () => {
     proc = spawn(REDIS_SERVER!, args, { stdio: 'ignore' });

@@ -3,18 +3,15 @@
 // on every write), restarted if it dies, stopped with the rest.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { ephemeralPort } from './ports.ts';
 
 export const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => fs.existsSync(p));
 
-async function freePort(host: string): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/** redis-server's arguments: on host:port, its data in dir, an append-only file fsynced on every write. */
+export function redisServerArgs(host: string, port: number, dir: string): string[] {
+  return ['--port', String(port), '--bind', host, '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')];
 }
 
 export class LocalRedis {
@@ -29,9 +26,8 @@ export class LocalRedis {
 
   static async start(dir: string, host: string, log: Logger): Promise<LocalRedis> {
     fs.mkdirSync(dir, { recursive: true });
-    const port = await freePort(host);
-    const args = ['--port', String(port), '--bind', host, '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')];
-    const redis = new LocalRedis(`redis://${host}:${port}`, args, log);
+    const port = await ephemeralPort(host);
+    const redis = new LocalRedis(`redis://${host}:${port}`, redisServerArgs(host, port, dir), log);
     redis.spawn();
     return redis;
   }

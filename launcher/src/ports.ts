@@ -92,3 +92,12 @@ export class PortAllocator {
     this.inUse.delete(port);
   }
 }
+
+/** A port free now on `host`, as the system picks one (for a process that cannot be given port 0). */
+export async function ephemeralPort(host: string): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -218,7 +218,11 @@ controller.start();
 autoscaler.start();
 const started = Date.now();
 const upToDate = () => controller.status().environments.every((e) => e.update.state === 'completed');
-while (!stopping && !(routerUrls().length === instances && upToDate())) {
+// Up means every router routes to every replica: one that came up after a replica was put in
+// rotation is given it (routesTo registers it where it is missing) and must see it pass its checks.
+const routedEverywhere = async () =>
+  (await Promise.all(Object.keys(source.value.environments).flatMap((env) => controller.replicasOf(env).flatMap((r) => (r.url ? [routerClient.routesTo(r.url).catch(() => false)] : []))))).every(Boolean);
+while (!stopping && !(routerUrls().length === instances && upToDate() && (await routedEverywhere()))) {
   if (Date.now() - started > 120_000) {
     log.error({ environments: controller.status().environments.map((e) => ({ name: e.name, update: e.update })) }, 'the deployment did not become ready within 120 s');
     break;

@@ -156,7 +156,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set weights (validated, applied atomically and written back to the weights file) */
+        /** Set weights (validated, applied atomically, and kept: written back to the weights file, or with a state store in the live state every router applies within a second) */
         put: operations["setWeights"];
         post?: never;
         delete?: never;
@@ -227,7 +227,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The rollout in progress (current) and the last one that ended */
+        /** The rollout in progress (current), the last one that ended, and which router runs them */
         get: operations["getRollouts"];
         put?: never;
         /** Start a rollout: traffic moves from the baseline to the target in steps, each held for a pause and analysed */
@@ -1309,6 +1309,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         file: string;
+                        /** @description file: changes are written to the weights file (one router); store: the file is the spec and changes are live state shared by every router */
+                        weights_kept_in: "file" | "store";
+                        /** @description counts the changes of the weights in force (with a state store: the same on every router) */
                         generation: number;
                         loaded_at: string;
                         assignment: {
@@ -1336,6 +1339,22 @@ export interface operations {
                                 message: string;
                                 at: string;
                             } | null;
+                        };
+                        /** @description the controller: which router runs rollouts and the guard (without a state store, each router is its own) */
+                        controller: {
+                            /** @description this router's name in the election (state_store.router_id) */
+                            router_id: string;
+                            /** @description the router holding the lease: it runs rollouts and the guard (null: none now, or the store cannot be reached) */
+                            leader: string | null;
+                            leading: boolean;
+                            /** @description the fencing token of this router's lease while it leads: the store refuses a controller write with an older one */
+                            fencing_token: number | null;
+                            /** @description how long a lease lasts unrenewed (null without a store) */
+                            lease_seconds: number | null;
+                            /** @description why rollouts and the guard are held, if they are */
+                            paused_reason: string | null;
+                            /** @description the routers sharing the store that took part in the election in the last lease (this one alone without a store) */
+                            routers: string[];
                         };
                         /** @description how the router behaves, as read at start (secrets are never shown) */
                         router: {
@@ -1648,6 +1667,8 @@ export interface operations {
                                      * @default sentiment:
                                      */
                                     key_prefix: string;
+                                    /** @description this router's name in the controller election, the decision trail and GET /admin/config; unset: its host name and process id */
+                                    router_id?: string;
                                 };
                                 /** @description a file of API keys, one per line (# comments), read at start; keys from it and from ROUTER_API_KEYS are all accepted */
                                 api_keys_file?: string;
@@ -1710,6 +1731,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         file: string;
+                        /** @description file: changes are written to the weights file (one router); store: the file is the spec and changes are live state shared by every router */
+                        weights_kept_in: "file" | "store";
+                        /** @description counts the changes of the weights in force (with a state store: the same on every router) */
                         generation: number;
                         loaded_at: string;
                         assignment: {
@@ -1737,6 +1761,22 @@ export interface operations {
                                 message: string;
                                 at: string;
                             } | null;
+                        };
+                        /** @description the controller: which router runs rollouts and the guard (without a state store, each router is its own) */
+                        controller: {
+                            /** @description this router's name in the election (state_store.router_id) */
+                            router_id: string;
+                            /** @description the router holding the lease: it runs rollouts and the guard (null: none now, or the store cannot be reached) */
+                            leader: string | null;
+                            leading: boolean;
+                            /** @description the fencing token of this router's lease while it leads: the store refuses a controller write with an older one */
+                            fencing_token: number | null;
+                            /** @description how long a lease lasts unrenewed (null without a store) */
+                            lease_seconds: number | null;
+                            /** @description why rollouts and the guard are held, if they are */
+                            paused_reason: string | null;
+                            /** @description the routers sharing the store that took part in the election in the last lease (this one alone without a store) */
+                            routers: string[];
                         };
                         /** @description how the router behaves, as read at start (secrets are never shown) */
                         router: {
@@ -2049,6 +2089,8 @@ export interface operations {
                                      * @default sentiment:
                                      */
                                     key_prefix: string;
+                                    /** @description this router's name in the controller election, the decision trail and GET /admin/config; unset: its host name and process id */
+                                    router_id?: string;
                                 };
                                 /** @description a file of API keys, one per line (# comments), read at start; keys from it and from ROUTER_API_KEYS are all accepted */
                                 api_keys_file?: string;
@@ -2100,6 +2142,15 @@ export interface operations {
             };
             /** @description Default Response */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2238,6 +2289,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     deregisterReplica: {
@@ -2318,6 +2378,15 @@ export interface operations {
             };
             /** @description Default Response */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2452,6 +2521,15 @@ export interface operations {
             };
             /** @description Default Response */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2595,6 +2673,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     getModels: {
@@ -2671,6 +2758,15 @@ export interface operations {
             };
             /** @description Default Response */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2763,6 +2859,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     getRollouts: {
@@ -2847,6 +2952,22 @@ export interface operations {
                                 }[];
                             } | null;
                         } | null;
+                        /** @description the controller: which router runs rollouts and the guard (without a state store, each router is its own) */
+                        controller: {
+                            /** @description this router's name in the election (state_store.router_id) */
+                            router_id: string;
+                            /** @description the router holding the lease: it runs rollouts and the guard (null: none now, or the store cannot be reached) */
+                            leader: string | null;
+                            leading: boolean;
+                            /** @description the fencing token of this router's lease while it leads: the store refuses a controller write with an older one */
+                            fencing_token: number | null;
+                            /** @description how long a lease lasts unrenewed (null without a store) */
+                            lease_seconds: number | null;
+                            /** @description why rollouts and the guard are held, if they are */
+                            paused_reason: string | null;
+                            /** @description the routers sharing the store that took part in the election in the last lease (this one alone without a store) */
+                            routers: string[];
+                        };
                     };
                 };
             };
@@ -3013,6 +3134,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     pauseRollout: {
@@ -3103,6 +3233,15 @@ export interface operations {
             };
             /** @description Default Response */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3207,6 +3346,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     abortRollout: {
@@ -3304,6 +3452,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     rollback: {
@@ -3373,6 +3530,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     getHistory: {
@@ -3401,6 +3567,8 @@ export interface operations {
                         action: string;
                         environment?: string;
                         message: string;
+                        /** @description the router that made the change or decision (with a state store) */
+                        router?: string;
                         rollout_id?: string;
                         weights_before?: {
                             [key: string]: number;

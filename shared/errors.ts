@@ -62,6 +62,8 @@ export const NoRolloutError = define('ERR_NO_ROLLOUT', 'no rollout is in progres
 export const NothingToRollBackError = define('ERR_NOTHING_TO_ROLL_BACK', 'there is nothing to roll back to: no rollout and no earlier weights in the history', 409);
 export const PredictionNotFoundError = define<[string]>('ERR_PREDICTION_NOT_FOUND', 'no recent prediction has the request id %s (too old, or never answered here)', 404);
 export const StateStoreUnavailableError = define<[string]>('ERR_STATE_STORE_UNAVAILABLE', 'the shared state store cannot be reached: %s cannot be recorded now', 503);
+/** A change computed from control state that another router changed meanwhile, or made by a deposed controller. */
+export const StateConflictError = define<[string]>('ERR_STATE_CONFLICT', 'the change was not made: %s; read the state again and retry', 409);
 export const FeedbackExistsError = define<[string]>('ERR_FEEDBACK_EXISTS', 'the prediction %s already has feedback', 409);
 export const ModelNotFoundError = define<[string, string]>('ERR_MODEL_NOT_FOUND', 'model %s is not served here (this service serves %s)', 404);
 export const InvalidInferInputError = define<[string]>('ERR_INVALID_INFER_INPUT', '%s', 400);

@@ -67,7 +67,7 @@ const stateStoreUrl = initial.router.state_store ?? localRedis?.url;
 
 const routers = Array.from({ length: instances }, (_, i) => {
   const name = instances > 1 ? `router-${i + 1}` : 'router';
-  // Each router's own history and feedback files (what is shared goes through the store).
+  // Each router's own files (with a store they are not used: what is shared goes through it).
   const own = (file: string) => path.join(runDir, instances > 1 ? file.replace('.', `-${i + 1}.`) : file);
   return new Supervised({
     name,
@@ -79,7 +79,7 @@ const routers = Array.from({ length: instances }, (_, i) => {
       ROUTER_PORT: String(routerPort(i)),
       ROUTER_GRPC_PORT: String(routerGrpcPort(i)),
       ...(initial.router.config_file ? { ROUTER_CONFIG_FILE: path.resolve(ROOT, initial.router.config_file) } : {}),
-      ...(stateStoreUrl ? { ROUTER_STATE_STORE_URL: stateStoreUrl } : {}),
+      ...(stateStoreUrl ? { ROUTER_STATE_STORE_URL: stateStoreUrl, ROUTER_STATE_STORE_ROUTER_ID: name } : {}),
       ROUTER_WEIGHTS_FILE: path.resolve(ROOT, initial.router.weights_file),
       ROUTER_HISTORY_FILE: own('history.jsonl'),
       ROUTER_FEEDBACK_FILE: own('feedback.jsonl'),

@@ -57,11 +57,11 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
 }
 
 async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
+  await app.register(statePlugin, { stateStore: config.stateStore });
   await app.register(weightsPlugin, { file: config.weightsFile });
   await app.register(historyPlugin, { file: config.historyFile });
   await app.register(replicasPlugin, { poolConnections: config.poolConnections, timeouts: config.timeouts, health: config.health, discovery: config.discovery });
   await app.register(routingPlugin);
-  await app.register(statePlugin, { stateStore: config.stateStore });
   await app.register(proxyPlugin, {
     adminToken: config.adminToken,
     overrideAllow: config.overrideAllow,

@@ -115,7 +115,13 @@ export const RouterSettings = Type.Object(
       },
       'DNS discovery',
     ),
-    state_store: section({ key_prefix: Type.String({ default: 'sentiment:', minLength: 1, description: 'every key the router writes in the shared state store starts with it (deployments sharing one Redis need different ones)' }) }, 'the shared state store (ROUTER_STATE_STORE_URL)'),
+    state_store: section(
+      {
+        key_prefix: Type.String({ default: 'sentiment:', minLength: 1, description: 'every key the router writes in the shared state store starts with it (deployments sharing one Redis need different ones)' }),
+        router_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._:/-]{1,64}$', description: "this router's name in the controller election, the decision trail and GET /admin/config; unset: its host name and process id" })),
+      },
+      'the shared state store (ROUTER_STATE_STORE_URL)',
+    ),
     api_keys_file: Type.Optional(Type.String({ minLength: 1, description: 'a file of API keys, one per line (# comments), read at start; keys from it and from ROUTER_API_KEYS are all accepted' })),
     route_override_allow: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'client IPs allowed to force an environment with X-Route-To (admin-token holders always are)' }),
   },
@@ -129,7 +135,7 @@ export const RouterEnv = Type.Object({
   ROUTER_ADMIN_TOKEN: Type.String({ minLength: 16, description: 'bearer token for /admin (at least 16 characters)' }),
   ROUTER_READ_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'read-only token: GET on /admin and the dashboard (at least 16 characters)' })),
   ROUTER_METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'when set, GET /metrics needs it as a bearer token' })),
-  ROUTER_STATE_STORE_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'the Redis (redis://[:password@]host:port[/db]) that several routers share: rate-limit counters, the predictions feedback is joined against, the feedback counts; unset: this router keeps them to itself' })),
+  ROUTER_STATE_STORE_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'the Redis (redis://[:password@]host:port[/db]) that several routers share: the weights in force, rollouts, the decision trail, the controller election, rate-limit counters, the predictions feedback is joined against, the report; unset: this router keeps them to itself (files and memory)' })),
   ROUTER_API_KEYS: Type.Optional(Type.String({ description: 'comma-separated API keys; when set (or api_keys_file), the data path needs X-API-Key' })),
 });
 export type RouterEnv = Static<typeof RouterEnv>;
@@ -164,7 +170,7 @@ export interface RouterConfig {
   shadowMaxInFlight: number;
   shutdownTimeoutMs: number;
   /** Shared with the other routers through Redis; absent: embedded (this router only). */
-  stateStore?: { url: string; prefix: string };
+  stateStore?: { url: string; prefix: string; routerId?: string };
   /** The settings in force as the file spells them (paths resolved), and where they came from (GET /admin/config). */
   source: RouterConfigSource & { settings: RouterSettings };
 }
@@ -265,7 +271,7 @@ export function routerConfig(settings: RouterSettings, env: RouterEnv, source: R
     feedback: { memory: s.feedback.memory, ttlMs: s.feedback.ttl_seconds * 1000, file: feedbackFile },
     shadowMaxInFlight: s.shadow.max_in_flight,
     shutdownTimeoutMs: s.shutdown_timeout_ms,
-    stateStore: env.ROUTER_STATE_STORE_URL === undefined ? undefined : { url: env.ROUTER_STATE_STORE_URL, prefix: s.state_store.key_prefix },
+    stateStore: env.ROUTER_STATE_STORE_URL === undefined ? undefined : { url: env.ROUTER_STATE_STORE_URL, prefix: s.state_store.key_prefix, routerId: s.state_store.router_id },
     source: { ...source, settings: inForce },
   };
 }

@@ -9,13 +9,17 @@ export interface LoadResult {
   answers: { at: number; environment: string; version: string }[];
 }
 
-/** Steady, bounded load: `concurrency` clients posting /predict back to back until stopped (or maxMs). */
-export function steadyLoad(base: string, concurrency: number, maxMs = 120_000): { result: LoadResult; stop: () => Promise<LoadResult> } {
+/**
+ * Steady, bounded load: `concurrency` clients posting /predict back to back until stopped (or
+ * maxMs), spread in turn over several routers when given several bases.
+ */
+export function steadyLoad(base: string | string[], concurrency: number, maxMs = 120_000): { result: LoadResult; stop: () => Promise<LoadResult> } {
   const result: LoadResult = { sent: 0, failed: [], answers: [] };
-  const loop = closedLoop(async () => {
+  const bases = typeof base === 'string' ? [base] : base;
+  const loop = closedLoop(async (i) => {
     result.sent++;
     try {
-      const res = await request(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"a charming , funny film"}' });
+      const res = await request(`${bases[i % bases.length]}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"a charming , funny film"}' });
       const body = await res.body.text();
       if (res.statusCode !== 200) result.failed.push({ status: res.statusCode, body });
       else result.answers.push({ at: Date.now(), environment: String(res.headers['x-environment']), version: String(res.headers['x-model-version']) });

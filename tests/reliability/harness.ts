@@ -75,20 +75,22 @@ export interface LoadOptions {
 }
 
 /**
- * Closed-loop load: `concurrency` clients sending back to back, each answer's status and
- * latency recorded, until stopped (bounded in time by maxMs).
+ * Closed-loop load: `concurrency` clients sending back to back (to several routers in turn when
+ * given several bases), each answer's status and latency recorded, until stopped (bounded in time
+ * by maxMs).
  */
-export function closedLoad(base: string, o: LoadOptions = {}): { figures: LoadFigures; stop: () => Promise<LoadFigures> } {
+export function closedLoad(base: string | string[], o: LoadOptions = {}): { figures: LoadFigures; stop: () => Promise<LoadFigures> } {
+  const bases = typeof base === 'string' ? [base] : base;
   const concurrency = o.concurrency ?? CONCURRENCY;
   const figures: LoadFigures = { sent: 0, ok: 0, failures: {}, latencies: [], timeline: [] };
   const agent = new Agent({ connections: concurrency, pipelining: 1 });
   const fail = (key: string) => (figures.failures[key] = (figures.failures[key] ?? 0) + 1);
-  const loop = closedLoop(async () => {
+  const loop = closedLoop(async (i) => {
     figures.sent++;
     const started = performance.now();
     let status = 0;
     try {
-      const res = await request(`${base}${o.path ?? '/predict'}`, {
+      const res = await request(`${bases[i % bases.length]}${o.path ?? '/predict'}`, {
         method: 'POST',
         dispatcher: agent,
         headers: { 'content-type': 'application/json', ...o.headers },

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { Value } from '@sinclair/typebox/value';
 import { parseAllDocuments } from 'yaml';
 import { Namespace, Service, ConfigMap, Secret } from 'kubernetes-models/v1';
-import { Deployment } from 'kubernetes-models/apps/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
@@ -34,6 +34,7 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
   'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
@@ -85,7 +86,7 @@ async function renderProduction(t: Test): Promise<Manifest[]> {
   await fsp.cp(K8S, dir, { recursive: true });
   const overlay = path.join(dir, 'overlays/production');
   const example = await fsp.readFile(path.join(overlay, 'router-secrets.env.example'), 'utf8');
-  await fsp.writeFile(path.join(overlay, 'router-secrets.env'), example.replace(/^admin-token=$/m, 'admin-token=rendered-admin-token-0123456789'));
+  await fsp.writeFile(path.join(overlay, 'router-secrets.env'), example.replace(/^admin-token=$/m, 'admin-token=rendered-admin-token-0123456789').replace(/^state-store-password=$/m, 'state-store-password=rendered-store-password'));
   const { stdout } = await promisify(execFile)(KUBECTL!, ['kustomize', overlay], { maxBuffer: 16 * 1024 * 1024 });
   return parseDocs(stdout);
 }
@@ -138,8 +139,12 @@ t.test('kubectl apply -k: the production overlay renders, and what it renders ag
   const router = deployments.find((d) => d.metadata.name === 'sentiment-router')!;
   const container = router.spec.template.spec.containers[0];
   const known = new Set([...Object.keys(RouterEnv.properties), ...ROUTER_OVERRIDES.map((o) => o.name)]);
-  for (const e of container.env as { name: string }[]) t.ok(known.has(e.name), `router: ${e.name} is a setting the router reads`);
-  const plain = Object.fromEntries((container.env as { name: string; value?: string }[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+  const routerEnv = container.env as { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  // A variable that is not the router's own is there to be put into another's value, as $(NAME).
+  const interpolated = (name: string) => routerEnv.some((e) => e.value?.includes(`$(${name})`));
+  for (const e of routerEnv) t.ok(known.has(e.name) || interpolated(e.name), `router: ${e.name} is a setting the router reads${known.has(e.name) ? '' : ' (through another variable)'}`);
+  const secretValues = Object.fromEntries(routerEnv.filter((e) => !e.value).map((e) => [e.name, e.valueFrom?.fieldRef ? 'sentiment-router-7d9f8-abcde' : 'rendered-secret']));
+  const plain = Object.fromEntries(routerEnv.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!.replace(/\$\((\w+)\)/g, (_, name: string) => secretValues[name] ?? '')]));
   const volumeOf = (file: string) => {
     const mount = container.volumeMounts.find((v: { mountPath: string }) => file.startsWith(`${v.mountPath}/`));
     return { mount, volume: mount && router.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name) };
@@ -149,21 +154,45 @@ t.test('kubectl apply -k: the production overlay renders, and what it renders ag
   const settingsText = settingsMap?.data?.[path.basename(settingsFile)];
   t.ok(settingsText, "router: ROUTER_CONFIG_FILE is a file of a ConfigMap's volume");
   t.match(settingsMap?.metadata.name, /^sentiment-router-config-[a-z0-9]+$/, 'router: its settings ConfigMap is hashed, so an edit rolls the pods (they are read at start)');
-  const routerConfig = loadRouterConfig({ ...plain, ROUTER_ADMIN_TOKEN: 'placeholder-admin-token-0123' }, parseRouterFile(settingsText ?? '', 'router.yaml'));
+  const fromPod = Object.fromEntries(routerEnv.filter((e) => e.valueFrom?.fieldRef).map((e) => [e.name, secretValues[e.name]]));
+  const routerConfig = loadRouterConfig({ ...plain, ...fromPod, ROUTER_ADMIN_TOKEN: 'placeholder-admin-token-0123' }, parseRouterFile(settingsText ?? '', 'router.yaml'));
   t.equal(container.ports[0].containerPort, routerConfig.port, 'router: the container port is ROUTER_PORT');
   t.match(container.ports[1], { name: 'grpc', containerPort: routerConfig.grpcPort }, 'router: the gRPC port is ROUTER_GRPC_PORT');
   t.equal(container.readinessProbe.httpGet.path, READY_PATH);
   t.equal(container.livenessProbe.httpGet.path, LIVE_PATH);
-  t.equal(routerConfig.guard.mode, 'alert', 'router: the guard alerts (the weights ConfigMap is read-only to it)');
+  t.equal(routerConfig.guard.mode, 'act', 'router: the guard acts (weights changes are live state in the store; the ConfigMap is the spec)');
+  t.equal(routerConfig.stateStore?.routerId, 'sentiment-router-7d9f8-abcde', "router: each pod's name in the election is its own");
+
+  // The state store: a Redis the routers' URL names, its append-only file fsynced on every write
+  // on a persistent volume, its password from the same Secret as the routers'.
+  const redis = of('StatefulSet').find((s) => s.metadata.name === 'sentiment-redis')!;
+  t.ok(redis, 'a Redis StatefulSet');
+  const store = new URL(routerConfig.stateStore!.url);
+  const redisService = of('Service').find((s) => s.metadata.name === store.hostname)!;
+  t.ok(redisService && matches(redisService.spec.selector, podsOf(redis)), `router: ROUTER_STATE_STORE_URL names the Redis Service (${store.hostname})`);
+  t.equal(String(redisService.spec.ports[0].port), store.port, 'on its port');
+  t.equal(store.password, 'rendered-secret', 'with the password from the Secret');
+  const redisContainer = redis.spec.template.spec.containers[0];
+  const args = (redisContainer.args as string[]).join(' ');
+  t.match(args, /--appendonly yes --appendfsync always/, 'Redis: append-only file, fsync on every write (acknowledged means on disk)');
+  t.match(args, /--requirepass \$\(REDIS_PASSWORD\)/, 'Redis: a password is required');
+  const redisSecret = (redisContainer.env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]).find((e) => e.name === 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef;
+  const routerSecret = (container.env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]).find((e) => e.name === 'STATE_STORE_PASSWORD')?.valueFrom?.secretKeyRef;
+  t.same(redisSecret, routerSecret, 'Redis and the routers read the same password');
+  t.equal(redis.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '1Gi', 'Redis: its data on a persistent volume claim');
+  t.ok(redisContainer.volumeMounts.some((v: { name: string; mountPath: string }) => v.name === redis.spec.volumeClaimTemplates[0].metadata.name && args.includes(`--dir ${v.mountPath}`)), 'Redis: its folder is the volume');
+  t.equal(redis.spec.template.spec.securityContext.runAsNonRoot, true, 'Redis: non-root');
+  t.match(redisContainer.securityContext, { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }, 'Redis: read-only root, no privileges');
   const weightsAt = volumeOf(routerConfig.weightsFile);
   t.ok(weightsAt.mount && !weightsAt.mount.subPath, 'router: the weights folder is mounted whole, so ConfigMap updates reach it');
   t.equal(weightsAt.volume.configMap.name, weightsMap!.metadata.name, 'router: from the weights ConfigMap');
   t.equal(path.basename(routerConfig.weightsFile), 'weights.yaml');
   const secret = of('Secret')[0];
   const refs = (container.env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[]).flatMap((e) => (e.valueFrom?.secretKeyRef ? [{ env: e.name, ...e.valueFrom.secretKeyRef }] : []));
-  t.same(refs.map((r) => r.env).sort(), ['ROUTER_ADMIN_TOKEN', 'ROUTER_API_KEYS', 'ROUTER_READ_TOKEN'], 'router: the admin token, read-only token and API keys come from the Secret');
+  t.same(refs.map((r) => r.env).sort(), ['ROUTER_ADMIN_TOKEN', 'ROUTER_API_KEYS', 'ROUTER_READ_TOKEN', 'STATE_STORE_PASSWORD'], 'router: the admin token, read-only token, API keys and store password come from the Secret');
   for (const r of refs) t.equal(r.name, secret.metadata.name, `router: ${r.env} from the generated Secret`);
   t.ok(secret.data?.['admin-token'], 'the Secret holds the admin token');
+  t.ok(secret.data?.['state-store-password'], 'and the store password');
   const routerService = of('Service').find((s) => matches(s.spec.selector, podsOf(router)))!;
   t.equal(routerService.spec.ports[0].targetPort, container.ports[0].name, 'the router Service targets its port');
   t.ok(routerService.spec.ports.some((p: { targetPort: string }) => p.targetPort === 'grpc'), 'and its gRPC port');

@@ -20,13 +20,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
   app.addHook('onRequest', requireAccess(tokens));
   const security = ADMIN_SECURITY;
   const tags = ['admin'];
-  const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+  const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse };
 
   const configView = () => {
     const s = weights.snapshot;
     const shares = routing.liveShares();
     return {
       file: weights.file,
+      weights_kept_in: weights.mode,
       generation: s.generation,
       loaded_at: s.loadedAt,
       assignment: s.assignment,
@@ -43,6 +44,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
         replicas: replicas.replicas(e.name).length,
       })),
       last_reload: { ok: weights.lastFailure === null, last_success_at: weights.lastSuccessAt, failure: weights.lastFailure },
+      controller: app.controller.view(),
       router: { file: source.file, overrides: source.overrides, settings: source.settings },
     };
   };
@@ -50,7 +52,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
   app.get('/config', { schema: { tags, security, operationId: 'getConfig', summary: "Weights in force, live shares, the last reload result, and the router's own settings", response: { 200: ConfigView, 401: ErrorResponse } } }, async () => configView());
 
   app.put('/weights', {
-    schema: { tags, security, operationId: 'setWeights', summary: 'Set weights (validated, applied atomically and written back to the weights file)', body: WeightsUpdate, response: { 200: ConfigView, ...errors } },
+    schema: { tags, security, operationId: 'setWeights', summary: 'Set weights (validated, applied atomically, and kept: written back to the weights file, or with a state store in the live state every router applies within a second)', body: WeightsUpdate, response: { 200: ConfigView, ...errors } },
   }, async (request) => {
     await weights.update(request.body, { cause: 'admin', running: (environment) => replicas.replicas(environment).length > 0 });
     await app.history.flush(); // the change and its history entry are on disk before the 200
@@ -110,30 +112,27 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
 
   // Progressive delivery: rollouts in steps with analysis, rollback in one call, the decision trail.
   const { rollouts, history } = app;
-  app.post('/rollouts', { schema: { tags, security, operationId: 'startRollout', summary: 'Start a rollout: traffic moves from the baseline to the target in steps, each held for a pause and analysed', body: RolloutRequest, response: { 201: RolloutView, ...errors } } }, async (request, reply) =>
-    reply.code(201).send(await rollouts.start(request.body).then(async (view) => (await rollouts.saved(), view))),
-  );
-  app.get('/rollouts', { schema: { tags, security, operationId: 'getRollouts', summary: 'The rollout in progress (current) and the last one that ended', response: { 200: RolloutsView, 401: ErrorResponse } } }, async () => rollouts.views());
-  app.post('/rollouts/current/pause', { schema: { tags, security, operationId: 'pauseRollout', summary: 'Hold the rollout at its step', response: { 200: RolloutView, ...errors } } }, async () => {
-    const view = rollouts.pause();
-    await rollouts.saved(); // on disk before it is acknowledged
-    return view;
+  app.post('/rollouts', { schema: { tags, security, operationId: 'startRollout', summary: 'Start a rollout: traffic moves from the baseline to the target in steps, each held for a pause and analysed', body: RolloutRequest, response: { 201: RolloutView, ...errors } } }, async (request, reply) => {
+    const view = await rollouts.start(request.body);
+    await history.flush(); // kept, with its trail, before it is acknowledged
+    return reply.code(201).send(view);
   });
-  app.post('/rollouts/current/resume', { schema: { tags, security, operationId: 'resumeRollout', summary: 'Go on from the step it was paused at', response: { 200: RolloutView, ...errors } } }, async () => {
-    const view = rollouts.resume();
-    await rollouts.saved();
-    return view;
-  });
-  app.post('/rollouts/current/abort', { schema: { tags, security, operationId: 'abortRollout', summary: 'Stop the rollout and put back the weights from before it', response: { 200: RolloutView, ...errors } } }, async () => {
-    const view = await rollouts.abort();
-    await rollouts.saved();
-    return view;
-  });
+  app.get('/rollouts', { schema: { tags, security, operationId: 'getRollouts', summary: 'The rollout in progress (current), the last one that ended, and which router runs them', response: { 200: RolloutsView, 401: ErrorResponse } } }, async () => rollouts.views());
+  const acknowledged = async <T>(change: Promise<T>): Promise<T> => {
+    const result = await change;
+    await history.flush();
+    return result;
+  };
+  app.post('/rollouts/current/pause', { schema: { tags, security, operationId: 'pauseRollout', summary: 'Hold the rollout at its step', response: { 200: RolloutView, ...errors } } }, async () => acknowledged(rollouts.pause()));
+  app.post('/rollouts/current/resume', { schema: { tags, security, operationId: 'resumeRollout', summary: 'Go on from the step it was paused at', response: { 200: RolloutView, ...errors } } }, async () => acknowledged(rollouts.resume()));
+  app.post('/rollouts/current/abort', { schema: { tags, security, operationId: 'abortRollout', summary: 'Stop the rollout and put back the weights from before it', response: { 200: RolloutView, ...errors } } }, async () => acknowledged(rollouts.abort()));
   app.post('/rollback', { schema: { tags, security, operationId: 'rollback', summary: 'Back to safety in one call: abort the rollout in progress, or restore the weights from before the last change', response: { 200: Type.Object({ weights: Type.Record(Type.String(), Type.Number()) }), ...errors } } }, async () =>
-    rollouts.rollback(() => {
-      const last = history.list({ limit: 1, kind: 'weights' })[0];
-      return last?.weights_before ? { weights: last.weights_before } : undefined;
-    }),
+    acknowledged(
+      rollouts.rollback(async () => {
+        const [last] = await history.list({ limit: 1, kind: 'weights' });
+        return last?.weights_before ? { weights: last.weights_before } : undefined;
+      }),
+    ),
   );
   app.get('/history', { schema: { tags, security, operationId: 'getHistory', summary: 'The decision trail, newest first: weight changes with their cause and weights before and after, rollout steps, analyses and guard actions with metric, value, threshold, window and sample', querystring: HistoryQuery, response: { 200: Type.Array(HistoryEntry), 401: ErrorResponse } } }, async (request) =>
     history.list({ limit: Number(request.query.limit ?? 100), environment: request.query.environment, kind: request.query.kind }),

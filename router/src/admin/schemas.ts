@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { RouterSettings } from '../config.ts';
+import { ControllerView } from '../state/leader.ts';
 import { ENV_NAME_PATTERN, REPLICA_URL_PATTERN } from '../weights/schema.ts';
 
 export const EnvironmentView = Type.Object({
@@ -15,7 +16,8 @@ export const EnvironmentView = Type.Object({
 
 export const ConfigView = Type.Object({
   file: Type.String(),
-  generation: Type.Integer(),
+  weights_kept_in: Type.Union([Type.Literal('file'), Type.Literal('store')], { description: 'file: changes are written to the weights file (one router); store: the file is the spec and changes are live state shared by every router' }),
+  generation: Type.Integer({ description: 'counts the changes of the weights in force (with a state store: the same on every router)' }),
   loaded_at: Type.String(),
   assignment: Type.Object({ header: Type.Optional(Type.String()), cookie: Type.Optional(Type.String()) }),
   environments: Type.Array(EnvironmentView),
@@ -24,6 +26,7 @@ export const ConfigView = Type.Object({
     last_success_at: Type.String(),
     failure: Type.Union([Type.Null(), Type.Object({ path: Type.String(), message: Type.String(), at: Type.String() })]),
   }),
+  controller: ControllerView,
   router: Type.Object(
     {
       file: Type.Union([Type.String(), Type.Null()], { description: 'ROUTER_CONFIG_FILE, or null when the router runs on its defaults' }),

@@ -54,6 +54,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   <h1>Sentiment router</h1>
   <span class="meta" data-testid="status">connecting…</span>
   <span class="meta" id="weights-meta"></span>
+  <span class="meta" id="controller" data-testid="controller"></span>
 </header>
 <main>
   <section><h2>Traffic split — configured vs observed (last 10 s)</h2><div class="bars" id="split"></div></section>
@@ -219,6 +220,10 @@ function tick() {
     var config = r[0], stats = r[1].environments;
     lastOk = Date.now();
     document.getElementById('weights-meta').textContent = 'weights generation ' + config.generation + ' · ' + (config.last_reload.ok ? 'last reload ok' : 'last reload FAILED: ' + config.last_reload.failure);
+    var c = config.controller;
+    document.getElementById('controller').textContent = config.weights_kept_in === 'store'
+      ? c.routers.length + ' routers (' + c.routers.join(', ') + ') · this one ' + c.router_id + ' · controller ' + (c.leader || 'none') + (c.paused_reason ? ' · held: ' + c.paused_reason : '')
+      : 'one router: weights kept in its file';
     renderSplit(config.environments, stats);
     renderEnvironments(config.environments, stats);
     renderReplicas(r[2]);

@@ -17,10 +17,11 @@ const Weights = Type.Record(Type.String(), Type.Number());
 export const HistoryEntry = Type.Object({
   at: Type.String(),
   kind: Type.Union([Type.Literal('weights'), Type.Literal('rollout'), Type.Literal('analysis'), Type.Literal('guard')]),
-  /** weights: what changed them; rollout: started, step, paused, resumed, completed, aborted, failed, restored (picked up after a restart); guard/analysis: the action. */
+  /** weights: what changed them; rollout: started, step, paused, resumed, completed, aborted, failed, restored (picked up after a restart, or by a newly elected controller); guard/analysis: the action. */
   action: Type.String(),
   environment: Type.Optional(Type.String()),
   message: Type.String(),
+  router: Type.Optional(Type.String({ description: 'the router that made the change or decision (with a state store)' })),
   rollout_id: Type.Optional(Type.String()),
   weights_before: Type.Optional(Weights),
   weights_after: Type.Optional(Weights),

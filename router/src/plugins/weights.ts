@@ -1,5 +1,6 @@
 // The weights file as a plugin: `app.weights` holds the last good snapshot, watches the file, and
 // stops watching when the app closes. An invalid file at start-up fails build() with the field.
+// With a state store the weights in force are the routers' shared live state over the file.
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
@@ -13,7 +14,8 @@ declare module 'fastify' {
 }
 
 const weights: FastifyPluginAsync<{ file: string }> = async (app, { file }) => {
-  const store = await WeightsStore.open(file, (app.log as Logger).child({ component: 'weights' }));
+  const shared = app.control && { control: app.control, leadership: app.controller, routerId: app.controller.view().router_id };
+  const store = await WeightsStore.open(file, (app.log as Logger).child({ component: 'weights' }), shared);
   const reloads = createWeightsMetrics(app.metricsRegistry, store);
   store.onReload((ok) => reloads.inc({ result: ok ? 'success' : 'failure' }));
   store.watch();
@@ -21,4 +23,4 @@ const weights: FastifyPluginAsync<{ file: string }> = async (app, { file }) => {
   app.addHook('preClose', async () => store.close());
 };
 
-export const weightsPlugin = fp(weights, { name: 'weights', dependencies: ['metrics'] });
+export const weightsPlugin = fp(weights, { name: 'weights', dependencies: ['metrics', 'state-store'] });

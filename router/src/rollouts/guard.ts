@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { HistoryEntry } from '../history/schema.ts';
 import type { StatsWindows } from '../stats/windows.ts';
+import type { Leadership } from '../state/leader.ts';
 import { weightsOf, type WeightsStore } from '../weights/store.ts';
 import { analyze, type AnalysisSpec } from './analysis.ts';
 import { defaultBaseline } from './steps.ts';
@@ -23,6 +24,8 @@ export interface GuardOptions extends AnalysisSpec {
 
 export interface GuardDeps {
   weights: WeightsStore;
+  /** Only the elected controller checks (with one router, always). */
+  leadership: Leadership;
   stats: StatsWindows;
   record: (entry: Omit<HistoryEntry, 'at'>) => void;
   /** Environments the guard leaves alone (those in a rollout, which its analysis judges). */
@@ -44,7 +47,7 @@ export class Guard {
 
   start(): void {
     if (this.options.mode === 'off') return;
-    this.timer = setInterval(() => void this.check(), this.options.intervalMs);
+    this.timer = setInterval(() => void this.check().catch((err: unknown) => this.deps.log.warn({ err: (err as Error).message }, 'guard: the check could not act; it tries again')), this.options.intervalMs);
     this.timer.unref();
   }
 
@@ -53,6 +56,10 @@ export class Guard {
   }
 
   async check(): Promise<void> {
+    if (!this.deps.leadership.leading) {
+      this.breaches.clear();
+      return;
+    }
     const weights = weightsOf(this.deps.weights.snapshot);
     const window = this.options.window_seconds;
     const heaviest = Object.entries(weights).sort((a, b) => b[1] - a[1])[0]?.[0];
@@ -81,13 +88,14 @@ export class Guard {
       const message = act
         ? `guard: ${environment} taken out of rotation (weight ${weight} → 0): ${result.summary}`
         : `guard: ${environment} breaks its thresholds: ${result.summary}${this.options.mode === 'act' ? ' (the only weighted environment: alert only)' : ''}`;
+      // Fenced: a controller deposed meanwhile changes nothing (and records nothing).
+      if (act) await this.deps.weights.update({ weights: { [environment]: 0 } }, { cause: 'guard', detail: { message }, fenced: true });
       this.deps.record({ kind: 'guard', action, environment, message, checks: result.checks });
       this.deps.log.warn({ environment, action, checks: result.checks }, message);
       if (!act) {
         this.alerted.add(environment);
         continue;
       }
-      await this.deps.weights.update({ weights: { [environment]: 0 } }, { cause: 'guard', detail: { message } });
       this.breaches.delete(environment);
       return; // one change per check: the next one sees the new split
     }

@@ -1,6 +1,7 @@
 // The rollout API's shapes: one source for validation, types and the OpenAPI document.
 import { Type, type Static } from '@sinclair/typebox';
 import { DecisionRecord } from '../history/schema.ts';
+import { ControllerView } from '../state/leader.ts';
 import { ENV_NAME_PATTERN } from '../weights/schema.ts';
 
 export const AnalysisOptions = Type.Object(
@@ -47,4 +48,4 @@ export const RolloutView = Type.Object({
 });
 export type RolloutView = Static<typeof RolloutView>;
 
-export const RolloutsView = Type.Object({ current: Type.Union([RolloutView, Type.Null()]), last: Type.Union([RolloutView, Type.Null()]) });
+export const RolloutsView = Type.Object({ current: Type.Union([RolloutView, Type.Null()]), last: Type.Union([RolloutView, Type.Null()]), controller: ControllerView });

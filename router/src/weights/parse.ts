@@ -9,7 +9,8 @@ export type WeightsError = InstanceType<typeof WeightsInvalidError> & { path: st
 /** ERR_WEIGHTS_INVALID, with the path of the field at fault. */
 export const weightsError = (path: string, message: string): WeightsError => Object.assign(new WeightsInvalidError(`${path}: ${message}`), { path });
 
-function validateWeights(data: unknown): WeightsFile {
+/** Validates a weights file's data (the file's, or the spec with live weights over it). */
+export function validateWeights(data: unknown): WeightsFile {
   const error = Value.Errors(WeightsFile, data).First();
   if (error) throw weightsError(error.path || '/', error.message);
   const file = data as WeightsFile;

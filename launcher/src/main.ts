@@ -177,7 +177,7 @@ function banner(url: string): string {
     '',
     `  sentiment-serving is up: ${counts}`,
     '',
-    ...(instances > 1 ? [`  Routers       ${instances}, sharing rate limits and feedback through ${localRedis ? `redis-server at ${localRedis.url} (data in ${path.relative(process.cwd(), path.join(runDir, 'redis')) || 'redis'}/)` : stateStoreUrl!.replace(/\/\/[^@/]*@/, '//***@')}`] : []),
+    ...(instances > 1 ? [`  Routers       ${instances}, sharing weights, rollouts, decisions, rate limits and feedback through ${localRedis ? `redis-server at ${localRedis.url} (data in ${path.relative(process.cwd(), path.join(runDir, 'redis')) || 'redis'}/)` : stateStoreUrl!.replace(/\/\/[^@/]*@/, '//***@')}`] : []),
     `  API           ${routers.map((r) => `${r.url}/predict`).join('   ')}   (POST {"text": "..."})`,
     `  gRPC          ${routers.map((r) => r.grpc ?? '(not listening)').join('   ')}   (Open Inference Protocol, inference.GRPCInferenceService; its REST form at ${url}/v2)`,
     `  Dashboard     ${url}/dashboard   (log in with any user name and the admin token as password)`,

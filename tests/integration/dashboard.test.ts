@@ -52,6 +52,7 @@ t.test('the dashboard in Chromium', { skip: fs.existsSync(CHROMIUM) ? false : `n
   t.pass('every environment is shown');
   t.equal(await text(page, 'env-blue-configured'), '70.0%', 'the configured split');
   t.equal(await text(page, 'env-canary-configured'), '5.0%');
+  t.equal(await text(page, 'controller'), 'one router: weights kept in its file', 'which router decides (one, without a state store)');
   await until(async () => (await page.locator('[data-testid="replica-row"]').count()) === 3, 30_000);
   t.pass('every replica is listed');
   t.match(await text(page, 'env-blue-replicas'), /^1\/1 replicas$/, 'replica health');

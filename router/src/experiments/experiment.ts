@@ -1,7 +1,8 @@
 // The running experiment: since it started (or was reset), per environment and model version, the
 // answered requests (a tally: errors, latency, confidence), the label mix, and the feedback
-// received (how many, how many the prediction got right). The report is built from it. With a
-// shared state store (several routers) the figures and the feedback are every router's.
+// received (how many, how many the prediction got right), and what each shadow's mirrors came to.
+// The report is built from it. With a shared state store (several routers) the figures, the
+// feedback and the shadows' agreement are every router's.
 import { Tally } from '../stats/tally.ts';
 import { accuracy, compare } from '../stats/proportions.ts';
 import { recommend } from './report.ts';
@@ -13,6 +14,7 @@ import type { SharedReport } from '../state/shared-report.ts';
 import type { RecentPredictions, RememberedPrediction } from './recent-predictions.ts';
 import type { ExperimentReport } from './schema.ts';
 import type { ShadowComparison } from './shadow.ts';
+import { emptyShadow, type ShadowTally } from './shadow-tally.ts';
 
 interface VersionTally {
   environment: string;
@@ -27,19 +29,6 @@ export type FeedbackResult = 'recorded' | 'unknown' | 'duplicate';
 
 /** How long a prediction another router answered may take to reach the store after its answer. */
 const LATE_WRITE_MS = 100;
-
-interface ShadowTally {
-  environment: string;
-  version: string;
-  compared: number;
-  labelled: number;
-  agreed: number;
-  confidenceDeltaSum: number;
-  confidenceDeltas: number;
-  latencyDeltaSum: number;
-  failed: number;
-  dropped: number;
-}
 
 export class Experiment {
   private readonly versions = new Map<string, VersionTally>();
@@ -117,33 +106,36 @@ export class Experiment {
     return this.sharedReport?.started ?? this.startedAt;
   }
 
-  private shadowOf(environment: string, version = ''): ShadowTally {
+  /** Applies a shadow's change to this router's tally, and with a shared store to what it adds to every router's. */
+  private shadow(environment: string, version: string, change: (s: ShadowTally) => void): void {
     let s = this.shadows.get(environment);
-    if (!s) this.shadows.set(environment, (s = { environment, version, compared: 0, labelled: 0, agreed: 0, confidenceDeltaSum: 0, confidenceDeltas: 0, latencyDeltaSum: 0, failed: 0, dropped: 0 }));
+    if (!s) this.shadows.set(environment, (s = emptyShadow(environment, version)));
     if (version) s.version = version;
-    return s;
+    change(s);
+    this.sharedReport?.shadow(environment, version, change);
   }
 
   shadowCompared(c: ShadowComparison): void {
-    const s = this.shadowOf(c.environment, c.version);
-    s.compared++;
-    s.latencyDeltaSum += c.latencyDeltaMs;
-    if (c.agree !== null) {
-      s.labelled++;
-      if (c.agree) s.agreed++;
-    }
-    if (c.confidenceDelta !== null) {
-      s.confidenceDeltaSum += c.confidenceDelta;
-      s.confidenceDeltas++;
-    }
+    this.shadow(c.environment, c.version, (s) => {
+      s.compared++;
+      s.latencyDeltaSum += c.latencyDeltaMs;
+      if (c.agree !== null) {
+        s.labelled++;
+        if (c.agree) s.agreed++;
+      }
+      if (c.confidenceDelta !== null) {
+        s.confidenceDeltaSum += c.confidenceDelta;
+        s.confidenceDeltas++;
+      }
+    });
   }
 
   shadowFailed(environment: string): void {
-    this.shadowOf(environment).failed++;
+    this.shadow(environment, '', (s) => s.failed++);
   }
 
   shadowDropped(environment: string): void {
-    this.shadowOf(environment).dropped++;
+    this.shadow(environment, '', (s) => s.dropped++);
   }
 
   /** Counts the feedback, and resolves once it is on disk (feedback.file). */
@@ -244,7 +236,7 @@ export class Experiment {
           recommendation: recommend({ environment: v.environment, isBaseline: v.environment === baseline, requests: summary.requests, errorRate: summary.error_rate, p95: summary.p95_ms, baselineP95: baseP95, feedback: v.feedback, comparison }),
         };
       }),
-      shadows: [...this.shadows.values()].map((s) => ({
+      shadows: (this.sharedReport?.shadows() ?? [...this.shadows.values()]).map((s) => ({
         environment: s.environment,
         model_version: s.version,
         compared: s.compared,

@@ -1,9 +1,10 @@
 // The A/B report's figures across routers: each router adds what it answered to a local delta per
 // environment and version (requests, errors, the latency histogram's fixed buckets, confidences,
-// the label mix) and flushes it to the store every second, where the deltas of every router add
+// the label mix), and what each shadow's mirrors came to (compared, agreed, deltas), and flushes it to the store every second, where the deltas of every router add
 // up; each router reads the sums back after its flush. Counts and fixed buckets merge exactly, so
 // every router's report shows the same figures (a second behind at most). While the store is away
 // the deltas wait here and are flushed when it is back.
+import { emptyShadow, mergeShadow, SHADOW_SUMS, type ShadowTally } from '../experiments/shadow-tally.ts';
 import { BOUNDS_MS, Tally } from '../stats/tally.ts';
 import type { StateStore } from './store.ts';
 
@@ -21,6 +22,8 @@ const emptyFigures = (environment: string, version: string): VersionFigures => (
 export class SharedReport {
   private pending = new Map<string, VersionFigures>();
   private read = new Map<string, VersionFigures>();
+  private pendingShadows = new Map<string, ShadowTally>();
+  private readShadows = new Map<string, ShadowTally>();
   private startedAt: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -46,6 +49,27 @@ export class SharedReport {
     if (!f) this.pending.set(k, (f = emptyFigures(environment, version)));
     f.tally.add(latencyMs, error, confidence);
     if (label !== null) f.labels.set(label, (f.labels.get(label) ?? 0) + 1);
+  }
+
+  /** Adds a shadow's change to what this router flushes next. */
+  shadow(environment: string, version: string, change: (s: ShadowTally) => void): void {
+    let s = this.pendingShadows.get(environment);
+    if (!s) this.pendingShadows.set(environment, (s = emptyShadow(environment, version)));
+    if (version) s.version = version;
+    change(s);
+  }
+
+  /** Every router's shadow tallies as last read, with this router's not yet flushed. */
+  shadows(): ShadowTally[] {
+    const all = new Map<string, ShadowTally>();
+    for (const source of [this.readShadows, this.pendingShadows]) {
+      for (const [environment, s] of source) {
+        let into = all.get(environment);
+        if (!into) all.set(environment, (into = emptyShadow(environment)));
+        mergeShadow(into, s);
+      }
+    }
+    return [...all.values()];
   }
 
   /** Every router's figures as last read, with this router's not yet flushed. */
@@ -76,10 +100,18 @@ export class SharedReport {
   private async flushOnce(): Promise<void> {
     if (!this.state.up) return;
     const sending = this.pending;
+    const sendingShadows = this.pendingShadows;
     this.pending = new Map();
+    this.pendingShadows = new Map();
     try {
-      if (sending.size > 0) {
+      if (sending.size > 0 || sendingShadows.size > 0) {
         const multi = this.state.redis.multi();
+        for (const [environment, s] of sendingShadows) {
+          const hash = this.key(`shadow:${environment}`);
+          multi.sadd(this.key('shadow-index'), environment);
+          if (s.version) multi.hset(hash, 'version', s.version);
+          for (const field of SHADOW_SUMS) if (s[field]) multi.hincrbyfloat(hash, field, s[field]);
+        }
         for (const [k, f] of sending) {
           const hash = this.key(`report:${k}`);
           const t = f.tally;
@@ -97,6 +129,11 @@ export class SharedReport {
       }
     } catch (err) {
       // Not counted twice, not lost: the deltas go back to wait for the next flush.
+      for (const [environment, s] of sendingShadows) {
+        const into = this.pendingShadows.get(environment);
+        if (!into) this.pendingShadows.set(environment, s);
+        else mergeShadow(into, s);
+      }
       for (const [k, f] of sending) {
         const into = this.pending.get(k);
         if (!into) this.pending.set(k, f);
@@ -113,8 +150,16 @@ export class SharedReport {
 
   private async readBack(): Promise<void> {
     const redis = this.state.redis;
-    const [keys, started] = await Promise.all([redis.smembers(this.key('report-index')), redis.get(this.key('started-at'))]);
-    const hashes = await Promise.all(keys.map((k) => redis.hgetall(this.key(`report:${k}`))));
+    const [keys, shadowKeys, started] = await Promise.all([redis.smembers(this.key('report-index')), redis.smembers(this.key('shadow-index')), redis.get(this.key('started-at'))]);
+    const [hashes, shadowHashes] = await Promise.all([Promise.all(keys.map((k) => redis.hgetall(this.key(`report:${k}`)))), Promise.all(shadowKeys.map((k) => redis.hgetall(this.key(`shadow:${k}`))))]);
+    const shadows = new Map<string, ShadowTally>();
+    shadowKeys.forEach((environment, i) => {
+      const h = shadowHashes[i];
+      const s = emptyShadow(environment, h.version ?? '');
+      for (const field of SHADOW_SUMS) s[field] = Number(h[field] ?? 0);
+      shadows.set(environment, s);
+    });
+    this.readShadows = shadows;
     const read = new Map<string, VersionFigures>();
     keys.forEach((k, i) => {
       const h = hashes[i];
@@ -136,14 +181,18 @@ export class SharedReport {
   /** A new experiment for every router: the sums start again, from now. */
   async reset(at: string): Promise<void> {
     const redis = this.state.redis;
-    const keys = await redis.smembers(this.key('report-index'));
+    const [keys, shadowKeys] = await Promise.all([redis.smembers(this.key('report-index')), redis.smembers(this.key('shadow-index'))]);
     const multi = redis.multi();
     for (const k of keys) multi.del(this.key(`report:${k}`));
+    for (const k of shadowKeys) multi.del(this.key(`shadow:${k}`));
     multi.del(this.key('report-index'));
+    multi.del(this.key('shadow-index'));
     multi.set(this.key('started-at'), at);
     await multi.exec();
     this.pending = new Map();
     this.read = new Map();
+    this.pendingShadows = new Map();
+    this.readShadows = new Map();
     this.startedAt = at;
   }
 

@@ -31,8 +31,9 @@ t.before(async () => {
 t.teardown(() => redis?.stop('SIGKILL'));
 
 /** Routers in front of the same replica, sharing the store under their own key prefix. */
-async function routers(t: Test, n: number, prefix: string, overrides: Partial<AppConfig> = {}) {
-  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${replicaUrl}] }\n`);
+async function routers(t: Test, n: number, prefix: string, overrides: Partial<AppConfig> = {}, mirror = false) {
+  const shadow = mirror ? `  mirror: { weight: 0, shadow: 100, replicas: [${replicaUrl}] }\n` : '';
+  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${replicaUrl}] }\n${shadow}`);
   return Promise.all(
     Array.from({ length: n }, async () => {
       const app = await buildRouter(t, file, { stateStore: { url: redis.url, prefix }, ...overrides });
@@ -84,12 +85,15 @@ t.test('feedback sent to router B for a prediction router A answered counts once
 });
 
 t.test("the report's figures are every router's, the same on each; a reset on one starts them again on all", { skip }, async (t) => {
-  const [a, b] = await routers(t, 2, 'report-test:');
+  const [a, b] = await routers(t, 2, 'report-test:', {}, true);
   for (let i = 0; i < 16; i++) t.equal((await post(`${(i < 10 ? a : b).url}/predict`, { text: i % 2 ? 'a fine film' : 'a dull film' })).status, 200);
   const rowOf = async (app: typeof a.app) => ((await app.inject({ url: '/admin/experiments/report', headers: auth })).json() as ExperimentReport).versions.find((v) => v.model_version === '1.0.0');
   await until(async () => (await rowOf(a.app))?.requests === 16 && (await rowOf(b.app))?.requests === 16);
   const [ra, rb] = [await rowOf(a.app), await rowOf(b.app)];
   t.same({ p50: ra?.p50_ms, p95: ra?.p95_ms, labels: ra?.label_distribution, confidence: ra?.mean_confidence }, { p50: rb?.p50_ms, p95: rb?.p95_ms, labels: rb?.label_distribution, confidence: rb?.mean_confidence }, 'both routers report the same 16 requests: latency, label mix, confidence');
+  const shadowOf = async (app: typeof a.app) => ((await app.inject({ url: '/admin/experiments/report', headers: auth })).json() as ExperimentReport).shadows.find((s) => s.environment === 'mirror');
+  await until(async () => (await shadowOf(a.app))?.compared === 16 && (await shadowOf(b.app))?.compared === 16);
+  t.equal((await shadowOf(b.app))?.label_agreement, 1, "the shadow's agreement over both routers' mirrors, the same on each (16 compared)");
 
   t.equal((await a.app.inject({ method: 'POST', url: '/admin/experiments/reset', headers: auth })).statusCode, 204);
   await until(async () => (await rowOf(b.app)) === undefined || (await rowOf(b.app))?.requests === 0);

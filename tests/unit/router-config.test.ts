@@ -81,7 +81,7 @@ t.test("npm start's deploy/router.yaml and Kubernetes' router.yaml load", async 
   t.equal(shipped.weightsFile, path.join(ROOT, 'deploy/weights.yaml'));
   t.same(shipped.coalesce, { maxBatch: 32, maxWaitMs: 2, maxInFlight: 1 });
   const k8s = loadRouterConfig({ ...secrets, ROUTER_CONFIG_FILE: path.join(ROOT, 'deploy/k8s/base/router/router.yaml') });
-  t.equal(k8s.guard.mode, 'alert');
+  t.equal(k8s.guard.mode, 'act');
 });
 
 t.test('GET /admin/config shows the settings in force, never a secret', async (t) => {

@@ -16,7 +16,7 @@ import { RolloutRequest, RolloutsView, RolloutView } from '../rollouts/schema.ts
 import { ConfigView, HistoryQuery, ReportQuery, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; source: RouterConfig['source'] }> = async (app, { tokens, source }) => {
-  const { weights, replicas, routingPolicy: routing, stats } = app;
+  const { weights, replicas, routingPolicy: routing, windows: stats } = app;
   app.addHook('onRequest', requireAccess(tokens));
   const security = ADMIN_SECURITY;
   const tags = ['admin'];

@@ -1,7 +1,7 @@
 // The data path as a plugin: its core (data-path/core.ts: decide → send → observe → mirror) built
 // from the router's parts, the proxied HTTP routes on it (data-path/http-adapter.ts) and POST
 // /feedback, behind the rate limit and API keys. `app.dataPath` is the core with the same
-// admission for other ways in (the gRPC listener); `app.stats` (sliding windows) and
+// admission for other ways in (the gRPC listener); `app.stats` (sliding windows), `app.windows` (every router's, with a store) and
 // `app.experiment` (the A/B report's counts and feedback) are what the admin API, rollouts and the
 // guard read.
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -24,7 +24,8 @@ import { createObserver } from '../proxy/observe.ts';
 import { RetryBudget } from '../proxy/retry-budget.ts';
 import { HedgePolicy } from '../proxy/hedge.ts';
 import { Shadow } from '../experiments/shadow.ts';
-import { StatsWindows } from '../stats/windows.ts';
+import { StatsWindows, type WindowsView } from '../stats/windows.ts';
+import { SharedWindows } from '../state/shared-windows.ts';
 import { Experiment } from '../experiments/experiment.ts';
 import { FeedbackLog } from '../experiments/feedback-log.ts';
 import { feedbackRoutes } from '../experiments/feedback-route.ts';
@@ -41,7 +42,10 @@ export interface AdmittedDataPath extends DataPath {
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** This router's sliding windows (its metrics). */
     stats: StatsWindows;
+    /** The windows traffic is judged on: every router's with a state store, else this router's. */
+    windows: WindowsView;
     experiment: Experiment;
     dataPath: AdmittedDataPath;
   }
@@ -61,11 +65,14 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
   const store = app.stateStore;
   const shared = store && config.feedback.memory > 0 ? new SharedFeedback(store, config.feedback.ttlMs) : undefined;
   const sharedReport = store ? new SharedReport(store) : undefined;
+  const sharedWindows = store ? new SharedWindows(store, stats) : undefined;
   shared?.start();
   sharedReport?.start();
+  sharedWindows?.start();
   // What this router answered last is flushed before it goes.
   app.addHook('onClose', async () => {
     shared?.stop();
+    sharedWindows?.stop();
     await sharedReport?.stop();
   });
   const experiment = new Experiment(new RecentPredictions(config.feedback.memory, config.feedback.ttlMs), await FeedbackLog.open(config.feedback.file, (app.log as Logger).child({ component: 'feedback' })), shared, sharedReport);
@@ -113,6 +120,7 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
   });
   const core = createDataPath({ decide, call, budget, coalescer, shadow, observer: createObserver(metrics, stats, experiment) });
   app.decorate('stats', stats);
+  app.decorate<WindowsView>('windows', sharedWindows ?? stats);
   app.decorate('experiment', experiment);
 
   const apiKeys = loadApiKeys(config.apiKeys);

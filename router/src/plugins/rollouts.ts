@@ -20,9 +20,9 @@ const rollouts: FastifyPluginAsync<Pick<RouterConfig, 'guard' | 'rolloutsFile'>>
   const feedback = { of: (environment: string) => app.experiment.feedbackOf(environment), seconds: () => app.experiment.ageSeconds };
   const leadership = app.controller;
   const keeper = app.control ? new StoreKeeper(app.control, app.weights, leadership) : new FileKeeper(app.weights, rolloutsFile);
-  const manager = new RolloutManager({ weights: app.weights, stats: app.stats, available: (environment) => app.replicas.isAvailable(environment), feedback, record: app.history.record, log, keeper, leadership });
+  const manager = new RolloutManager({ weights: app.weights, stats: app.windows, available: (environment) => app.replicas.isAvailable(environment), feedback, record: app.history.record, log, keeper, leadership });
   await manager.open();
-  const guard = new Guard(options, { weights: app.weights, leadership, stats: app.stats, record: app.history.record, exempt: (environment) => manager.involves(environment), log: log.child({ component: 'guard' }) });
+  const guard = new Guard(options, { weights: app.weights, leadership, stats: app.windows, record: app.history.record, exempt: (environment) => manager.involves(environment), log: log.child({ component: 'guard' }) });
   guard.start();
   app.decorate('rollouts', manager);
   app.addHook('preClose', async () => {

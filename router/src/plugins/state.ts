@@ -37,7 +37,7 @@ const state: FastifyPluginAsync<Pick<RouterConfig, 'stateStore'>> = async (app, 
   }
   const store = await StateStore.open(config.url, config.prefix, log.child({ component: 'state-store', url: redacted(config.url) }), {
     up: new Gauge({ name: 'router_state_store_up', help: 'Whether the shared state store (ROUTER_STATE_STORE_URL) is connected: 1 or 0; absent when the router runs embedded', registers }),
-    failures: new Counter({ name: 'router_state_store_failures_total', help: 'State store operations that failed, or were skipped while it was down, by operation (rate_limit: a request let through uncounted; remember_prediction: an answer feedback sent elsewhere cannot find; feedback: answered 503; report_flush: the report sums flushed later; leader_lease: the election not held; history: entries waiting to be sent)', labelNames: ['operation'], registers }),
+    failures: new Counter({ name: 'router_state_store_failures_total', help: 'State store operations that failed, or were skipped while it was down, by operation (rate_limit: a request let through uncounted; remember_prediction: an answer feedback sent elsewhere cannot find; feedback: answered 503; report_flush: the report sums flushed later; leader_lease: the election not held; history: entries waiting to be sent; stats_windows: a second of the shared windows not flushed or read)', labelNames: ['operation'], registers }),
   });
   const lease = new LeaderLease(store, routerId, log.child({ component: 'controller' }));
   const control = new ControlState(store, lease.tokenKey, log.child({ component: 'control-state' }));

@@ -7,7 +7,7 @@
 // of the decision trail with metric, value, threshold, window and sample, and a log line.
 import type { Logger } from 'pino';
 import type { HistoryEntry } from '../history/schema.ts';
-import type { StatsWindows } from '../stats/windows.ts';
+import type { WindowsView } from '../stats/windows.ts';
 import type { Leadership } from '../state/leader.ts';
 import { weightsOf, type WeightsStore } from '../weights/store.ts';
 import { analyze, type AnalysisSpec } from './analysis.ts';
@@ -26,7 +26,7 @@ export interface GuardDeps {
   weights: WeightsStore;
   /** Only the elected controller checks (with one router, always). */
   leadership: Leadership;
-  stats: StatsWindows;
+  stats: WindowsView;
   record: (entry: Omit<HistoryEntry, 'at'>) => void;
   /** Environments the guard leaves alone (those in a rollout, which its analysis judges). */
   exempt: (environment: string) => boolean;

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { NoRolloutError, NothingToRollBackError, RolloutConflictError, RolloutInvalidError, StateConflictError, StateStoreUnavailableError } from '../../../shared/errors.ts';
 import type { HistoryEntry } from '../history/schema.ts';
 import type { Leadership } from '../state/leader.ts';
-import type { StatsWindows } from '../stats/windows.ts';
+import type { WindowsView } from '../stats/windows.ts';
 import type { WeightsSnapshot } from '../weights/snapshot.ts';
 import { weightsOf, type WeightsStore } from '../weights/store.ts';
 import { analyze, ANALYSIS_DEFAULTS } from './analysis.ts';
@@ -27,7 +27,7 @@ const ANALYSIS_TICK_MS = 1000;
 
 export interface RolloutDeps {
   weights: WeightsStore;
-  stats: StatsWindows;
+  stats: WindowsView;
   /** Can any replica of the environment take traffic now? */
   available: (environment: string) => boolean;
   /** Feedback so far per environment, and the experiment's age (for the accuracy check). */

@@ -32,6 +32,11 @@ export class SlidingWindow {
     return into;
   }
 
+  /** The tally of one second (epoch seconds), if this window still holds it. */
+  second(second: number): Tally | undefined {
+    return this.buckets.recent(1, second * 1000 + 999)[0];
+  }
+
   stats(windowSeconds = this.seconds, now = Date.now()): WindowStats {
     return windowStats(this.addTo(new Tally(), windowSeconds, now), Math.min(windowSeconds, this.seconds));
   }

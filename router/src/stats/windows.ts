@@ -4,7 +4,12 @@
 import { Tally } from './tally.ts';
 import { SlidingWindow, WINDOW_SECONDS, windowStats, type WindowStats } from './window.ts';
 
-export class StatsWindows {
+/** What reads the windows: the admin API, rollout analyses, the guard. */
+export interface WindowsView {
+  of(environment: string, seconds: number): WindowStats & { by_version: Record<string, WindowStats> };
+}
+
+export class StatsWindows implements WindowsView {
   private readonly versions = new Map<string, Map<string, SlidingWindow>>();
 
   record(environment: string, version: string, latencyMs: number, error: boolean, confidence: number | null, now = Date.now()): void {
@@ -21,6 +26,16 @@ export class StatsWindows {
       for (const [version, window] of byVersion) {
         const s = window.stats(seconds, now);
         if (s.requests > 0) yield [environment, version, s];
+      }
+    }
+  }
+
+  /** [environment, version, tally] of every version that answered in one second (epoch seconds). */
+  *secondTallies(second: number): Generator<[string, string, Tally]> {
+    for (const [environment, byVersion] of this.versions) {
+      for (const [version, window] of byVersion) {
+        const t = window.second(second);
+        if (t && t.count > 0) yield [environment, version, t];
       }
     }
   }

@@ -49,6 +49,9 @@ t.test('three routers split, keep users sticky and change weights as one', { ski
     const share = ((counts[environment] ?? 0) / total) * 100;
     t.ok(Math.abs(share - percent) <= 2, `${environment}: ${share.toFixed(2)}% of ${total} requests over three routers (weight ${percent}%, ±2 points)`);
   }
+  const totalOf = async (base: string) => Object.values((await admin<{ environments: Record<string, { requests: number }> }>(base, 'GET', '/admin/stats?window=60')).body.environments).reduce((n, e) => n + e.requests, 0);
+  await until(async () => (await Promise.all(rs.map((r) => totalOf(r.url)))).every((n) => n === total), 20_000);
+  t.pass(`GET /admin/stats on each router counts the three routers' traffic: ${total} requests (what rollout analyses and the guard judge)`);
 
   for (let user = 0; user < 20; user++) {
     const seen = new Set<string>();

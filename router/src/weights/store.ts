@@ -225,6 +225,11 @@ export class WeightsStore {
         try {
           const s = await this.shared!.control.read();
           if (s.weights && s.generation !== this.generation) this.adopt(s.generation, s.weights, true);
+          // A store that lost its data (a new Redis): the file's weights are offered to it again.
+          else if (!s.weights && this.generation > 0) {
+            this.log.warn({ generation: this.generation }, 'weights: the store holds no weights; offering it the file');
+            this.specUnsent = true;
+          }
         } catch (err) {
           this.log.warn({ err: (err as Error).message }, 'weights: the store could not be read; the weights in force stay');
         }

@@ -33,8 +33,11 @@ for i, key in ipairs(KEYS) do redis.call('SET', key, ARGV[i + 1], 'PX', ARGV[1])
 return #KEYS
 `;
 
-/** How long an answered prediction waits to be written with the others. */
-const REMEMBER_EVERY_MS = 5;
+/**
+ * How long an answered prediction waits to be written with the others: fewer, larger batches cost
+ * the router less; feedback sent to another router waits for a late write (LATE_WRITE_MS) longer.
+ */
+const REMEMBER_EVERY_MS = 20;
 
 export class SharedFeedback {
   private cached: FeedbackCounts = new Map();

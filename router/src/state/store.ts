@@ -43,7 +43,9 @@ export class StateStore {
   ) {
     this.redis = new Redis(url, {
       enableOfflineQueue: false,
-      enableAutoPipelining: true,
+      // The data path's writes are batched already (one command per batch): pipelining them again
+      // per tick only adds work.
+      enableAutoPipelining: false,
       maxRetriesPerRequest: 0,
       commandTimeout: COMMAND_TIMEOUT_MS,
       connectTimeout: 2000,

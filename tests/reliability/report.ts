@@ -6,7 +6,7 @@ import { writeSection } from '../../bench/lib/results-file.ts';
 import { ROOT } from '../../testkit/processes.ts';
 import { RESULTS_DIR, type Figures } from './harness.ts';
 
-const ORDER = ['Replica killed', 'Replica hung', 'Environment down', 'Slow replica', 'Resetting replica', 'Black-holed replica', 'Link cut', 'Router killed', 'Controller killed', 'State store killed', 'Overload', 'Weights file abused', 'Killed mid-change', 'Killed after acknowledging', 'Oversized body', 'Hostile input', 'Security'];
+const ORDER = ['Replica killed', 'Replica hung', 'Environment down', 'Slow replica', 'Resetting replica', 'Black-holed replica', 'Link cut', 'Router killed', 'Router killed mid-rollout', 'Controller killed', 'State store killed', 'Overload', 'Weights file abused', 'Killed mid-change', 'Killed after acknowledging', 'Oversized body', 'Hostile input', 'Security'];
 
 const rows = fs
   .readdirSync(RESULTS_DIR)

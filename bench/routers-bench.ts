@@ -1,0 +1,135 @@
+// npm run bench:routers [--rounds 3] [--requests 10000] [--concurrency 50] [--no-write]
+//
+// One router against two on the same machine: the shipped deployment (deploy/local.yaml, as npm
+// start runs it) started twice side by side, once with router.instances 1 and once with 2 (the two
+// sharing the redis-server npm start starts for them), each behind HAProxy balancing round robin
+// over its routers (so both pay the same balancer), and the seed's load test (ab -c 50, POST
+// /predict) sent to one and the other in turn, the first of each pair alternating. Writes the
+// requests/s, latency and CPU of each to bench/RESULTS.md, with the ratio two / one.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse, stringify } from 'yaml';
+import { ROOT } from '../testkit/processes.ts';
+import { abInstalled, runAb, type AbResult } from './lib/ab.ts';
+import { buildDist } from './lib/build.ts';
+import { cpuSeconds } from './lib/cpu.ts';
+import { shippedDeploymentFile, startDeployment, type Deployment } from './lib/deployment.ts';
+import { HAPROXY_BIN, startHaproxy } from './lib/haproxy.ts';
+import { describeMachine } from './lib/machine.ts';
+import { processTreePids } from '../testkit/processes.ts';
+import { writeSection } from './lib/results-file.ts';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    requests: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '50' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const REQUESTS = Number(values.requests);
+const CONCURRENCY = Number(values.concurrency);
+const TOKEN = 'bench-routers-admin-token-0123456789';
+if (!abInstalled() || !HAPROXY_BIN) {
+  console.error('bench:routers needs ab and HAProxy: apt-get install -y apache2-utils haproxy (and redis-server for the two routers)');
+  process.exit(1);
+}
+
+interface Side {
+  name: string;
+  instances: number;
+  deployment?: Deployment;
+  balancer?: ReturnType<typeof startHaproxy>;
+  runs: (AbResult & { round: number; cpuUs: number })[];
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-routers-'));
+const bodyFile = path.join(dir, 'body.json');
+fs.writeFileSync(bodyFile, JSON.stringify({ text: 'a gripping , beautifully acted film' }));
+const sides: Side[] = [
+  { name: 'one router', instances: 1, runs: [] },
+  { name: 'two routers', instances: 2, runs: [] },
+];
+
+/** The shipped deployment file with this many routers, in a folder of its own. */
+function deploymentFile(side: Side): string {
+  const own = path.join(dir, `routers-${side.instances}`);
+  fs.mkdirSync(own, { recursive: true });
+  const file = shippedDeploymentFile(own);
+  const deployment = parse(fs.readFileSync(file, 'utf8'));
+  deployment.router.instances = side.instances;
+  fs.writeFileSync(file, stringify(deployment));
+  return file;
+}
+
+/** CPU seconds of everything the side runs (launcher, routers, replicas, redis-server) and its balancer. */
+function cpuOf(side: Side): number {
+  const pids = [...processTreePids(side.deployment!.proc.pid!), side.balancer!.proc.pid!];
+  return pids.reduce((sum, pid) => {
+    try {
+      return sum + cpuSeconds(pid);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
+async function measure(side: Side, round: number, requests = REQUESTS): Promise<void> {
+  const before = cpuOf(side);
+  const result = await runAb({ url: `${side.balancer!.url}/predict`, bodyFile, requests, concurrency: CONCURRENCY });
+  const cpuUs = ((cpuOf(side) - before) * 1e6) / result.complete;
+  if (round > 0) side.runs.push({ ...result, round, cpuUs });
+  console.log(`${round ? `round ${round}` : 'warm-up'} ${side.name}: ${result.rps} requests/s, P95 ${result.p95} ms, ${result.failed} failed, ${Math.round(cpuUs)} µs CPU/request`);
+}
+
+console.log('building');
+buildDist();
+try {
+  for (const side of sides) {
+    side.deployment = await startDeployment({
+      deploymentFile: deploymentFile(side),
+      token: TOKEN,
+      // As bench:compare: the rate limit raised past the run (its cost kept), the guard reporting.
+      env: { RUN_DIR: path.join(dir, `run-${side.instances}`), ROUTER_RATE_LIMIT_MAX: '100000000', ROUTER_GUARD_MODE: 'alert' },
+    });
+    const urls = [...(/API\s+(.+?)\s+\(POST/.exec(side.deployment.output())?.[1] ?? '').matchAll(/http:\/\/(127\.0\.0\.1:\d+)\/predict/g)].map((m) => m[1]);
+    if (urls.length !== side.instances) throw new Error(`${side.name}: the banner names ${urls.length} routers`);
+    side.balancer = startHaproxy({ dir: path.join(dir, `routers-${side.instances}`), balance: 'roundrobin', servers: urls.map((address, i) => `router-${i + 1} ${address} check inter 1s`) });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (await fetch(`${side.balancer.url}/health/ready`).then((r) => r.status, () => 0)) !== 200) await new Promise((r) => setTimeout(r, 200));
+    console.log(`${side.name}: ${urls.join(', ')} behind HAProxy at ${side.balancer.url}`);
+  }
+  for (const side of sides) await measure(side, 0, Math.min(REQUESTS, 5000));
+  for (let round = 1; round <= ROUNDS; round++) for (const side of round % 2 ? sides : [...sides].reverse()) await measure(side, round);
+} finally {
+  for (const side of sides) {
+    side.balancer?.proc.kill('SIGTERM');
+    await side.deployment?.stop();
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const [one, two] = sides;
+const ratios = one.runs.map((r, i) => two.runs[i].rps / r.rps);
+const ratio = Math.round(median(ratios) * 100) / 100;
+const row = (s: Side, r: Side['runs'][number]) => `| ${r.round} | ${s.name} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.failed} | ${Math.round(r.cpuUs)} |`;
+const markdown = [
+  `## One router against two (\`npm run bench:routers\`)`,
+  '',
+  `${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The shipped deployment started twice side by side as \`npm start\` runs it, with \`router.instances\` 1 and 2 (the two routers sharing the redis-server npm start starts for them: rate limits, predictions, the report, the windows), each behind HAProxy (one thread, round robin over its routers); \`ab -n ${REQUESTS} -c ${CONCURRENCY}\` POST /predict to one balancer and then the other, the first of each pair alternating, ${ROUNDS} rounds after a warm-up. CPU per request adds up every process of the side: launcher, routers, replicas, redis-server and HAProxy.`,
+  '',
+  `Two routers serve **${ratio}×** one router's requests/s (median of the rounds' ratios: ${ratios.map((x) => x.toFixed(2)).join(' / ')}), on the same two cores.`,
+  '',
+  '| round | deployment | requests/s | P50 ms | P95 ms | P99 ms | failed | CPU µs/request |',
+  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...one.runs.flatMap((r, i) => [row(one, r), row(two, two.runs[i])]),
+].join('\n');
+console.log(`\n${markdown}`);
+if (!values['no-write']) writeSection(path.join(ROOT, 'bench', 'RESULTS.md'), 'routers', markdown);

@@ -5,7 +5,8 @@
 // sharing the redis-server npm start starts for them), each behind HAProxy balancing round robin
 // over its routers (so both pay the same balancer), and the seed's load test (ab -c 50, POST
 // /predict) sent to one and the other in turn, the first of each pair alternating. Writes the
-// requests/s, latency and CPU of each to bench/RESULTS.md, with the ratio two / one.
+// requests/s, latency, CPU and coalesced batch size of each to bench/RESULTS.md, with the ratio
+// two / one, and how long a weight change made through one router takes to be in force at the other.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,17 +42,18 @@ if (!abInstalled() || !HAPROXY_BIN) {
 interface Side {
   name: string;
   instances: number;
+  routers: string[];
   deployment?: Deployment;
   balancer?: ReturnType<typeof startHaproxy>;
-  runs: (AbResult & { round: number; cpuUs: number })[];
+  runs: (AbResult & { round: number; cpuUs: number; textsPerBatch: number })[];
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-routers-'));
 const bodyFile = path.join(dir, 'body.json');
 fs.writeFileSync(bodyFile, JSON.stringify({ text: 'a gripping , beautifully acted film' }));
 const sides: Side[] = [
-  { name: 'one router', instances: 1, runs: [] },
-  { name: 'two routers', instances: 2, runs: [] },
+  { name: 'one router', instances: 1, routers: [], runs: [] },
+  { name: 'two routers', instances: 2, routers: [], runs: [] },
 ];
 
 /** The shipped deployment file with this many routers, in a folder of its own. */
@@ -77,14 +79,52 @@ function cpuOf(side: Side): number {
   }, 0);
 }
 
-async function measure(side: Side, round: number, requests = REQUESTS): Promise<void> {
-  const before = cpuOf(side);
-  const result = await runAb({ url: `${side.balancer!.url}/predict`, bodyFile, requests, concurrency: CONCURRENCY });
-  const cpuUs = ((cpuOf(side) - before) * 1e6) / result.complete;
-  if (round > 0) side.runs.push({ ...result, round, cpuUs });
-  console.log(`${round ? `round ${round}` : 'warm-up'} ${side.name}: ${result.rps} requests/s, P95 ${result.p95} ms, ${result.failed} failed, ${Math.round(cpuUs)} µs CPU/request`);
+/** The texts and batches every router of the side coalesced so far. */
+async function coalesced(side: Side): Promise<{ texts: number; batches: number }> {
+  let texts = 0;
+  let batches = 0;
+  for (const url of side.routers) {
+    const metrics = await fetch(`http://${url}/metrics`).then((r) => r.text());
+    for (const m of metrics.matchAll(/^router_coalesced_batch_size_(sum|count)\{[^}]*\} ([\d.e+]+)$/gm)) {
+      if (m[1] === 'sum') texts += Number(m[2]);
+      else batches += Number(m[2]);
+    }
+  }
+  return { texts, batches };
 }
 
+async function measure(side: Side, round: number, requests = REQUESTS): Promise<void> {
+  const before = cpuOf(side);
+  const batchesBefore = await coalesced(side);
+  const result = await runAb({ url: `${side.balancer!.url}/predict`, bodyFile, requests, concurrency: CONCURRENCY });
+  const cpuUs = ((cpuOf(side) - before) * 1e6) / result.complete;
+  const batchesAfter = await coalesced(side);
+  const textsPerBatch = Math.round(((batchesAfter.texts - batchesBefore.texts) / Math.max(1, batchesAfter.batches - batchesBefore.batches)) * 10) / 10;
+  if (round > 0) side.runs.push({ ...result, round, cpuUs, textsPerBatch });
+  console.log(`${round ? `round ${round}` : 'warm-up'} ${side.name}: ${result.rps} requests/s, P95 ${result.p95} ms, ${result.failed} failed, ${Math.round(cpuUs)} µs CPU/request, ${textsPerBatch} texts per coalesced batch`);
+}
+
+/**
+ * How long a weight change made through one router takes to be in force at the other: `n` changes
+ * through router 1 (the first environment's weight moved by one and back), each timed until router
+ * 2's GET /admin/config shows its generation.
+ */
+async function propagation(side: Side, n: number): Promise<number[]> {
+  const [a, b] = side.routers.map((url) => `http://${url}`);
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const config = async (base: string) => (await fetch(`${base}/admin/config`, { headers }).then((r) => r.json())) as { generation: number; environments: { name: string; weight: number }[] };
+  const first = (await config(a)).environments[0];
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    const changed = (await fetch(`${a}/admin/weights`, { method: 'PUT', headers, body: JSON.stringify({ weights: { [first.name]: first.weight + (i % 2 ? 0 : 1) } }) }).then((r) => r.json())) as { generation: number };
+    while ((await config(b)).generation < changed.generation) await new Promise((r) => setTimeout(r, 1));
+    times.push(Math.round((performance.now() - started) * 10) / 10);
+  }
+  return times;
+}
+
+let applied: number[] = [];
 console.log('building');
 buildDist();
 try {
@@ -97,6 +137,7 @@ try {
     });
     const urls = [...(/API\s+(.+?)\s+\(POST/.exec(side.deployment.output())?.[1] ?? '').matchAll(/http:\/\/(127\.0\.0\.1:\d+)\/predict/g)].map((m) => m[1]);
     if (urls.length !== side.instances) throw new Error(`${side.name}: the banner names ${urls.length} routers`);
+    side.routers = urls;
     side.balancer = startHaproxy({ dir: path.join(dir, `routers-${side.instances}`), balance: 'roundrobin', servers: urls.map((address, i) => `router-${i + 1} ${address} check inter 1s`) });
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && (await fetch(`${side.balancer.url}/health/ready`).then((r) => r.status, () => 0)) !== 200) await new Promise((r) => setTimeout(r, 200));
@@ -104,6 +145,7 @@ try {
   }
   for (const side of sides) await measure(side, 0, Math.min(REQUESTS, 5000));
   for (let round = 1; round <= ROUNDS; round++) for (const side of round % 2 ? sides : [...sides].reverse()) await measure(side, round);
+  applied = await propagation(sides[1], 20);
 } finally {
   for (const side of sides) {
     side.balancer?.proc.kill('SIGTERM');
@@ -119,7 +161,8 @@ const median = (xs: number[]) => {
 const [one, two] = sides;
 const ratios = one.runs.map((r, i) => two.runs[i].rps / r.rps);
 const ratio = Math.round(median(ratios) * 100) / 100;
-const row = (s: Side, r: Side['runs'][number]) => `| ${r.round} | ${s.name} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.failed} | ${Math.round(r.cpuUs)} |`;
+const row = (s: Side, r: Side['runs'][number]) => `| ${r.round} | ${s.name} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.failed} | ${Math.round(r.cpuUs)} | ${r.textsPerBatch} |`;
+const sorted = [...applied].sort((x, y) => x - y);
 const markdown = [
   `## One router against two (\`npm run bench:routers\`)`,
   '',
@@ -127,9 +170,11 @@ const markdown = [
   '',
   `Two routers serve **${ratio}×** one router's requests/s (median of the rounds' ratios: ${ratios.map((x) => x.toFixed(2)).join(' / ')}), on the same two cores.`,
   '',
-  '| round | deployment | requests/s | P50 ms | P95 ms | P99 ms | failed | CPU µs/request |',
-  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| round | deployment | requests/s | P50 ms | P95 ms | P99 ms | failed | CPU µs/request | texts per coalesced batch |',
+  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...one.runs.flatMap((r, i) => [row(one, r), row(two, two.runs[i])]),
+  '',
+  `A weight change through router 1, in force at router 2 (its GET /admin/config at the new generation), measured from the PUT, with no load: median ${median(sorted)} ms, slowest ${sorted.at(-1)} ms over ${sorted.length} changes (the goal is 1 s).`,
 ].join('\n');
 console.log(`\n${markdown}`);
 if (!values['no-write']) writeSection(path.join(ROOT, 'bench', 'RESULTS.md'), 'routers', markdown);

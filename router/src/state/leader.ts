@@ -145,7 +145,7 @@ export class LeaderLease implements Leadership {
         this.holder = value;
       }
       this.reason = null;
-      this.members = await this.roll(sentAt);
+      this.members = await this.roll(sentAt).catch(() => this.members);
     } catch (err) {
       this.store.failed('leader_lease', err);
       this.holder = null;

@@ -150,8 +150,20 @@ export class SharedReport {
 
   private async readBack(): Promise<void> {
     const redis = this.state.redis;
-    const [keys, shadowKeys, started] = await Promise.all([redis.smembers(this.key('report-index')), redis.smembers(this.key('shadow-index')), redis.get(this.key('started-at'))]);
-    const [hashes, shadowHashes] = await Promise.all([Promise.all(keys.map((k) => redis.hgetall(this.key(`report:${k}`)))), Promise.all(shadowKeys.map((k) => redis.hgetall(this.key(`shadow:${k}`))))]);
+    const [keys, shadowKeys] = await Promise.all([redis.smembers(this.key('report-index')), redis.smembers(this.key('shadow-index'))]);
+    // The sums and the start read in one transaction: a reset by another router lands either
+    // wholly before or wholly after, never between (old start with new sums, or the reverse).
+    const multi = redis.multi();
+    for (const k of keys) multi.hgetall(this.key(`report:${k}`));
+    for (const k of shadowKeys) multi.hgetall(this.key(`shadow:${k}`));
+    multi.get(this.key('started-at'));
+    const replies = ((await multi.exec()) ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return value;
+    });
+    const hashes = replies.slice(0, keys.length) as Record<string, string>[];
+    const shadowHashes = replies.slice(keys.length, keys.length + shadowKeys.length) as Record<string, string>[];
+    const started = replies[replies.length - 1] as string | null;
     const shadows = new Map<string, ShadowTally>();
     shadowKeys.forEach((environment, i) => {
       const h = shadowHashes[i];

@@ -3036,8 +3036,10 @@ export interface operations {
                         max_p95_ratio?: number;
                         /** @description ...and by at least this many ms (default 25) */
                         min_p95_increase_ms?: number;
-                        /** @description feedback labels each side needs before online accuracy is compared (default 30); significantly less accurate than the baseline fails */
+                        /** @description feedback labels each side needs before online accuracy is compared (default 30); found less accurate than the baseline by the sequential test fails */
                         min_feedback?: number;
+                        /** @description how long a step waits for its sample after its pause (default 600): then the rollout pauses with the reason; resume waits again, abort undoes it */
+                        max_wait_seconds?: number;
                     } | false;
                     /**
                      * @description after the last step, keep the baseline as a backup (weight 0)
@@ -3643,10 +3645,19 @@ export interface operations {
                             };
                             vs_baseline: {
                                 baseline: string;
+                                /** @description this version's online accuracy minus the baseline's */
                                 difference: number;
-                                z: number;
+                                /** @description always valid (mixture SPRT): may be read at every step */
                                 p_value: number;
-                                significant: boolean;
+                                /** @description the chance, over the whole experiment, of calling a difference that is not there */
+                                alpha: number;
+                                decision: "better" | "worse" | "inconclusive";
+                                /** @description inconclusive: about how many more labels (both sides, at the current split) a decision needs if the difference holds; null when decided or beyond 1,000× today’s labels */
+                                more_feedback_needed: number | null;
+                                /** @description the same, at the current rate of labels */
+                                more_seconds_needed: number | null;
+                                /** @description the difference the estimate assumes: the observed one, or 0.03 (the smallest worth finding) when the observed is smaller */
+                                assumed_difference: number | null;
                             } | null;
                             recommendation: {
                                 action: "promote" | "keep" | "roll_back";

@@ -2,7 +2,7 @@
 // the bundle will ship (through the service's encoder), then SGD with a linearly decaying rate.
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TokenEncoder } from '../../../services/inference/index.ts';
-import { Random } from '../random.ts';
+import { Random } from '../../../shared/random.ts';
 import { tokenizerConfigJson, tokenizerJson } from '../wordpiece/tokenizer-files.ts';
 import { AttentionPooling } from './architectures/attention.ts';
 import { BagOfEmbeddings } from './architectures/bag.ts';

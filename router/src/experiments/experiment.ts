@@ -4,7 +4,8 @@
 // The report is built from it. With a shared state store (several routers) the figures, the
 // feedback and the shadows' agreement are every router's.
 import { Tally } from '../stats/tally.ts';
-import { accuracy, compare } from '../stats/proportions.ts';
+import { accuracy } from '../stats/proportions.ts';
+import { sequentialCompare } from '../stats/sequential.ts';
 import { recommend } from './report.ts';
 import type { FeedbackLog } from './feedback-log.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -219,12 +220,13 @@ export class Experiment {
     const baseline = baselineName ?? [...byEnvironment.values()].sort((a, b) => b.tally.count - a.tally.count)[0]?.environment;
     const base = baseline ? byEnvironment.get(baseline) : undefined;
     const baseP95 = base?.tally.quantile(0.95) ?? null;
+    const age = Math.max(1, this.ageSeconds);
     return {
       started_at: this.started,
       baseline: baseline ?? null,
       versions: rows.map((v) => {
         const summary = v.tally.summary();
-        const comparison = base && v.environment !== baseline ? compare({ correct: v.correct, n: v.feedback }, { correct: base.correct, n: base.feedback }, base.environment) : null;
+        const comparison = base && v.environment !== baseline ? sequentialCompare({ correct: v.correct, n: v.feedback }, { correct: base.correct, n: base.feedback }, base.environment, (v.feedback + base.feedback) / age) : null;
         const labelTotal = [...v.labels.values()].reduce((a, b) => a + b, 0);
         return {
           environment: v.environment,
@@ -246,7 +248,7 @@ export class Experiment {
         mean_confidence_delta: s.confidenceDeltas ? Math.round((s.confidenceDeltaSum / s.confidenceDeltas) * 10_000) / 10_000 : null,
         mean_latency_delta_ms: s.compared ? Math.round((s.latencyDeltaSum / s.compared) * 100) / 100 : null,
       })),
-      note: 'mean_confidence is shown as the seed uses it, but only as a proxy: a model can be confidently wrong. Accuracy comes from feedback (POST /feedback); with fewer than 30 labels per version it does not decide.',
+      note: 'mean_confidence is shown as the seed uses it, but only as a proxy: a model can be confidently wrong. Accuracy comes from feedback (POST /feedback); with fewer than 30 labels per version it does not decide. vs_baseline is a sequential test (mixture SPRT, α = 0.05 over the whole experiment): valid however often the report is read.',
     };
   }
 }

@@ -11,6 +11,17 @@ export const FeedbackBody = Type.Object(
 );
 export type FeedbackBody = Static<typeof FeedbackBody>;
 
+export const SequentialComparisonView = Type.Object({
+  baseline: Type.String(),
+  difference: Type.Number({ description: "this version's online accuracy minus the baseline's" }),
+  p_value: Type.Number({ description: 'always valid (mixture SPRT): may be read at every step' }),
+  alpha: Type.Number({ description: 'the chance, over the whole experiment, of calling a difference that is not there' }),
+  decision: Type.Union([Type.Literal('better'), Type.Literal('worse'), Type.Literal('inconclusive')]),
+  more_feedback_needed: Nullable(Type.Integer({ description: 'inconclusive: about how many more labels (both sides, at the current split) a decision needs if the difference holds; null when decided or beyond 1,000× today’s labels' })),
+  more_seconds_needed: Nullable(Type.Integer({ description: 'the same, at the current rate of labels' })),
+  assumed_difference: Nullable(Type.Number({ description: 'the difference the estimate assumes: the observed one, or 0.03 (the smallest worth finding) when the observed is smaller' })),
+});
+
 export const ExperimentReport = Type.Object({
   started_at: Type.String(),
   baseline: Nullable(Type.String()),
@@ -26,7 +37,7 @@ export const ExperimentReport = Type.Object({
       mean_confidence: Nullable(Type.Number({ description: 'a proxy only' })),
       label_distribution: Type.Record(Type.String(), Type.Number()),
       online_accuracy: Type.Object({ feedback: Type.Integer(), correct: Type.Integer(), accuracy: Nullable(Type.Number()), ci95: Nullable(Type.Array(Type.Number(), { minItems: 2, maxItems: 2, description: 'Wilson 95% interval: [low, high]' })) }),
-      vs_baseline: Nullable(Type.Object({ baseline: Type.String(), difference: Type.Number(), z: Type.Number(), p_value: Type.Number(), significant: Type.Boolean() })),
+      vs_baseline: Nullable(SequentialComparisonView),
       recommendation: Type.Object({ action: Type.Union([Type.Literal('promote'), Type.Literal('keep'), Type.Literal('roll_back')]), reasons: Type.Array(Type.String()) }),
     }),
   ),

@@ -1,14 +1,16 @@
 // The analysis a rollout step (and the standing guard) must pass, free of time and HTTP: over a
 // window with a minimum sample, the environment's error rate against a ceiling, its P95 against the
-// baseline environment's, and, when feedback exists for both, its online accuracy: not
-// significantly below the baseline's. Mean confidence is shown beside them, as the seed uses it,
+// baseline environment's, and, when feedback exists for both, its online accuracy: not found
+// below the baseline's by the sequential test (stats/sequential.ts), which a rollout may read at
+// every step without inflating its false alarms. Mean confidence is shown beside them, as the seed uses it,
 // but never decides (a model can be confidently wrong). Each check is recorded as the decision trail
 // wants it: metric, value, threshold, window, sample, passed. Too small a sample is inconclusive.
-import { compare } from '../stats/proportions.ts';
+import { SEQUENTIAL_DEFAULTS, sequentialCompare } from '../stats/sequential.ts';
 import type { WindowStats } from '../stats/window.ts';
 import type { DecisionRecord } from '../history/schema.ts';
 
-export interface AnalysisSpec {
+/** What a window of traffic is checked against (a rollout step's analysis, the standing guard). */
+export interface AnalysisChecks {
   window_seconds: number;
   /** Requests the window must hold before anything is concluded. */
   min_requests: number;
@@ -25,6 +27,16 @@ export interface AnalysisSpec {
   min_feedback: number;
 }
 
+/** A rollout step's analysis: the checks, and how long a step may wait for its sample. */
+export interface AnalysisSpec extends AnalysisChecks {
+  /**
+   * How long a step waits for its sample (after its pause) before the rollout pauses for a person:
+   * too little traffic neither passes nor fails a step (Flagger fails it; Argo Rollouts pauses on
+   * an inconclusive result, as here).
+   */
+  max_wait_seconds: number;
+}
+
 /** Feedback so far (since the experiment started), for the target and the baseline. */
 export interface FeedbackCounts {
   target: { correct: number; n: number };
@@ -32,7 +44,7 @@ export interface FeedbackCounts {
   seconds: number;
 }
 
-export const ANALYSIS_DEFAULTS: AnalysisSpec = { window_seconds: 30, min_requests: 50, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 25, min_feedback: 30 };
+export const ANALYSIS_DEFAULTS: AnalysisSpec = { window_seconds: 30, min_requests: 50, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 25, min_feedback: 30, max_wait_seconds: 600 };
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
@@ -43,7 +55,7 @@ export interface AnalysisResult {
   summary: string;
 }
 
-export function analyze(target: WindowStats, baseline: WindowStats | undefined, spec: AnalysisSpec, feedback?: FeedbackCounts): AnalysisResult {
+export function analyze(target: WindowStats, baseline: WindowStats | undefined, spec: AnalysisChecks, feedback?: FeedbackCounts): AnalysisResult {
   const window = spec.window_seconds;
   if (target.requests < spec.min_requests) {
     return {
@@ -60,9 +72,9 @@ export function analyze(target: WindowStats, baseline: WindowStats | undefined, 
     checks.push({ metric: 'p95_latency_ms', value: target.p95_ms, threshold: round(ceiling), window_seconds: window, sample: target.requests, passed: target.p95_ms <= ceiling });
   }
   if (feedback && feedback.target.n >= spec.min_feedback && feedback.baseline.n >= spec.min_feedback) {
-    const c = compare(feedback.target, feedback.baseline, 'baseline');
+    const c = sequentialCompare(feedback.target, feedback.baseline, 'baseline', 0, { ...SEQUENTIAL_DEFAULTS, minEach: spec.min_feedback });
     const [mine, theirs] = [feedback.target.correct / feedback.target.n, feedback.baseline.correct / feedback.baseline.n];
-    checks.push({ metric: 'online_accuracy', value: round(mine), threshold: round(theirs), window_seconds: Math.round(feedback.seconds), sample: feedback.target.n, passed: !(c?.significant && c.difference < 0) });
+    checks.push({ metric: 'online_accuracy', value: round(mine), threshold: round(theirs), window_seconds: Math.round(feedback.seconds), sample: feedback.target.n, passed: c?.decision !== 'worse' });
   }
   const decisive = [...checks];
   if (target.mean_confidence !== null) {

@@ -10,12 +10,12 @@ import type { HistoryEntry } from '../history/schema.ts';
 import type { WindowsView } from '../stats/windows.ts';
 import type { Leadership } from '../state/leader.ts';
 import { weightsOf, type WeightsStore } from '../weights/store.ts';
-import { analyze, type AnalysisSpec } from './analysis.ts';
+import { analyze, type AnalysisChecks } from './analysis.ts';
 import { defaultBaseline } from './steps.ts';
 
 export type GuardMode = 'off' | 'alert' | 'act';
 
-export interface GuardOptions extends AnalysisSpec {
+export interface GuardOptions extends AnalysisChecks {
   mode: GuardMode;
   intervalMs: number;
   /** Checks in a row that must fail before the guard acts. */

@@ -20,6 +20,8 @@ export interface Rollout {
   analysis: AnalysisSpec | false;
   backupBefore: Record<string, boolean>;
   stepAppliedAt: number;
+  /** When waiting for a sample (re)started: the step's pause end, or a resume after a wait ran out. */
+  waitFrom?: number;
 }
 
 export interface SavedRollouts {

@@ -170,7 +170,8 @@ export class RolloutManager {
     return this.serially(async () => {
       const rollout = this.active();
       if (rollout.view.state !== 'paused') return rollout.view;
-      const resumed = withView(rollout, { state: 'progressing', message: `resumed at ${this.at(rollout)}` });
+      // A step that ran out of waiting for its sample waits afresh.
+      const resumed = { ...withView(rollout, { state: 'progressing', message: `resumed at ${this.at(rollout)}` }), waitFrom: Date.now() };
       await this.commit({ current: resumed, last: this.last });
       this.trail(resumed, 'resumed', resumed.view.message);
       this.schedule();
@@ -296,7 +297,17 @@ export class RolloutManager {
         });
         const analysed = withView(rollout, { phase: 'analyzing', last_analysis: { at: new Date().toISOString(), verdict: result.verdict, summary: result.summary, checks: result.checks } });
         if (result.verdict === 'inconclusive') {
-          await this.commit({ current: withView(analysed, { message: `step ${rollout.view.step_index + 1}: waiting for a sample: ${result.summary}` }), last: this.last }, undefined, true);
+          const step = rollout.view.step_index + 1;
+          const waitFrom = Math.max(rollout.waitFrom ?? 0, rollout.stepAppliedAt + rollout.view.pause_seconds * 1000);
+          if (Date.now() - waitFrom >= rollout.analysis.max_wait_seconds * 1000) {
+            const message = `step ${step}: no sample after waiting ${rollout.analysis.max_wait_seconds} s (${result.summary}); paused: resume to wait again, or abort`;
+            const paused = withView(analysed, { state: 'paused', message });
+            this.deps.record({ kind: 'analysis', action: 'inconclusive', environment: rollout.plan.target, rollout_id: rollout.view.id, message: `step ${step} analysis inconclusive: ${result.summary}`, checks: result.checks });
+            await this.commit({ current: paused, last: this.last }, undefined, true);
+            this.clearTimer();
+            return this.trail(paused, 'paused', message);
+          }
+          await this.commit({ current: withView(analysed, { message: `step ${step}: waiting for a sample: ${result.summary}` }), last: this.last }, undefined, true);
           return this.schedule();
         }
         this.deps.record({ kind: 'analysis', action: result.verdict, environment: rollout.plan.target, rollout_id: rollout.view.id, message: `step ${rollout.view.step_index + 1} analysis ${result.verdict === 'pass' ? 'passed' : 'failed'}: ${result.summary}`, checks: result.checks });

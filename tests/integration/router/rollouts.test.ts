@@ -150,6 +150,26 @@ t.test('pause, resume and abort; one rollout at a time; clear errors', async (t)
   t.match(empty.body.message, /no replica of green can take traffic now/);
 });
 
+t.test('a step without its sample neither passes nor fails: it waits, then pauses for a person; resumed, it waits again and goes on', async (t) => {
+  const { app, url, history } = await setup(t, { blue: 80, green: 20 });
+  const started = await admin<RolloutView>(app, 'POST', '/admin/rollouts', { target: 'green', steps: [50, 100], pause_seconds: 0.2, analysis: { window_seconds: 5, min_requests: 20, min_p95_increase_ms: 1000, max_wait_seconds: 1 } });
+  t.equal(started.status, 201);
+  const current = async () => (await admin<{ current: RolloutView | null; last: RolloutView | null }>(app, 'GET', '/admin/rollouts')).body;
+  await until(async () => (await current()).current?.state === 'paused', 20_000, 100);
+  const paused = (await current()).current!;
+  t.equal(paused.step_index, 0, 'still at its first step: not failed, not passed');
+  t.match(paused.message, /step 1: no sample after waiting 1 s \(0 requests in \d+ s, fewer than the 20 needed\); paused: resume to wait again, or abort/);
+  t.equal(paused.last_analysis?.verdict, 'inconclusive');
+  const trail = (await fs.readFile(history, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as HistoryEntry);
+  t.ok(trail.some((e) => e.kind === 'analysis' && e.action === 'inconclusive' && e.checks?.[0]?.metric === 'requests'), 'the inconclusive analysis is in the decision trail with its check');
+  t.equal((await admin<RolloutView>(app, 'POST', '/admin/rollouts/current/resume')).body.state, 'progressing');
+  const load = steadyLoad(url, 2);
+  await until(async () => ['completed', 'failed'].includes((await current()).last?.state ?? ''), 30_000, 100);
+  const { failed } = await load.stop();
+  t.equal((await current()).last?.state, 'completed', 'with traffic the resumed rollout passes its steps');
+  t.same(failed, [], 'no request failed');
+});
+
 t.test('a router restarted mid-rollout goes on from its step, and applies none twice', async (t) => {
   const rolloutsFile = path.join(path.dirname(await historyFile(t)), 'rollouts.json');
   const { app, file, history } = await setup(t, { blue: 70, green: 25, canary: 5 }, {}, { rolloutsFile });

@@ -5,7 +5,7 @@ import { decide as decideAny, fallback, liveShares, type Decision, type Routed, 
 import { requestFacts } from '../../../router/src/routing/request-facts.ts';
 import { Routing } from '../../../router/src/routing/routing.ts';
 import { toSnapshot } from '../../../router/src/weights/snapshot.ts';
-import { Random } from '../../../models/tools/random.ts';
+import { Random } from '../../../shared/random.ts';
 
 function state(weights: Record<string, number | { weight: number; backup: true }>, down: string[] = [], vetoed: string[] = []): RoutingState {
   const environments = Object.fromEntries(

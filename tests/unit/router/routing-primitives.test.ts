@@ -1,7 +1,7 @@
 import t from 'tap';
 import { eligible, pickSticky, pickWeighted, type EnvironmentChoice } from '../../../router/src/routing/weighted.ts';
 import { firstOfTies, pickLeastOutstanding } from '../../../router/src/routing/replica.ts';
-import { Random } from '../../../models/tools/random.ts';
+import { Random } from '../../../shared/random.ts';
 
 const envs = (weights: Record<string, number>, down: string[] = []): EnvironmentChoice[] =>
   Object.entries(weights).map(([name, weight]) => ({ name, weight, backup: false, available: !down.includes(name) }));

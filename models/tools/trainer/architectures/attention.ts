@@ -1,7 +1,7 @@
 // Attention pooling: each word-piece and bigram embedding gets a score from a learned query,
 // a softmax over the real positions weights them, and the weighted sum goes to a dense layer.
 // With the query at zero it starts as the plain mean (BagOfEmbeddings).
-import { Random } from '../../random.ts';
+import { Random } from '../../../../shared/random.ts';
 import { floatMask } from '../../onnx/layers.ts';
 import { bigramInputs, crossEntropy, Embeddings, exportClassifier, OutputLayer, Param, softmax, type Architecture, type Example, type ShapeOptions } from './common.ts';
 

@@ -1,7 +1,7 @@
 // Bag of embeddings (fastText-style): the mean of the word-piece embeddings plus, with bigrams on,
 // the mean of the hashed-bigram embeddings, then one dense layer to the class logits. The two
 // means are kept apart so bigrams add evidence without diluting the word pieces.
-import { Random } from '../../random.ts';
+import { Random } from '../../../../shared/random.ts';
 import { floatMask, maskedSum, tokenCount } from '../../onnx/layers.ts';
 import { bigramInputs, crossEntropy, Embeddings, exportClassifier, OutputLayer, softmax, type Architecture, type Example, type ShapeOptions } from './common.ts';
 

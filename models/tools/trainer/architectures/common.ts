@@ -1,5 +1,5 @@
 // What every trainable architecture offers the training loop and the exporter.
-import { Random } from '../../random.ts';
+import { Random } from '../../../../shared/random.ts';
 import { ElemType, GraphBuilder } from '../../onnx/graph-builder.ts';
 import { declareBertInputs, dense, floatMask } from '../../onnx/layers.ts';
 import { BIGRAM_MULTIPLIER } from '../features.ts';

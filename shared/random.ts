@@ -1,4 +1,4 @@
-// Seeded PRNG (mulberry32) so training and fixtures are reproducible.
+// Seeded PRNG (mulberry32): reproducible training, fixtures, simulations and seeded experiments.
 export class Random {
   private state: number;
 

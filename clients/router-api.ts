@@ -289,6 +289,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/bandit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The bandit (running, paused, or the last one stopped): its arms' posteriors, chances of being best and weights at the last update, and which router runs it */
+        get: operations["getBandit"];
+        put?: never;
+        /** Start a multi-armed bandit: the arms' weights set every interval by Thompson sampling on the accuracy learnt from POST /feedback, each arm held between a floor and a cap */
+        post: operations["startBandit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/bandit/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hold the weights where they are; feedback keeps counting */
+        post: operations["pauseBandit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/bandit/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Update the weights again, from the weights in force */
+        post: operations["resumeBandit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/bandit/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop updating: the weights stay as they are (POST /admin/rollback puts back those from before the bandit) */
+        post: operations["stopBandit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/rollback": {
         parameters: {
             query?: never;
@@ -298,7 +367,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Back to safety in one call: abort the rollout in progress, or restore the weights from before the last change */
+        /** Back to safety in one call: abort the rollout in progress, or stop the bandit and restore the weights from before it, or restore the weights from before the last change */
         post: operations["rollback"];
         delete?: never;
         options?: never;
@@ -3465,6 +3534,614 @@ export interface operations {
             };
         };
     };
+    getBandit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bandit: {
+                            id: string;
+                            state: "running" | "paused" | "stopped";
+                            arms: string[];
+                            /** @description arms taken out (by the guard, an admin change or a removal): the bandit gives them no weight again */
+                            excluded: {
+                                environment: string;
+                                reason: string;
+                            }[];
+                            floor_percent: number;
+                            cap_percent: number;
+                            interval_seconds: number;
+                            min_feedback: number;
+                            min_change_percent: number;
+                            draws: number;
+                            seed: number | null;
+                            /** @description the arms' combined weight, which the bandit divides */
+                            share: number;
+                            weights_before: {
+                                [key: string]: number;
+                            };
+                            started_at: string;
+                            updated_at: string;
+                            /** @description weight changes made */
+                            updates: number;
+                            message: string;
+                            last_update: {
+                                at: string;
+                                arms: {
+                                    environment: string;
+                                    /** @description labels since the bandit started */
+                                    feedback: number;
+                                    correct: number;
+                                    /** @description Beta(1 + correct, 1 + wrong) mean */
+                                    posterior_mean: number;
+                                    /** @description central 95% of the posterior */
+                                    ci95: number[];
+                                    /** @description chance of being the most accurate arm */
+                                    p_best: number;
+                                    /** @description the weight the update gave it */
+                                    weight: number;
+                                }[];
+                            } | null;
+                        } | null;
+                        /** @description the controller: which router runs rollouts and the guard (without a state store, each router is its own) */
+                        controller: {
+                            /** @description this router's name in the election (state_store.router_id) */
+                            router_id: string;
+                            /** @description the router holding the lease: it runs rollouts and the guard (null: none now, or the store cannot be reached) */
+                            leader: string | null;
+                            leading: boolean;
+                            /** @description the fencing token of this router's lease while it leads: the store refuses a controller write with an older one */
+                            fencing_token: number | null;
+                            /** @description how long a lease lasts unrenewed (null without a store) */
+                            lease_seconds: number | null;
+                            /** @description why rollouts and the guard are held, if they are */
+                            paused_reason: string | null;
+                            /** @description the routers sharing the store that took part in the election in the last lease (this one alone without a store) */
+                            routers: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    startBandit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "arms": [
+                 *         "blue",
+                 *         "green",
+                 *         "canary"
+                 *       ],
+                 *       "floor_percent": 5,
+                 *       "interval_seconds": 10
+                 *     }
+                 */
+                "application/json": {
+                    /** @description the environments whose weights the bandit sets; the others keep theirs */
+                    arms: string[];
+                    /**
+                     * @description every arm keeps at least this share of the arms' traffic, so it keeps learning
+                     * @default 5
+                     */
+                    floor_percent?: number;
+                    /**
+                     * @description no arm gets more than this share of the arms' traffic
+                     * @default 90
+                     */
+                    cap_percent?: number;
+                    /**
+                     * @description time between updates of the weights
+                     * @default 10
+                     */
+                    interval_seconds?: number;
+                    /**
+                     * @description labels every arm needs (since the bandit started) before the first update
+                     * @default 20
+                     */
+                    min_feedback?: number;
+                    /**
+                     * @description an update that moves no arm by this many points changes nothing
+                     * @default 0.5
+                     */
+                    min_change_percent?: number;
+                    /**
+                     * @description posterior draws per update (the estimate of each arm's chance of being the best)
+                     * @default 10000
+                     */
+                    draws?: number;
+                    /** @description seeds the draws: the same feedback gives the same weights (reproducible runs) */
+                    seed?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        state: "running" | "paused" | "stopped";
+                        arms: string[];
+                        /** @description arms taken out (by the guard, an admin change or a removal): the bandit gives them no weight again */
+                        excluded: {
+                            environment: string;
+                            reason: string;
+                        }[];
+                        floor_percent: number;
+                        cap_percent: number;
+                        interval_seconds: number;
+                        min_feedback: number;
+                        min_change_percent: number;
+                        draws: number;
+                        seed: number | null;
+                        /** @description the arms' combined weight, which the bandit divides */
+                        share: number;
+                        weights_before: {
+                            [key: string]: number;
+                        };
+                        started_at: string;
+                        updated_at: string;
+                        /** @description weight changes made */
+                        updates: number;
+                        message: string;
+                        last_update: {
+                            at: string;
+                            arms: {
+                                environment: string;
+                                /** @description labels since the bandit started */
+                                feedback: number;
+                                correct: number;
+                                /** @description Beta(1 + correct, 1 + wrong) mean */
+                                posterior_mean: number;
+                                /** @description central 95% of the posterior */
+                                ci95: number[];
+                                /** @description chance of being the most accurate arm */
+                                p_best: number;
+                                /** @description the weight the update gave it */
+                                weight: number;
+                            }[];
+                        } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    pauseBandit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        state: "running" | "paused" | "stopped";
+                        arms: string[];
+                        /** @description arms taken out (by the guard, an admin change or a removal): the bandit gives them no weight again */
+                        excluded: {
+                            environment: string;
+                            reason: string;
+                        }[];
+                        floor_percent: number;
+                        cap_percent: number;
+                        interval_seconds: number;
+                        min_feedback: number;
+                        min_change_percent: number;
+                        draws: number;
+                        seed: number | null;
+                        /** @description the arms' combined weight, which the bandit divides */
+                        share: number;
+                        weights_before: {
+                            [key: string]: number;
+                        };
+                        started_at: string;
+                        updated_at: string;
+                        /** @description weight changes made */
+                        updates: number;
+                        message: string;
+                        last_update: {
+                            at: string;
+                            arms: {
+                                environment: string;
+                                /** @description labels since the bandit started */
+                                feedback: number;
+                                correct: number;
+                                /** @description Beta(1 + correct, 1 + wrong) mean */
+                                posterior_mean: number;
+                                /** @description central 95% of the posterior */
+                                ci95: number[];
+                                /** @description chance of being the most accurate arm */
+                                p_best: number;
+                                /** @description the weight the update gave it */
+                                weight: number;
+                            }[];
+                        } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    resumeBandit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        state: "running" | "paused" | "stopped";
+                        arms: string[];
+                        /** @description arms taken out (by the guard, an admin change or a removal): the bandit gives them no weight again */
+                        excluded: {
+                            environment: string;
+                            reason: string;
+                        }[];
+                        floor_percent: number;
+                        cap_percent: number;
+                        interval_seconds: number;
+                        min_feedback: number;
+                        min_change_percent: number;
+                        draws: number;
+                        seed: number | null;
+                        /** @description the arms' combined weight, which the bandit divides */
+                        share: number;
+                        weights_before: {
+                            [key: string]: number;
+                        };
+                        started_at: string;
+                        updated_at: string;
+                        /** @description weight changes made */
+                        updates: number;
+                        message: string;
+                        last_update: {
+                            at: string;
+                            arms: {
+                                environment: string;
+                                /** @description labels since the bandit started */
+                                feedback: number;
+                                correct: number;
+                                /** @description Beta(1 + correct, 1 + wrong) mean */
+                                posterior_mean: number;
+                                /** @description central 95% of the posterior */
+                                ci95: number[];
+                                /** @description chance of being the most accurate arm */
+                                p_best: number;
+                                /** @description the weight the update gave it */
+                                weight: number;
+                            }[];
+                        } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    stopBandit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        state: "running" | "paused" | "stopped";
+                        arms: string[];
+                        /** @description arms taken out (by the guard, an admin change or a removal): the bandit gives them no weight again */
+                        excluded: {
+                            environment: string;
+                            reason: string;
+                        }[];
+                        floor_percent: number;
+                        cap_percent: number;
+                        interval_seconds: number;
+                        min_feedback: number;
+                        min_change_percent: number;
+                        draws: number;
+                        seed: number | null;
+                        /** @description the arms' combined weight, which the bandit divides */
+                        share: number;
+                        weights_before: {
+                            [key: string]: number;
+                        };
+                        started_at: string;
+                        updated_at: string;
+                        /** @description weight changes made */
+                        updates: number;
+                        message: string;
+                        last_update: {
+                            at: string;
+                            arms: {
+                                environment: string;
+                                /** @description labels since the bandit started */
+                                feedback: number;
+                                correct: number;
+                                /** @description Beta(1 + correct, 1 + wrong) mean */
+                                posterior_mean: number;
+                                /** @description central 95% of the posterior */
+                                ci95: number[];
+                                /** @description chance of being the most accurate arm */
+                                p_best: number;
+                                /** @description the weight the update gave it */
+                                weight: number;
+                            }[];
+                        } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     rollback: {
         parameters: {
             query?: never;
@@ -3549,7 +4226,7 @@ export interface operations {
                 /** @description entries, 1 to 1000 (default 100) */
                 limit?: string;
                 environment?: string;
-                kind?: "weights" | "rollout" | "analysis" | "guard";
+                kind?: "weights" | "rollout" | "analysis" | "guard" | "bandit";
             };
             header?: never;
             path?: never;
@@ -3565,7 +4242,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         at: string;
-                        kind: "weights" | "rollout" | "analysis" | "guard";
+                        kind: "weights" | "rollout" | "analysis" | "guard" | "bandit";
                         action: string;
                         environment?: string;
                         message: string;
@@ -3587,6 +4264,22 @@ export interface operations {
                             /** @description requests in the window */
                             sample: number;
                             passed: boolean;
+                        }[];
+                        bandit_id?: string;
+                        /** @description a bandit update: each arm's feedback, posterior and the weight it got */
+                        arms?: {
+                            environment: string;
+                            /** @description labels since the bandit started */
+                            feedback: number;
+                            correct: number;
+                            /** @description Beta(1 + correct, 1 + wrong) mean */
+                            posterior_mean: number;
+                            /** @description central 95% of the posterior */
+                            ci95: number[];
+                            /** @description chance of being the most accurate arm */
+                            p_best: number;
+                            /** @description the weight the update gave it */
+                            weight: number;
                         }[];
                     }[];
                 };

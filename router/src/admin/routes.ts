@@ -12,6 +12,7 @@ import type { ControllerReports } from '../plugins/controller-reports.ts';
 import { WeightsUpdate } from '../weights/schema.ts';
 import { ExperimentReport } from '../experiments/schema.ts';
 import { HistoryEntry } from '../history/schema.ts';
+import { BanditRequest, BanditsView, BanditView } from '../rollouts/bandit-schema.ts';
 import { RolloutRequest, RolloutsView, RolloutView } from '../rollouts/schema.ts';
 import { ConfigView, HistoryQuery, ReportQuery, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
 
@@ -126,7 +127,17 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
   app.post('/rollouts/current/pause', { schema: { tags, security, operationId: 'pauseRollout', summary: 'Hold the rollout at its step', response: { 200: RolloutView, ...errors } } }, async () => acknowledged(rollouts.pause()));
   app.post('/rollouts/current/resume', { schema: { tags, security, operationId: 'resumeRollout', summary: 'Go on from the step it was paused at', response: { 200: RolloutView, ...errors } } }, async () => acknowledged(rollouts.resume()));
   app.post('/rollouts/current/abort', { schema: { tags, security, operationId: 'abortRollout', summary: 'Stop the rollout and put back the weights from before it', response: { 200: RolloutView, ...errors } } }, async () => acknowledged(rollouts.abort()));
-  app.post('/rollback', { schema: { tags, security, operationId: 'rollback', summary: 'Back to safety in one call: abort the rollout in progress, or restore the weights from before the last change', response: { 200: Type.Object({ weights: Type.Record(Type.String(), Type.Number()) }), ...errors } } }, async () =>
+  const { bandit } = rollouts;
+  app.post('/bandit', { schema: { tags, security, operationId: 'startBandit', summary: "Start a multi-armed bandit: the arms' weights set every interval by Thompson sampling on the accuracy learnt from POST /feedback, each arm held between a floor and a cap", body: BanditRequest, response: { 201: BanditView, ...errors } } }, async (request, reply) => {
+    const view = await bandit.start(request.body);
+    await history.flush();
+    return reply.code(201).send(view);
+  });
+  app.get('/bandit', { schema: { tags, security, operationId: 'getBandit', summary: "The bandit (running, paused, or the last one stopped): its arms' posteriors, chances of being best and weights at the last update, and which router runs it", response: { 200: BanditsView, 401: ErrorResponse } } }, async () => ({ bandit: bandit.view(), controller: app.controller.view() }));
+  app.post('/bandit/pause', { schema: { tags, security, operationId: 'pauseBandit', summary: 'Hold the weights where they are; feedback keeps counting', response: { 200: BanditView, ...errors } } }, async () => acknowledged(bandit.pause()));
+  app.post('/bandit/resume', { schema: { tags, security, operationId: 'resumeBandit', summary: 'Update the weights again, from the weights in force', response: { 200: BanditView, ...errors } } }, async () => acknowledged(bandit.resume()));
+  app.post('/bandit/stop', { schema: { tags, security, operationId: 'stopBandit', summary: 'Stop updating: the weights stay as they are (POST /admin/rollback puts back those from before the bandit)', response: { 200: BanditView, ...errors } } }, async () => acknowledged(bandit.stop()));
+  app.post('/rollback', { schema: { tags, security, operationId: 'rollback', summary: 'Back to safety in one call: abort the rollout in progress, or stop the bandit and restore the weights from before it, or restore the weights from before the last change', response: { 200: Type.Object({ weights: Type.Record(Type.String(), Type.Number()) }), ...errors } } }, async () =>
     acknowledged(
       rollouts.rollback(async () => {
         const [last] = await history.list({ limit: 1, kind: 'weights' });

@@ -1,5 +1,6 @@
 // One entry of the decision trail, as the file stores it and GET /admin/history shows it.
 import { Type, type Static } from '@sinclair/typebox';
+import { BanditArm } from '../rollouts/bandit-schema.ts';
 
 /** What an automated decision was made on. */
 export const DecisionRecord = Type.Object({
@@ -16,8 +17,8 @@ const Weights = Type.Record(Type.String(), Type.Number());
 
 export const HistoryEntry = Type.Object({
   at: Type.String(),
-  kind: Type.Union([Type.Literal('weights'), Type.Literal('rollout'), Type.Literal('analysis'), Type.Literal('guard')]),
-  /** weights: what changed them; rollout: started, step, paused, resumed, completed, aborted, failed, restored (picked up after a restart, or by a newly elected controller); guard/analysis: the action. */
+  kind: Type.Union([Type.Literal('weights'), Type.Literal('rollout'), Type.Literal('analysis'), Type.Literal('guard'), Type.Literal('bandit')]),
+  /** weights: what changed them; rollout: started, step, paused, resumed, completed, aborted, failed, restored (picked up after a restart, or by a newly elected controller); guard/analysis: the action; bandit: started, update, excluded, paused, resumed, stopped. */
   action: Type.String(),
   environment: Type.Optional(Type.String()),
   message: Type.String(),
@@ -26,5 +27,7 @@ export const HistoryEntry = Type.Object({
   weights_before: Type.Optional(Weights),
   weights_after: Type.Optional(Weights),
   checks: Type.Optional(Type.Array(DecisionRecord)),
+  bandit_id: Type.Optional(Type.String()),
+  arms: Type.Optional(Type.Array(BanditArm, { description: "a bandit update: each arm's feedback, posterior and the weight it got" })),
 });
 export type HistoryEntry = Static<typeof HistoryEntry>;

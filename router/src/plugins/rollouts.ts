@@ -3,8 +3,10 @@
 // the rollouts are kept there and only the elected controller runs steps and the guard.
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { RouterConfig } from '../config.ts';
+import type { BanditArm } from '../rollouts/bandit-schema.ts';
 import { Guard } from '../rollouts/guard.ts';
 import { FileKeeper, StoreKeeper } from '../rollouts/keeper.ts';
 import { RolloutManager } from '../rollouts/manager.ts';
@@ -24,6 +26,20 @@ const rollouts: FastifyPluginAsync<Pick<RouterConfig, 'guard' | 'rolloutsFile'>>
   await manager.open();
   const guard = new Guard(options, { weights: app.weights, leadership, stats: app.windows, record: app.history.record, exempt: (environment) => manager.involves(environment), log: log.child({ component: 'guard' }) });
   guard.start();
+  // The bandit's last update, per arm, as every router knows it (the kept state).
+  const armGauge = (name: string, help: string, value: (arm: BanditArm) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['environment'],
+      registers: [app.metricsRegistry],
+      collect() {
+        this.reset();
+        for (const arm of manager.bandit.view()?.last_update?.arms ?? []) this.set({ environment: arm.environment }, value(arm));
+      },
+    });
+  armGauge('router_bandit_p_best', "The bandit's last update: each arm's chance of being the most accurate (0 to 1)", (arm) => arm.p_best);
+  armGauge('router_bandit_posterior_mean', "The bandit's last update: each arm's posterior mean accuracy from feedback since the bandit started (0 to 1)", (arm) => arm.posterior_mean);
   app.decorate('rollouts', manager);
   app.addHook('preClose', async () => {
     guard.stop();

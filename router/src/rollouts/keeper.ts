@@ -10,6 +10,7 @@ import type { Leadership } from '../state/leader.ts';
 import type { WeightsUpdate } from '../weights/schema.ts';
 import type { UpdateOptions, WeightsStore } from '../weights/store.ts';
 import type { AnalysisSpec } from './analysis.ts';
+import type { BanditRun } from './bandit-runner.ts';
 import type { RolloutView } from './schema.ts';
 import type { StepPlan } from './steps.ts';
 
@@ -27,6 +28,8 @@ export interface Rollout {
 export interface SavedRollouts {
   current: Rollout | null;
   last: Rollout | null;
+  /** The bandit (running, paused, or the last one stopped), kept beside the rollouts: never both at once. */
+  bandit?: BanditRun | null;
 }
 
 export interface WeightsWith {

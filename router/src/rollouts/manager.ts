@@ -11,13 +11,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
-import { NoRolloutError, NothingToRollBackError, RolloutConflictError, RolloutInvalidError, StateConflictError, StateStoreUnavailableError } from '../../../shared/errors.ts';
+import { BanditRunningError, NoRolloutError, NothingToRollBackError, RolloutConflictError, RolloutInvalidError, StateConflictError, StateStoreUnavailableError } from '../../../shared/errors.ts';
 import type { HistoryEntry } from '../history/schema.ts';
 import type { Leadership } from '../state/leader.ts';
 import type { WindowsView } from '../stats/windows.ts';
 import type { WeightsSnapshot } from '../weights/snapshot.ts';
 import { weightsOf, type WeightsStore } from '../weights/store.ts';
 import { analyze, ANALYSIS_DEFAULTS } from './analysis.ts';
+import { BanditRunner, type BanditRun } from './bandit-runner.ts';
 import type { Rollout, RolloutKeeper, SavedRollouts, WeightsWith } from './keeper.ts';
 import type { RolloutRequest, RolloutsView, RolloutView } from './schema.ts';
 import { defaultBaseline, stepsAhead, stepsProblem, stepWeights } from './steps.ts';
@@ -54,12 +55,26 @@ const withView = (rollout: Rollout, fields: Partial<RolloutView>): Rollout => ({
 export class RolloutManager {
   private current: Rollout | null = null;
   private last: Rollout | null = null;
+  private banditRun: BanditRun | null = null;
+  /** The multi-armed bandit: kept and run beside the rollouts, never at the same time as one. */
+  readonly bandit: BanditRunner;
   private version = 0;
   private timer: NodeJS.Timeout | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly deps: RolloutDeps) {}
+  constructor(private readonly deps: RolloutDeps) {
+    this.bandit = new BanditRunner(
+      {
+        serially: (work) => this.serially(work),
+        bandit: () => this.banditRun,
+        rollout: () => (this.current ? { id: this.current.view.id, target: this.current.plan.target } : null),
+        commitBandit: (bandit, weights, fenced) => this.commit({ current: this.current, last: this.last, bandit }, weights, fenced),
+        restorable: (weights, backup) => restorable(this.deps.weights.snapshot, weights, backup),
+      },
+      deps,
+    );
+  }
 
   /**
    * Picks up what is kept: a rollout in progress goes on from its step (its weights are in force
@@ -77,6 +92,8 @@ export class RolloutManager {
         return;
       }
       this.adopt(kept.saved, kept.version);
+      if (this.banditRun && this.banditRun.view.state !== 'stopped' && this.deps.leadership.leading) this.deps.record({ kind: 'bandit', action: 'restored', message: `bandit over ${this.banditRun.view.arms.join(', ')} picked up by ${this.deps.leadership.view().router_id}, ${this.banditRun.view.state}`, bandit_id: this.banditRun.view.id });
+      this.bandit.schedule();
       const rollout = this.current;
       if (!rollout) return;
       if (this.deps.leadership.leading) this.trail(rollout, 'restored', `rollout of ${rollout.plan.target} picked up by ${this.deps.leadership.view().router_id} at ${this.at(rollout)}, ${rollout.view.state}`);
@@ -87,7 +104,10 @@ export class RolloutManager {
     this.deps.keeper.onChange(() => void this.serially(() => this.reload()).catch((err: unknown) => this.deps.log.warn({ err }, 'rollouts could not be read from the store')));
     this.deps.leadership.onChange((leading) =>
       void this.serially(async () => {
-        if (!leading) return this.clearTimer();
+        if (!leading) {
+          this.bandit.clearTimer();
+          return this.clearTimer();
+        }
         await this.reload();
         if (this.current) this.trail(this.current, 'restored', `rollout of ${this.current.plan.target} picked up by ${this.deps.leadership.view().router_id}, now the controller, at ${this.at(this.current)}, ${this.current.view.state}`);
       }).catch((err: unknown) => this.deps.log.warn({ err }, 'rollouts could not be read from the store')),
@@ -106,6 +126,8 @@ export class RolloutManager {
   start(request: RolloutRequest): Promise<RolloutView> {
     return this.serially(async () => {
       if (this.current) throw new RolloutConflictError(this.current.view.id, this.current.view.target);
+      const bandit = this.bandit.holding;
+      if (bandit) throw new BanditRunningError(bandit.view.arms.join(', '));
       const snapshot = this.deps.weights.snapshot;
       const before = weightsOf(snapshot);
       const names = Object.keys(before);
@@ -194,6 +216,11 @@ export class RolloutManager {
         const reverted = await this.revert(this.current, 'aborted', 'rolled back through the admin API', false);
         return { weights: reverted.view.weights_before };
       }
+      const bandit = this.bandit.holding;
+      if (bandit) {
+        await this.bandit.end(bandit, 'rolled back through the admin API', true);
+        return { weights: bandit.view.weights_before };
+      }
       const completed = this.last && this.last.view.state === 'completed' ? this.last : null;
       const target = completed ? { weights: completed.view.weights_before, backup: completed.backupBefore } : await previous();
       if (!target) throw new NothingToRollBackError();
@@ -209,6 +236,7 @@ export class RolloutManager {
   close(): void {
     this.closed = true;
     this.clearTimer();
+    this.bandit.close();
   }
 
   private serially<R>(work: () => Promise<R>): Promise<R> {
@@ -230,7 +258,8 @@ export class RolloutManager {
    * Keeps the next state (with a weights change, all or nothing where the keeper can), then makes
    * it this router's. A change another router made meanwhile refuses it: the state is read again.
    */
-  private async commit(next: SavedRollouts, weights?: WeightsWith, fenced = false): Promise<void> {
+  private async commit(change: SavedRollouts, weights?: WeightsWith, fenced = false): Promise<void> {
+    const next = { bandit: this.banditRun, ...change };
     try {
       this.version = await this.deps.keeper.commit(next, this.version, weights, fenced);
     } catch (err) {
@@ -239,11 +268,13 @@ export class RolloutManager {
     }
     this.current = next.current;
     this.last = next.last;
+    this.banditRun = next.bandit ?? null;
   }
 
   private adopt(saved: SavedRollouts, version: number): void {
     this.current = saved.current;
     this.last = saved.last;
+    this.banditRun = saved.bandit ?? null;
     this.version = version;
   }
 
@@ -252,6 +283,7 @@ export class RolloutManager {
     const { saved, version } = await this.deps.keeper.load();
     this.adopt(saved, version);
     this.schedule();
+    this.bandit.schedule();
   }
 
   private trail(rollout: Rollout, action: string, message: string, checks?: HistoryEntry['checks']): void {

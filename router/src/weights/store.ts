@@ -19,7 +19,7 @@ import { toSnapshot, type WeightsSnapshot } from './snapshot.ts';
 export type ReloadFailure = FileRejection;
 
 /** Why the weights changed: an edit of the file, or who changed them through the router. */
-export type WeightsCause = 'file_edit' | 'admin' | 'rollout_step' | 'guard' | 'rollback';
+export type WeightsCause = 'file_edit' | 'admin' | 'rollout_step' | 'guard' | 'rollback' | 'bandit';
 
 export interface WeightsChange {
   cause: WeightsCause;

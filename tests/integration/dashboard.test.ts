@@ -1,6 +1,6 @@
 // GET /dashboard in a real browser (Debian's chromium through playwright-core): the page loads
 // with the read-only token given at the browser's login prompt, shows every environment, and its
-// numbers move under load. The screenshot is left in tests/artifacts/dashboard.png.
+// numbers move under load; a rollout, then a bandit learning from feedback, are shown as they run. The screenshot is left in tests/artifacts/dashboard.png.
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,9 +19,9 @@ const text = (page: Page, testid: string) => page.locator(`[data-testid="${testi
 
 t.test('the dashboard in Chromium', { skip: fs.existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` }, async (t) => {
   const upstreams = await Promise.all([
-    tinyUpstream(t, 'blue', { UPSTREAM_VERSION: '1.0.0' }),
-    tinyUpstream(t, 'green', { UPSTREAM_VERSION: '1.1.0' }),
-    tinyUpstream(t, 'canary', { UPSTREAM_VERSION: '2.0.0' }),
+    tinyUpstream(t, 'blue', { UPSTREAM_VERSION: '1.0.0', UPSTREAM_LABEL: 'positive' }),
+    tinyUpstream(t, 'green', { UPSTREAM_VERSION: '1.1.0', UPSTREAM_LABEL: 'positive' }),
+    tinyUpstream(t, 'canary', { UPSTREAM_VERSION: '2.0.0', UPSTREAM_LABEL: 'positive' }),
   ]);
   const file = await weightsFile(t, `environments:\n  blue: { weight: 70, replicas: [${upstreams[0].url}] }\n  green: { weight: 25, replicas: [${upstreams[1].url}] }\n  canary: { weight: 5, replicas: [${upstreams[2].url}] }\n`);
   const router = await startProcess({ ROUTER_WEIGHTS_FILE: file, ROUTER_ADMIN_TOKEN: ADMIN_TOKEN, ROUTER_READ_TOKEN: READ_TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '100' }, path.join(ROOT, 'router/src/server.ts'));
@@ -82,6 +82,26 @@ t.test('the dashboard in Chromium', { skip: fs.existsSync(CHROMIUM) ? false : `n
   await page.waitForFunction(() => /blue → green · progressing · step 1 of 2/.test(document.querySelector('[data-testid="rollout"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
   t.pass('the rollout in progress is shown with its step');
   t.notMatch(await text(page, 'rollout'), /null|undefined/, 'no empty value printed');
+
+  // A bandit in the rollout's place: its arms, posteriors and weights, as it learns from feedback.
+  const adminCall = async (method: 'POST', url: string, body?: unknown) => {
+    const res = await request(`${router.url}${url}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    await res.body.dump();
+    return res.statusCode;
+  };
+  t.equal(await adminCall('POST', '/admin/rollouts/current/abort'), 200);
+  t.equal(await adminCall('POST', '/admin/bandit', { arms: ['blue', 'green', 'canary'], interval_seconds: 1, min_feedback: 5, seed: 1 }), 201, 'a bandit starts');
+  await page.waitForFunction(() => /blue · green · canary · running/.test(document.querySelector('[data-testid="bandit"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+  const right: Record<string, number> = { blue: 0.6, green: 0.9, canary: 0.5 };
+  for (let i = 0; i < 2000 && (await page.locator('[data-testid="bandit-arm"]').count()) < 3; i++) {
+    const answer = await request(`${router.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"a film"}' });
+    await answer.body.dump();
+    const label = Math.random() < right[String(answer.headers['x-environment'])] ? 'positive' : 'negative';
+    const fed = await request(`${router.url}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: answer.headers['x-request-id'], label }) });
+    await fed.body.dump();
+  }
+  t.equal(await page.locator('[data-testid="bandit-arm"]').count(), 3, 'each arm with its labels, posterior, P(best) and weight');
+  t.notMatch(await text(page, 'bandit'), /null|undefined|NaN/, 'no empty value printed');
 
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });

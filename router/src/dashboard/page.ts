@@ -44,6 +44,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   .dot.out { background: #dd6b20; }
   .kind { font-size: 11px; text-transform: uppercase; padding: 1px 6px; border-radius: 3px; background: var(--line); }
   .kind.guard, .kind.analysis { background: #fefcbf; }
+  .kind.bandit { background: #e9d8fd; }
   .empty { color: var(--muted); }
   .progress { height: 8px; background: var(--line); border-radius: 4px; overflow: hidden; margin: 6px 0; }
   .progress span { display: block; height: 100%; background: #3182ce; }
@@ -60,6 +61,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   <section><h2>Traffic split — configured vs observed (last 10 s)</h2><div class="bars" id="split"></div></section>
   <section><h2>Environments</h2><div class="envs" id="envs"></div></section>
   <section><h2>Rollout</h2><div id="rollout" data-testid="rollout"></div></section>
+  <section><h2>Bandit</h2><div id="bandit" data-testid="bandit"></div></section>
   <section><h2>Replicas</h2><table><thead><tr><th>environment</th><th>replica</th><th>model</th><th>state</th><th>in flight</th><th>ejections</th><th>last check</th></tr></thead><tbody id="replicas"></tbody></table></section>
   <section><h2>Decisions</h2><table><thead><tr><th>time</th><th>kind</th><th>what</th></tr></thead><tbody id="history"></tbody></table></section>
 </main>
@@ -196,6 +198,32 @@ function renderRollout(rollouts) {
   root.replaceChildren.apply(root, parts);
 }
 
+function renderBandit(view) {
+  var root = document.getElementById('bandit');
+  var b = view.bandit;
+  if (!b) return root.replaceChildren(el('div', { class: 'empty', text: 'none (POST /admin/bandit starts one)' }));
+  var parts = [
+    el('div', { text: b.arms.join(' · ') + ' · ' + b.state + ' · ' + b.updates + ' weight changes · every ' + b.interval_seconds + ' s · each arm ' + b.floor_percent + '–' + b.cap_percent + '%' }),
+    el('div', { class: 'empty', text: b.message }),
+  ];
+  if (b.last_update) {
+    parts.push(el('table', {}, [
+      el('thead', {}, [el('tr', {}, ['arm', 'labels', 'accuracy (posterior mean, 95%)', 'P(best)', 'weight'].map(function (h) { return el('th', { text: h }); }))]),
+      el('tbody', {}, b.last_update.arms.map(function (a) {
+        return el('tr', { 'data-testid': 'bandit-arm' }, [
+          el('td', { text: a.environment }),
+          el('td', { class: 'num', text: String(a.feedback) }),
+          el('td', { class: 'num', text: a.posterior_mean.toFixed(3) + ' [' + a.ci95[0].toFixed(3) + ', ' + a.ci95[1].toFixed(3) + ']' }),
+          el('td', { class: 'num', text: a.p_best.toFixed(3) }),
+          el('td', { class: 'num', text: String(a.weight) }),
+        ]);
+      })),
+    ]));
+  }
+  b.excluded.forEach(function (e) { parts.push(el('div', { class: 'bad', text: e.environment + ' excluded: ' + e.reason })); });
+  root.replaceChildren.apply(root, parts);
+}
+
 function renderHistory(entries) {
   var body = document.getElementById('history');
   if (!entries.length) return body.replaceChildren(el('tr', {}, [el('td', { colspan: '3', class: 'empty', text: 'no decisions yet' })]));
@@ -216,7 +244,7 @@ function get(path) {
 }
 
 function tick() {
-  Promise.all([get('/admin/config'), get('/admin/stats?window=' + WINDOW), get('/admin/replicas'), get('/admin/rollouts'), get('/admin/history?limit=15')]).then(function (r) {
+  Promise.all([get('/admin/config'), get('/admin/stats?window=' + WINDOW), get('/admin/replicas'), get('/admin/rollouts'), get('/admin/history?limit=15'), get('/admin/bandit')]).then(function (r) {
     var config = r[0], stats = r[1].environments;
     lastOk = Date.now();
     document.getElementById('weights-meta').textContent = 'weights generation ' + config.generation + ' · ' + (config.last_reload.ok ? 'last reload ok' : 'last reload FAILED: ' + config.last_reload.failure);
@@ -229,6 +257,7 @@ function tick() {
     renderReplicas(r[2]);
     renderRollout(r[3]);
     renderHistory(r[4]);
+    renderBandit(r[5]);
     var status = document.querySelector('[data-testid=status]');
     status.textContent = 'live · updated ' + new Date().toLocaleTimeString();
     status.className = 'meta';

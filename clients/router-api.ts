@@ -409,6 +409,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Drift per environment and version: its last predictions (label mix, confidence, length, unknown word pieces) tested against its bundle's reference on SST dev and against the control arm, each test with its statistic, p-value, threshold and window */
+        get: operations["getDrift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/experiments/reset": {
         parameters: {
             query?: never;
@@ -716,6 +733,10 @@ export interface operations {
                         probabilities: {
                             [key: string]: number;
                         };
+                        /** @description word pieces the model's tokenizer made of the text (special tokens included, before truncation to the model's length) */
+                        pieces: number;
+                        /** @description how many of them its vocabulary does not know: a high share means text unlike what it was trained on (drift monitoring compares it) */
+                        unknown_pieces: number;
                         model_version: string;
                         /** @description time spent in this service */
                         latency_ms: number;
@@ -858,6 +879,10 @@ export interface operations {
                             probabilities: {
                                 [key: string]: number;
                             };
+                            /** @description word pieces the model's tokenizer made of the text (special tokens included, before truncation to the model's length) */
+                            pieces: number;
+                            /** @description how many of them its vocabulary does not know: a high share means text unlike what it was trained on (drift monitoring compares it) */
+                            unknown_pieces: number;
                         }[];
                         count: number;
                         latency_ms: number;
@@ -1654,6 +1679,27 @@ export interface operations {
                                     file?: string;
                                 };
                                 /**
+                                 * @description drift monitoring (GET /admin/drift)
+                                 * @default {}
+                                 */
+                                drift: {
+                                    /**
+                                     * @description each environment and version is tested on its last this many predictions (0: drift monitoring off)
+                                     * @default 1000
+                                     */
+                                    window_requests: number;
+                                    /**
+                                     * @description predictions a window needs before it is tested
+                                     * @default 300
+                                     */
+                                    min_requests: number;
+                                    /**
+                                     * @description per environment and look, the chance of flagging drift that is not there, shared by its tests (Bonferroni)
+                                     * @default 0.001
+                                     */
+                                    alpha: number;
+                                };
+                                /**
                                  * @description shadow traffic
                                  * @default {}
                                  */
@@ -2074,6 +2120,27 @@ export interface operations {
                                 history: {
                                     /** @description append-only file of the decision trail (GET /admin/history), kept across restarts; unset: in memory only */
                                     file?: string;
+                                };
+                                /**
+                                 * @description drift monitoring (GET /admin/drift)
+                                 * @default {}
+                                 */
+                                drift: {
+                                    /**
+                                     * @description each environment and version is tested on its last this many predictions (0: drift monitoring off)
+                                     * @default 1000
+                                     */
+                                    window_requests: number;
+                                    /**
+                                     * @description predictions a window needs before it is tested
+                                     * @default 300
+                                     */
+                                    min_requests: number;
+                                    /**
+                                     * @description per environment and look, the chance of flagging drift that is not there, shared by its tests (Bonferroni)
+                                     * @default 0.001
+                                     */
+                                    alpha: number;
                                 };
                                 /**
                                  * @description shadow traffic
@@ -4352,6 +4419,11 @@ export interface operations {
                                 /** @description the difference the estimate assumes: the observed one, or 0.03 (the smallest worth finding) when the observed is smaller */
                                 assumed_difference: number | null;
                             } | null;
+                            /** @description GET /admin/drift for this version: null until its window holds drift.min_requests predictions */
+                            drift?: {
+                                drifted: boolean;
+                                failed: string[];
+                            } | null;
                             recommendation: {
                                 action: "promote" | "keep" | "roll_back";
                                 reasons: string[];
@@ -4373,6 +4445,69 @@ export interface operations {
                             mean_latency_delta_ms: number | null;
                         }[];
                         note: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getDrift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description each environment and version is tested on its last this many predictions */
+                        window_requests: number;
+                        min_requests: number;
+                        /** @description per environment and look: the chance of flagging drift that is not there */
+                        alpha: number;
+                        /** @description the control arm: the heaviest weighted environment */
+                        control: string | null;
+                        environments: {
+                            environment: string;
+                            model_version: string;
+                            /** @description predictions in its window */
+                            requests: number;
+                            reference: string | null;
+                            drifted: boolean;
+                            tests: {
+                                /** @description label_mix, confidence, length or unknown_pieces */
+                                name: string;
+                                /** @description the bundle's own profile on SST dev, or the control arm's window */
+                                against: "reference" | "control";
+                                method: string;
+                                /** @description chi-squared; KS distance D; for unknown pieces the ratio of the two rates */
+                                statistic: number;
+                                p_value: number;
+                                /** @description the environment's α divided by its number of tests (Bonferroni): drift below it */
+                                threshold: number;
+                                passed: boolean;
+                                /** @description predictions in the window tested */
+                                window: number;
+                                /** @description predictions in what it was compared with (the reference's, or the control window's) */
+                                compared_with: number;
+                            }[];
+                            note: string | null;
+                        }[];
                     };
                 };
             };

@@ -17,6 +17,7 @@ import { controllerReportsPlugin } from './plugins/controller-reports.ts';
 import { grpcPlugin } from './grpc/service.ts';
 import { historyPlugin } from './plugins/history.ts';
 import { proxyPlugin } from './plugins/proxy.ts';
+import { driftPlugin } from './plugins/drift.ts';
 import { rolloutsPlugin } from './plugins/rollouts.ts';
 import { replicasPlugin } from './plugins/replicas.ts';
 import { routingPlugin } from './plugins/routing.ts';
@@ -73,7 +74,9 @@ async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
     apiKeys: config.apiKeys,
     feedback: config.feedback,
     shadowMaxInFlight: config.shadowMaxInFlight,
+    drift: config.drift,
   });
+  await app.register(driftPlugin);
   await app.register(rolloutsPlugin, { guard: config.guard, rolloutsFile: config.rolloutsFile });
   await app.register(controllerReportsPlugin);
   const tokens = { admin: config.adminToken, read: config.readToken };

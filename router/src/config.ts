@@ -11,6 +11,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { LogLevel, readEnv } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
+import type { DriftSettings } from './drift/monitor.ts';
 import type { GuardOptions } from './rollouts/guard.ts';
 import type { HedgeOptions } from './proxy/hedge.ts';
 
@@ -94,6 +95,14 @@ export const RouterSettings = Type.Object(
     ),
     rollouts: section({ file: Type.Optional(Type.String({ minLength: 1, description: 'where the rollout in progress (and the last) is kept, written durably at every change: a restarted router goes on with it from its step; unset: in memory only' })) }, 'rollouts across restarts'),
     history: section({ file: Type.Optional(Type.String({ minLength: 1, description: 'append-only file of the decision trail (GET /admin/history), kept across restarts; unset: in memory only' })) }, 'the decision trail'),
+    drift: section(
+      {
+        window_requests: Type.Integer({ default: 1000, minimum: 0, maximum: 100_000, description: 'each environment and version is tested on its last this many predictions (0: drift monitoring off)' }),
+        min_requests: Type.Integer({ default: 300, minimum: 10, description: 'predictions a window needs before it is tested' }),
+        alpha: Type.Number({ default: 0.001, exclusiveMinimum: 0, maximum: 0.5, description: "per environment and look, the chance of flagging drift that is not there, shared by its tests (Bonferroni)" }),
+      },
+      'drift monitoring (GET /admin/drift)',
+    ),
     shadow: section({ max_in_flight: Type.Integer({ default: 64, minimum: 0, description: 'mirrored requests in flight at most; more are dropped (and counted), never queued' }) }, 'shadow traffic'),
     guard: section(
       {
@@ -168,6 +177,7 @@ export interface RouterConfig {
   guard: GuardOptions;
   feedback: { memory: number; ttlMs: number; file?: string };
   shadowMaxInFlight: number;
+  drift: DriftSettings;
   shutdownTimeoutMs: number;
   /** Shared with the other routers through Redis; absent: embedded (this router only). */
   stateStore?: { url: string; prefix: string; routerId?: string };
@@ -270,6 +280,7 @@ export function routerConfig(settings: RouterSettings, env: RouterEnv, source: R
     guard: { mode: s.guard.mode, intervalMs: s.guard.interval_ms, consecutive: s.guard.consecutive, window_seconds: s.guard.window_seconds, min_requests: s.guard.min_requests, max_error_rate: s.guard.max_error_rate, max_p95_ratio: s.guard.max_p95_ratio, min_p95_increase_ms: s.guard.min_p95_increase_ms, min_feedback: 30 },
     feedback: { memory: s.feedback.memory, ttlMs: s.feedback.ttl_seconds * 1000, file: feedbackFile },
     shadowMaxInFlight: s.shadow.max_in_flight,
+    drift: { windowRequests: s.drift.window_requests, minRequests: s.drift.min_requests, alpha: s.drift.alpha },
     shutdownTimeoutMs: s.shutdown_timeout_ms,
     stateStore: env.ROUTER_STATE_STORE_URL === undefined ? undefined : { url: env.ROUTER_STATE_STORE_URL, prefix: s.state_store.key_prefix, routerId: s.state_store.router_id },
     source: { ...source, settings: inForce },

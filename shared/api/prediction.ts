@@ -32,6 +32,8 @@ const predictionFields = {
   sentiment: Type.String({ description: 'the most probable label' }),
   confidence: Type.Number({ description: 'probability of that label' }),
   probabilities: Probabilities,
+  pieces: Type.Integer({ description: "word pieces the model's tokenizer made of the text (special tokens included, before truncation to the model's length)" }),
+  unknown_pieces: Type.Integer({ description: 'how many of them its vocabulary does not know: a high share means text unlike what it was trained on (drift monitoring compares it)' }),
 };
 
 export const PredictResponse = Type.Object({
@@ -63,12 +65,27 @@ export function singleAnswers(batch: BatchResponse): PredictResponse[] {
  * body: the router does this for every answer it passes on (stats, the experiment's label mix,
  * feedback). A batch or v2 answer has no top-level pair: null.
  */
-export function answerSummary(body: Buffer): { label: string | null; confidence: number } | null {
+export interface AnswerSummary {
+  label: string | null;
+  confidence: number;
+  /** The text's word pieces and the unknown ones (null from a replica that does not say). */
+  pieces: number | null;
+  unknownPieces: number | null;
+}
+
+export function answerSummary(body: Buffer): AnswerSummary | null {
   const c = body.indexOf('"confidence":');
   if (c < 0) return null;
   const confidence = parseFloat(body.toString('latin1', c + 13, c + 40));
   if (!Number.isFinite(confidence)) return null;
   const s = body.indexOf('"sentiment":"');
   const end = s < 0 ? -1 : body.indexOf('"', s + 13);
-  return { label: end < 0 ? null : body.toString('utf8', s + 13, end), confidence };
+  return { label: end < 0 ? null : body.toString('utf8', s + 13, end), confidence, pieces: integerAfter(body, '"pieces":'), unknownPieces: integerAfter(body, '"unknown_pieces":') };
+}
+
+function integerAfter(body: Buffer, key: string): number | null {
+  const at = body.indexOf(key);
+  if (at < 0) return null;
+  const n = parseInt(body.toString('latin1', at + key.length, at + key.length + 12), 10);
+  return Number.isFinite(n) ? n : null;
 }

@@ -16,6 +16,7 @@ export const TokenizerConfigFile = Type.Object(
   {
     model_max_length: Type.Optional(Type.Number({ minimum: 1 })),
     pad_token: Type.Optional(Type.String()),
+    unk_token: Type.Optional(Type.String()),
   },
   { additionalProperties: true },
 );

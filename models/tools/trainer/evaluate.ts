@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { loadBundle, Predictor, type Prediction } from '../../../services/inference/index.ts';
 import { BUNDLE_FILES } from '../../../shared/bundle/layout.ts';
+import { ProfileBuilder } from '../../../shared/drift/profile.ts';
 import type { LabelledText } from './data.ts';
 import { json, round } from './export-bundle.ts';
 import { classificationReport, type ClassificationReport } from './metrics.ts';
@@ -48,5 +49,19 @@ export async function recordEvaluation(dir: string, key: string, dataset: string
   const file = path.join(dir, BUNDLE_FILES.metadata);
   const metadata = JSON.parse(await fs.readFile(file, 'utf8'));
   metadata.metrics = { ...metadata.metrics, [key]: evaluationEntry(dataset, report) };
+  await fs.writeFile(file, json(metadata));
+}
+
+/**
+ * Writes the bundle's drift reference (shared/drift/profile.ts) under drift_reference of its
+ * metadata.json: what it predicts on `dataset` (SST dev), the profile live traffic is tested against.
+ */
+export async function recordDriftReference(dir: string, dataset: string, texts: string[]): Promise<void> {
+  const { predictions } = await predictAll(dir, texts);
+  const profile = new ProfileBuilder(dataset);
+  for (const p of predictions) profile.add(p.sentiment, p.confidence, p.pieces, p.unknown_pieces);
+  const file = path.join(dir, BUNDLE_FILES.metadata);
+  const metadata = JSON.parse(await fs.readFile(file, 'utf8'));
+  metadata.drift_reference = profile.build();
   await fs.writeFile(file, json(metadata));
 }

@@ -13,6 +13,7 @@ import { WeightsUpdate } from '../weights/schema.ts';
 import { ExperimentReport } from '../experiments/schema.ts';
 import { HistoryEntry } from '../history/schema.ts';
 import { BanditRequest, BanditsView, BanditView } from '../rollouts/bandit-schema.ts';
+import { DriftView } from '../drift/schema.ts';
 import { RolloutRequest, RolloutsView, RolloutView } from '../rollouts/schema.ts';
 import { ConfigView, HistoryQuery, ReportQuery, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
 
@@ -151,8 +152,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
 
   // The A/B report: per environment and version since the experiment started, with online accuracy from feedback.
   app.get('/experiments/report', { schema: { tags, security, operationId: 'getExperimentReport', summary: 'Per environment and version: requests, error rate, latency, mean confidence (a proxy), label mix, online accuracy with its 95% interval and a test against the baseline, and a recommendation', querystring: ReportQuery, response: { 200: ExperimentReport, 401: ErrorResponse } } }, async (request) =>
-    app.experiment.report(request.query.baseline),
+    withDrift(app.experiment.report(request.query.baseline), app.driftView()),
   );
+  app.get('/drift', { schema: { tags, security, operationId: 'getDrift', summary: "Drift per environment and version: its last predictions (label mix, confidence, length, unknown word pieces) tested against its bundle's reference on SST dev and against the control arm, each test with its statistic, p-value, threshold and window", response: { 200: DriftView, 401: ErrorResponse } } }, async () => app.driftView());
   app.post('/experiments/reset', { schema: { tags, security, operationId: 'resetExperiment', summary: 'Start a new experiment: the report counts from now', response: { 204: Type.Null(), 401: ErrorResponse, 503: ErrorResponse } } }, async (_request, reply) => {
     await app.experiment.reset();
     return reply.code(204).send(null);
@@ -166,3 +168,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
     };
   });
 };
+
+/** The report's rows with what drift monitoring says of each environment and version. */
+function withDrift(report: ExperimentReport, drift: DriftView): ExperimentReport {
+  return {
+    ...report,
+    versions: report.versions.map((v) => {
+      const d = drift.environments.find((e) => e.environment === v.environment && e.model_version === v.model_version);
+      return { ...v, drift: d && d.tests.length ? { drifted: d.drifted, failed: d.tests.filter((t) => !t.passed).map((t) => `${t.name} against ${t.against} (p = ${t.p_value} < ${t.threshold})`) } : null };
+    }),
+  };
+}

@@ -62,6 +62,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
   <section><h2>Environments</h2><div class="envs" id="envs"></div></section>
   <section><h2>Rollout</h2><div id="rollout" data-testid="rollout"></div></section>
   <section><h2>Bandit</h2><div id="bandit" data-testid="bandit"></div></section>
+  <section><h2>Drift</h2><table><thead><tr><th>environment</th><th>model</th><th>window</th><th>state</th><th>tests (p-value against threshold)</th></tr></thead><tbody id="drift" data-testid="drift"></tbody></table></section>
   <section><h2>Replicas</h2><table><thead><tr><th>environment</th><th>replica</th><th>model</th><th>state</th><th>in flight</th><th>ejections</th><th>last check</th></tr></thead><tbody id="replicas"></tbody></table></section>
   <section><h2>Decisions</h2><table><thead><tr><th>time</th><th>kind</th><th>what</th></tr></thead><tbody id="history"></tbody></table></section>
 </main>
@@ -224,6 +225,22 @@ function renderBandit(view) {
   root.replaceChildren.apply(root, parts);
 }
 
+function renderDrift(view) {
+  var body = document.getElementById('drift');
+  if (!view.environments.length) return body.replaceChildren(el('tr', {}, [el('td', { colspan: '5', class: 'empty', text: 'no predictions yet' })]));
+  body.replaceChildren.apply(body, view.environments.map(function (e) {
+    var state = !e.tests.length ? 'not tested' : e.drifted ? 'DRIFTED' : 'ok';
+    var tests = e.tests.length ? e.tests.map(function (t) { return (t.passed ? '' : '✗ ') + t.name + ' vs ' + t.against + ' ' + t.p_value.toExponential(1) + ' / ' + t.threshold.toExponential(1); }).join(' · ') : (e.note || '');
+    return el('tr', { 'data-testid': 'drift-' + e.environment }, [
+      el('td', { text: e.environment }),
+      el('td', { text: e.model_version }),
+      el('td', { class: 'num', text: String(e.requests) }),
+      el('td', { class: e.drifted ? 'bad' : 'empty', text: state }),
+      el('td', { text: tests }),
+    ]);
+  }));
+}
+
 function renderHistory(entries) {
   var body = document.getElementById('history');
   if (!entries.length) return body.replaceChildren(el('tr', {}, [el('td', { colspan: '3', class: 'empty', text: 'no decisions yet' })]));
@@ -244,7 +261,7 @@ function get(path) {
 }
 
 function tick() {
-  Promise.all([get('/admin/config'), get('/admin/stats?window=' + WINDOW), get('/admin/replicas'), get('/admin/rollouts'), get('/admin/history?limit=15'), get('/admin/bandit')]).then(function (r) {
+  Promise.all([get('/admin/config'), get('/admin/stats?window=' + WINDOW), get('/admin/replicas'), get('/admin/rollouts'), get('/admin/history?limit=15'), get('/admin/bandit'), get('/admin/drift')]).then(function (r) {
     var config = r[0], stats = r[1].environments;
     lastOk = Date.now();
     document.getElementById('weights-meta').textContent = 'weights generation ' + config.generation + ' · ' + (config.last_reload.ok ? 'last reload ok' : 'last reload FAILED: ' + config.last_reload.failure);
@@ -258,6 +275,7 @@ function tick() {
     renderRollout(r[3]);
     renderHistory(r[4]);
     renderBandit(r[5]);
+    renderDrift(r[6]);
     var status = document.querySelector('[data-testid=status]');
     status.textContent = 'live · updated ' + new Date().toLocaleTimeString();
     status.className = 'meta';

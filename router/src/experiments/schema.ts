@@ -38,6 +38,7 @@ export const ExperimentReport = Type.Object({
       label_distribution: Type.Record(Type.String(), Type.Number()),
       online_accuracy: Type.Object({ feedback: Type.Integer(), correct: Type.Integer(), accuracy: Nullable(Type.Number()), ci95: Nullable(Type.Array(Type.Number(), { minItems: 2, maxItems: 2, description: 'Wilson 95% interval: [low, high]' })) }),
       vs_baseline: Nullable(SequentialComparisonView),
+      drift: Type.Optional(Nullable(Type.Object({ drifted: Type.Boolean(), failed: Type.Array(Type.String()) }, { description: 'GET /admin/drift for this version: null until its window holds drift.min_requests predictions' }))),
       recommendation: Type.Object({ action: Type.Union([Type.Literal('promote'), Type.Literal('keep'), Type.Literal('roll_back')]), reasons: Type.Array(Type.String()) }),
     }),
   ),

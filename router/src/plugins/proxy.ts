@@ -26,6 +26,7 @@ import { HedgePolicy } from '../proxy/hedge.ts';
 import { Shadow } from '../experiments/shadow.ts';
 import { StatsWindows, type WindowsView } from '../stats/windows.ts';
 import { SharedWindows } from '../state/shared-windows.ts';
+import { DriftMonitor } from '../drift/monitor.ts';
 import { Experiment } from '../experiments/experiment.ts';
 import { FeedbackLog } from '../experiments/feedback-log.ts';
 import { feedbackRoutes } from '../experiments/feedback-route.ts';
@@ -47,11 +48,13 @@ declare module 'fastify' {
     /** The windows traffic is judged on: every router's with a state store, else this router's. */
     windows: WindowsView;
     experiment: Experiment;
+    /** Each environment and version's recent predictions, for drift tests (plugins/drift.ts). */
+    drift: DriftMonitor;
     dataPath: AdmittedDataPath;
   }
 }
 
-export type ProxyOptions = Pick<RouterConfig, 'adminToken' | 'overrideAllow' | 'retry' | 'hedge' | 'replicaMaxInFlight' | 'coalesce' | 'rateLimit' | 'apiKeys' | 'feedback' | 'shadowMaxInFlight'>;
+export type ProxyOptions = Pick<RouterConfig, 'adminToken' | 'overrideAllow' | 'retry' | 'hedge' | 'replicaMaxInFlight' | 'coalesce' | 'rateLimit' | 'apiKeys' | 'feedback' | 'shadowMaxInFlight' | 'drift'>;
 
 const apiKeyOf = (request: Pick<FastifyRequest, 'headers'>) => {
   const key = request.headers[API_KEY_HEADER];
@@ -75,6 +78,7 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
     sharedWindows?.stop();
     await sharedReport?.stop();
   });
+  const drift = new DriftMonitor(config.drift);
   const experiment = new Experiment(new RecentPredictions(config.feedback.memory, config.feedback.ttlMs), await FeedbackLog.open(config.feedback.file, (app.log as Logger).child({ component: 'feedback' })), shared, sharedReport);
   createConfidenceGauge(app.metricsRegistry, stats);
   const budget = new RetryBudget(config.retry.ratio, config.retry.minPerSecond);
@@ -118,10 +122,11 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
     onFailover: (environment) => metrics.failovers.inc({ environment }),
     versions: (environment) => replicas.versions(environment),
   });
-  const core = createDataPath({ decide, call, budget, coalescer, shadow, observer: createObserver(metrics, stats, experiment) });
+  const core = createDataPath({ decide, call, budget, coalescer, shadow, observer: createObserver(metrics, stats, experiment, drift) });
   app.decorate('stats', stats);
   app.decorate<WindowsView>('windows', sharedWindows ?? stats);
   app.decorate('experiment', experiment);
+  app.decorate('drift', drift);
 
   const apiKeys = loadApiKeys(config.apiKeys);
   let limiter: ReturnType<FastifyInstance['createRateLimit']> | undefined;

@@ -1,8 +1,10 @@
 // What the data path records about each proxied request: the seed's request counter and latency
 // histogram (by the environment and the model version that answered: during a rolling update an
 // environment serves two), the sliding windows (rate, errors, latency, mean confidence) that the
-// admin API, rollouts and guards read, and the experiment (label mix, feedback attribution).
+// admin API, rollouts and guards read, the experiment (label mix, feedback attribution) and the
+// drift monitor's windows.
 import { answerSummary } from '../../../shared/api/prediction.ts';
+import type { DriftMonitor } from '../drift/monitor.ts';
 import type { Experiment } from '../experiments/experiment.ts';
 import type { RouterMetrics } from '../metrics.ts';
 import type { StatsWindows } from '../stats/windows.ts';
@@ -15,7 +17,7 @@ export interface Observer {
   failed(requestId: string, environment: string, version: string, status: number, latencyMs: number, protocol?: Protocol): void;
 }
 
-export function createObserver(metrics: Pick<RouterMetrics, 'requests' | 'latency'>, stats: StatsWindows, experiment: Experiment): Observer {
+export function createObserver(metrics: Pick<RouterMetrics, 'requests' | 'latency'>, stats: StatsWindows, experiment: Experiment, drift: DriftMonitor): Observer {
   // Label sets are few (environment × version × status); resolving each once keeps label hashing
   // off the hot path.
   const counters = new Map<string, { inc: () => void }>();
@@ -40,6 +42,7 @@ export function createObserver(metrics: Pick<RouterMetrics, 'requests' | 'latenc
       const answer = status === 200 ? answerSummary(body) : null;
       stats.record(environment, version, latencyMs, status >= 500, answer?.confidence ?? null);
       experiment.record(requestId, environment, version, latencyMs, status >= 500, answer);
+      if (answer) drift.record(environment, version, answer.label, answer.confidence, answer.pieces, answer.unknownPieces);
     },
     // The latency histogram holds answers only, as it always has; the windows count the failure.
     failed(requestId, environment, version, status, latencyMs, protocol = 'http') {

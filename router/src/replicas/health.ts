@@ -6,8 +6,10 @@ import type { Replica } from './replica.ts';
 import type { ReplicaRegistry } from './registry.ts';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { INFO_PATH, READY_PATH, ReplicaIdentity } from '../../../shared/api/health.ts';
+import { DriftProfile } from '../../../shared/drift/profile.ts';
 
 const identity = TypeCompiler.Compile(ReplicaIdentity);
+const driftReference = TypeCompiler.Compile(DriftProfile);
 
 export interface HealthOptions {
   intervalMs: number;
@@ -81,6 +83,8 @@ export class HealthMonitor {
     replica.model = body.name;
     replica.modelVersion = body.version;
     replica.concurrency = body.concurrency ?? 1;
+    const reference = (body as { metadata?: { drift_reference?: unknown } }).metadata?.drift_reference;
+    replica.driftReference = driftReference.Check(reference) ? reference : null;
     this.log.info({ environment: replica.environment, url: replica.url, model: body.name, model_version: body.version, concurrency: replica.concurrency }, 'replica identified');
   }
 

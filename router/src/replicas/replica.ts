@@ -1,6 +1,7 @@
 // One upstream replica: its keep-alive pool and its health as seen by active checks (rise/fall, as
 // HAProxy) and passive outlier detection (consecutive failures eject it, as Envoy).
 import { Pool } from 'undici';
+import type { DriftProfile } from '../../../shared/drift/profile.ts';
 
 export interface PoolOptions {
   connections: number;
@@ -20,6 +21,8 @@ export class Replica {
   modelVersion: string | null = null;
   /** How many batches the replica runs side by side (INFO_PATH; 1 when it does not say). */
   concurrency = 1;
+  /** Its bundle's drift reference (INFO_PATH's metadata.drift_reference), if it has one. */
+  driftReference: DriftProfile | null = null;
   /** Active health: down until the first check passes. */
   healthy = false;
   everUp = false;

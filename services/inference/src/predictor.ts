@@ -10,6 +10,9 @@ export interface Prediction {
   sentiment: string;
   confidence: number;
   probabilities: Record<string, number>;
+  /** The text's word pieces and how many are unknown: what drift monitoring compares (router/src/drift/). */
+  pieces: number;
+  unknown_pieces: number;
 }
 
 export interface PredictorHooks {
@@ -46,7 +49,7 @@ export class Predictor {
     const probs = await this.batcher.submit(rows).catch((err: unknown) => {
       throw err instanceof QueueFull ? new OverloadedError({ cause: err }) : err;
     });
-    return probs.map((p) => this.toPrediction(p));
+    return probs.map((p, i) => this.toPrediction(p, rows[i]));
   }
 
   /** Waits until queued and running batches are finished. */
@@ -75,7 +78,7 @@ export class Predictor {
     return result;
   }
 
-  private toPrediction(probs: Float32Array): Prediction {
+  private toPrediction(probs: Float32Array, row: EncodedText): Prediction {
     const { labels } = this.bundle;
     let best = 0;
     const probabilities: Record<string, number> = {};
@@ -83,7 +86,7 @@ export class Predictor {
       probabilities[labels[i]] = probs[i];
       if (probs[i] > probs[best]) best = i;
     }
-    const prediction = { sentiment: labels[best], confidence: probs[best], probabilities };
+    const prediction = { sentiment: labels[best], confidence: probs[best], probabilities, pieces: row.pieces, unknown_pieces: row.unknown };
     this.hooks.onPrediction?.(prediction);
     return prediction;
   }

@@ -139,7 +139,7 @@ export async function loadBundle(dir: string, runtime: RuntimeOptions, names: { 
     throw new BundleError(tokenizerFile, `is not a usable tokenizer (${(err as Error).message})`);
   }
   const padToken = tokConfig?.pad_token ?? '[PAD]';
-  const encoder = new TokenEncoder(tokenizer, maxLengthOf(config, tokConfig, tokenizerJson), padToken);
+  const encoder = new TokenEncoder(tokenizer, maxLengthOf(config, tokConfig, tokenizerJson), padToken, tokConfig?.unk_token ?? '[UNK]');
 
   const modelFile = path.join(abs, BUNDLE_FILES.model);
   const sessions = await openSessions(modelFile, runtime);

@@ -5,6 +5,10 @@ import { Tokenizer } from '@huggingface/tokenizers';
 export interface EncodedText {
   ids: number[];
   typeIds: number[];
+  /** Word pieces the text made, special tokens included, before truncation. */
+  pieces: number;
+  /** How many of them the vocabulary does not know (the unknown token). */
+  unknown: number;
 }
 
 export interface BatchArrays {
@@ -18,20 +22,26 @@ export interface BatchArrays {
 export class TokenEncoder {
   private readonly specialIds: Set<number>;
   readonly padId: number;
+  private readonly unkId: number | undefined;
 
   constructor(
     private readonly tokenizer: Tokenizer,
     readonly maxLength: number,
     padToken: string,
+    unkToken = '[UNK]',
   ) {
     this.specialIds = new Set<number>();
     for (const [id, token] of tokenizer.get_added_tokens_decoder()) if (token.special) this.specialIds.add(id);
     this.padId = tokenizer.token_to_id(padToken) ?? 0;
+    this.unkId = tokenizer.token_to_id(unkToken) ?? undefined;
   }
 
   encode(text: string): EncodedText {
     const enc = this.tokenizer.encode(text, { return_token_type_ids: true });
     let ids = enc.ids;
+    const pieces = ids.length;
+    let unknown = 0;
+    if (this.unkId !== undefined) for (const id of ids) if (id === this.unkId) unknown++;
     let typeIds = enc.token_type_ids ?? new Array<number>(ids.length).fill(0);
     if (ids.length > this.maxLength) {
       let tail = 0;
@@ -41,7 +51,7 @@ export class TokenEncoder {
       ids = ids.slice(0, head).concat(ids.slice(ids.length - tail));
       typeIds = typeIds.slice(0, head).concat(typeIds.slice(typeIds.length - tail));
     }
-    return { ids, typeIds };
+    return { ids, typeIds, pieces, unknown };
   }
 
   /** Packs encoded rows into [batch, longest] int64 arrays. */

@@ -32,17 +32,17 @@ const random = new Random(5);
 const test = random.shuffle(read(path.join(data, 'sst3', 'test.tsv'), 'sentence'));
 const phrases = random.shuffle(read(path.join(data, 'sst3-phrases', 'train.tsv'), 'phrase').filter((p) => p.split(' ').length >= 2)).slice(0, 20_000);
 
-const REPLAY = 30_000;
+const REPLAY = 100_000;
 const LOOK_EVERY = 100;
 const SHIFT_LOOK_EVERY = 25;
 const SHIFT_MAX = 3000;
 const TOKEN = 'bench-drift-admin-token-0123456789';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-drift-'));
-const replica = await startProcess({ MODEL_DIR: path.join(ROOT, 'models/sentiment/1.1.0'), PORT: '0', INFERENCE_WORKERS: '0', BATCH_MAX_WAIT_MS: '0', LOG_LEVEL: 'warn' });
+const replica = await startProcess({ MODEL_DIR: path.join(ROOT, 'models/sentiment/1.1.0'), PORT: '0', INFERENCE_WORKERS: '0', BATCH_MAX_WAIT_MS: '0' });
 const weights = path.join(dir, 'weights.yaml');
 fs.writeFileSync(weights, `environments:\n  green: { weight: 100, replicas: [${replica.url}] }\n`);
-const router = await startProcess({ ROUTER_WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', ROUTER_RATE_LIMIT_MAX: '100000000', ROUTER_GUARD_MODE: 'off', LOG_LEVEL: 'warn' }, path.join(ROOT, 'router/src/server.ts'));
+const router = await startProcess({ ROUTER_WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', ROUTER_RATE_LIMIT_MAX: '100000000', ROUTER_GUARD_MODE: 'off' }, path.join(ROOT, 'router/src/server.ts'));
 
 const drift = async (): Promise<DriftView['environments'][number] | undefined> => {
   const res = await request(`${router.url}/admin/drift`, { headers: { authorization: `Bearer ${TOKEN}` } });

@@ -268,7 +268,7 @@ export class BanditRunner {
     const summary = armViews.map((a) => `${a.environment} ${a.posterior_mean} [${a.ci95.join(', ')}] from ${a.feedback} labels, P(best) ${a.p_best} → ${a.weight}`).join('; ');
     const at = new Date().toISOString();
     if (moved < (v.min_change_percent / 100) * share) {
-      await this.host.commitBandit(withView({ ...run, offsets, lastSet: now }, { message: `holding: no arm would move by ${v.min_change_percent} points (${summary})`, last_update: { at, arms: armViews } }), undefined, true);
+      await this.host.commitBandit(withView({ ...run, offsets, lastSet: now }, { message: `holding: no arm would move by ${v.min_change_percent}% of the arms' weight (${summary})`, last_update: { at, arms: armViews } }), undefined, true);
       return;
     }
     const updates = v.updates + 1;

@@ -11,7 +11,7 @@ export const BanditRequest = Type.Object(
     cap_percent: Type.Optional(Type.Number({ minimum: 10, maximum: 100, default: 90, description: "no arm gets more than this share of the arms' traffic" })),
     interval_seconds: Type.Optional(Type.Number({ minimum: 1, maximum: 86_400, default: 10, description: 'time between updates of the weights' })),
     min_feedback: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, default: 20, description: 'labels every arm needs (since the bandit started) before the first update' })),
-    min_change_percent: Type.Optional(Type.Number({ minimum: 0, maximum: 50, default: 0.5, description: 'an update that moves no arm by this many points changes nothing' })),
+    min_change_percent: Type.Optional(Type.Number({ minimum: 0, maximum: 50, default: 0.5, description: "an update that moves no arm by this many percent of the arms' combined weight changes nothing" })),
     draws: Type.Optional(Type.Integer({ minimum: 100, maximum: 100_000, default: 10_000, description: "posterior draws per update (the estimate of each arm's chance of being the best)" })),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'seeds the draws: the same feedback gives the same weights (reproducible runs)' })),
   },

@@ -331,8 +331,10 @@ export class RolloutManager {
         if (result.verdict === 'inconclusive') {
           const step = rollout.view.step_index + 1;
           const waitFrom = Math.max(rollout.waitFrom ?? 0, rollout.stepAppliedAt + rollout.view.pause_seconds * 1000);
-          if (Date.now() - waitFrom >= rollout.analysis.max_wait_seconds * 1000) {
-            const message = `step ${step}: no sample after waiting ${rollout.analysis.max_wait_seconds} s (${result.summary}); paused: resume to wait again, or abort`;
+          // Rollouts kept before the limit existed get the default.
+          const maxWait = rollout.analysis.max_wait_seconds ?? ANALYSIS_DEFAULTS.max_wait_seconds;
+          if (Date.now() - waitFrom >= maxWait * 1000) {
+            const message = `step ${step}: no sample after waiting ${maxWait} s (${result.summary}); paused: resume to wait again, or abort`;
             const paused = withView(analysed, { state: 'paused', message });
             this.deps.record({ kind: 'analysis', action: 'inconclusive', environment: rollout.plan.target, rollout_id: rollout.view.id, message: `step ${step} analysis inconclusive: ${result.summary}`, checks: result.checks });
             await this.commit({ current: paused, last: this.last }, undefined, true);

@@ -3735,7 +3735,7 @@ export interface operations {
                      */
                     min_feedback?: number;
                     /**
-                     * @description an update that moves no arm by this many points changes nothing
+                     * @description an update that moves no arm by this many percent of the arms' combined weight changes nothing
                      * @default 0.5
                      */
                     min_change_percent?: number;

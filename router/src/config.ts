@@ -99,7 +99,7 @@ export const RouterSettings = Type.Object(
       {
         window_requests: Type.Integer({ default: 1000, minimum: 0, maximum: 100_000, description: 'each environment and version is tested on its last this many predictions (0: drift monitoring off)' }),
         min_requests: Type.Integer({ default: 300, minimum: 10, description: 'predictions a window needs before it is tested' }),
-        alpha: Type.Number({ default: 0.001, exclusiveMinimum: 0, maximum: 0.5, description: "per environment and look, the chance of flagging drift that is not there, shared by its tests (Bonferroni)" }),
+        alpha: Type.Number({ default: 0.001, minimum: 1e-9, maximum: 0.5, description: "per environment and look, the chance of flagging drift that is not there, shared by its tests (Bonferroni)" }),
       },
       'drift monitoring (GET /admin/drift)',
     ),

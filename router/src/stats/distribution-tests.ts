@@ -59,19 +59,20 @@ export function chiSquaredSurvival(x: number, df: number): number {
   return df <= 0 ? 1 : 1 - gammaP(df / 2, x / 2);
 }
 
+const total = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
+
 /** Pearson's chi-squared on the 2×k table of two samples' category counts (categories seen in neither are left out). */
 export function chiSquaredTwoSample(a: readonly number[], b: readonly number[]): TestResult {
-  const na = a.reduce((s, x) => s + x, 0);
-  const nb = b.reduce((s, x) => s + x, 0);
+  const [na, nb] = [total(a), total(b)];
   if (na === 0 || nb === 0) return { statistic: 0, p_value: 1 };
   let statistic = 0;
   let columns = 0;
   for (let i = 0; i < a.length; i++) {
-    const total = a[i] + b[i];
-    if (total === 0) continue;
+    const column = a[i] + b[i];
+    if (column === 0) continue;
     columns++;
-    const ea = (total * na) / (na + nb);
-    const eb = (total * nb) / (na + nb);
+    const ea = (column * na) / (na + nb);
+    const eb = (column * nb) / (na + nb);
     statistic += (a[i] - ea) ** 2 / ea + (b[i] - eb) ** 2 / eb;
   }
   return { statistic: round(statistic), p_value: chiSquaredSurvival(statistic, columns - 1) };
@@ -91,8 +92,7 @@ function kolmogorovSurvival(lambda: number): number {
 
 /** Two-sample Kolmogorov–Smirnov on counts over the same bins: D = the largest gap between the two CDFs at a bin edge. */
 export function ksTwoSampleBinned(a: readonly number[], b: readonly number[]): TestResult {
-  const na = a.reduce((s, x) => s + x, 0);
-  const nb = b.reduce((s, x) => s + x, 0);
+  const [na, nb] = [total(a), total(b)];
   if (na === 0 || nb === 0) return { statistic: 0, p_value: 1 };
   let ca = 0;
   let cb = 0;

@@ -3174,6 +3174,8 @@ export interface operations {
                         min_p95_increase_ms?: number;
                         /** @description feedback labels each side needs before online accuracy is compared (default 30); found less accurate than the baseline by the sequential test fails */
                         min_feedback?: number;
+                        /** @description also fail a step when drift monitoring flags the target (GET /admin/drift; default false) */
+                        drift?: boolean;
                         /** @description how long a step waits for its sample after its pause (default 600): then the rollout pauses with the reason; resume waits again, abort undoes it */
                         max_wait_seconds?: number;
                     } | false;

@@ -9,6 +9,7 @@ import type { RouterConfig } from '../config.ts';
 import type { BanditArm } from '../rollouts/bandit-schema.ts';
 import { Guard } from '../rollouts/guard.ts';
 import { FileKeeper, StoreKeeper } from '../rollouts/keeper.ts';
+import type { DriftVerdict } from '../rollouts/analysis.ts';
 import { RolloutManager } from '../rollouts/manager.ts';
 
 declare module 'fastify' {
@@ -22,7 +23,14 @@ const rollouts: FastifyPluginAsync<Pick<RouterConfig, 'guard' | 'rolloutsFile'>>
   const feedback = { of: (environment: string) => app.experiment.feedbackOf(environment), seconds: () => app.experiment.ageSeconds };
   const leadership = app.controller;
   const keeper = app.control ? new StoreKeeper(app.control, app.weights, leadership) : new FileKeeper(app.weights, rolloutsFile);
-  const manager = new RolloutManager({ weights: app.weights, stats: app.windows, available: (environment) => app.replicas.isAvailable(environment), feedback, record: app.history.record, log, keeper, leadership });
+  const drift = (environment: string): DriftVerdict | null => {
+    const tested = app.driftView().environments.filter((e) => e.environment === environment && e.tests.length).sort((a, b) => b.requests - a.requests)[0];
+    if (!tested) return null;
+    // The failing test, or the one closest to failing.
+    const test = [...tested.tests].sort((a, b) => a.p_value / a.threshold - b.p_value / b.threshold)[0];
+    return { drifted: tested.drifted, requests: tested.requests, test: { name: test.name, against: test.against, p_value: test.p_value, threshold: test.threshold } };
+  };
+  const manager = new RolloutManager({ drift, weights: app.weights, stats: app.windows, available: (environment) => app.replicas.isAvailable(environment), feedback, record: app.history.record, log, keeper, leadership });
   await manager.open();
   const guard = new Guard(options, { weights: app.weights, leadership, stats: app.windows, record: app.history.record, exempt: (environment) => manager.involves(environment), log: log.child({ component: 'guard' }) });
   guard.start();
@@ -47,4 +55,4 @@ const rollouts: FastifyPluginAsync<Pick<RouterConfig, 'guard' | 'rolloutsFile'>>
   });
 };
 
-export const rolloutsPlugin = fp(rollouts, { name: 'rollouts', dependencies: ['weights', 'history', 'proxy'] });
+export const rolloutsPlugin = fp(rollouts, { name: 'rollouts', dependencies: ['weights', 'history', 'proxy', 'drift'] });

@@ -35,6 +35,17 @@ export interface AnalysisSpec extends AnalysisChecks {
    * an inconclusive result, as here).
    */
   max_wait_seconds: number;
+  /** Fail a step when drift monitoring (router/src/drift/) flags the target. */
+  drift: boolean;
+}
+
+/** What drift monitoring says of the target: its most-trafficked version's tests. */
+export interface DriftVerdict {
+  drifted: boolean;
+  /** Predictions in its window. */
+  requests: number;
+  /** The failing test (or, undrifted, the closest to failing): its name, p-value and threshold. */
+  test: { name: string; against: string; p_value: number; threshold: number };
 }
 
 /** Feedback so far (since the experiment started), for the target and the baseline. */
@@ -44,7 +55,7 @@ export interface FeedbackCounts {
   seconds: number;
 }
 
-export const ANALYSIS_DEFAULTS: AnalysisSpec = { window_seconds: 30, min_requests: 50, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 25, min_feedback: 30, max_wait_seconds: 600 };
+export const ANALYSIS_DEFAULTS: AnalysisSpec = { window_seconds: 30, min_requests: 50, max_error_rate: 0.01, max_p95_ratio: 1.2, min_p95_increase_ms: 25, min_feedback: 30, max_wait_seconds: 600, drift: false };
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
@@ -55,7 +66,7 @@ export interface AnalysisResult {
   summary: string;
 }
 
-export function analyze(target: WindowStats, baseline: WindowStats | undefined, spec: AnalysisChecks, feedback?: FeedbackCounts): AnalysisResult {
+export function analyze(target: WindowStats, baseline: WindowStats | undefined, spec: AnalysisChecks, feedback?: FeedbackCounts, drift?: DriftVerdict | null): AnalysisResult {
   const window = spec.window_seconds;
   if (target.requests < spec.min_requests) {
     return {
@@ -75,6 +86,10 @@ export function analyze(target: WindowStats, baseline: WindowStats | undefined, 
     const c = sequentialCompare(feedback.target, feedback.baseline, 'baseline', 0, { ...SEQUENTIAL_DEFAULTS, minEach: spec.min_feedback });
     const [mine, theirs] = [feedback.target.correct / feedback.target.n, feedback.baseline.correct / feedback.baseline.n];
     checks.push({ metric: 'online_accuracy', value: round(mine), threshold: round(theirs), window_seconds: Math.round(feedback.seconds), sample: feedback.target.n, passed: c?.decision !== 'worse' });
+  }
+  if (drift) {
+    const t = drift.test;
+    checks.push({ metric: `drift (${t.name} against ${t.against}, p-value)`, value: t.p_value, threshold: t.threshold, window_seconds: window, sample: drift.requests, passed: !drift.drifted });
   }
   const decisive = [...checks];
   if (target.mean_confidence !== null) {

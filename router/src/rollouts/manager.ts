@@ -17,7 +17,7 @@ import type { Leadership } from '../state/leader.ts';
 import type { WindowsView } from '../stats/windows.ts';
 import type { WeightsSnapshot } from '../weights/snapshot.ts';
 import { weightsOf, type WeightsStore } from '../weights/store.ts';
-import { analyze, ANALYSIS_DEFAULTS } from './analysis.ts';
+import { analyze, ANALYSIS_DEFAULTS, type DriftVerdict } from './analysis.ts';
 import { BanditRunner, type BanditRun } from './bandit-runner.ts';
 import type { Rollout, RolloutKeeper, SavedRollouts, WeightsWith } from './keeper.ts';
 import type { RolloutRequest, RolloutsView, RolloutView } from './schema.ts';
@@ -31,6 +31,8 @@ export interface RolloutDeps {
   stats: WindowsView;
   /** Can any replica of the environment take traffic now? */
   available: (environment: string) => boolean;
+  /** What drift monitoring says of an environment (null: not tested yet), for analyses that ask. */
+  drift?: (environment: string) => DriftVerdict | null;
   /** Feedback so far per environment, and the experiment's age (for the accuracy check). */
   feedback: { of: (environment: string) => { correct: number; n: number }; seconds: () => number };
   record: (entry: Omit<HistoryEntry, 'at'>) => void;
@@ -326,7 +328,7 @@ export class RolloutManager {
           target: feedback.of(rollout.plan.target),
           baseline: feedback.of(rollout.plan.baseline),
           seconds: feedback.seconds(),
-        });
+        }, rollout.analysis.drift ? this.deps.drift?.(rollout.plan.target) : null);
         const analysed = withView(rollout, { phase: 'analyzing', last_analysis: { at: new Date().toISOString(), verdict: result.verdict, summary: result.summary, checks: result.checks } });
         if (result.verdict === 'inconclusive') {
           const step = rollout.view.step_index + 1;

@@ -12,6 +12,7 @@ export const AnalysisOptions = Type.Object(
     max_p95_ratio: Type.Optional(Type.Number({ minimum: 1, description: "fails when P95 exceeds the baseline's by this factor (default 1.2)..." })),
     min_p95_increase_ms: Type.Optional(Type.Number({ minimum: 0, description: '...and by at least this many ms (default 25)' })),
     min_feedback: Type.Optional(Type.Integer({ minimum: 1, description: 'feedback labels each side needs before online accuracy is compared (default 30); found less accurate than the baseline by the sequential test fails' })),
+    drift: Type.Optional(Type.Boolean({ description: 'also fail a step when drift monitoring flags the target (GET /admin/drift; default false)' })),
     max_wait_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 604_800, description: 'how long a step waits for its sample after its pause (default 600): then the rollout pauses with the reason; resume waits again, abort undoes it' })),
   },
   { additionalProperties: false },

@@ -81,3 +81,12 @@ t.test('analysis: with feedback on both sides, accuracy the sequential test find
   t.equal(confident.verdict, 'pass', 'a lower mean confidence alone does not fail');
   t.ok(confident.checks.some((c) => c.metric.startsWith('mean_confidence')), 'but it is shown');
 });
+
+t.test('analysis: asked to, drift flagged on the target fails the step, with the test that caught it', async (t) => {
+  const drifted = analyze(stats(200, 0, 2), stats(500, 0, 2), ANALYSIS_DEFAULTS, undefined, { drifted: true, requests: 1000, test: { name: 'length', against: 'reference', p_value: 1e-9, threshold: 0.00025 } });
+  t.equal(drifted.verdict, 'fail');
+  t.same(drifted.checks.find((c) => c.metric.startsWith('drift')), { metric: 'drift (length against reference, p-value)', value: 1e-9, threshold: 0.00025, window_seconds: 30, sample: 1000, passed: false });
+  const calm = analyze(stats(200, 0, 2), stats(500, 0, 2), ANALYSIS_DEFAULTS, undefined, { drifted: false, requests: 1000, test: { name: 'confidence', against: 'reference', p_value: 0.2, threshold: 0.00025 } });
+  t.equal(calm.verdict, 'pass', 'not drifted: passes, the closest test shown');
+  t.equal(analyze(stats(200, 0, 2), stats(500, 0, 2), ANALYSIS_DEFAULTS, undefined, null).checks.some((c) => c.metric.startsWith('drift')), false, 'not asked, or not tested yet: no drift check');
+});

@@ -734,9 +734,9 @@ export interface operations {
                             [key: string]: number;
                         };
                         /** @description word pieces the model's tokenizer made of the text (special tokens included, before truncation to the model's length) */
-                        pieces: number;
+                        pieces?: number;
                         /** @description how many of them its vocabulary does not know: a high share means text unlike what it was trained on (drift monitoring compares it) */
-                        unknown_pieces: number;
+                        unknown_pieces?: number;
                         model_version: string;
                         /** @description time spent in this service */
                         latency_ms: number;
@@ -880,9 +880,9 @@ export interface operations {
                                 [key: string]: number;
                             };
                             /** @description word pieces the model's tokenizer made of the text (special tokens included, before truncation to the model's length) */
-                            pieces: number;
+                            pieces?: number;
                             /** @description how many of them its vocabulary does not know: a high share means text unlike what it was trained on (drift monitoring compares it) */
-                            unknown_pieces: number;
+                            unknown_pieces?: number;
                         }[];
                         count: number;
                         latency_ms: number;

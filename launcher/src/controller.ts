@@ -20,6 +20,8 @@ export interface ControllerOptions {
   log: Logger;
   /** The process of a new replica of `template` in `environment` (resolved when it starts). */
   replicaProcess: (environment: string, template: Template, id: string) => () => Promise<ChildOptions>;
+  /** Checks the bundle `template` names (its manifest and signature) before any replica of it starts; throws why not. */
+  checkBundle?: (template: Template) => void;
   /** Called after every change of status (debounced). */
   onStatus?: (status: DeploymentStatus) => void;
 }
@@ -180,6 +182,17 @@ export class Controller {
 
   private async startReplica(environment: string, template: Template, readyTimeoutMs: number): Promise<void> {
     const state = this.state(environment);
+    try {
+      this.o.checkBundle?.(template);
+    } catch (err) {
+      // Refused before deploying: no replica starts, the previous ones keep serving.
+      const reason = `bundle refused before deploying: ${(err as Error).message}`;
+      state.failure = { template, reason, at: new Date().toISOString() };
+      this.o.log.error({ environment, model: template.model, model_version: template.version, reason }, 'bundle refused: the update stops and the previous replicas keep serving');
+      // Not from inside the reconcile that asked for this replica: after it.
+      queueMicrotask(() => this.reconcile());
+      return;
+    }
     const id = `${environment}-${++this.next}`;
     const replica = new ReplicaProcess({ id, environment, template, child: this.o.replicaProcess(environment, template, id), readyTimeoutMs, router: this.o.router, log: this.o.log });
     state.replicas.push(replica);

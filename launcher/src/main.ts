@@ -7,6 +7,8 @@ import path from 'node:path';
 import pino from 'pino';
 import { WatchedFile } from '../../shared/config-file/watched-file.ts';
 import { loggerOptions, startupFailure } from '../../shared/logger.ts';
+import { bundleDir } from '../../shared/bundle/layout.ts';
+import { readPublicKey, verifyBundle } from '../../shared/bundle/manifest.ts';
 import { adminToken } from './admin-token.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { loadLauncherConfig, type LauncherConfig } from './config.ts';
@@ -133,6 +135,12 @@ const controller = new Controller({
       nice: initial.services.nice,
       onExit: () => ports.release(port),
     };
+  },
+  // What the replicas will check before loading, checked first here: a refused bundle starts nothing.
+  checkBundle: (template) => {
+    const env: Record<string, string | undefined> = { ...initial.services.env, ...template.env };
+    const publicKeyFile = env.BUNDLE_PUBLIC_KEY_FILE;
+    verifyBundle(bundleDir(modelsDir, template.model, template.version), { requireManifest: env.BUNDLE_REQUIRE_MANIFEST === 'true', ...(publicKeyFile ? { publicKey: readPublicKey(path.resolve(ROOT, publicKeyFile)) } : {}) });
   },
   onStatus: (status) => {
     writeScrapeTargets(path.join(runDir, 'prometheus'), routerUrls(), status);

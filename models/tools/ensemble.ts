@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUNDLE_FILES, REQUIRED_FILES } from '../../shared/bundle/layout.ts';
 import { readTsv } from './trainer/data.ts';
-import { evaluateBundle, recordEvaluation } from './trainer/evaluate.ts';
+import { evaluateBundle, recordEvaluation, sealBundle } from './trainer/evaluate.ts';
 import { json, round } from './trainer/export-bundle.ts';
 import { mergeClassifiers } from './ensemble/merge.ts';
 import { chooseNeutralOffset, shiftClassBias } from './transformer/calibrate.ts';
@@ -118,6 +118,7 @@ fs.writeFileSync(path.join(out, BUNDLE_FILES.metadata), json(metadata));
 const dataDir = values.data ?? process.env.SENTIMENT_DATA_DIR;
 if (!dataDir) {
   console.log(`${out} written; set SENTIMENT_DATA_DIR (or --data) to set its neutral threshold on dev and score it on sst3 test`);
+  await sealBundle(out);
   process.exit(0);
 }
 const minNeutralRecall = Number(values['min-neutral-recall']);
@@ -133,4 +134,5 @@ if (minNeutralRecall > 0) {
 }
 const test = await evaluateBundle(out, readTsv(path.join(dataDir, 'sst3/test.tsv')));
 await recordEvaluation(out, 'test', 'sst3/test.tsv', test);
+await sealBundle(out, dataDir);
 console.log(`${out}: sst3 test accuracy ${(test.accuracy * 100).toFixed(2)}%, macro-F1 ${(test.macro_f1 * 100).toFixed(2)}%, recall ${JSON.stringify(test.recall)}`);

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dataDir, readTsv } from './trainer/data.ts';
+import { refreshManifest } from '../../shared/bundle/manifest.ts';
 import { evaluateBundle, recordDriftReference, recordEvaluation } from './trainer/evaluate.ts';
 import { neutralTradeOff } from './transformer/calibrate.ts';
 
@@ -31,5 +32,6 @@ for (const dir of positionals) {
   const report = await evaluateBundle(dir, test);
   await recordEvaluation(dir, 'test', 'sst3/test.tsv', report);
   await recordDriftReference(dir, 'sst3/dev.tsv', dev.map((e) => e.text));
+  refreshManifest(dir, (line) => console.log(line));
   console.log(`${dir}: accuracy ${pct(report.accuracy)}, macro-F1 ${pct(report.macro_f1)}, recall ${JSON.stringify(report.recall)}`);
 }

@@ -13,7 +13,7 @@ import { quantizeBundle } from './quantize/bundle.ts';
 import { MIN_EMBEDDING_ROWS } from './quantize/embeddings.ts';
 import { compareBundles } from './quantize/compare.ts';
 import { readTsv } from './trainer/data.ts';
-import { evaluationEntry } from './trainer/evaluate.ts';
+import { evaluationEntry, sealBundle } from './trainer/evaluate.ts';
 import { json, round } from './trainer/export-bundle.ts';
 
 const { values, positionals } = parseArgs({
@@ -69,3 +69,4 @@ if (dataDir) {
   console.log('set SENTIMENT_DATA_DIR (or --data) to score it on sst3 test and record its agreement with the original');
 }
 fs.writeFileSync(metadataFile, json(metadata));
+await sealBundle(out, dataDir);

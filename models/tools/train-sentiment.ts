@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dataDir, readTsv } from './trainer/data.ts';
-import { evaluateBundle, recordEvaluation } from './trainer/evaluate.ts';
+import { evaluateBundle, recordEvaluation, sealBundle } from './trainer/evaluate.ts';
 import { writeBundle } from './trainer/export-bundle.ts';
 import { trainModel } from './trainer/train.ts';
 import { VERSIONS } from './trainer/versions.ts';
@@ -38,5 +38,6 @@ for (const spec of VERSIONS.filter((v) => !values.only || v.version === values.o
   });
   const report = await evaluateBundle(dir, test);
   await recordEvaluation(dir, 'test', files.test, report);
+  await sealBundle(dir, data);
   console.log(`  ${dir}: test accuracy ${(report.accuracy * 100).toFixed(2)}%, macro-F1 ${(report.macro_f1 * 100).toFixed(2)}% (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BUNDLE_FILES } from '../../shared/bundle/layout.ts';
 import { dataDir, readTsv } from './trainer/data.ts';
-import { evaluateBundle, recordEvaluation } from './trainer/evaluate.ts';
+import { evaluateBundle, recordEvaluation, sealBundle } from './trainer/evaluate.ts';
 import { json, round } from './trainer/export-bundle.ts';
 import { chooseNeutralOffset, shiftClassBias } from './transformer/calibrate.ts';
 import { LABELS, prepare } from './transformer/prepare.ts';
@@ -221,5 +221,6 @@ fs.writeFileSync(
 );
 const test = await evaluateBundle(out, readTsv(path.join(data, 'sst3/test.tsv')));
 await recordEvaluation(out, 'test', 'sst3/test.tsv', test);
+await sealBundle(out, data);
 fs.rmSync(work, { recursive: true, force: true });
 console.log(`${out}: ${(report.parameters / 1e6).toFixed(2)} M parameters, ${(fs.statSync(path.join(out, BUNDLE_FILES.model)).size / 1e6).toFixed(1)} MB; sst3 test accuracy ${(test.accuracy * 100).toFixed(2)}%, macro-F1 ${(test.macro_f1 * 100).toFixed(2)}%, recall ${JSON.stringify(test.recall)}`);

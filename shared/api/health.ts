@@ -21,6 +21,7 @@ export const InfoResponse = Type.Object(
     max_length: Type.Integer(),
     concurrency: Type.Integer({ minimum: 1, description: 'how many batches the replica runs side by side (its inference workers): a router coalescing requests keeps that many batches in flight to it' }),
     metadata: Type.Record(Type.String(), Type.Unknown()),
+    integrity: Type.Optional(Type.Object({ manifest: Type.Boolean({ description: "the bundle's files matched its manifest.json when it was loaded" }), signed: Type.Boolean({ description: 'its manifest.sig verified with the configured public key' }) })),
   },
   { additionalProperties: false },
 );

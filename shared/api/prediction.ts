@@ -32,8 +32,9 @@ const predictionFields = {
   sentiment: Type.String({ description: 'the most probable label' }),
   confidence: Type.Number({ description: 'probability of that label' }),
   probabilities: Probabilities,
-  pieces: Type.Integer({ description: "word pieces the model's tokenizer made of the text (special tokens included, before truncation to the model's length)" }),
-  unknown_pieces: Type.Integer({ description: 'how many of them its vocabulary does not know: a high share means text unlike what it was trained on (drift monitoring compares it)' }),
+  // Optional: replicas of other implementations (or older ones, during a rolling update) may not say.
+  pieces: Type.Optional(Type.Integer({ description: "word pieces the model's tokenizer made of the text (special tokens included, before truncation to the model's length)" })),
+  unknown_pieces: Type.Optional(Type.Integer({ description: 'how many of them its vocabulary does not know: a high share means text unlike what it was trained on (drift monitoring compares it)' })),
 };
 
 export const PredictResponse = Type.Object({
@@ -57,7 +58,8 @@ export const BATCH_PATH = '/predict/batch';
 /** The /predict answer for each prediction of a batch answer, in order (fields as /predict orders them). */
 export function singleAnswers(batch: BatchResponse): PredictResponse[] {
   const { model_version, latency_ms } = batch;
-  return batch.predictions.map((p) => ({ ...p, model_version, latency_ms }));
+  // In the service's own order: required fields first, the optional word-piece counts last.
+  return batch.predictions.map(({ pieces, unknown_pieces, ...p }) => ({ ...p, model_version, latency_ms, ...(pieces === undefined ? {} : { pieces }), ...(unknown_pieces === undefined ? {} : { unknown_pieces }) }));
 }
 
 /**

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { request } from 'undici';
+import { writeManifest } from '../../shared/bundle/manifest.ts';
 import { childPids, ROOT } from '../../testkit/processes.ts';
 import { until } from './router.ts';
 
@@ -61,6 +62,8 @@ async function modelsFolder(dir: string, extra: LauncherSetup['extraBundles'] = 
   for (const [version, files] of Object.entries(extra)) {
     await fs.cp(path.join(ROOT, 'models', 'sentiment', '1.0.0'), path.join(models, version), { recursive: true });
     for (const [name, content] of Object.entries(files)) await fs.writeFile(path.join(models, version, name), content);
+    // A bundle built with these files: its manifest says so.
+    writeManifest(path.join(models, version));
   }
   return path.join(dir, 'models');
 }

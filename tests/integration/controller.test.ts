@@ -1,11 +1,13 @@
 // The deployment controller on the real launcher, under steady load: a new version rolled out with
 // `npm run deploy` (every request answered, the new version answering by the end), a broken bundle
-// (the update stops, the old replicas keep serving, status and logs say why), an environment added
+// (the update stops, the old replicas keep serving, status and logs say why), a tampered one
+// (refused before any replica starts), an environment added
 // live (no traffic until it is given a weight) and removed, an invalid edit (rejected, the last good
 // state kept), and the controller's hold on its processes.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { DeploymentStatus, EnvironmentStatus, ModelRegistryView } from '../../shared/api/deployments.ts';
 import { deploy, isAlive, nodeChildrenOf, startLauncher } from '../helpers/launcher.ts';
@@ -19,7 +21,7 @@ t.test('live deployments under load: a rolling update, a broken bundle, an envir
   const launcher = await startLauncher(t, {
     environments: { blue: { version: '1.0.0', replicas: 1 }, green: { version: '1.1.0', replicas: 1 } },
     weights: { blue: 50, green: 50 },
-    extraBundles: { '9.9.9': { 'model.onnx': Buffer.from('not an onnx graph') } },
+    extraBundles: { '9.9.9': { 'model.onnx': Buffer.from('not an onnx graph') }, '9.9.8': {} },
   });
   const load = steadyLoad(launcher.base, 4);
 
@@ -45,6 +47,17 @@ t.test('live deployments under load: a rolling update, a broken bundle, an envir
   t.match(failed?.last_error?.reason, /cannot be loaded by onnxruntime/, 'the status names the reason');
   t.same(failed?.versions, ['2.0.0'], 'the previous replica keeps serving');
   t.match(launcher.output(), /replica failed to start: the update stops and the previous replicas keep serving/, 'so does the log');
+
+  // 2b. A bundle changed after its manifest was written (one byte): refused before any replica starts.
+  const tampered = path.join(launcher.dir, 'models', 'sentiment', '9.9.8', 'model.onnx');
+  const bytes = await fs.readFile(tampered);
+  bytes[bytes.length - 64] ^= 0x01;
+  await fs.writeFile(tampered, bytes);
+  const refused = await deploy(launcher, ['9.9.8', 'green']);
+  t.equal(refused.code, 1, 'npm run deploy exits 1');
+  t.match(refused.output, /the update stopped: bundle refused before deploying: .*9\.9\.8\/model\.onnx: does not match its sha256 in manifest\.json/, 'and names the changed file');
+  t.same(environmentIn(await fetchStatus(), 'green')?.versions, ['2.0.0'], 'the previous replica keeps serving');
+  t.notMatch(launcher.output(), /"model_version":"9\.9\.8"[^\n]*"msg":"starting a replica"/, 'no replica of it was started');
 
   // 3. A new environment, added by editing the file: it runs, but takes no traffic until weighted.
   const doc = parseDocument(await fs.readFile(launcher.deploymentFile, 'utf8'));

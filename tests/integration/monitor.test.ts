@@ -66,5 +66,5 @@ t.test("Prometheus reads the split and the confidence per version with the seed'
   t.ok(confidence.every((r) => Number(r.value[1]) > 0 && Number(r.value[1]) < 1), confidence.map((r) => `${r.metric.model_version}: ${Number(r.value[1]).toFixed(3)}`).join(', '));
   const rules = await request(`http://127.0.0.1:${port}/api/v1/rules`);
   const groups = ((await rules.body.json()) as { data: { groups: { rules: unknown[] }[] } }).data.groups;
-  t.equal(groups[0]?.rules.length, 8, 'the alert rules are loaded');
+  t.equal(groups[0]?.rules.length, 9, 'the alert rules are loaded');
 });

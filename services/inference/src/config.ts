@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import path from 'node:path';
 import { LogLevel, readEnv } from '../../../shared/config.ts';
 import { bundleDir } from '../../../shared/bundle/layout.ts';
+import { readPublicKey, type IntegrityPolicy } from '../../../shared/bundle/manifest.ts';
 import { DEFAULT_TEXT_LIMITS } from '../../../shared/api/prediction.ts';
 
 export const ServiceEnv = Type.Object({
@@ -28,6 +29,8 @@ export const ServiceEnv = Type.Object({
   RATE_LIMIT_MAX: Type.Integer({ default: 0, minimum: 0, description: 'requests per window per client IP; 0 turns it off (the router limits the public edge)' }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1, description: 'the rate limit\'s window' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0, description: 'SIGTERM: readiness goes false, in-flight requests finish within this, then exit 0' }),
+  BUNDLE_REQUIRE_MANIFEST: Type.Boolean({ default: false, description: "refuse a bundle without manifest.json (its files' sha256); with one, a changed, missing or added file is refused either way" }),
+  BUNDLE_PUBLIC_KEY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'an Ed25519 public key (PEM): when set, only bundles whose manifest.sig verifies with it load' })),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'when set, GET /metrics needs it as a bearer token' })),
 });
 export type ServiceEnv = Static<typeof ServiceEnv>;
@@ -46,6 +49,7 @@ export interface ServiceConfig {
   rateLimit: { max: number; windowMs: number };
   shutdownTimeoutMs: number;
   metricsToken?: string;
+  integrity: IntegrityPolicy;
 }
 
 export function serviceConfig(env: ServiceEnv): ServiceConfig {
@@ -70,6 +74,7 @@ export function serviceConfig(env: ServiceEnv): ServiceConfig {
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     metricsToken: env.METRICS_TOKEN,
+    integrity: { requireManifest: env.BUNDLE_REQUIRE_MANIFEST, ...(env.BUNDLE_PUBLIC_KEY_FILE ? { publicKey: readPublicKey(env.BUNDLE_PUBLIC_KEY_FILE) } : {}) },
   };
 }
 

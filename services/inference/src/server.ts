@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const log = pino(loggerOptions(config.logLevel, 'inference'));
   let bundle;
   try {
-    bundle = await loadBundle(config.bundleDir, config.runtime, { name: config.modelName, version: config.modelVersion });
+    bundle = await loadBundle(config.bundleDir, config.runtime, { name: config.modelName, version: config.modelVersion }, config.integrity);
   } catch (err) {
     log.fatal(startupFailure(err), 'cannot serve model bundle');
     process.exit(1);
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   onShutdown(log, () => app.close(), config.shutdownTimeoutMs);
   exitWithParent();
   const grpc = await listenBoth(app, log, { host: config.host, port: config.port, grpcPort: config.grpcPort, grpcSetting: 'GRPC_PORT' });
-  app.log.info({ model: bundle.name, version: bundle.version, bundle: bundle.dir, grpc }, 'model ready');
+  app.log.info({ model: bundle.name, version: bundle.version, bundle: bundle.dir, grpc, manifest: bundle.integrity.manifest, signed: bundle.integrity.signed }, 'model ready');
 }
 
 void main();

@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { TSchema, Static } from '@sinclair/typebox';
 import { BundleError } from '../../../../shared/errors.ts';
 import { BUNDLE_FILES, REQUIRED_FILES } from '../../../../shared/bundle/layout.ts';
+import { NO_POLICY, verifyBundle, type IntegrityPolicy, type IntegrityResult } from '../../../../shared/bundle/manifest.ts';
 import { BundleMetadata, ModelConfigFile, TokenizerConfigFile, TokenizerFile } from '../../../../shared/bundle/schemas.ts';
 import { TokenEncoder } from '../model/token-encoder.ts';
 import { Classifier, SUPPORTED_INPUTS, type ModelInput, type OutputKind } from '../model/classifier.ts';
@@ -33,6 +34,8 @@ export interface LoadedBundle {
   classifier: Classifier;
   inputs: readonly ModelInput[];
   output: { name: string; kind: OutputKind };
+  /** What the manifest check found: whether there was one, and whether its signature verified. */
+  integrity: IntegrityResult;
 }
 
 const OUTPUT_NAMES: Record<string, OutputKind> = { logits: 'logits', probabilities: 'probabilities', probs: 'probabilities' };
@@ -114,10 +117,12 @@ function checkOutput(info: SessionInfo, file: string, labelCount: number): { nam
   return { name: meta.name, kind: OUTPUT_NAMES[meta.name] };
 }
 
-export async function loadBundle(dir: string, runtime: RuntimeOptions, names: { name?: string; version?: string } = {}): Promise<LoadedBundle> {
+export async function loadBundle(dir: string, runtime: RuntimeOptions, names: { name?: string; version?: string } = {}, integrity: IntegrityPolicy = NO_POLICY): Promise<LoadedBundle> {
   const abs = path.resolve(dir);
   const stat = await fs.stat(abs).catch(() => null);
   if (!stat?.isDirectory()) throw new BundleError(abs, 'bundle directory does not exist');
+  // Before anything is read: a changed, missing or added file refuses the bundle (manifest.ts).
+  const checked = verifyBundle(abs, integrity);
   for (const file of REQUIRED_FILES) {
     await fs.access(path.join(abs, file)).catch(() => {
       throw new BundleError(path.join(abs, file), 'is missing from the bundle');
@@ -158,6 +163,7 @@ export async function loadBundle(dir: string, runtime: RuntimeOptions, names: { 
     classifier: classifier.classifier,
     inputs: classifier.inputs,
     output: classifier.output,
+    integrity: checked,
   };
 }
 

@@ -30,5 +30,6 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     max_length: bundle.encoder.maxLength,
     concurrency: app.predictor.concurrency,
     metadata: bundle.metadata,
+    integrity: { manifest: bundle.integrity.manifest, signed: bundle.integrity.signed },
   }));
 };

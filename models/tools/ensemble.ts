@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUNDLE_FILES, REQUIRED_FILES } from '../../shared/bundle/layout.ts';
 import { readTsv } from './trainer/data.ts';
+import { unsealBundle } from '../../shared/bundle/manifest.ts';
 import { evaluateBundle, recordEvaluation, sealBundle } from './trainer/evaluate.ts';
 import { json, round } from './trainer/export-bundle.ts';
 import { mergeClassifiers } from './ensemble/merge.ts';
@@ -71,6 +72,7 @@ try {
   process.exit(1);
 }
 fs.mkdirSync(out, { recursive: true });
+unsealBundle(out);
 fs.writeFileSync(path.join(out, BUNDLE_FILES.model), merged);
 for (const file of [BUNDLE_FILES.tokenizer, BUNDLE_FILES.tokenizerConfig]) if (first.readIfThere(file)) fs.copyFileSync(path.join(first.dir, file), path.join(out, file));
 const lengths = members.map((m) => m.config.max_position_embeddings).filter((n): n is number => typeof n === 'number');

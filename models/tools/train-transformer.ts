@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BUNDLE_FILES } from '../../shared/bundle/layout.ts';
 import { dataDir, readTsv } from './trainer/data.ts';
+import { unsealBundle } from '../../shared/bundle/manifest.ts';
 import { evaluateBundle, recordEvaluation, sealBundle } from './trainer/evaluate.ts';
 import { json, round } from './trainer/export-bundle.ts';
 import { chooseNeutralOffset, shiftClassBias } from './transformer/calibrate.ts';
@@ -134,6 +135,7 @@ if (report.settings.embeddings && !wordVectors) {
 }
 
 fs.mkdirSync(out, { recursive: true });
+unsealBundle(out);
 fs.copyFileSync(path.join(work, 'model.onnx'), path.join(out, BUNDLE_FILES.model));
 // The shape as trained (an earlier run's report when packaging one).
 const trainedAs = (k: keyof typeof values) => report.settings[k] ?? values[k];

@@ -65,6 +65,12 @@ export function writeManifest(dir: string): BundleManifest {
   return manifest;
 }
 
+/** Before a tool writes a bundle's files: a manifest of what was there before would no longer hold. */
+export function unsealBundle(dir: string): void {
+  fs.rmSync(path.join(dir, MANIFEST_FILE), { force: true });
+  fs.rmSync(path.join(dir, SIGNATURE_FILE), { force: true });
+}
+
 /** After a tool changed a bundle: its manifest written again, if it has one (and said so, if that drops a signature). */
 export function refreshManifest(dir: string, say: (line: string) => void = () => {}): void {
   if (!fs.existsSync(path.join(dir, MANIFEST_FILE))) return;

@@ -3,6 +3,7 @@
 // probabilities close to the original's. On the shipped transformer (sentiment 2.0.0), with the
 // SST data: label agreement with fp32 of at least 99% and accuracy within 0.5 points on sst3 test.
 import t from 'tap';
+import { verifyBundle } from '../../shared/bundle/manifest.ts';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -36,6 +37,7 @@ t.test('the fixture: every constant-weight MatMul/Gemm quantized, a servable bun
   for (const file of fs.readdirSync(source).filter((f) => f !== 'model.onnx')) t.ok(fs.existsSync(path.join(out, file)), `${file} copied`);
   const metadata = JSON.parse(fs.readFileSync(path.join(out, 'metadata.json'), 'utf8'));
   t.match(metadata, { version: '0.0.1-int8', quantization: { per_channel: true, quantized_ops: dense } }, 'the metadata says how it was quantized');
+  t.equal(verifyBundle(out, { requireManifest: true }).manifest, true, 'sealed: its own manifest.json matches every file');
 
   const texts = ['a good film', 'an awful , bad plot', 'the movie was not great', 'is'];
   const [a, b] = [await bundleProbabilities(source, texts), await bundleProbabilities(out, texts)];

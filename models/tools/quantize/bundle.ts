@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BUNDLE_FILES } from '../../../shared/bundle/layout.ts';
+import { MANIFEST_FILE, SIGNATURE_FILE, unsealBundle } from '../../../shared/bundle/manifest.ts';
 import { quantizeDynamic, type QuantizeOptions, type QuantizeReport } from './dynamic-int8.ts';
 import { quantizeEmbeddings, type EmbeddingReport } from './embeddings.ts';
 
@@ -32,7 +33,9 @@ export function quantizeBundle(source: string, out: string, options: BundleQuant
   if (options.embeddings) ({ bytes, report: embeddings } = quantizeEmbeddings(bytes));
   if (report.quantized.length > 0 || (embeddings?.quantized.length ?? 0) > 0) {
     fs.mkdirSync(out, { recursive: true });
-    for (const file of fs.readdirSync(source)) if (file !== BUNDLE_FILES.model) fs.copyFileSync(path.join(source, file), path.join(out, file));
+    unsealBundle(out);
+    // The source's manifest describes the source: the new bundle gets its own once sealed.
+    for (const file of fs.readdirSync(source)) if (file !== BUNDLE_FILES.model && file !== MANIFEST_FILE && file !== SIGNATURE_FILE) fs.copyFileSync(path.join(source, file), path.join(out, file));
     fs.writeFileSync(path.join(out, BUNDLE_FILES.model), bytes);
   }
   return { original, bytes, report, embeddings };

@@ -2,6 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BUNDLE_FILES } from '../../../shared/bundle/layout.ts';
+import { unsealBundle } from '../../../shared/bundle/manifest.ts';
 import { tokenizerConfigJson, tokenizerJson } from '../wordpiece/tokenizer-files.ts';
 import { LABELS, type TrainedModel, type TrainSettings } from './train.ts';
 
@@ -14,6 +15,7 @@ export interface BundleDescription {
 
 export async function writeBundle(dir: string, trained: TrainedModel, settings: TrainSettings, about: BundleDescription): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
+  unsealBundle(dir);
   const config = {
     architectures: ['SentimentBagModel'],
     model_type: trained.model.kind,

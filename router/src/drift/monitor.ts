@@ -132,7 +132,7 @@ export class DriftMonitor {
           reference: ref ? `${ref.dataset} (${ref.examples} predictions)` : null,
           drifted: tests.some((t) => !t.passed),
           tests,
-          note: window.count < minRequests ? `${window.count} predictions in the window, fewer than the ${minRequests} needed to test` : ref ? null : 'no drift reference in the bundle metadata (npm run evaluate records one): tested against the control arm only',
+          note: window.count < minRequests ? `${window.count} prediction${window.count === 1 ? '' : 's'} in the window, fewer than the ${minRequests} needed to test` : ref ? null : 'no drift reference in the bundle metadata (npm run evaluate records one): tested against the control arm only',
         };
       });
     return { window_requests: windowRequests, min_requests: minRequests, alpha, control, environments };

@@ -209,10 +209,79 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The model registry: every bundle in the models folder, with its metadata (accuracy, training date, size) and where it runs */
+        /** The model registry: every bundle in the models folder with its metadata (accuracy, training date, size, lineage), where it runs, and its stage with the moves that brought it there */
         get: operations["getModels"];
         /** The controller's report: the bundles it can deploy */
         put: operations["reportModels"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/models/stages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every model version that was ever moved, with its stage and moves (a version never moved is a candidate); answers without a controller too */
+        get: operations["getStages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/models/{model}/{version}/stage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Move a model version to a stage (recorded in the trail). Production holds one version per model: the one it replaces is archived, kept as the backup */
+        put: operations["setStage"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The release in progress (npm run release) with its steps, and the last one that ended */
+        get: operations["getReleases"];
+        put?: never;
+        /** Start a release, or resume it (the same bundle, by its manifest digest): one release at a time, another one refused with the one in progress named */
+        post: operations["claimRelease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/releases/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Record the release's steps and state; a final state (promoted, rolled_back, refused, abandoned) ends it */
+        put: operations["updateRelease"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1671,6 +1740,14 @@ export interface operations {
                                     file?: string;
                                 };
                                 /**
+                                 * @description the model registry
+                                 * @default {}
+                                 */
+                                registry: {
+                                    /** @description where the model registry (each model version's stage and the release in progress) is kept, written durably at every change; unset: in memory only. With a state store it is kept there */
+                                    file?: string;
+                                };
+                                /**
                                  * @description the decision trail
                                  * @default {}
                                  */
@@ -1833,6 +1910,10 @@ export interface operations {
                     /** @description environments to mark as backups (true) or not (false) */
                     backup?: {
                         [key: string]: boolean;
+                    };
+                    /** @description percent of /predict requests mirrored to each named environment (0 stops it): its answers are compared with the primary's and never reach clients */
+                    shadow?: {
+                        [key: string]: number;
                     };
                 };
             };
@@ -2111,6 +2192,14 @@ export interface operations {
                                  */
                                 rollouts: {
                                     /** @description where the rollout in progress (and the last) is kept, written durably at every change: a restarted router goes on with it from its step; unset: in memory only */
+                                    file?: string;
+                                };
+                                /**
+                                 * @description the model registry
+                                 * @default {}
+                                 */
+                                registry: {
+                                    /** @description where the model registry (each model version's stage and the release in progress) is kept, written durably at every change; unset: in memory only. With a state store it is kept there */
                                     file?: string;
                                 };
                                 /**
@@ -2838,7 +2927,9 @@ export interface operations {
                     "application/json": {
                         models_dir: string;
                         reported_at: string;
-                        models: {
+                        /** @description why the stages could not be read (the state store is away): stage is null meanwhile */
+                        registry_error: string | null;
+                        models: ({
                             name: string;
                             version: string;
                             path: string;
@@ -2850,9 +2941,41 @@ export interface operations {
                             metrics: {
                                 [key: string]: unknown;
                             };
+                            lineage: {
+                                /** @description sha256 over the data files it was trained and selected on, in the order of training_files (null: the data was not at hand) */
+                                training_data_sha256: string | null;
+                                /** @description those files, relative to the data folder */
+                                training_files: string[];
+                                /** @description the git commit of the code that built it (null: not built from a git checkout) */
+                                code_commit: string | null;
+                                /** @description whether that checkout had uncommitted changes */
+                                code_dirty: boolean | null;
+                                /** @description the version it was derived from (null: trained from scratch) */
+                                parent_version: string | null;
+                                recorded_at: string;
+                            } | null;
+                            integrity: {
+                                /** @description carries manifest.json (the sha256 of every file) */
+                                manifest: boolean;
+                                /** @description carries manifest.sig */
+                                signed: boolean;
+                            };
                             /** @description environments with replicas serving this bundle now */
                             running_in: string[];
-                        }[];
+                        } & {
+                            stage: ("candidate" | "staging" | "production" | "archived") | (never | null);
+                            stage_since: string | null;
+                            moves: {
+                                from: ("candidate" | "staging" | "production" | "archived") | (never | null);
+                                /** @description candidate (built, not released), staging (passed the offline gates, being released), production (serves the traffic; one version per model), archived (kept as a backup, or retired) */
+                                to: "candidate" | "staging" | "production" | "archived";
+                                at: string;
+                                /** @description who or what moved it: a release (release <id>), or the admin API */
+                                by: string;
+                                reason: string;
+                                release_id: string | null;
+                            }[];
+                        })[];
                     };
                 };
             };
@@ -2936,6 +3059,25 @@ export interface operations {
                         metrics: {
                             [key: string]: unknown;
                         };
+                        lineage: {
+                            /** @description sha256 over the data files it was trained and selected on, in the order of training_files (null: the data was not at hand) */
+                            training_data_sha256: string | null;
+                            /** @description those files, relative to the data folder */
+                            training_files: string[];
+                            /** @description the git commit of the code that built it (null: not built from a git checkout) */
+                            code_commit: string | null;
+                            /** @description whether that checkout had uncommitted changes */
+                            code_dirty: boolean | null;
+                            /** @description the version it was derived from (null: trained from scratch) */
+                            parent_version: string | null;
+                            recorded_at: string;
+                        } | null;
+                        integrity: {
+                            /** @description carries manifest.json (the sha256 of every file) */
+                            manifest: boolean;
+                            /** @description carries manifest.sig */
+                            signed: boolean;
+                        };
                         /** @description environments with replicas serving this bundle now */
                         running_in: string[];
                     }[];
@@ -2949,6 +3091,622 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getStages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        stages: {
+                            model: string;
+                            version: string;
+                            /** @description candidate (built, not released), staging (passed the offline gates, being released), production (serves the traffic; one version per model), archived (kept as a backup, or retired) */
+                            stage: "candidate" | "staging" | "production" | "archived";
+                            since: string;
+                            /** @description the moves, oldest first (the last 20) */
+                            moves: {
+                                from: ("candidate" | "staging" | "production" | "archived") | (never | null);
+                                /** @description candidate (built, not released), staging (passed the offline gates, being released), production (serves the traffic; one version per model), archived (kept as a backup, or retired) */
+                                to: "candidate" | "staging" | "production" | "archived";
+                                at: string;
+                                /** @description who or what moved it: a release (release <id>), or the admin API */
+                                by: string;
+                                reason: string;
+                                release_id: string | null;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    setStage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "stage": "production",
+                 *       "reason": "passed its release"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description candidate (built, not released), staging (passed the offline gates, being released), production (serves the traffic; one version per model), archived (kept as a backup, or retired) */
+                    stage: "candidate" | "staging" | "production" | "archived";
+                    /** @description why (recorded in the trail) */
+                    reason?: string;
+                    /** @description who or what moves it (default: admin API) */
+                    by?: string;
+                    release_id?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the versions whose stage changed: with production, the one it replaced (now archived) */
+                        changed: {
+                            model: string;
+                            version: string;
+                            /** @description candidate (built, not released), staging (passed the offline gates, being released), production (serves the traffic; one version per model), archived (kept as a backup, or retired) */
+                            stage: "candidate" | "staging" | "production" | "archived";
+                            since: string;
+                            /** @description the moves, oldest first (the last 20) */
+                            moves: {
+                                from: ("candidate" | "staging" | "production" | "archived") | (never | null);
+                                /** @description candidate (built, not released), staging (passed the offline gates, being released), production (serves the traffic; one version per model), archived (kept as a backup, or retired) */
+                                to: "candidate" | "staging" | "production" | "archived";
+                                at: string;
+                                /** @description who or what moved it: a release (release <id>), or the admin API */
+                                by: string;
+                                reason: string;
+                                release_id: string | null;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getReleases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        current: {
+                            id: string;
+                            model: string;
+                            version: string;
+                            /** @description sha256 of the bundle's manifest.json: a bundle changed since is another release */
+                            digest: string;
+                            /** @description the environment the candidate is deployed to */
+                            environment: string;
+                            state: "running" | "promoted" | "rolled_back" | "refused" | "abandoned";
+                            /** @description the release process running it (host and pid) */
+                            holder: string;
+                            started_at: string;
+                            updated_at: string;
+                            steps: {
+                                name: "validate" | "production" | "offline_gates" | "staging" | "deploy" | "shadow" | "rollout" | "promote" | "rollback";
+                                state: "running" | "passed" | "failed";
+                                started_at: string;
+                                finished_at: string | null;
+                                summary: string;
+                                /** @description the step's figures (gates, agreement, rollout, decisions) */
+                                details?: unknown;
+                            }[];
+                            outcome: string | null;
+                            /** @description what the release settled and a resumed one reuses: production version, baseline environment, rollout id */
+                            facts: {
+                                [key: string]: unknown;
+                            };
+                        } | null;
+                        last: {
+                            id: string;
+                            model: string;
+                            version: string;
+                            /** @description sha256 of the bundle's manifest.json: a bundle changed since is another release */
+                            digest: string;
+                            /** @description the environment the candidate is deployed to */
+                            environment: string;
+                            state: "running" | "promoted" | "rolled_back" | "refused" | "abandoned";
+                            /** @description the release process running it (host and pid) */
+                            holder: string;
+                            started_at: string;
+                            updated_at: string;
+                            steps: {
+                                name: "validate" | "production" | "offline_gates" | "staging" | "deploy" | "shadow" | "rollout" | "promote" | "rollback";
+                                state: "running" | "passed" | "failed";
+                                started_at: string;
+                                finished_at: string | null;
+                                summary: string;
+                                /** @description the step's figures (gates, agreement, rollout, decisions) */
+                                details?: unknown;
+                            }[];
+                            outcome: string | null;
+                            /** @description what the release settled and a resumed one reuses: production version, baseline environment, rollout id */
+                            facts: {
+                                [key: string]: unknown;
+                            };
+                        } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    claimRelease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model: string;
+                    version: string;
+                    digest: string;
+                    environment: string;
+                    holder: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description true: the same bundle was being released, and goes on from its steps */
+                        resumed: boolean;
+                        release: {
+                            id: string;
+                            model: string;
+                            version: string;
+                            /** @description sha256 of the bundle's manifest.json: a bundle changed since is another release */
+                            digest: string;
+                            /** @description the environment the candidate is deployed to */
+                            environment: string;
+                            state: "running" | "promoted" | "rolled_back" | "refused" | "abandoned";
+                            /** @description the release process running it (host and pid) */
+                            holder: string;
+                            started_at: string;
+                            updated_at: string;
+                            steps: {
+                                name: "validate" | "production" | "offline_gates" | "staging" | "deploy" | "shadow" | "rollout" | "promote" | "rollback";
+                                state: "running" | "passed" | "failed";
+                                started_at: string;
+                                finished_at: string | null;
+                                summary: string;
+                                /** @description the step's figures (gates, agreement, rollout, decisions) */
+                                details?: unknown;
+                            }[];
+                            outcome: string | null;
+                            /** @description what the release settled and a resumed one reuses: production version, baseline environment, rollout id */
+                            facts: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description true: the same bundle was being released, and goes on from its steps */
+                        resumed: boolean;
+                        release: {
+                            id: string;
+                            model: string;
+                            version: string;
+                            /** @description sha256 of the bundle's manifest.json: a bundle changed since is another release */
+                            digest: string;
+                            /** @description the environment the candidate is deployed to */
+                            environment: string;
+                            state: "running" | "promoted" | "rolled_back" | "refused" | "abandoned";
+                            /** @description the release process running it (host and pid) */
+                            holder: string;
+                            started_at: string;
+                            updated_at: string;
+                            steps: {
+                                name: "validate" | "production" | "offline_gates" | "staging" | "deploy" | "shadow" | "rollout" | "promote" | "rollback";
+                                state: "running" | "passed" | "failed";
+                                started_at: string;
+                                finished_at: string | null;
+                                summary: string;
+                                /** @description the step's figures (gates, agreement, rollout, decisions) */
+                                details?: unknown;
+                            }[];
+                            outcome: string | null;
+                            /** @description what the release settled and a resumed one reuses: production version, baseline environment, rollout id */
+                            facts: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateRelease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the release being updated (another one in progress refuses) */
+                    id: string;
+                    state?: "running" | "promoted" | "rolled_back" | "refused" | "abandoned";
+                    steps?: {
+                        name: "validate" | "production" | "offline_gates" | "staging" | "deploy" | "shadow" | "rollout" | "promote" | "rollback";
+                        state: "running" | "passed" | "failed";
+                        started_at: string;
+                        finished_at: string | null;
+                        summary: string;
+                        /** @description the step's figures (gates, agreement, rollout, decisions) */
+                        details?: unknown;
+                    }[];
+                    outcome?: string | null;
+                    facts?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        model: string;
+                        version: string;
+                        /** @description sha256 of the bundle's manifest.json: a bundle changed since is another release */
+                        digest: string;
+                        /** @description the environment the candidate is deployed to */
+                        environment: string;
+                        state: "running" | "promoted" | "rolled_back" | "refused" | "abandoned";
+                        /** @description the release process running it (host and pid) */
+                        holder: string;
+                        started_at: string;
+                        updated_at: string;
+                        steps: {
+                            name: "validate" | "production" | "offline_gates" | "staging" | "deploy" | "shadow" | "rollout" | "promote" | "rollback";
+                            state: "running" | "passed" | "failed";
+                            started_at: string;
+                            finished_at: string | null;
+                            summary: string;
+                            /** @description the step's figures (gates, agreement, rollout, decisions) */
+                            details?: unknown;
+                        }[];
+                        outcome: string | null;
+                        /** @description what the release settled and a resumed one reuses: production version, baseline environment, rollout id */
+                        facts: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
             /** @description Default Response */
             400: {
@@ -4295,7 +5053,7 @@ export interface operations {
                 /** @description entries, 1 to 1000 (default 100) */
                 limit?: string;
                 environment?: string;
-                kind?: "weights" | "rollout" | "analysis" | "guard" | "bandit";
+                kind?: "weights" | "rollout" | "analysis" | "guard" | "bandit" | "stage" | "release";
             };
             header?: never;
             path?: never;
@@ -4311,7 +5069,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         at: string;
-                        kind: "weights" | "rollout" | "analysis" | "guard" | "bandit";
+                        kind: "weights" | "rollout" | "analysis" | "guard" | "bandit" | "stage" | "release";
                         action: string;
                         environment?: string;
                         message: string;
@@ -4335,6 +5093,10 @@ export interface operations {
                             passed: boolean;
                         }[];
                         bandit_id?: string;
+                        model?: string;
+                        model_version?: string;
+                        /** @description the release (npm run release) that made or asked for it */
+                        release_id?: string;
                         /** @description a bandit update: each arm's feedback, posterior and the weight it got */
                         arms?: {
                             environment: string;

@@ -63,6 +63,9 @@ export const BanditRunningError = define<[string]>('ERR_BANDIT_RUNNING', 'a band
 export const NoBanditError = define('ERR_NO_BANDIT', 'no bandit is running or paused', 404);
 export const BanditInvalidError = define<[string]>('ERR_BANDIT_INVALID', '%s', 400);
 export const NothingToRollBackError = define('ERR_NOTHING_TO_ROLL_BACK', 'there is nothing to roll back to: no rollout and no earlier weights in the history', 409);
+export const StageUnknownVersionError = define<[string, string, string]>('ERR_MODEL_VERSION_NOT_FOUND', 'no bundle %s %s in the registry (known: %s)', 404);
+export const ReleaseRunningError = define<[string]>('ERR_RELEASE_RUNNING', 'release %s is in progress: one release at a time (let it finish, or abandon it with npm run release -- --abandon)', 409);
+export const ReleaseNotCurrentError = define<[string]>('ERR_RELEASE_NOT_CURRENT', 'release %s is not the one in progress (it ended, or was abandoned)', 409);
 export const PredictionNotFoundError = define<[string]>('ERR_PREDICTION_NOT_FOUND', 'no recent prediction has the request id %s (too old, or never answered here)', 404);
 export const StateStoreUnavailableError = define<[string]>('ERR_STATE_STORE_UNAVAILABLE', 'the shared state store cannot be reached: %s cannot be recorded now', 503);
 /** A change computed from control state that another router changed meanwhile, or made by a deposed controller. */

@@ -86,6 +86,7 @@ const routers = Array.from({ length: instances }, (_, i) => {
       ROUTER_HISTORY_FILE: own('history.jsonl'),
       ROUTER_FEEDBACK_FILE: own('feedback.jsonl'),
       ROUTER_ROLLOUTS_FILE: own('rollouts.json'),
+      ROUTER_REGISTRY_FILE: own('registry.json'),
       ROUTER_ADMIN_TOKEN: token,
     },
     log,
@@ -177,6 +178,8 @@ async function reportModels(force = false): Promise<void> {
     .then(() => (reportedModels = { url, models: JSON.stringify(models) }))
     .catch((err: unknown) => log.debug({ err }, 'model registry report failed'));
 }
+// A bundle copied or trained into the models folder while running shows in the registry within a rescan.
+setInterval(() => void reportModels(), RESCAN_MS).unref();
 source.watch();
 
 function banner(url: string): string {

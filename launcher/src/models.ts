@@ -6,6 +6,8 @@ import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { ModelBundleView } from '../../shared/api/deployments.ts';
 import { BUNDLE_FILES } from '../../shared/bundle/layout.ts';
+import { Lineage } from '../../shared/bundle/lineage.ts';
+import { MANIFEST_FILE, SIGNATURE_FILE } from '../../shared/bundle/manifest.ts';
 import { BundleMetadata } from '../../shared/bundle/schemas.ts';
 
 /** Sub-folders, links to folders included (a bundle may be linked in from elsewhere). */
@@ -47,6 +49,8 @@ export async function scanModels(modelsDir: string): Promise<ScannedBundle[]> {
         description: text(metadata.description),
         training_date: text(metadata.training_date),
         metrics: metadata.metrics ?? {},
+        lineage: Value.Check(Lineage, metadata.lineage) ? metadata.lineage : null,
+        integrity: { manifest: files.includes(MANIFEST_FILE), signed: files.includes(SIGNATURE_FILE) },
       });
     }
   }

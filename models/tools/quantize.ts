@@ -69,4 +69,4 @@ if (dataDir) {
   console.log('set SENTIMENT_DATA_DIR (or --data) to score it on sst3 test and record its agreement with the original');
 }
 fs.writeFileSync(metadataFile, json(metadata));
-await sealBundle(out, dataDir);
+await sealBundle(out, dataDir, { parent: sourceVersion ?? null });

@@ -38,6 +38,6 @@ for (const spec of VERSIONS.filter((v) => !values.only || v.version === values.o
   });
   const report = await evaluateBundle(dir, test);
   await recordEvaluation(dir, 'test', files.test, report);
-  await sealBundle(dir, data);
+  await sealBundle(dir, data, { parent: spec.parent ?? null });
   console.log(`  ${dir}: test accuracy ${(report.accuracy * 100).toFixed(2)}%, macro-F1 ${(report.macro_f1 * 100).toFixed(2)}% (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }

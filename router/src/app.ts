@@ -19,6 +19,7 @@ import { historyPlugin } from './plugins/history.ts';
 import { proxyPlugin } from './plugins/proxy.ts';
 import { driftPlugin } from './plugins/drift.ts';
 import { rolloutsPlugin } from './plugins/rollouts.ts';
+import { registryPlugin } from './plugins/registry.ts';
 import { replicasPlugin } from './plugins/replicas.ts';
 import { routingPlugin } from './plugins/routing.ts';
 import { statePlugin } from './plugins/state.ts';
@@ -79,6 +80,7 @@ async function compose(app: FastifyInstance, config: AppConfig): Promise<void> {
   await app.register(driftPlugin);
   await app.register(rolloutsPlugin, { guard: config.guard, rolloutsFile: config.rolloutsFile });
   await app.register(controllerReportsPlugin);
+  await app.register(registryPlugin, { file: config.registryFile });
   const tokens = { admin: config.adminToken, read: config.readToken };
   await app.register(adminRoutes, { prefix: '/admin', tokens, source: config.source });
   await app.register(dashboardRoutes, { tokens });

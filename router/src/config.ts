@@ -94,6 +94,7 @@ export const RouterSettings = Type.Object(
       'POST /feedback',
     ),
     rollouts: section({ file: Type.Optional(Type.String({ minLength: 1, description: 'where the rollout in progress (and the last) is kept, written durably at every change: a restarted router goes on with it from its step; unset: in memory only' })) }, 'rollouts across restarts'),
+    registry: section({ file: Type.Optional(Type.String({ minLength: 1, description: "where the model registry (each model version's stage and the release in progress) is kept, written durably at every change; unset: in memory only. With a state store it is kept there" })) }, 'the model registry'),
     history: section({ file: Type.Optional(Type.String({ minLength: 1, description: 'append-only file of the decision trail (GET /admin/history), kept across restarts; unset: in memory only' })) }, 'the decision trail'),
     drift: section(
       {
@@ -156,6 +157,7 @@ export interface RouterConfig {
   weightsFile: string;
   historyFile?: string;
   rolloutsFile?: string;
+  registryFile?: string;
   adminToken: string;
   readToken?: string;
   metricsToken?: string;
@@ -251,9 +253,10 @@ export function routerConfig(settings: RouterSettings, env: RouterEnv, source: R
   const historyFile = optionalPath(s.history.file, 'ROUTER_HISTORY_FILE');
   const rolloutsFile = optionalPath(s.rollouts.file, 'ROUTER_ROLLOUTS_FILE');
   const feedbackFile = optionalPath(s.feedback.file, 'ROUTER_FEEDBACK_FILE');
+  const registryFile = optionalPath(s.registry.file, 'ROUTER_REGISTRY_FILE');
   const apiKeysFile = optionalPath(s.api_keys_file, 'ROUTER_API_KEYS_FILE');
   // Shown with its paths resolved: which files the router reads is what an operator asks.
-  const inForce: RouterSettings = { ...s, weights_file: weightsFile, history: { file: historyFile }, rollouts: { file: rolloutsFile }, feedback: { ...s.feedback, file: feedbackFile }, api_keys_file: apiKeysFile };
+  const inForce: RouterSettings = { ...s, weights_file: weightsFile, history: { file: historyFile }, rollouts: { file: rolloutsFile }, registry: { file: registryFile }, feedback: { ...s.feedback, file: feedbackFile }, api_keys_file: apiKeysFile };
   return {
     host: s.host,
     port: s.port,
@@ -261,6 +264,7 @@ export function routerConfig(settings: RouterSettings, env: RouterEnv, source: R
     weightsFile,
     historyFile,
     rolloutsFile,
+    registryFile,
     adminToken: env.ROUTER_ADMIN_TOKEN,
     readToken: env.ROUTER_READ_TOKEN,
     metricsToken: env.ROUTER_METRICS_TOKEN,

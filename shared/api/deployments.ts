@@ -2,6 +2,7 @@
 // shows: the state of each environment's deployment, and the model registry (the bundles it can
 // deploy). One schema for the report, the answer and the OpenAPI document.
 import { Type, type Static } from '@sinclair/typebox';
+import { Lineage } from '../bundle/lineage.ts';
 import { Nullable } from '../http/schemas.ts';
 
 export const ReplicaStatus = Type.Object({
@@ -72,6 +73,8 @@ export const ModelBundleView = Type.Object({
   description: Nullable(Type.String()),
   training_date: Nullable(Type.String()),
   metrics: Type.Record(Type.String(), Type.Unknown(), { description: "the bundle's metadata.json metrics (accuracy, macro-F1, per-class recall)" }),
+  lineage: Nullable(Lineage),
+  integrity: Type.Object({ manifest: Type.Boolean({ description: 'carries manifest.json (the sha256 of every file)' }), signed: Type.Boolean({ description: 'carries manifest.sig' }) }),
   running_in: Type.Array(Type.String(), { description: 'environments with replicas serving this bundle now' }),
 });
 export type ModelBundleView = Static<typeof ModelBundleView>;

@@ -52,6 +52,7 @@ export const BundleMetadata = Type.Object(
     seed: Type.Optional(Type.Integer()),
     trainer_settings: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     metrics: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    lineage: Type.Optional(Type.Unknown({ description: 'shared/bundle/lineage.ts: training data hash, code commit, parent version' })),
   },
   { additionalProperties: true },
 );

@@ -42,6 +42,8 @@ export interface LauncherSetup {
   extraYaml?: string;
   /** More fields of its router section, as flow YAML (e.g. `instances: 2`). */
   routerYaml?: string;
+  /** Writes more bundles into the models folder (its path given) before the launcher starts. */
+  prepareModels?: (models: string) => void | Promise<void>;
 }
 
 export interface RunningLauncher {
@@ -86,7 +88,9 @@ export async function startLauncher(t: Test, setup: LauncherSetup): Promise<Runn
   const weights = path.join(dir, 'weights.yaml');
   await fs.writeFile(weights, `environments:\n${Object.entries(setup.weights).map(([n, w]) => `  ${n}: { weight: ${w} }`).join('\n')}\n`);
   const deploymentFile = path.join(dir, 'local.yaml');
-  await fs.writeFile(deploymentFile, deploymentYaml(await modelsFolder(dir, setup.extraBundles), weights, setup.environments, setup.extraYaml, setup.routerYaml));
+  const models = await modelsFolder(dir, setup.extraBundles);
+  await setup.prepareModels?.(models);
+  await fs.writeFile(deploymentFile, deploymentYaml(models, weights, setup.environments, setup.extraYaml, setup.routerYaml));
   const env = { DEPLOYMENT_FILE: deploymentFile, RUN_DIR: path.join(dir, 'run'), ROUTER_ADMIN_TOKEN: LAUNCHER_TOKEN, ...setup.env };
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -116,11 +120,16 @@ export async function startLauncher(t: Test, setup: LauncherSetup): Promise<Runn
   return { proc, base, dir, deploymentFile, output: () => output, env, admin };
 }
 
-/** Runs `npm run deploy`'s command against the launcher; resolves with its exit code and output. */
-export function deploy(launcher: RunningLauncher, args: string[]): Promise<{ code: number | null; output: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/deploy-command.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...launcher.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs one of the commands beside npm start (launcher/src/<name>-command.ts) against the launcher. */
+export function command(launcher: RunningLauncher, name: string, args: string[], env: Record<string, string> = {}): { proc: ChildProcess; output: () => string; done: Promise<{ code: number | null; output: string }> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, `launcher/src/${name}-command.ts`), ...args], { cwd: ROOT, env: { ...process.env, ...launcher.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout.on('data', (d) => (output += d));
   proc.stderr.on('data', (d) => (output += d));
-  return new Promise((resolve) => proc.once('exit', (code) => resolve({ code, output })));
+  return { proc, output: () => output, done: new Promise((resolve) => proc.once('exit', (code) => resolve({ code, output }))) };
+}
+
+/** Runs `npm run deploy`'s command against the launcher; resolves with its exit code and output. */
+export function deploy(launcher: RunningLauncher, args: string[]): Promise<{ code: number | null; output: string }> {
+  return command(launcher, 'deploy', args).done;
 }

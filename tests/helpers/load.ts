@@ -36,3 +36,40 @@ export function steadyLoad(base: string | string[], concurrency: number, maxMs =
     },
   };
 }
+
+/**
+ * Open-loop load: `rps` /predict requests a second whether or not the earlier ones have answered
+ * (as independent clients arrive), until stopped or maxMs; at most `maxInFlight` outstanding.
+ */
+export function pacedLoad(base: string, rps: number, maxMs = 120_000, maxInFlight = 2000): { result: LoadResult; stop: () => Promise<LoadResult> } {
+  const result: LoadResult = { sent: 0, failed: [], answers: [] };
+  const inFlight = new Set<Promise<void>>();
+  const started = Date.now();
+  const send = async () => {
+    result.sent++;
+    try {
+      const res = await request(`${base}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"a charming , funny film"}' });
+      const body = await res.body.text();
+      if (res.statusCode !== 200) result.failed.push({ status: res.statusCode, body });
+      else result.answers.push({ at: Date.now(), environment: String(res.headers['x-environment']), version: String(res.headers['x-model-version']) });
+    } catch (err) {
+      result.failed.push({ status: 0, body: (err as Error).message });
+    }
+  };
+  const tick = setInterval(() => {
+    const due = Math.floor(((Date.now() - started) * rps) / 1000) - result.sent;
+    if (Date.now() - started > maxMs) return void clearInterval(tick);
+    for (let i = 0; i < due && inFlight.size < maxInFlight; i++) {
+      const p = send().finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+  }, 10);
+  return {
+    result,
+    stop: async () => {
+      clearInterval(tick);
+      await Promise.all(inFlight);
+      return result;
+    },
+  };
+}

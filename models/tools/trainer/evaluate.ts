@@ -5,11 +5,14 @@ import path from 'node:path';
 import { loadBundle, Predictor, type Prediction } from '../../../services/inference/index.ts';
 import { BUNDLE_FILES } from '../../../shared/bundle/layout.ts';
 import { ProfileBuilder } from '../../../shared/drift/profile.ts';
+import { lineageOf } from '../../../shared/bundle/lineage.ts';
 import { writeManifest } from '../../../shared/bundle/manifest.ts';
 import { readTsv } from './data.ts';
 import type { LabelledText } from './data.ts';
 import { json, round } from './export-bundle.ts';
 import { classificationReport, type ClassificationReport } from './metrics.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
 
 /** Each text's prediction, and the bundle's classes. */
 export async function predictAll(dir: string, texts: string[]): Promise<{ predictions: Prediction[]; classes: string[] }> {
@@ -72,8 +75,13 @@ export async function recordDriftReference(dir: string, dataset: string, texts: 
  * What every tool that builds a bundle ends with: its drift reference on SST dev (when the data is
  * at hand), then its manifest (the sha256 of every file), written last so that it covers them all.
  */
-export async function sealBundle(dir: string, data?: string): Promise<void> {
+export async function sealBundle(dir: string, data?: string, options: { parent?: string | null } = {}): Promise<void> {
   if (data) await recordDriftReference(dir, 'sst3/dev.tsv', readTsv(path.join(data, 'sst3/dev.tsv')).map((e) => e.text));
+  const file = path.join(dir, BUNDLE_FILES.metadata);
+  const metadata = JSON.parse(await fs.readFile(file, 'utf8'));
+  const parent = options.parent !== undefined ? options.parent : (metadata.lineage?.parent_version ?? null);
+  metadata.lineage = lineageOf(metadata, { dataDir: data, root: ROOT, parent });
+  await fs.writeFile(file, json(metadata));
   const manifest = writeManifest(dir);
   console.log(`${dir}: manifest.json written (${Object.keys(manifest.files).length} files; npm run bundle:manifest -- ${dir} --sign <key> signs it)`);
 }

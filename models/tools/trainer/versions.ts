@@ -6,6 +6,8 @@ import type { TrainSettings } from './train.ts';
 export interface VersionSpec {
   version: string;
   description: string;
+  /** The version it was derived from (its lineage's parent), if any. */
+  parent?: string;
   settings: TrainSettings;
 }
 
@@ -26,11 +28,13 @@ export const VERSIONS: VersionSpec[] = [
   },
   {
     version: '1.1.0',
+    parent: '1.0.0',
     description: 'Bag of word-piece embeddings trained with word dropout and L2 decay for 10 epochs (regularized 1.0.0).',
     settings: { ...common, architecture: 'bag', dim: 16, bigramBuckets: 0, epochs: 10, learningRate: 0.03, l2: 0.0001, wordDropout: 0.5, sst2Weight: 0.5 },
   },
   {
     version: '1.2.0',
+    parent: '1.1.0',
     description: '1.1.0 trained also on every labelled phrase of the training sentences (half of them neutral), its neutral threshold set on dev for at least 30% neutral recall: a version whose neutral answers mean something.',
     settings: { ...common, architecture: 'bag', dim: 16, bigramBuckets: 0, epochs: 10, learningRate: 0.03, l2: 0.0001, wordDropout: 0.5, sst2Weight: 0.5, phraseWeight: 0.5, minNeutralRecall: 0.3 },
   },

@@ -15,6 +15,7 @@ import { HistoryEntry } from '../history/schema.ts';
 import { BanditRequest, BanditsView, BanditView } from '../rollouts/bandit-schema.ts';
 import { DriftView } from '../drift/schema.ts';
 import { RolloutRequest, RolloutsView, RolloutView } from '../rollouts/schema.ts';
+import { registryRoutes } from './registry-routes.ts';
 import { ConfigView, HistoryQuery, ReportQuery, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; source: RouterConfig['source'] }> = async (app, { tokens, source }) => {
@@ -91,12 +92,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
   // The controller (npm start's launcher) reports its deployments and the model registry here after
   // every change (PUT); the router shows the last report (GET).
   const reports = app.controllerReports;
-  const reportRoutes = <K extends keyof ControllerReports>(key: K, schema: TSchema, summaries: { report: string; show: string }) => {
+  const reportRoutes = <K extends keyof ControllerReports>(key: K, schema: TSchema, summaries: { report: string; show?: string }) => {
     const capitalized = key[0].toUpperCase() + key.slice(1);
     app.put(`/${key}`, { schema: { tags, security, operationId: `report${capitalized}`, summary: summaries.report, body: schema, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
       reports[key] = request.body as ControllerReports[K];
       return reply.code(204).send(null);
     });
+    if (!summaries.show) return; // shown by a route of its own
     app.get(`/${key}`, { schema: { tags, security, operationId: `get${capitalized}`, summary: summaries.show, response: { 200: schema, ...errors } } }, async () => {
       const report = reports[key];
       if (!report) throw new NoControllerReportError(key);
@@ -107,10 +109,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
     report: "The controller's report: each environment's replicas, versions and update in progress",
     show: 'Per environment: desired, ready and updated replicas, versions, the update in progress and the last error',
   });
-  reportRoutes('models', ModelRegistryView, {
-    report: "The controller's report: the bundles it can deploy",
-    show: 'The model registry: every bundle in the models folder, with its metadata (accuracy, training date, size) and where it runs',
-  });
+  // GET /admin/models shows the report with each bundle's stage (registry-routes.ts).
+  reportRoutes('models', ModelRegistryView, { report: "The controller's report: the bundles it can deploy" });
+  await app.register(registryRoutes);
 
   // Progressive delivery: rollouts in steps with analysis, rollback in one call, the decision trail.
   const { rollouts, history } = app;

@@ -85,7 +85,7 @@ export const HistoryQuery = Type.Object(
   {
     limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,2}|1000)$', description: 'entries, 1 to 1000 (default 100)' })),
     environment: Type.Optional(Type.String({ pattern: ENV_NAME_PATTERN })),
-    kind: Type.Optional(Type.Union(['weights', 'rollout', 'analysis', 'guard', 'bandit'].map((k) => Type.Literal(k)))),
+    kind: Type.Optional(Type.Union(['weights', 'rollout', 'analysis', 'guard', 'bandit', 'stage', 'release'].map((k) => Type.Literal(k)))),
   },
   { additionalProperties: false },
 );

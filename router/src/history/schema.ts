@@ -17,8 +17,8 @@ const Weights = Type.Record(Type.String(), Type.Number());
 
 export const HistoryEntry = Type.Object({
   at: Type.String(),
-  kind: Type.Union([Type.Literal('weights'), Type.Literal('rollout'), Type.Literal('analysis'), Type.Literal('guard'), Type.Literal('bandit')]),
-  /** weights: what changed them; rollout: started, step, paused, resumed, completed, aborted, failed, restored (picked up after a restart, or by a newly elected controller); guard/analysis: the action; bandit: started, update, excluded, paused, resumed, stopped. */
+  kind: Type.Union([Type.Literal('weights'), Type.Literal('rollout'), Type.Literal('analysis'), Type.Literal('guard'), Type.Literal('bandit'), Type.Literal('stage'), Type.Literal('release')]),
+  /** weights: what changed them; rollout: started, step, paused, resumed, completed, aborted, failed, restored (picked up after a restart, or by a newly elected controller); guard/analysis: the action; bandit: started, update, excluded, paused, resumed, stopped; stage: the stage a model version moved to; release: started, resumed, <step>_passed / _failed, promoted, rolled_back, refused, abandoned. */
   action: Type.String(),
   environment: Type.Optional(Type.String()),
   message: Type.String(),
@@ -28,6 +28,9 @@ export const HistoryEntry = Type.Object({
   weights_after: Type.Optional(Weights),
   checks: Type.Optional(Type.Array(DecisionRecord)),
   bandit_id: Type.Optional(Type.String()),
+  model: Type.Optional(Type.String()),
+  model_version: Type.Optional(Type.String()),
+  release_id: Type.Optional(Type.String({ description: 'the release (npm run release) that made or asked for it' })),
   arms: Type.Optional(Type.Array(BanditArm, { description: "a bandit update: each arm's feedback, posterior and the weight it got" })),
 });
 export type HistoryEntry = Static<typeof HistoryEntry>;

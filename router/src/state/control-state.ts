@@ -13,6 +13,8 @@ import type { StateStore } from './store.ts';
 export interface LiveWeights {
   weights: Record<string, number>;
   backup: Record<string, boolean>;
+  /** Shadow percentages (absent in state written before they were kept). */
+  shadow?: Record<string, number>;
   /** Why they were set last, and by which router (for the other routers' logs). */
   cause?: string;
   by?: string;

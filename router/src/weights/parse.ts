@@ -43,5 +43,9 @@ export function withWeights(text: string, change: WeightsUpdate): string {
     if (backup) doc.setIn(['environments', name, 'backup'], true);
     else doc.deleteIn(['environments', name, 'backup']);
   }
+  for (const [name, percent] of Object.entries(change.shadow ?? {})) {
+    if (percent > 0) doc.setIn(['environments', name, 'shadow'], percent);
+    else doc.deleteIn(['environments', name, 'shadow']);
+  }
   return doc.toString();
 }

@@ -50,6 +50,7 @@ export const WeightsUpdate = Type.Object(
   {
     weights: Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), Type.Number({ minimum: 0, maximum: 1_000_000 }), { minProperties: 1, additionalProperties: false }),
     backup: Type.Optional(Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), Type.Boolean(), { additionalProperties: false, description: 'environments to mark as backups (true) or not (false)' })),
+    shadow: Type.Optional(Type.Record(Type.String({ pattern: ENV_NAME_PATTERN }), Type.Number({ minimum: 0, maximum: 100 }), { additionalProperties: false, description: "percent of /predict requests mirrored to each named environment (0 stops it): its answers are compared with the primary's and never reach clients" })),
   },
   { additionalProperties: false, examples: [{ weights: { blue: 50, green: 45, canary: 5 } }] },
 );

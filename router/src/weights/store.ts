@@ -50,7 +50,9 @@ function overlay(spec: WeightsFile, live: LiveWeights | null): WeightsFile {
   const environments: WeightsFile['environments'] = {};
   for (const [name, e] of Object.entries(spec.environments)) {
     const backup = live.backup[name] ?? e.backup;
-    environments[name] = { ...e, weight: live.weights[name] ?? e.weight, ...(backup === undefined ? {} : { backup }) };
+    const shadow = live.shadow?.[name] ?? e.shadow;
+    const { shadow: _spec, ...rest } = e;
+    environments[name] = { ...rest, weight: live.weights[name] ?? e.weight, ...(backup === undefined ? {} : { backup }), ...(shadow ? { shadow } : {}) };
   }
   for (const [name, weight] of Object.entries(live.weights)) environments[name] ??= { weight, ...(live.backup[name] ? { backup: true } : {}) };
   return { ...spec, environments };
@@ -59,6 +61,7 @@ function overlay(spec: WeightsFile, live: LiveWeights | null): WeightsFile {
 const liveOf = (file: WeightsFile): LiveWeights => ({
   weights: Object.fromEntries(Object.entries(file.environments).map(([name, e]) => [name, e.weight])),
   backup: Object.fromEntries(Object.entries(file.environments).map(([name, e]) => [name, e.backup ?? false])),
+  shadow: Object.fromEntries(Object.entries(file.environments).map(([name, e]) => [name, e.shadow ?? 0])),
 });
 
 /** Attempts at a change that another router's change keeps overtaking. */
@@ -166,7 +169,7 @@ export class WeightsStore {
    */
   async update(change: WeightsUpdate, o: UpdateOptions = { cause: 'admin' }): Promise<WeightsSnapshot> {
     const known = (names: string[]) => {
-      for (const name of [...Object.keys(change.weights), ...Object.keys(change.backup ?? {})]) {
+      for (const name of [...Object.keys(change.weights), ...Object.keys(change.backup ?? {}), ...Object.keys(change.shadow ?? {})]) {
         if (!names.includes(name) && !o.running?.(name)) throw weightsError(`/weights/${name}`, `unknown environment: neither in the weights file nor running any replica (known: ${names.join(', ')})`);
       }
     };
@@ -187,7 +190,7 @@ export class WeightsStore {
       const base = this.current;
       known(Object.keys(base.file.environments));
       const live = liveOf(base.file);
-      const next: LiveWeights = { weights: { ...live.weights, ...change.weights }, backup: { ...live.backup, ...change.backup } };
+      const next: LiveWeights = { weights: { ...live.weights, ...change.weights }, backup: { ...live.backup, ...change.backup }, shadow: { ...live.shadow, ...change.shadow } };
       const file = validateWeights(overlay(this.source.value, next));
       let result;
       try {

@@ -19,8 +19,11 @@ fi
 
 npm start > "$out/npm-start.log" 2>&1 &
 start_pid=$!
+# The controller (not npm, which does not pass signals on) stops its router and replicas with it.
 stop() {
-  kill -TERM "$start_pid" 2> /dev/null || true
+  local controller
+  controller=$(node -e 'try { console.log(require(process.argv[1]).pid) } catch {}' "$PWD/$RUN_DIR/controller.json")
+  [ -n "$controller" ] && kill -TERM "$controller" 2> /dev/null || true
   wait "$start_pid" 2> /dev/null || true
 }
 trap stop EXIT
@@ -32,7 +35,7 @@ done
 grep -q 'sentiment-serving is up' "$out/npm-start.log" || { echo 'npm start did not come up within 180 s' >&2; exit 1; }
 
 # Traffic for the shadow and the rollout's analysis: SST test sentences, 50 a second, bounded.
-npx tsx tools/sst-traffic.ts --rate 50 --seconds 1800 > "$out/traffic.log" 2>&1 &
+node --import tsx tools/sst-traffic.ts --rate 50 --seconds 1800 > "$out/traffic.log" 2>&1 &
 traffic_pid=$!
 code=0
 npm run --silent release -- "$bundle" --report-dir "$out" || code=$?

@@ -1489,6 +1489,8 @@ export interface operations {
                             /** @description the versions its available replicas serve (two during a rolling update) */
                             model_versions: string[];
                             backup: boolean;
+                            /** @description percent of /predict requests mirrored here (0: none) */
+                            shadow: number;
                             /** @description whether its /predict requests join coalesced batches when the router coalesces (the weights file's coalesce, default true) */
                             coalesce: boolean;
                             healthy_replicas: number;
@@ -1944,6 +1946,8 @@ export interface operations {
                             /** @description the versions its available replicas serve (two during a rolling update) */
                             model_versions: string[];
                             backup: boolean;
+                            /** @description percent of /predict requests mirrored here (0: none) */
+                            shadow: number;
                             /** @description whether its /predict requests join coalesced batches when the router coalesces (the weights file's coalesce, default true) */
                             coalesce: boolean;
                             healthy_replicas: number;

@@ -65,7 +65,7 @@ t.test('live deployments under load: a rolling update, a broken bundle, an envir
   await fs.writeFile(launcher.deploymentFile, doc.toString());
   await until(async () => environmentIn(await fetchStatus(), 'canary')?.update.state === 'completed', 60_000, 200);
   const config = (await launcher.admin<{ environments: { name: string; weight: number; healthy_replicas: number }[] }>('/admin/config')).body;
-  t.same(config.environments.find((e) => e.name === 'canary'), { name: 'canary', weight: 0, share: 0, model_versions: ['1.0.0'], backup: false, coalesce: true, healthy_replicas: 1, replicas: 1 }, 'listed with weight 0');
+  t.same(config.environments.find((e) => e.name === 'canary'), { name: 'canary', weight: 0, share: 0, model_versions: ['1.0.0'], backup: false, shadow: 0, coalesce: true, healthy_replicas: 1, replicas: 1 }, 'listed with weight 0');
   // The weight applies before the PUT's answer arrives: a request may reach the canary meanwhile.
   const weightedAt = Date.now();
   const weighted = await launcher.admin('/admin/weights', { method: 'PUT', body: { weights: { canary: 20 } } });

@@ -36,12 +36,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
       assignment: s.assignment,
       // Environments running replicas that the weights file does not name yet are shown with
       // weight 0: they take traffic once given a weight.
-      environments: [...s.environments, ...replicas.environmentNames().filter((name) => !s.environments.some((e) => e.name === name)).map((name) => ({ name, weight: 0, backup: false, coalesce: true }))].map((e) => ({
+      environments: [...s.environments, ...replicas.environmentNames().filter((name) => !s.environments.some((e) => e.name === name)).map((name) => ({ name, weight: 0, backup: false, shadow: 0, coalesce: true }))].map((e) => ({
         name: e.name,
         weight: e.weight,
         share: shares.get(e.name) ?? 0,
         model_versions: replicas.versions(e.name),
         backup: e.backup,
+        shadow: e.shadow,
         coalesce: e.coalesce,
         healthy_replicas: replicas.availableCount(e.name),
         replicas: replicas.replicas(e.name).length,

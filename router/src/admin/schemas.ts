@@ -9,6 +9,7 @@ export const EnvironmentView = Type.Object({
   share: Type.Number({ description: 'fraction of traffic it gets now, over healthy environments' }),
   model_versions: Type.Array(Type.String(), { description: 'the versions its available replicas serve (two during a rolling update)' }),
   backup: Type.Boolean(),
+  shadow: Type.Number({ description: 'percent of /predict requests mirrored here (0: none)' }),
   coalesce: Type.Boolean({ description: 'whether its /predict requests join coalesced batches when the router coalesces (the weights file\'s coalesce, default true)' }),
   healthy_replicas: Type.Integer(),
   replicas: Type.Integer(),

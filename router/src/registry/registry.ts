@@ -13,12 +13,12 @@ const MOVES_KEPT = 20;
 
 export const stageKey = (model: string, version: string) => `${model}@${version}`;
 
-type Record = (entry: Omit<HistoryEntry, 'at'>) => unknown;
+type RecordDecision = (entry: Omit<HistoryEntry, 'at'>) => unknown;
 
 export class ModelRegistry {
   constructor(
     private readonly keeper: RegistryKeeper,
-    private readonly record: Record,
+    private readonly record: RecordDecision,
     /** The bundles the controller reported (null: no controller, any name goes). */
     private readonly known: () => { model: string; version: string }[] | null,
   ) {}
@@ -39,6 +39,7 @@ export class ModelRegistry {
     const releaseId = change.release_id ?? null;
     const moves: { record: StageRecord; move: StageMove }[] = [];
     const changed = await this.keeper.update((state) => {
+      moves.length = 0; // computed again when another router changed the registry meanwhile
       const out: StageRecord[] = [];
       const moveTo = (m: string, v: string, to: Stage, reason: string) => {
         const key = stageKey(m, v);
@@ -116,6 +117,7 @@ export class ModelRegistry {
     const now = new Date().toISOString();
     const finished: ReleaseRecord['steps'] = [];
     const release = await this.keeper.update((state) => {
+      finished.length = 0;
       const current = state.release.current;
       if (!current || current.id !== update.id) throw new ReleaseNotCurrentError(update.id);
       if (update.steps) {

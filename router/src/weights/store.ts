@@ -51,10 +51,10 @@ function overlay(spec: WeightsFile, live: LiveWeights | null): WeightsFile {
   for (const [name, e] of Object.entries(spec.environments)) {
     const backup = live.backup[name] ?? e.backup;
     const shadow = live.shadow?.[name] ?? e.shadow;
-    const { shadow: _spec, ...rest } = e;
+    const { shadow: _fromSpec, ...rest } = e;
     environments[name] = { ...rest, weight: live.weights[name] ?? e.weight, ...(backup === undefined ? {} : { backup }), ...(shadow ? { shadow } : {}) };
   }
-  for (const [name, weight] of Object.entries(live.weights)) environments[name] ??= { weight, ...(live.backup[name] ? { backup: true } : {}) };
+  for (const [name, weight] of Object.entries(live.weights)) environments[name] ??= { weight, ...(live.backup[name] ? { backup: true } : {}), ...(live.shadow?.[name] ? { shadow: live.shadow[name] } : {}) };
   return { ...spec, environments };
 }
 

@@ -41,3 +41,24 @@ t.test('mirrors beyond the bound are dropped and counted, and the primary is una
   t.equal(row.dropped, 10);
   t.equal(row.compared, 0);
 });
+
+t.test('PUT /admin/weights starts and stops a shadow, written to the weights file and shown in GET /admin/config', async (t) => {
+  const [blue, canary] = await Promise.all([tinyUpstream(t, 'blue', { UPSTREAM_VERSION: '1.0.0' }), tinyUpstream(t, 'canary', { UPSTREAM_VERSION: '2.0.0' })]);
+  const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${blue.url}] }\n  canary: { weight: 0, replicas: [${canary.url}] }\n`);
+  const app = await buildRouter(t, file);
+  await untilAllAvailable(app);
+  const set = (shadow: number) => app.inject({ method: 'PUT', url: '/admin/weights', headers: auth, payload: { weights: { canary: 0 }, shadow: { canary: shadow } } });
+  const on = await set(100);
+  t.equal(on.statusCode, 200);
+  t.equal(on.json().environments.find((e: { name: string }) => e.name === 'canary').shadow, 100);
+  t.match(await import('node:fs/promises').then((fs) => fs.readFile(file, 'utf8')), /shadow: 100/, 'kept in the file');
+  await Promise.all(Array.from({ length: 10 }, () => predict(app)));
+  await until(async () => (await shadows(app))[0]?.compared === 10);
+  const off = await set(0);
+  t.equal(off.json().environments.find((e: { name: string }) => e.name === 'canary').shadow, 0);
+  await Promise.all(Array.from({ length: 10 }, () => predict(app)));
+  t.equal((await shadows(app))[0].compared, 10, 'no mirror once it is 0');
+  const bad = await app.inject({ method: 'PUT', url: '/admin/weights', headers: auth, payload: { weights: { canary: 0 }, shadow: { canary: 101 } } });
+  t.equal(bad.statusCode, 400);
+  t.match(bad.json().message, /shadow/);
+});

@@ -546,6 +546,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/graphql": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: {
+                    query?: string;
+                    persisted?: boolean;
+                    operationName?: string | null;
+                    variables?: string;
+                    extensions?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: {
+                                [key: string]: unknown;
+                            } | null;
+                            errors?: {
+                                message: string;
+                                locations?: {
+                                    line?: number;
+                                    column?: number;
+                                }[];
+                                path?: string[];
+                                extensions?: {
+                                    code?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            extensions?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        query?: string;
+                        persisted?: boolean;
+                        operationName?: string | null;
+                        variables?: Record<string, never> | null;
+                        extensions?: Record<string, never>;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data?: {
+                                [key: string]: unknown;
+                            } | null;
+                            errors?: {
+                                message: string;
+                                locations?: {
+                                    line?: number;
+                                    column?: number;
+                                }[];
+                                path?: string[];
+                                extensions?: {
+                                    code?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            extensions?: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2": {
         parameters: {
             query?: never;
@@ -1779,6 +1889,32 @@ export interface operations {
                                     alpha: number;
                                 };
                                 /**
+                                 * @description the GraphQL API
+                                 * @default {}
+                                 */
+                                graphql: {
+                                    /**
+                                     * @description serve POST /graphql (and its subscriptions over WebSocket)
+                                     * @default true
+                                     */
+                                    enabled: boolean;
+                                    /**
+                                     * @description answer introspection queries and serve GraphiQL at /graphiql
+                                     * @default false
+                                     */
+                                    introspection: boolean;
+                                    /**
+                                     * @description deepest selection a document may ask for
+                                     * @default 8
+                                     */
+                                    max_depth: number;
+                                    /**
+                                     * @description each field costs 1, a page or batch of N its fields N times: a document costing more is refused
+                                     * @default 2000
+                                     */
+                                    max_cost: number;
+                                };
+                                /**
                                  * @description shadow traffic
                                  * @default {}
                                  */
@@ -2234,6 +2370,32 @@ export interface operations {
                                      * @default 0.001
                                      */
                                     alpha: number;
+                                };
+                                /**
+                                 * @description the GraphQL API
+                                 * @default {}
+                                 */
+                                graphql: {
+                                    /**
+                                     * @description serve POST /graphql (and its subscriptions over WebSocket)
+                                     * @default true
+                                     */
+                                    enabled: boolean;
+                                    /**
+                                     * @description answer introspection queries and serve GraphiQL at /graphiql
+                                     * @default false
+                                     */
+                                    introspection: boolean;
+                                    /**
+                                     * @description deepest selection a document may ask for
+                                     * @default 8
+                                     */
+                                    max_depth: number;
+                                    /**
+                                     * @description each field costs 1, a page or batch of N its fields N times: a document costing more is refused
+                                     * @default 2000
+                                     */
+                                    max_cost: number;
                                 };
                                 /**
                                  * @description shadow traffic

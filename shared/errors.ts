@@ -66,6 +66,10 @@ export const NothingToRollBackError = define('ERR_NOTHING_TO_ROLL_BACK', 'there 
 export const StageUnknownVersionError = define<[string, string, string]>('ERR_MODEL_VERSION_NOT_FOUND', 'no bundle %s %s in the registry (known: %s)', 404);
 export const ReleaseRunningError = define<[string]>('ERR_RELEASE_RUNNING', 'release %s is in progress: one release at a time (let it finish, or abandon it with npm run release -- --abandon)', 409);
 export const ReleaseNotCurrentError = define<[string]>('ERR_RELEASE_NOT_CURRENT', 'release %s is not the one in progress (it ended, or was abandoned)', 409);
+/** A GraphQL argument outside what the field takes (the REST schemas' rules); names the argument. */
+export const InvalidGraphQLArgumentError = define<[string, string]>('ERR_GRAPHQL_INVALID_ARGUMENT', 'argument %s: expected %s', 400);
+/** A GraphQL document refused before it runs: too deep, too costly, introspection while it is off, or not valid against the schema. */
+export const GraphQLQueryRefusedError = define<[string]>('ERR_GRAPHQL_QUERY_REFUSED', '%s', 400);
 export const PredictionNotFoundError = define<[string]>('ERR_PREDICTION_NOT_FOUND', 'no recent prediction has the request id %s (too old, or never answered here)', 404);
 export const StateStoreUnavailableError = define<[string]>('ERR_STATE_STORE_UNAVAILABLE', 'the shared state store cannot be reached: %s cannot be recorded now', 503);
 /** A change computed from control state that another router changed meanwhile, or made by a deposed controller. */

@@ -104,6 +104,15 @@ export const RouterSettings = Type.Object(
       },
       'drift monitoring (GET /admin/drift)',
     ),
+    graphql: section(
+      {
+        enabled: Type.Boolean({ default: true, description: 'serve POST /graphql (and its subscriptions over WebSocket)' }),
+        introspection: Type.Boolean({ default: false, description: 'answer introspection queries and serve GraphiQL at /graphiql' }),
+        max_depth: Type.Integer({ default: 8, minimum: 1, maximum: 50, description: 'deepest selection a document may ask for' }),
+        max_cost: Type.Integer({ default: 2000, minimum: 1, description: 'each field costs 1, a page or batch of N its fields N times: a document costing more is refused' }),
+      },
+      'the GraphQL API',
+    ),
     shadow: section({ max_in_flight: Type.Integer({ default: 64, minimum: 0, description: 'mirrored requests in flight at most; more are dropped (and counted), never queued' }) }, 'shadow traffic'),
     guard: section(
       {
@@ -180,6 +189,7 @@ export interface RouterConfig {
   feedback: { memory: number; ttlMs: number; file?: string };
   shadowMaxInFlight: number;
   drift: DriftSettings;
+  graphql: { enabled: boolean; introspection: boolean; maxDepth: number; maxCost: number };
   shutdownTimeoutMs: number;
   /** Shared with the other routers through Redis; absent: embedded (this router only). */
   stateStore?: { url: string; prefix: string; routerId?: string };
@@ -284,6 +294,7 @@ export function routerConfig(settings: RouterSettings, env: RouterEnv, source: R
     guard: { mode: s.guard.mode, intervalMs: s.guard.interval_ms, consecutive: s.guard.consecutive, window_seconds: s.guard.window_seconds, min_requests: s.guard.min_requests, max_error_rate: s.guard.max_error_rate, max_p95_ratio: s.guard.max_p95_ratio, min_p95_increase_ms: s.guard.min_p95_increase_ms, min_feedback: 30 },
     feedback: { memory: s.feedback.memory, ttlMs: s.feedback.ttl_seconds * 1000, file: feedbackFile },
     shadowMaxInFlight: s.shadow.max_in_flight,
+    graphql: { enabled: s.graphql.enabled, introspection: s.graphql.introspection, maxDepth: s.graphql.max_depth, maxCost: s.graphql.max_cost },
     drift: { windowRequests: s.drift.window_requests, minRequests: s.drift.min_requests, alpha: s.drift.alpha },
     shutdownTimeoutMs: s.shutdown_timeout_ms,
     stateStore: env.ROUTER_STATE_STORE_URL === undefined ? undefined : { url: env.ROUTER_STATE_STORE_URL, prefix: s.state_store.key_prefix, routerId: s.state_store.router_id },

@@ -24,7 +24,7 @@ export interface RouterMetrics {
 export function createRouterMetrics(registry: Registry): RouterMetrics {
   const registers = [registry];
   return {
-    requests: new Counter({ name: 'sentiment_api_requests_total', help: 'Proxied requests by environment (backend), model version, status and protocol (http, or grpc with the status its replica answered)', labelNames: ['backend', 'model_version', 'status', 'protocol'], registers }),
+    requests: new Counter({ name: 'sentiment_api_requests_total', help: 'Proxied requests by environment (backend), model version, status and protocol (http, graphql, or grpc with the status its replica answered)', labelNames: ['backend', 'model_version', 'status', 'protocol'], registers }),
     latency: new Histogram({
       name: 'sentiment_api_latency_seconds',
       help: 'Router-observed latency of answered requests, by environment (backend), model version and protocol',

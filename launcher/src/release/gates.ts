@@ -41,25 +41,37 @@ export interface OfflineResult {
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-/** One text at a time, alternating between the bundles so both see the same machine. */
+/** Rounds of the latency measurement: each bundle's best round is kept (a busy machine slows a round, never speeds one up). */
+const LATENCY_ROUNDS = 3;
+
+const percentiles = (times: number[]): LatencyFigures => {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { p50_ms: r3(at(0.5)), p95_ms: r3(at(0.95)), texts: sorted.length };
+};
+
+/** One text at a time, alternating between the bundles so both see the same machine, in rounds. */
 async function timeOneByOne(dirs: string[], texts: string[]): Promise<LatencyFigures[]> {
   const loaded = await Promise.all(dirs.map((dir) => loadBundle(dir, { workers: 0, intraOpThreads: 1, interOpThreads: 1 })));
   try {
     const predictors = loaded.map((b) => new Predictor(b, { maxBatchSize: 1, maxWaitMs: 0, maxQueue: 4, concurrency: 1 }));
-    const times = dirs.map(() => [] as number[]);
     for (const text of texts.slice(0, 20)) for (const p of predictors) await p.predict([text]); // warm-up
-    for (const text of texts) {
-      for (const [i, p] of predictors.entries()) {
-        const started = process.hrtime.bigint();
-        await p.predict([text]);
-        times[i].push(Number(process.hrtime.bigint() - started) / 1e6);
+    const best: (LatencyFigures | null)[] = dirs.map(() => null);
+    for (let round = 0; round < LATENCY_ROUNDS; round++) {
+      const times = dirs.map(() => [] as number[]);
+      for (const text of texts) {
+        for (const [i, p] of predictors.entries()) {
+          const started = process.hrtime.bigint();
+          await p.predict([text]);
+          times[i].push(Number(process.hrtime.bigint() - started) / 1e6);
+        }
       }
+      times.forEach((t, i) => {
+        const figures = percentiles(t);
+        if (!best[i] || figures.p95_ms < best[i]!.p95_ms) best[i] = figures;
+      });
     }
-    return times.map((t) => {
-      const sorted = t.sort((a, b) => a - b);
-      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-      return { p50_ms: r3(at(0.5)), p95_ms: r3(at(0.95)), texts: sorted.length };
-    });
+    return best as LatencyFigures[];
   } finally {
     await Promise.all(loaded.map((b) => b.classifier.release()));
   }
@@ -74,7 +86,7 @@ export async function offlineGates(candidate: string, production: string | null,
   say(`behavioural suite ${settings.checklist} (${suite.tests.length} tests)`);
   const [cList, pList] = [await runChecklist(candidate, suite, settings.checklist), production ? await runChecklist(production, suite, settings.checklist) : null];
   const texts = test.slice(0, settings.latency_texts).map((e) => e.text);
-  say(`latency: ${texts.length} texts one at a time${production ? ', alternating with production' : ''}`);
+  say(`latency: ${texts.length} texts one at a time${production ? ', alternating with production' : ''}, the best of ${LATENCY_ROUNDS} rounds`);
   const [cLat, pLat = null] = await timeOneByOne(production ? [candidate, production] : [candidate], texts);
 
   const gates: Gate[] = [];

@@ -30,7 +30,7 @@ function offlineSection(result: OfflineResult): string {
     table(['gate', 'candidate', 'production', 'threshold', 'result'], result.gates.map((g) => [g.name, g.candidate, g.production, g.threshold, g.passed ? 'pass' : `**fail**: ${g.detail}`])),
     '',
     `On ${result.dataset} (${evaluation.candidate.examples} texts): accuracy ${pct(evaluation.candidate.accuracy)} (production ${pct(evaluation.production?.accuracy)}), macro-F1 ${pct(evaluation.candidate.macro_f1)} (${pct(evaluation.production?.macro_f1)}), recall ${Object.entries(evaluation.candidate.recall).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}.`,
-    `One text at a time through the serving code: candidate P50 ${latency.candidate.p50_ms} ms / P95 ${latency.candidate.p95_ms} ms; production ${latency.production ? `${latency.production.p50_ms} / ${latency.production.p95_ms} ms` : '-'} (${latency.candidate.texts} texts each, alternating).`,
+    `One text at a time through the serving code: candidate P50 ${latency.candidate.p50_ms} ms / P95 ${latency.candidate.p95_ms} ms; production ${latency.production ? `${latency.production.p50_ms} / ${latency.production.p95_ms} ms` : '-'} (${latency.candidate.texts} texts each, alternating, the best of three rounds).`,
     '',
     `### Behavioural suite (${checklist.candidate.suite}): ${pct(checklist.candidate.pass_rate)} against production's ${pct(checklist.production?.pass_rate)}`,
     '',

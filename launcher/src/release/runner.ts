@@ -222,6 +222,8 @@ export class ReleaseRunner {
     const compared = (seen?.compared ?? 0) - from;
     const agreement = seen?.label_agreement ?? null;
     const details = { compared, failed: seen?.failed ?? 0, dropped: seen?.dropped ?? 0, label_agreement: agreement, mean_confidence_delta: seen?.mean_confidence_delta ?? null, mean_latency_delta_ms: seen?.mean_latency_delta_ms ?? null };
+    const failed = (seen?.failed ?? 0) as number;
+    if (failed > 0 && failed / (compared + failed) > s.max_failed_share) return { passed: false, summary: `the candidate failed ${failed} of ${compared + failed} mirrored requests (more than ${pct(s.max_failed_share)})`, details };
     if (compared === 0) return { passed: true, summary: `no request was mirrored in ${s.max_seconds} s (no traffic?): nothing compared`, details };
     if (s.min_agreement > 0 && (agreement ?? 0) < s.min_agreement) return { passed: false, summary: `label agreement with production ${pct(agreement)} < ${pct(s.min_agreement)} over ${compared} mirrored requests`, details };
     return { passed: true, summary: `${compared} mirrored requests: label agreement with production ${pct(agreement)}, confidence ${seen?.mean_confidence_delta ?? '-'} and latency ${seen?.mean_latency_delta_ms ?? '-'} ms against it`, details };

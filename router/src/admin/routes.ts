@@ -16,10 +16,11 @@ import { BanditRequest, BanditsView, BanditView } from '../rollouts/bandit-schem
 import { DriftView } from '../drift/schema.ts';
 import { RolloutRequest, RolloutsView, RolloutView } from '../rollouts/schema.ts';
 import { registryRoutes } from './registry-routes.ts';
+import { environmentsView, rollbackNow } from './views.ts';
 import { ConfigView, HistoryQuery, ReportQuery, ReplicaBody, ReplicaView, StatsQuery, StatsView } from './schemas.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; source: RouterConfig['source'] }> = async (app, { tokens, source }) => {
-  const { weights, replicas, routingPolicy: routing, windows: stats } = app;
+  const { weights, replicas, windows: stats } = app;
   app.addHook('onRequest', requireAccess(tokens));
   const security = ADMIN_SECURITY;
   const tags = ['admin'];
@@ -27,26 +28,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
 
   const configView = () => {
     const s = weights.snapshot;
-    const shares = routing.liveShares();
     return {
       file: weights.file,
       weights_kept_in: weights.mode,
       generation: s.generation,
       loaded_at: s.loadedAt,
       assignment: s.assignment,
-      // Environments running replicas that the weights file does not name yet are shown with
-      // weight 0: they take traffic once given a weight.
-      environments: [...s.environments, ...replicas.environmentNames().filter((name) => !s.environments.some((e) => e.name === name)).map((name) => ({ name, weight: 0, backup: false, shadow: 0, coalesce: true }))].map((e) => ({
-        name: e.name,
-        weight: e.weight,
-        share: shares.get(e.name) ?? 0,
-        model_versions: replicas.versions(e.name),
-        backup: e.backup,
-        shadow: e.shadow,
-        coalesce: e.coalesce,
-        healthy_replicas: replicas.availableCount(e.name),
-        replicas: replicas.replicas(e.name).length,
-      })),
+      environments: environmentsView(app),
       last_reload: { ok: weights.lastFailure === null, last_success_at: weights.lastSuccessAt, failure: weights.lastFailure },
       controller: app.controller.view(),
       router: { file: source.file, overrides: source.overrides, settings: source.settings },
@@ -140,14 +128,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ tokens: AccessTokens; sour
   app.post('/bandit/pause', { schema: { tags, security, operationId: 'pauseBandit', summary: 'Hold the weights where they are; feedback keeps counting', response: { 200: BanditView, ...errors } } }, async () => acknowledged(bandit.pause()));
   app.post('/bandit/resume', { schema: { tags, security, operationId: 'resumeBandit', summary: 'Update the weights again, from the weights in force', response: { 200: BanditView, ...errors } } }, async () => acknowledged(bandit.resume()));
   app.post('/bandit/stop', { schema: { tags, security, operationId: 'stopBandit', summary: 'Stop updating: the weights stay as they are (POST /admin/rollback puts back those from before the bandit)', response: { 200: BanditView, ...errors } } }, async () => acknowledged(bandit.stop()));
-  app.post('/rollback', { schema: { tags, security, operationId: 'rollback', summary: 'Back to safety in one call: abort the rollout in progress, or stop the bandit and restore the weights from before it, or restore the weights from before the last change', response: { 200: Type.Object({ weights: Type.Record(Type.String(), Type.Number()) }), ...errors } } }, async () =>
-    acknowledged(
-      rollouts.rollback(async () => {
-        const [last] = await history.list({ limit: 1, kind: 'weights' });
-        return last?.weights_before ? { weights: last.weights_before } : undefined;
-      }),
-    ),
-  );
+  app.post('/rollback', { schema: { tags, security, operationId: 'rollback', summary: 'Back to safety in one call: abort the rollout in progress, or stop the bandit and restore the weights from before it, or restore the weights from before the last change', response: { 200: Type.Object({ weights: Type.Record(Type.String(), Type.Number()) }), ...errors } } }, async () => rollbackNow(app));
   app.get('/history', { schema: { tags, security, operationId: 'getHistory', summary: 'The decision trail, newest first: weight changes with their cause and weights before and after, rollout steps, analyses and guard actions with metric, value, threshold, window and sample', querystring: HistoryQuery, response: { 200: Type.Array(HistoryEntry), 401: ErrorResponse } } }, async (request) =>
     history.list({ limit: Number(request.query.limit ?? 100), environment: request.query.environment, kind: request.query.kind }),
   );

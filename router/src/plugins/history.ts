@@ -12,7 +12,10 @@ import { weightsOf } from '../weights/store.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    history: Pick<History, 'record' | 'list' | 'flush'>;
+    history: Pick<History, 'record' | 'list' | 'flush'> & {
+      /** Calls `listener` with every entry this router records (GraphQL's decisions subscription). */
+      onRecord(listener: (entry: HistoryEntry) => void): void;
+    };
   }
 }
 
@@ -28,10 +31,12 @@ const history: FastifyPluginAsync<{ file?: string }> = async (app, { file }) => 
   const decisions = new Counter({ name: 'router_decisions_total', help: 'Entries of the decision trail: weight changes by cause, rollout steps, analyses and guard actions', labelNames: ['kind', 'action'], registers: [app.metricsRegistry] });
   // With several routers, each entry says which one made it.
   const router = app.stateStore ? { router: app.controller.view().router_id } : {};
+  const listeners: ((entry: HistoryEntry) => void)[] = [];
   const record = (entry: Omit<HistoryEntry, 'at'>) => {
     const full = trail.record({ ...entry, ...router });
     decisions.inc({ kind: entry.kind, action: entry.action });
     log.info({ ...full }, entry.message);
+    for (const listener of listeners) listener(full);
     return full;
   };
   app.weights.onChange(({ cause, before, after, detail, remote }) => {
@@ -40,7 +45,7 @@ const history: FastifyPluginAsync<{ file?: string }> = async (app, { file }) => 
     const message = typeof detail?.message === 'string' ? detail.message : `weights changed (${cause.replace('_', ' ')}): ${describeWeights(b, a)}`;
     record({ kind: 'weights', action: cause, message, weights_before: b, weights_after: a, ...(typeof detail?.rollout_id === 'string' ? { rollout_id: detail.rollout_id } : {}) });
   });
-  app.decorate('history', { record, list: (o) => trail.list(o), flush: () => trail.flush() });
+  app.decorate('history', { record, list: (o) => trail.list(o), flush: () => trail.flush(), onRecord: (listener) => void listeners.push(listener) });
   app.addHook('onClose', async () => trail.close());
 };
 

@@ -9,8 +9,8 @@ import type { Experiment } from '../experiments/experiment.ts';
 import type { RouterMetrics } from '../metrics.ts';
 import type { StatsWindows } from '../stats/windows.ts';
 
-/** The protocol a request came in on: REST (http) or the Open Inference Protocol's gRPC. */
-export type Protocol = 'http' | 'grpc';
+/** The protocol a request came in on: REST (http), the Open Inference Protocol's gRPC, or GraphQL's predict. */
+export type Protocol = 'http' | 'grpc' | 'graphql';
 
 export interface Observer {
   answered(requestId: string, environment: string, version: string, status: number, body: Buffer, latencyMs: number, protocol?: Protocol): void;

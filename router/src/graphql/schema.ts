@@ -18,7 +18,7 @@ type Query {
   report(baseline: String): Report
   "The rollout in progress and the last one."
   rollouts: Rollouts
-  "The decision trail, newest first, a page at a time."
+  "The decision trail, newest first, a page at a time (within its last 1,000 entries)."
   history(first: Int = 20, after: String, kind: DecisionKind, environment: String): DecisionPage
   "Drift per environment and version."
   drift: [Drift!]

@@ -29,7 +29,7 @@ export type Query = {
   report: Maybe<Report>;
   /** The rollout in progress and the last one. */
   rollouts: Maybe<Rollouts>;
-  /** The decision trail, newest first, a page at a time. */
+  /** The decision trail, newest first, a page at a time (within its last 1,000 entries). */
   history: Maybe<DecisionPage>;
   /** Drift per environment and version. */
   drift: Maybe<Array<Drift>>;

@@ -5,21 +5,18 @@
 // gRPC over one HTTP/2 channel), so the protocols are what differs. Compiled code, as npm start
 // runs it, with deploy/local.yaml's replica and router settings. Writes bench/RESULTS.md.
 //   npm run bench:grpc -- [--duration 10] [--connections 50] [--rounds 2]
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { Pool } from 'undici';
 import { loadInferenceService } from '../shared/grpc/proto.ts';
-import { buildDist } from './lib/build.ts';
 import { runClosedLoop, type Send } from './lib/closed-loop.ts';
 import { cpuSeconds } from './lib/cpu.ts';
 import type { LoadResult } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
 import { writeSection } from './lib/results-file.ts';
-import { readDeployment } from '../launcher/index.ts';
-import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
+import { ROOT, type RunningProcess } from '../testkit/processes.ts';
+import { routerWithReplica } from './lib/router-with-replica.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,20 +32,7 @@ const rounds = Number(values.rounds);
 const TEXT = "it 's a charming and often affecting journey , even if the plot is predictable .";
 const VERSION = '1.1.0';
 
-buildDist();
-const deployed = readDeployment(path.join(ROOT, 'deploy', 'local.yaml'));
-const replica = await startProcess({ ...deployed.services.env, MODELS_DIR: path.join(ROOT, 'models'), MODEL_NAME: 'sentiment', MODEL_VERSION: VERSION }, BUILT_SERVICE_ENTRY);
-// Whatever happens next (the router failing to start included), nothing outlives the benchmark.
-const procs: RunningProcess[] = [replica];
-process.on('exit', () => procs.forEach((p) => p.proc.kill('SIGKILL')));
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grpc-bench-'));
-const weights = path.join(dir, 'weights.yaml');
-fs.writeFileSync(weights, `environments:\n  blue: { weight: 100, replicas: [${replica.url}] }\n`);
-const router = await startProcess(
-  { ...(deployed.router.config_file ? { ROUTER_CONFIG_FILE: path.resolve(ROOT, deployed.router.config_file) } : {}), ...deployed.router.env, ROUTER_WEIGHTS_FILE: weights, ROUTER_ADMIN_TOKEN: 'grpc-bench-admin-token-0123456789', ROUTER_PORT: '0', ROUTER_RATE_LIMIT_MAX: '0', ROUTER_HEALTH_INTERVAL_MS: '1000' },
-  path.join(ROOT, 'dist/router/src/server.js'),
-);
-procs.push(router);
+const { replica, router, stop } = await routerWithReplica(VERSION, 'grpc-bench');
 
 const GrpcClient = loadInferenceService();
 const v2Body = JSON.stringify({ inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [TEXT] }] });
@@ -119,7 +103,7 @@ for (let round = 0; round < rounds; round++) {
     best.set(target.name, !previous || result.rps > previous.rps ? { ...result, cpuUs, perRound } : { ...previous, perRound });
   }
 }
-await Promise.all(procs.map((p) => p.stop()));
+await stop();
 
 const rows = targets.map((t) => {
   const r = best.get(t.name)!;

@@ -46,6 +46,10 @@ const graphql: FastifyPluginAsync<{ tokens: AccessTokens; settings: GraphQLSetti
   const contextOf = (request: FastifyRequest, authorization = request.headers.authorization) => ({ app, access: accessOf(authorization, tokens), headers: request.headers, ip: request.ip });
   const estimators = [listEstimator, simpleEstimator({ defaultComplexity: 1 })];
   const introspection: ValidationRule[] = settings.introspection ? [] : [NoSchemaIntrospectionCustomRule];
+  // Its own schema document describes it (docs/graphql/schema.graphql), not the OpenAPI one.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/graphql') || route.url.startsWith('/graphiql')) route.schema = { ...route.schema, hide: true };
+  });
   await app.register(mercurius, {
     schema: SDL,
     resolvers: resolvers({ maxBatchTexts }) as never,

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { NoControllerReportError } from '../../../shared/errors.ts';
 import { ErrorResponse } from '../../../shared/http/schemas.ts';
-import { stageKey } from '../registry/registry.ts';
+import { modelsView } from './views.ts';
 import { ModelsView, ReleaseClaimView, ReleaseRecord, ReleasesView, ReleaseStart, ReleaseUpdate, StageChange, StageChangeResult, StageParams, StagesView } from '../registry/schema.ts';
 import { ADMIN_SECURITY } from './access.ts';
 
@@ -15,23 +15,9 @@ export const registryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { registry, history } = app;
 
   app.get('/models', { schema: { tags, security, operationId: 'getModels', summary: 'The model registry: every bundle in the models folder with its metadata (accuracy, training date, size, lineage), where it runs, and its stage with the moves that brought it there', response: { 200: ModelsView, ...errors } } }, async () => {
-    const report = app.controllerReports.models;
-    if (!report) throw new NoControllerReportError('models');
-    let stages = new Map<string, Awaited<ReturnType<typeof registry.stages>>[number]>();
-    let registryError: string | null = null;
-    try {
-      stages = new Map((await registry.stages()).map((s) => [stageKey(s.model, s.version), s]));
-    } catch (err) {
-      registryError = (err as Error).message;
-    }
-    return {
-      ...report,
-      registry_error: registryError,
-      models: report.models.map((m) => {
-        const s = stages.get(stageKey(m.name, m.version));
-        return { ...m, stage: registryError ? null : (s?.stage ?? 'candidate'), stage_since: s?.since ?? null, moves: s?.moves ?? [] };
-      }),
-    };
+    const view = await modelsView(app);
+    if (!view) throw new NoControllerReportError('models');
+    return view;
   });
   app.get('/models/stages', { schema: { tags, security, operationId: 'getStages', summary: 'Every model version that was ever moved, with its stage and moves (a version never moved is a candidate); answers without a controller too', response: { 200: StagesView, ...errors } } }, async () => ({ stages: await registry.stages() }));
   app.put('/models/:model/:version/stage', { schema: { tags, security, operationId: 'setStage', summary: 'Move a model version to a stage (recorded in the trail). Production holds one version per model: the one it replaces is archived, kept as the backup', params: StageParams, body: StageChange, response: { 200: StageChangeResult, ...errors } } }, async (request) => {

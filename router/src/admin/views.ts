@@ -1,6 +1,8 @@
 // What the admin API and the GraphQL API both answer, computed once: the environments as they
-// stand, and the rollback in one call.
+// stand, the model registry with each bundle's stage, and the rollback in one call.
 import type { FastifyInstance } from 'fastify';
+import { stageKey } from '../registry/registry.ts';
+import type { ModelsView, StageRecord } from '../registry/schema.ts';
 
 /** Every environment: the weights file's, and those running replicas the file does not name yet (weight 0: traffic once given a weight). */
 export function environmentsView(app: FastifyInstance) {
@@ -30,4 +32,25 @@ export async function rollbackNow(app: FastifyInstance): Promise<{ weights: Reco
   });
   await history.flush();
   return result;
+}
+
+/** The controller's report of the bundles, each with its stage (null: no controller has reported). Stages the store cannot give are null, with why. */
+export async function modelsView(app: FastifyInstance): Promise<ModelsView | null> {
+  const report = app.controllerReports.models;
+  if (!report) return null;
+  let stages = new Map<string, StageRecord>();
+  let registryError: string | null = null;
+  try {
+    stages = new Map((await app.registry.stages()).map((s) => [stageKey(s.model, s.version), s]));
+  } catch (err) {
+    registryError = (err as Error).message;
+  }
+  return {
+    ...report,
+    registry_error: registryError,
+    models: report.models.map((m) => {
+      const s = stages.get(stageKey(m.name, m.version));
+      return { ...m, stage: registryError ? null : (s?.stage ?? 'candidate'), stage_since: s?.since ?? null, moves: s?.moves ?? [] };
+    }),
+  };
 }

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { REQUEST_ID_HEADER } from '../../../shared/api/headers.ts';
 import { PREDICT_PATH } from '../../../shared/api/prediction.ts';
 import { BadGatewayError, errorKind, FeedbackExistsError, InvalidGraphQLArgumentError, PredictionNotFoundError, ReadOnlyTokenError, UnauthorizedError } from '../../../shared/errors.ts';
-import { environmentsView, rollbackNow } from '../admin/views.ts';
+import { environmentsView, modelsView, rollbackNow } from '../admin/views.ts';
 import type { HistoryEntry } from '../history/schema.ts';
 import { RolloutRequest, type RolloutView } from '../rollouts/schema.ts';
 import { WeightsUpdate } from '../weights/schema.ts';
@@ -151,13 +151,8 @@ export function resolvers(options: { maxBatchTexts: number }): Resolvers {
       },
       models: async (_root, _args, ctx) => {
         mayRead(ctx, 'models');
-        const report = ctx.app.controllerReports.models;
-        if (!report) return [];
-        const stages = new Map((await ctx.app.registry.stages()).map((s) => [`${s.model}@${s.version}`, s]));
-        return report.models.map((m) => {
-          const s = stages.get(`${m.name}@${m.version}`);
-          return { name: m.name, version: m.version, stage: s?.stage ?? 'candidate', runningIn: m.running_in, metrics: m.metrics, lineage: m.lineage, moves: s?.moves ?? [] };
-        });
+        const view = await modelsView(ctx.app);
+        return (view?.models ?? []).map((m) => ({ name: m.name, version: m.version, stage: m.stage, runningIn: m.running_in, metrics: m.metrics, lineage: m.lineage, moves: m.moves }));
       },
       report: (_root, args, ctx) => {
         mayRead(ctx, 'report');
@@ -193,17 +188,17 @@ export function resolvers(options: { maxBatchTexts: number }): Resolvers {
         const first = args.first ?? 20;
         if (!(Number.isInteger(first) && first >= 1 && first <= 200)) throw new InvalidGraphQLArgumentError('first', 'a whole number from 1 to 200');
         const entries = await ctx.app.history.list({ limit: 1000, kind: args.kind ?? undefined, environment: args.environment ?? undefined });
+        const after = args.after ? parseCursor(args.after) : null;
         let start = 0;
-        if (args.after) {
-          const [at, sameAt] = parseCursor(args.after);
+        if (after) {
           // Newest first: skip everything newer than the cursor's time, and the entries of that time already given.
-          start = entries.findIndex((e) => e.at <= at);
+          start = entries.findIndex((e) => e.at <= after[0]);
           if (start < 0) start = entries.length;
-          else if (entries[start].at === at) start += sameAt;
+          else if (entries[start].at === after[0]) start += after[1];
         }
         const page = entries.slice(start, start + first);
         const last = page.at(-1);
-        const sameAt = last ? page.filter((e) => e.at === last.at).length + (args.after && parseCursor(args.after)[0] === last.at ? parseCursor(args.after)[1] : 0) : 0;
+        const sameAt = last ? page.filter((e) => e.at === last.at).length + (after?.[0] === last.at ? after[1] : 0) : 0;
         const hasNextPage = start + first < entries.length;
         return { decisions: page.map(decisionOf), endCursor: last && hasNextPage ? cursorOf(last.at, sameAt) : null, hasNextPage };
       },

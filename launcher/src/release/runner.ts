@@ -201,28 +201,30 @@ export class ReleaseRunner {
     const s = this.o.settings.shadow;
     if (s.percent <= 0) return { passed: true, summary: 'no shadow (shadow.percent is 0)' };
     const report = () => ok('GET /admin/experiments/report', this.router.GET('/admin/experiments/report', { params: { query: {} } }));
-    const from = (this.shadowOf(await report())?.compared ?? 0) as number;
+    // The report's tallies (of this environment and version) add up over its life: this step counts from here.
+    const start = this.shadowOf(await report());
+    const from = { compared: start?.compared ?? 0, failed: start?.failed ?? 0, dropped: start?.dropped ?? 0 };
     await ok('PUT /admin/weights', this.router.PUT('/admin/weights', { body: { weights: { [this.env]: 0 }, shadow: { [this.env]: s.percent } } }));
     this.o.say(`  ${s.percent}% of production's requests mirrored to ${this.env}: until ${s.requests} are compared, or ${s.max_seconds} s`);
     const until = Math.min(Date.now() + s.max_seconds * 1000, this.deadline);
     let last = 0;
     let seen = this.shadowOf(await report());
     try {
-      while (Date.now() < until && (seen?.compared ?? 0) - from < s.requests) {
+      while (Date.now() < until && (seen?.compared ?? 0) - from.compared < s.requests) {
         await sleep(POLL_MS);
         seen = this.shadowOf(await report());
         if (Date.now() - last >= 5000) {
           last = Date.now();
-          this.o.say(`  shadow: ${(seen?.compared ?? 0) - from} compared, label agreement ${pct(seen?.label_agreement)}`);
+          this.o.say(`  shadow: ${(seen?.compared ?? 0) - from.compared} compared, label agreement ${pct(seen?.label_agreement)}`);
         }
       }
     } finally {
       await ok('PUT /admin/weights', this.router.PUT('/admin/weights', { body: { weights: { [this.env]: 0 }, shadow: { [this.env]: 0 } } }));
     }
-    const compared = (seen?.compared ?? 0) - from;
+    const compared = (seen?.compared ?? 0) - from.compared;
+    const failed = (seen?.failed ?? 0) - from.failed;
     const agreement = seen?.label_agreement ?? null;
-    const details = { compared, failed: seen?.failed ?? 0, dropped: seen?.dropped ?? 0, label_agreement: agreement, mean_confidence_delta: seen?.mean_confidence_delta ?? null, mean_latency_delta_ms: seen?.mean_latency_delta_ms ?? null };
-    const failed = (seen?.failed ?? 0) as number;
+    const details = { compared, failed, dropped: (seen?.dropped ?? 0) - from.dropped, label_agreement: agreement, mean_confidence_delta: seen?.mean_confidence_delta ?? null, mean_latency_delta_ms: seen?.mean_latency_delta_ms ?? null };
     if (failed > 0 && failed / (compared + failed) > s.max_failed_share) return { passed: false, summary: `the candidate failed ${failed} of ${compared + failed} mirrored requests (more than ${pct(s.max_failed_share)})`, details };
     if (compared === 0) return { passed: true, summary: `no request was mirrored in ${s.max_seconds} s (no traffic?): nothing compared`, details };
     if (s.min_agreement > 0 && (agreement ?? 0) < s.min_agreement) return { passed: false, summary: `label agreement with production ${pct(agreement)} < ${pct(s.min_agreement)} over ${compared} mirrored requests`, details };

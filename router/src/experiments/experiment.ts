@@ -15,7 +15,7 @@ import type { SharedReport } from '../state/shared-report.ts';
 import type { RecentPredictions, RememberedPrediction } from './recent-predictions.ts';
 import type { ExperimentReport } from './schema.ts';
 import type { ShadowComparison } from './shadow.ts';
-import { emptyShadow, type ShadowTally } from './shadow-tally.ts';
+import { emptyShadow, shadowKey, type ShadowTally } from './shadow-tally.ts';
 
 interface VersionTally {
   environment: string;
@@ -108,10 +108,11 @@ export class Experiment {
   }
 
   /** Applies a shadow's change to this router's tally, and with a shared store to what it adds to every router's. */
+  /** One tally per environment and version: a new version in a shadow environment starts from nothing. */
   private shadow(environment: string, version: string, change: (s: ShadowTally) => void): void {
-    let s = this.shadows.get(environment);
-    if (!s) this.shadows.set(environment, (s = emptyShadow(environment, version)));
-    if (version) s.version = version;
+    const key = shadowKey(environment, version);
+    let s = this.shadows.get(key);
+    if (!s) this.shadows.set(key, (s = emptyShadow(environment, version)));
     change(s);
     this.sharedReport?.shadow(environment, version, change);
   }
@@ -131,12 +132,12 @@ export class Experiment {
     });
   }
 
-  shadowFailed(environment: string): void {
-    this.shadow(environment, '', (s) => s.failed++);
+  shadowFailed(environment: string, version: string): void {
+    this.shadow(environment, version, (s) => s.failed++);
   }
 
-  shadowDropped(environment: string): void {
-    this.shadow(environment, '', (s) => s.dropped++);
+  shadowDropped(environment: string, version: string): void {
+    this.shadow(environment, version, (s) => s.dropped++);
   }
 
   /** Counts the feedback, and resolves once it is on disk (feedback.file). */

@@ -20,8 +20,9 @@ export interface ShadowComparison {
 
 export interface ShadowHooks {
   compared: (c: ShadowComparison) => void;
-  failed: (environment: string) => void;
-  dropped: (environment: string) => void;
+  /** `version`: the one that answered, else the one the environment serves ('' when it serves several or none yet). */
+  failed: (environment: string, version: string) => void;
+  dropped: (environment: string, version: string) => void;
 }
 
 export class Shadow {
@@ -33,6 +34,8 @@ export class Shadow {
     private readonly maxInFlight: number,
     private readonly hooks: ShadowHooks,
     private readonly log: FastifyBaseLogger,
+    /** The version an environment's replicas serve, for mirrors that got no answer to say it. */
+    private readonly versionOf: (environment: string) => string,
     private readonly random: () => number = Math.random,
   ) {}
 
@@ -53,14 +56,14 @@ export class Shadow {
     for (const env of this.weights().environments) {
       if (env.shadow <= 0 || env.name === primary.environment || this.random() * 100 >= env.shadow) continue;
       if (this.inFlight >= this.maxInFlight) {
-        this.hooks.dropped(env.name);
+        this.hooks.dropped(env.name, this.versionOf(env.name));
         continue;
       }
       this.inFlight++;
       const started = performance.now();
       this.call(env, request, this.log)
         .then(({ result, version }) => {
-          if (result.statusCode !== 200) return this.hooks.failed(env.name);
+          if (result.statusCode !== 200) return this.hooks.failed(env.name, version || this.versionOf(env.name));
           const mine = answerSummary(result.body);
           const theirs = answerSummary(primary.body);
           this.hooks.compared({
@@ -72,7 +75,7 @@ export class Shadow {
             latencyDeltaMs: performance.now() - started - primary.latencyMs,
           });
         })
-        .catch(() => this.hooks.failed(env.name))
+        .catch(() => this.hooks.failed(env.name, this.versionOf(env.name)))
         .finally(() => this.inFlight--);
     }
   }

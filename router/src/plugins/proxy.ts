@@ -106,15 +106,18 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
       if (c.agree !== null) metrics.shadowAgreement.inc({ environment: c.environment, agree: String(c.agree) });
       experiment.shadowCompared(c);
     },
-    failed: (environment) => {
+    failed: (environment, version) => {
       metrics.shadowRequests.inc({ environment, result: 'failed' });
-      experiment.shadowFailed(environment);
+      experiment.shadowFailed(environment, version);
     },
-    dropped: (environment) => {
+    dropped: (environment, version) => {
       metrics.shadowRequests.inc({ environment, result: 'dropped' });
-      experiment.shadowDropped(environment);
+      experiment.shadowDropped(environment, version);
     },
-  }, (app.log as Logger).child({ component: 'shadow' }));
+  }, (app.log as Logger).child({ component: 'shadow' }), (environment) => {
+    const versions = replicas.versions(environment);
+    return versions.length === 1 ? versions[0] : '';
+  });
   const decide = createDecide({
     routing,
     weights: () => weights.snapshot,

@@ -4,7 +4,7 @@
 // up; each router reads the sums back after its flush. Counts and fixed buckets merge exactly, so
 // every router's report shows the same figures (a second behind at most). While the store is away
 // the deltas wait here and are flushed when it is back.
-import { emptyShadow, mergeShadow, SHADOW_SUMS, type ShadowTally } from '../experiments/shadow-tally.ts';
+import { emptyShadow, mergeShadow, parseShadowKey, SHADOW_SUMS, shadowKey, type ShadowTally } from '../experiments/shadow-tally.ts';
 import { BOUNDS_MS, Tally } from '../stats/tally.ts';
 import type { StateStore } from './store.ts';
 
@@ -53,9 +53,9 @@ export class SharedReport {
 
   /** Adds a shadow's change to what this router flushes next. */
   shadow(environment: string, version: string, change: (s: ShadowTally) => void): void {
-    let s = this.pendingShadows.get(environment);
-    if (!s) this.pendingShadows.set(environment, (s = emptyShadow(environment, version)));
-    if (version) s.version = version;
+    const key = shadowKey(environment, version);
+    let s = this.pendingShadows.get(key);
+    if (!s) this.pendingShadows.set(key, (s = emptyShadow(environment, version)));
     change(s);
   }
 
@@ -63,9 +63,9 @@ export class SharedReport {
   shadows(): ShadowTally[] {
     const all = new Map<string, ShadowTally>();
     for (const source of [this.readShadows, this.pendingShadows]) {
-      for (const [environment, s] of source) {
-        let into = all.get(environment);
-        if (!into) all.set(environment, (into = emptyShadow(environment)));
+      for (const [key, s] of source) {
+        let into = all.get(key);
+        if (!into) all.set(key, (into = emptyShadow(s.environment, s.version)));
         mergeShadow(into, s);
       }
     }
@@ -106,10 +106,9 @@ export class SharedReport {
     try {
       if (sending.size > 0 || sendingShadows.size > 0) {
         const multi = this.state.redis.multi();
-        for (const [environment, s] of sendingShadows) {
-          const hash = this.key(`shadow:${environment}`);
-          multi.sadd(this.key('shadow-index'), environment);
-          if (s.version) multi.hset(hash, 'version', s.version);
+        for (const [key, s] of sendingShadows) {
+          const hash = this.key(`shadow:${key}`);
+          multi.sadd(this.key('shadow-index'), key);
           for (const field of SHADOW_SUMS) if (s[field]) multi.hincrbyfloat(hash, field, s[field]);
         }
         for (const [k, f] of sending) {
@@ -129,9 +128,9 @@ export class SharedReport {
       }
     } catch (err) {
       // Not counted twice, not lost: the deltas go back to wait for the next flush.
-      for (const [environment, s] of sendingShadows) {
-        const into = this.pendingShadows.get(environment);
-        if (!into) this.pendingShadows.set(environment, s);
+      for (const [key, s] of sendingShadows) {
+        const into = this.pendingShadows.get(key);
+        if (!into) this.pendingShadows.set(key, s);
         else mergeShadow(into, s);
       }
       for (const [k, f] of sending) {
@@ -165,11 +164,12 @@ export class SharedReport {
     const shadowHashes = replies.slice(keys.length, keys.length + shadowKeys.length) as Record<string, string>[];
     const started = replies[replies.length - 1] as string | null;
     const shadows = new Map<string, ShadowTally>();
-    shadowKeys.forEach((environment, i) => {
+    shadowKeys.forEach((key, i) => {
       const h = shadowHashes[i];
-      const s = emptyShadow(environment, h.version ?? '');
+      const { environment, version } = parseShadowKey(key);
+      const s = emptyShadow(environment, version);
       for (const field of SHADOW_SUMS) s[field] = Number(h[field] ?? 0);
-      shadows.set(environment, s);
+      shadows.set(key, s);
     });
     this.readShadows = shadows;
     const read = new Map<string, VersionFigures>();

@@ -32,6 +32,29 @@ t.test('every /predict is mirrored to the shadow, compared, and only the primary
   t.notMatch(metrics, /sentiment_api_requests_total\{backend="canary"/, "the shadow's answers are not counted as the seed's requests");
 });
 
+t.test('a new version in the shadow environment is tallied apart: its failures are its own, from nothing', async (t) => {
+  const [blue, canary, broken] = await Promise.all([
+    tinyUpstream(t, 'blue', { UPSTREAM_VERSION: '1.0.0' }),
+    tinyUpstream(t, 'canary', { UPSTREAM_VERSION: '2.0.0' }),
+    tinyUpstream(t, 'broken', { UPSTREAM_VERSION: '3.0.0', UPSTREAM_FAIL_RATE: '1' }),
+  ]);
+  const yaml = (url: string) => `environments:\n  blue: { weight: 1, replicas: [${blue.url}] }\n  canary: { weight: 0, shadow: 100, replicas: [${url}] }\n`;
+  const file = await weightsFile(t, yaml(canary.url));
+  const app = await buildRouter(t, file, { shadowMaxInFlight: 64 });
+  await untilAllAvailable(app);
+  await Promise.all(Array.from({ length: 20 }, () => predict(app)));
+  await until(async () => (await shadows(app)).find((s) => s.model_version === '2.0.0')?.compared === 20, 30_000);
+  await (await import('node:fs/promises')).writeFile(file, yaml(broken.url));
+  const versions = async () => (await app.inject({ url: '/admin/config', headers: auth })).json().environments.find((e: { name: string }) => e.name === 'canary').model_versions;
+  await until(async () => JSON.stringify(await versions()) === '["3.0.0"]', 30_000);
+  const answers = await Promise.all(Array.from({ length: 10 }, () => predict(app)));
+  t.ok(answers.every((a) => a.statusCode === 200), 'clients never see the shadow fail');
+  await until(async () => (await shadows(app)).find((s) => s.model_version === '3.0.0')?.failed === 10, 30_000);
+  const rows = Object.fromEntries((await shadows(app)).map((s) => [s.model_version, s]));
+  t.same([rows['3.0.0'].compared, rows['3.0.0'].failed], [0, 10], '3.0.0: every mirror failed');
+  t.same([rows['2.0.0'].compared, rows['2.0.0'].failed], [20, 0], '2.0.0 keeps its own figures');
+});
+
 t.test('mirrors beyond the bound are dropped and counted, and the primary is unaffected', async (t) => {
   const app = await setup(t, 0);
   const answers = await Promise.all(Array.from({ length: 10 }, () => predict(app)));

@@ -4,10 +4,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { REDIS_SERVER, redisServerArgs } from '../launcher/src/local-redis.ts';
 import { ephemeralPort } from '../launcher/src/ports.ts';
+import { tempDir } from './temp-dir.ts';
 
 export { REDIS_SERVER };
 
@@ -41,7 +40,7 @@ async function answers(port: number, deadline: number): Promise<void> {
 
 export async function startRedis(): Promise<RunningRedis> {
   if (!REDIS_SERVER) throw new Error('redis-server is not installed (apt-get install redis-server)');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-'));
+  const dir = tempDir('redis-');
   const port = await ephemeralPort('127.0.0.1');
   const args = redisServerArgs('127.0.0.1', port, dir);
   let proc!: ChildProcess;

@@ -112,7 +112,7 @@ timeout_seconds: 600
   });
 
   t.test('4.0.0 against 1.1.0: killed mid-rollout, started again, resumed and promoted under load with no failed request', async (t) => {
-    const load = pacedLoad(launcher.base, 150, 300_000);
+    const load = pacedLoad(launcher.base, 100, 300_000);
     t.teardown(() => load.stop());
     const first = release('4.0.0');
     await until(async () => (await releases()).current?.steps.some((s) => s.name === 'rollout' && s.state === 'running') === true || first.proc.exitCode !== null, 240_000, 200);

@@ -1,5 +1,5 @@
 // Several router processes in front of the same real replicas, sharing one store: what the
-// several-routers tests (integration and reliability) start, and the admin calls they make.
+// several-routers tests (deployment and reliability) start, and the admin calls they make.
 import type { Test } from 'tap';
 import path from 'node:path';
 import { request } from 'undici';

@@ -6,10 +6,10 @@
 // The controller and the store killed mid-rollout: tests/reliability/several-routers-faults.test.ts.
 import t from 'tap';
 import { request } from 'undici';
-import { closedLoop } from '../../../shared/load/closed-loop.ts';
-import { REDIS_SERVER, startRedis, type RunningRedis } from '../../../testkit/redis.ts';
-import { until } from '../../helpers/router.ts';
-import { admin, configs, rolloutViews, startRouters, threeReplicas, weightsIn, type ConfigView, type HistoryEntry, type RolloutView } from '../../helpers/several-routers.ts';
+import { closedLoop } from '../../shared/load/closed-loop.ts';
+import { REDIS_SERVER, startRedis, type RunningRedis } from '../../testkit/redis.ts';
+import { until } from '../helpers/router.ts';
+import { admin, configs, rolloutViews, startRouters, threeReplicas, weightsIn, type ConfigView, type HistoryEntry, type RolloutView } from '../helpers/several-routers.ts';
 
 const skip = REDIS_SERVER ? false : 'redis-server is not installed (apt-get install redis-server; .ci/run installs it)';
 

@@ -107,8 +107,11 @@ export class Experiment {
     return this.sharedReport?.started ?? this.startedAt;
   }
 
-  /** Applies a shadow's change to this router's tally, and with a shared store to what it adds to every router's. */
-  /** One tally per environment and version: a new version in a shadow environment starts from nothing. */
+  /**
+   * Applies a shadow's change to this router's tally, and with a shared store to what it adds to
+   * every router's: one tally per environment and version, so a new version in a shadow
+   * environment starts from nothing.
+   */
   private shadow(environment: string, version: string, change: (s: ShadowTally) => void): void {
     const key = shadowKey(environment, version);
     let s = this.shadows.get(key);

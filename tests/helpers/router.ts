@@ -45,7 +45,7 @@ export async function buildRouter(t: Test, file: string, overrides: Partial<AppC
 }
 
 export async function tinyUpstream(t: Test, name: string, env: Record<string, string> = {}): Promise<RunningProcess> {
-  const proc = await startProcess({ UPSTREAM_NAME: name, ...env }, path.join(ROOT, 'tests/fixtures/tiny-upstream.ts'));
+  const proc = await startProcess({ UPSTREAM_NAME: name, ...env }, path.join(ROOT, 'tests/fixtures/tiny-upstream.mjs'));
   t.teardown(() => proc.stop('SIGKILL'));
   return proc;
 }

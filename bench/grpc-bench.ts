@@ -5,32 +5,15 @@
 // gRPC over one HTTP/2 channel), so the protocols are what differs. Compiled code, as npm start
 // runs it, with deploy/local.yaml's replica and router settings. Writes bench/RESULTS.md.
 //   npm run bench:grpc -- [--duration 10] [--connections 50] [--rounds 2]
-import path from 'node:path';
-import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { Pool } from 'undici';
 import { loadInferenceService } from '../shared/grpc/proto.ts';
-import { runClosedLoop, type Send } from './lib/closed-loop.ts';
-import { cpuSeconds } from './lib/cpu.ts';
-import type { LoadResult } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
+import { bestOfRounds, protocolBenchOptions, tableRows, TEXT, untilAnswered, VERSION, type Client, type Target } from './lib/protocol-bench.ts';
 import { writeSection } from './lib/results-file.ts';
-import { ROOT, type RunningProcess } from '../testkit/processes.ts';
 import { routerWithReplica } from './lib/router-with-replica.ts';
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '2' },
-    results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
-  },
-});
-const durationSec = Number(values.duration);
-const concurrency = Number(values.connections);
-const rounds = Number(values.rounds);
-const TEXT = "it 's a charming and often affecting journey , even if the plot is predictable .";
-const VERSION = '1.1.0';
+const { durationSec, concurrency, rounds, results } = protocolBenchOptions();
 
 const { replica, router, stop } = await routerWithReplica(VERSION, 'grpc-bench');
 
@@ -39,7 +22,7 @@ const v2Body = JSON.stringify({ inputs: [{ name: 'text', shape: [1], datatype: '
 const predictBody = JSON.stringify({ text: TEXT });
 const inferRequest = { model_name: 'sentiment', inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from(TEXT)] } }] };
 
-function rest(url: string, pathname: string, body: string): { send: Send; close: () => Promise<void> } {
+function rest(url: string, pathname: string, body: string): Client {
   const pool = new Pool(url, { connections: concurrency });
   return {
     send: async () => {
@@ -51,7 +34,7 @@ function rest(url: string, pathname: string, body: string): { send: Send; close:
   };
 }
 
-function grpcTarget(address: string): { send: Send; close: () => Promise<void> } {
+function grpcTarget(address: string): Client {
   const client = new GrpcClient(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & { ModelInfer: (req: object, cb: (err: grpc.ServiceError | null) => void) => void };
   return {
     send: () => new Promise<boolean>((resolve, reject) => client.ModelInfer(inferRequest, (err) => (err ? (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.INTERNAL ? reject(err) : resolve(false)) : resolve(true)))),
@@ -60,20 +43,8 @@ function grpcTarget(address: string): { send: Send; close: () => Promise<void> }
 }
 
 // Wait until the router routes to the replica.
-for (let i = 0; i < 200; i++) {
-  const probe = rest(router.url, '/predict', predictBody);
-  const ok = await probe.send().catch(() => false);
-  await probe.close();
-  if (ok) break;
-  await new Promise((r) => setTimeout(r, 100));
-}
+await untilAnswered(() => rest(router.url, '/predict', predictBody));
 
-interface Target {
-  name: string;
-  make: () => { send: Send; close: () => Promise<void> };
-  /** The process whose CPU a request costs (the router, when it is in the path). */
-  server: RunningProcess;
-}
 const targets: Target[] = [
   { name: 'direct · REST POST /predict', make: () => rest(replica.url, '/predict', predictBody), server: replica },
   { name: 'direct · REST POST /v2/models/sentiment/infer', make: () => rest(replica.url, '/v2/models/sentiment/infer', v2Body), server: replica },
@@ -83,32 +54,10 @@ const targets: Target[] = [
   { name: 'router · gRPC ModelInfer', make: () => grpcTarget(router.grpc!), server: router },
 ];
 
-interface Row extends LoadResult {
-  cpuUs: number;
-  perRound: number[];
-}
-const best = new Map<string, Row>();
-for (let round = 0; round < rounds; round++) {
-  for (const target of targets) {
-    const client = target.make();
-    await runClosedLoop(client.send, concurrency, Math.min(2, durationSec)); // warm-up
-    const pid = target.server.proc.pid!;
-    const cpuBefore = cpuSeconds(pid);
-    const result = await runClosedLoop(client.send, concurrency, durationSec);
-    const cpuUs = Math.round(((cpuSeconds(pid) - cpuBefore) / Math.max(1, result.requests)) * 1e6);
-    await client.close();
-    const previous = best.get(target.name);
-    const perRound = [...(previous?.perRound ?? []), result.rps];
-    console.log(JSON.stringify({ target: target.name, round, ...result, cpuUs }));
-    best.set(target.name, !previous || result.rps > previous.rps ? { ...result, cpuUs, perRound } : { ...previous, perRound });
-  }
-}
+const best = await bestOfRounds(targets, { rounds, concurrency, durationSec });
 await stop();
 
-const rows = targets.map((t) => {
-  const r = best.get(t.name)!;
-  return `| ${t.name} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.cpuUs} | ${r.perRound.join(' / ')} |`;
-});
+const rows = tableRows(targets, best);
 const markdown = `## Open Inference Protocol: gRPC against REST (\`npm run bench:grpc\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. One replica (sentiment ${VERSION}, compiled, deploy/local.yaml's replica settings) and the router in
@@ -122,4 +71,4 @@ CPU per request is the process answering the client: the replica when direct, th
 ${rows.join('\n')}
 `;
 console.log(markdown);
-writeSection(values.results, 'grpc-bench', markdown);
+writeSection(results, 'grpc-bench', markdown);

@@ -46,51 +46,55 @@ const graphql: FastifyPluginAsync<{ tokens: AccessTokens; settings: GraphQLSetti
   const contextOf = (request: FastifyRequest, authorization = request.headers.authorization) => ({ app, access: accessOf(authorization, tokens), headers: request.headers, ip: request.ip });
   const estimators = [listEstimator, simpleEstimator({ defaultComplexity: 1 })];
   const introspection: ValidationRule[] = settings.introspection ? [] : [NoSchemaIntrospectionCustomRule];
-  // Its own schema document describes it (docs/graphql/schema.graphql), not the OpenAPI one.
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/graphql') || route.url.startsWith('/graphiql')) route.schema = { ...route.schema, hide: true };
-  });
-  await app.register(mercurius, {
-    schema: SDL,
-    resolvers: resolvers({ maxBatchTexts }) as never,
-    path: '/graphql',
-    graphiql: settings.introspection,
-    queryDepth: settings.maxDepth,
-    validationRules: introspection,
-    context: (request) => contextOf(request),
-    subscription: {
-      // The token comes in connection_init's payload ({authorization: "Bearer …"}), or on the upgrade request.
-      context: (_socket, request) => contextOf(request),
-      onConnect: ({ payload }) => {
-        const authorization = typeof payload?.authorization === 'string' ? payload.authorization : undefined;
-        return authorization === undefined ? true : { access: accessOf(authorization, tokens) };
+  // In a scope of its own: mercurius's websocket support adds an onRequest and an onResponse hook,
+  // which would otherwise run on every request the router takes, /predict included.
+  await app.register(async (scope) => {
+    // Its own schema document describes it (docs/graphql/schema.graphql), not the OpenAPI one.
+    scope.addHook('onRoute', (route) => {
+      if (route.url.startsWith('/graphql') || route.url.startsWith('/graphiql')) route.schema = { ...route.schema, hide: true };
+    });
+    await scope.register(mercurius, {
+      schema: SDL,
+      resolvers: resolvers({ maxBatchTexts }) as never,
+      path: '/graphql',
+      graphiql: settings.introspection,
+      queryDepth: settings.maxDepth,
+      validationRules: introspection,
+      context: (request) => contextOf(request),
+      subscription: {
+        // The token comes in connection_init's payload ({authorization: "Bearer …"}), or on the upgrade request.
+        context: (_socket, request) => contextOf(request),
+        onConnect: ({ payload }) => {
+          const authorization = typeof payload?.authorization === 'string' ? payload.authorization : undefined;
+          return authorization === undefined ? true : { access: accessOf(authorization, tokens) };
+        },
+        keepAlive: 15_000,
       },
-      keepAlive: 15_000,
-    },
-    errorFormatter: (execution, context) => {
-      const errors = execution.errors.map((e) => {
-        const code = codeOf(e);
-        if (code === 'ERR_INTERNAL') (context as unknown as MercuriusContext).app.log.error({ err: e.originalError ?? e }, 'graphql resolver failed');
-        // mercurius gathers a document's validation errors under one; each one says what is wrong.
-        const inner = (e.originalError as { errors?: { message: string }[] } | undefined)?.errors;
-        const message = code === 'ERR_INTERNAL' ? 'internal error' : inner?.length ? inner.map((i) => i.message).join('; ') : e.message;
-        return { message, locations: e.locations, path: e.path, extensions: { code, error: errorKind(code) } };
-      });
-      // A document refused before it ran is the client's error; a field that failed leaves the others' data (200).
-      const refused = execution.data === undefined || execution.data === null ? errors.every((e) => e.extensions.code === REFUSED) : false;
-      return { statusCode: refused ? 400 : 200, response: { data: execution.data ?? null, errors } };
-    },
+      errorFormatter: (execution, context) => {
+        const errors = execution.errors.map((e) => {
+          const code = codeOf(e);
+          if (code === 'ERR_INTERNAL') (context as unknown as MercuriusContext).app.log.error({ err: e.originalError ?? e }, 'graphql resolver failed');
+          // mercurius gathers a document's validation errors under one; each one says what is wrong.
+          const inner = (e.originalError as { errors?: { message: string }[] } | undefined)?.errors;
+          const message = code === 'ERR_INTERNAL' ? 'internal error' : inner?.length ? inner.map((i) => i.message).join('; ') : e.message;
+          return { message, locations: e.locations, path: e.path, extensions: { code, error: errorKind(code) } };
+        });
+        // A document refused before it ran is the client's error; a field that failed leaves the others' data (200).
+        const refused = execution.data === undefined || execution.data === null ? errors.every((e) => e.extensions.code === REFUSED) : false;
+        return { statusCode: refused ? 400 : 200, response: { data: execution.data ?? null, errors } };
+      },
+    });
+    // The cost is counted once the variables are known (history(first: $n) costs n times its fields).
+    scope.graphql.addHook('preExecution', (schema, document, _context, variables) => {
+      const cost = getComplexity({ schema, query: document, variables, estimators });
+      if (cost > settings.maxCost) throw new GraphQLQueryRefusedError(`the query costs ${cost}, more than graphql.max_cost (${settings.maxCost}): ask for fewer fields or smaller pages`);
+    });
+    // Decisions as they are recorded here, and a tick a second for the stats subscription.
+    app.history.onRecord((entry) => void scope.graphql.pubsub.publish({ topic: 'DECISIONS', payload: { decision: decisionOf(entry) } }));
+    const tick = setInterval(() => void scope.graphql.pubsub.publish({ topic: 'STATS_TICK', payload: { at: Date.now() } }), 1000);
+    tick.unref();
+    scope.addHook('onClose', async () => clearInterval(tick));
   });
-  // The cost is counted once the variables are known (history(first: $n) costs n times its fields).
-  app.graphql.addHook('preExecution', (schema, document, _context, variables) => {
-    const cost = getComplexity({ schema, query: document, variables, estimators });
-    if (cost > settings.maxCost) throw new GraphQLQueryRefusedError(`the query costs ${cost}, more than graphql.max_cost (${settings.maxCost}): ask for fewer fields or smaller pages`);
-  });
-  // Decisions as they are recorded here, and a tick a second for the stats subscription.
-  app.history.onRecord((entry) => void app.graphql.pubsub.publish({ topic: 'DECISIONS', payload: { decision: decisionOf(entry) } }));
-  const tick = setInterval(() => void app.graphql.pubsub.publish({ topic: 'STATS_TICK', payload: { at: Date.now() } }), 1000);
-  tick.unref();
-  app.addHook('onClose', async () => clearInterval(tick));
 };
 
 export type { GraphQLContext };

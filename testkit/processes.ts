@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeArgs } from './entry.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SERVICE_ENTRY = path.join(ROOT, 'services/inference/src/server.ts');
@@ -25,9 +26,9 @@ export interface Exited {
   output: string;
 }
 
-/** TypeScript entries run through tsx; compiled .js entries (dist/) run on plain node. */
+/** TypeScript entries run from dist/ when it is current, else through tsx; .js entries as they are. */
 function spawnTs(entry: string, env: Record<string, string>) {
-  return spawn(process.execPath, entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry], {
+  return spawn(process.execPath, nodeArgs(entry), {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ROUTER_GRPC_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,7 @@ import { deploy, isAlive, nodeChildrenOf, startLauncher } from '../helpers/launc
 import { steadyLoad } from '../helpers/load.ts';
 import { until } from '../helpers/router.ts';
 import { ROOT } from '../../testkit/processes.ts';
+import { nodeArgs } from '../../testkit/entry.ts';
 
 const environmentIn = (status: DeploymentStatus, name: string): EnvironmentStatus | undefined => status.environments.find((e) => e.name === name);
 
@@ -113,7 +114,7 @@ t.test('the controller owns its processes: a second start on its port refuses cl
   // The same deployment, with the router's port fixed to the one the first launcher holds.
   const second = `${launcher.deploymentFile}.second.yaml`;
   await fs.writeFile(second, (await fs.readFile(launcher.deploymentFile, 'utf8')).replace('port: 0', `port: ${port}`));
-  const refused = spawn(process.execPath, ['--import', 'tsx', 'launcher/src/main.ts'], { cwd: ROOT, env: { ...process.env, ...launcher.env, DEPLOYMENT_FILE: second }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const refused = spawn(process.execPath, nodeArgs('launcher/src/main.ts'), { cwd: ROOT, env: { ...process.env, ...launcher.env, DEPLOYMENT_FILE: second }, stdio: ['ignore', 'pipe', 'pipe'] });
   let said = '';
   refused.stdout.on('data', (d) => (said += d));
   refused.stderr.on('data', (d) => (said += d));

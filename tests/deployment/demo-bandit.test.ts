@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { startLauncher } from './../helpers/launcher.ts';
 import { ROOT } from '../../testkit/processes.ts';
+import { nodeArgs } from '../../testkit/entry.ts';
 
 t.test('the bandit demo: the most accurate arm ends with the largest share, and it serves better than the fixed split', async (t) => {
   const launcher = await startLauncher(t, {
@@ -18,7 +19,7 @@ t.test('the bandit demo: the most accurate arm ends with the largest share, and 
   // The shipped sample, whatever SENTIMENT_DATA_DIR says, so the run is the same everywhere.
   const env = { ...process.env, ...launcher.env, SENTIMENT_DATA_DIR: '' };
   const args = ['--bandit', '--requests', '3000', '--rate', '300', '--interval', '1', '--feedback-delay', '0.5', '--seed', '11'];
-  const demo = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/demo-command.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const demo = spawn(process.execPath, [...nodeArgs(path.join(ROOT, 'launcher/src/demo-command.ts')), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   demo.stdout.on('data', (d) => (output += d));
   demo.stderr.on('data', (d) => (output += d));

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { startLauncher } from '../helpers/launcher.ts';
 import { ROOT } from '../../testkit/processes.ts';
+import { nodeArgs } from '../../testkit/entry.ts';
 
 t.test('the seed\'s phases 4–5, runnable', async (t) => {
   const launcher = await startLauncher(t, {
@@ -14,7 +15,7 @@ t.test('the seed\'s phases 4–5, runnable', async (t) => {
   });
   // The shipped sample, whatever SENTIMENT_DATA_DIR says, so the run is the same everywhere.
   const env = { ...process.env, ...launcher.env, SENTIMENT_DATA_DIR: '' };
-  const demo = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/demo-command.ts'), '--requests', '400', '--rate', '400', '--pause', '1'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const demo = spawn(process.execPath, [...nodeArgs(path.join(ROOT, 'launcher/src/demo-command.ts')), '--requests', '400', '--rate', '400', '--pause', '1'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   demo.stdout.on('data', (d) => (output += d));
   demo.stderr.on('data', (d) => (output += d));

@@ -10,6 +10,7 @@ import { startLauncher } from '../helpers/launcher.ts';
 import { steadyLoad } from '../helpers/load.ts';
 import { until } from '../helpers/router.ts';
 import { ROOT } from '../../testkit/processes.ts';
+import { nodeArgs } from '../../testkit/entry.ts';
 
 const skip = spawnSync('prometheus', ['--version']).status === 0 ? false : 'prometheus is not installed (apt-get install prometheus; .ci/run installs it)';
 
@@ -28,7 +29,7 @@ t.test("Prometheus reads the split and the confidence per version with the seed'
     weights: { blue: 70, green: 25, canary: 5 },
   });
   const port = await freePort();
-  const monitor = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/monitor-command.ts'), '--port', String(port)], { cwd: ROOT, env: { ...process.env, ...launcher.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const monitor = spawn(process.execPath, [...nodeArgs(path.join(ROOT, 'launcher/src/monitor-command.ts')), '--port', String(port)], { cwd: ROOT, env: { ...process.env, ...launcher.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let said = '';
   monitor.stdout.on('data', (d) => (said += d));
   monitor.stderr.on('data', (d) => (said += d));

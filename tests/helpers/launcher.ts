@@ -9,6 +9,7 @@ import type { Test } from 'tap';
 import { request } from 'undici';
 import { writeManifest } from '../../shared/bundle/manifest.ts';
 import { childPids, ROOT } from '../../testkit/processes.ts';
+import { nodeArgs } from '../../testkit/entry.ts';
 import { until } from './router.ts';
 
 export const isAlive = (pid: number) => {
@@ -92,7 +93,7 @@ export async function startLauncher(t: Test, setup: LauncherSetup): Promise<Runn
   await setup.prepareModels?.(models);
   await fs.writeFile(deploymentFile, deploymentYaml(models, weights, setup.environments, setup.extraYaml, setup.routerYaml));
   const env = { DEPLOYMENT_FILE: deploymentFile, RUN_DIR: path.join(dir, 'run'), ROUTER_ADMIN_TOKEN: LAUNCHER_TOKEN, ...setup.env };
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'launcher/src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, nodeArgs(path.join(ROOT, 'launcher/src/main.ts')), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout.on('data', (d) => (output += d));
   proc.stderr.on('data', (d) => (output += d));
@@ -122,7 +123,7 @@ export async function startLauncher(t: Test, setup: LauncherSetup): Promise<Runn
 
 /** Runs one of the commands beside npm start (launcher/src/<name>-command.ts) against the launcher. */
 export function command(launcher: RunningLauncher, name: string, args: string[], env: Record<string, string> = {}): { proc: ChildProcess; output: () => string; done: Promise<{ code: number | null; output: string }> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, `launcher/src/${name}-command.ts`), ...args], { cwd: ROOT, env: { ...process.env, ...launcher.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...nodeArgs(path.join(ROOT, `launcher/src/${name}-command.ts`)), ...args], { cwd: ROOT, env: { ...process.env, ...launcher.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout.on('data', (d) => (output += d));
   proc.stderr.on('data', (d) => (output += d));

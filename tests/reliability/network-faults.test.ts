@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { tempFixtureBundle } from '../../testkit/bert-fixture.ts';
 import { ROOT } from '../../testkit/processes.ts';
+import { nodeArgs } from '../../testkit/entry.ts';
 import { until } from '../helpers/router.ts';
 import { CONCURRENCY, closedLoad, counter, keepLoading, record, replicaStates, startTopology, summary, timeUntil } from './harness.ts';
 
@@ -47,7 +48,7 @@ t.test('a link to a replica cut under load', async (t) => {
 
   // The replica on the other host, as the service runs anywhere: HOST is that host's address.
   const bundle = await tempFixtureBundle();
-  const remote = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', path.join(ROOT, 'services/inference/src/server.ts')], {
+  const remote = spawn('ip', ['netns', 'exec', ns, process.execPath, ...nodeArgs(path.join(ROOT, 'services/inference/src/server.ts'))], {
     cwd: ROOT,
     env: { ...process.env, MODEL_DIR: bundle, INFERENCE_WORKERS: '0', HOST: `${net}.2`, PORT: '8000', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

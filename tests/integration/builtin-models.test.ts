@@ -4,12 +4,9 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadBundle, Predictor } from '../../services/inference/index.ts';
-import { ROOT } from '../../testkit/processes.ts';
+import { bundleDir, metadata, VERSIONS } from '../helpers/builtin-bundles.ts';
 
-const VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '2.0.0', '3.0.0', '4.0.0'];
 const FILES = ['model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'config.json', 'metadata.json'];
-const bundleDir = (v: string) => path.join(ROOT, 'models', 'sentiment', v);
-const metadata = (v: string) => JSON.parse(fs.readFileSync(path.join(bundleDir(v), 'metadata.json'), 'utf8'));
 
 t.test('each built-in bundle is complete, small and documented', async (t) => {
   for (const v of VERSIONS) {

@@ -1,15 +1,12 @@
 // The shipped sentiment bundles' accuracy as served: each version behind its own service process,
 // the whole sst3 test set through /predict/batch, against the accuracy its metadata.json records.
 import t from 'tap';
-import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { readTsv } from '../../models/tools/trainer/data.ts';
 import { ROOT, startProcess } from '../../testkit/processes.ts';
+import { metadata, VERSIONS } from '../helpers/builtin-bundles.ts';
 import { DATA_DIR, SKIP_NO_DATA } from '../helpers/data.ts';
-
-const VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '2.0.0', '3.0.0', '4.0.0'];
-const metadata = (v: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'sentiment', v, 'metadata.json'), 'utf8'));
 
 t.test('accuracy served over HTTP matches metadata.json within 0.5 points', { skip: SKIP_NO_DATA }, async (t) => {
   const test = readTsv(path.join(DATA_DIR!, 'sst3', 'test.tsv'));

@@ -182,6 +182,8 @@ try {
       env: { RUN_DIR: path.join(dir, `run-${i}`), ROUTER_RATE_LIMIT_MAX: '100000000', ROUTER_GUARD_MODE: 'alert', RATE_LIMIT_MAX: '100000000', GUARD_MODE: 'alert' },
     });
     side.processes = processTree(side.deployment.proc.pid!).filter((p) => p.role !== 'other');
+    // The store is part of what the shared state costs: its CPU counts with the side that uses it.
+    if (side === head && redis) side.processes.push({ pid: redis.proc.pid!, role: 'redis-server' });
     console.log(`${side.name}: ${side.deployment.base} (${side.processes.map((p) => p.role).join(', ')})`);
   }
   for (const side of [head, base]) await measure(side, 0, Math.min(REQUESTS, 5000));
@@ -238,7 +240,7 @@ ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Both deployments
 its own deploy/local.yaml on ports of its own, rate limit raised past the run, the guard reporting instead of taking
 the canary out so both serve the same split)${redis ? `, this checkout's router with \`router.state_store\` set to a redis-server ${redisVersion()} started by the bench (append-only file, fsync always): rate limit counted, predictions and the report's figures written there` : ''}, side by side; \`${mode}\` POST /predict
 to one and then the other, the first of each pair alternating, ${ROUNDS} rounds after a warm-up run each. CPU per
-request is what each process spent during the run (replicas of one version added up), divided by the requests;
+request is what each process spent during the run (replicas of one version added up${redis ? '; the redis-server with the side that uses it' : ''}), divided by the requests;
 "served %" is where the router sent them (its request counter), "texts per batch" how full its coalesced batches were.
 
 This checkout: ${verdict}

@@ -5,11 +5,13 @@
 // both are built, and both deployments run side by side on ports of their own. The seed's load
 // test (ab -n 10000 -c 50, POST /predict, a new connection per request unless --keep-alive) then
 // goes to one and the other in turn for several rounds, the first of each pair alternating (two
-// identical builds measured 0.87x and 0.96x of each other when one always went first), after one
-// warm-up run each. Each run reads requests/s, P50/P95/P99, failures, the CPU that every process
-// of the deployment spent per request, where the router sent the requests and how full its
-// batches were. npm start's rate limit (60,000 a minute per client) stays on but is raised above
-// what the run sends, so it counts without clipping; the guard only reports (see below).
+// identical builds measured 0.87x and 0.96x of each other when one always went first), both
+// deployments started afresh for each round (one started deployment keeps its own speed for as
+// long as it lives), after a warm-up run each. Each run reads requests/s, P50/P95/P99, failures,
+// the CPU that every process of the deployment spent per request, where the router sent the
+// requests and how full its batches were. npm start's rate limit (60,000 a minute per client)
+// stays on but is raised above what the run sends, so it counts without clipping; the guard only
+// reports (see below).
 // Prints the tables and writes them to bench/RESULTS.md.   (needs: git, apache2-utils)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -168,31 +170,40 @@ async function measure(side: Side, round: number, requests = REQUESTS): Promise<
   return { ...result, round, cpu, served: minus(after.served, before.served), batch };
 }
 
+async function start(side: Side, i: number, round: number): Promise<void> {
+  // The rate limit raised, not off: the limiter keeps its cost on every request, and no run is
+  // clipped by it. The guard reports instead of acting: ab saturates the machine, under which
+  // the transformer canary's P95 can trip it, and a canary taken out on one side only would
+  // leave the two serving different splits (its decisions still show in the router's log).
+  side.deployment = await startDeployment({
+    root: side.root,
+    deploymentFile: deploymentFile(side, dir, 18080 + i * 1000),
+    token: TOKEN,
+    // ROUTER_*: the router's settings since it has a file of its own; the bare names, before.
+    env: { RUN_DIR: path.join(dir, `run-${round}-${i}`), ROUTER_RATE_LIMIT_MAX: '100000000', ROUTER_GUARD_MODE: 'alert', RATE_LIMIT_MAX: '100000000', GUARD_MODE: 'alert' },
+  });
+  side.processes = processTree(side.deployment.proc.pid!).filter((p) => p.role !== 'other');
+  // The store is part of what the shared state costs: its CPU counts with the side that uses it.
+  if (side === head && redis) side.processes.push({ pid: redis.proc.pid!, role: 'redis-server' });
+  if (round === 1) console.log(`${side.name}: ${side.deployment.base} (${side.processes.map((p) => p.role).join(', ')})`);
+}
+
 try {
-  for (const [i, side] of [head, base].entries()) {
-    // The rate limit raised, not off: the limiter keeps its cost on every request, and no run is
-    // clipped by it. The guard reports instead of acting: ab saturates the machine, under which
-    // the transformer canary's P95 can trip it, and a canary taken out on one side only would
-    // leave the two serving different splits (its decisions still show in the router's log).
-    side.deployment = await startDeployment({
-      root: side.root,
-      deploymentFile: deploymentFile(side, dir, 18080 + i * 1000),
-      token: TOKEN,
-      // ROUTER_*: the router's settings since it has a file of its own; the bare names, before.
-      env: { RUN_DIR: path.join(dir, `run-${i}`), ROUTER_RATE_LIMIT_MAX: '100000000', ROUTER_GUARD_MODE: 'alert', RATE_LIMIT_MAX: '100000000', GUARD_MODE: 'alert' },
-    });
-    side.processes = processTree(side.deployment.proc.pid!).filter((p) => p.role !== 'other');
-    // The store is part of what the shared state costs: its CPU counts with the side that uses it.
-    if (side === head && redis) side.processes.push({ pid: redis.proc.pid!, role: 'redis-server' });
-    console.log(`${side.name}: ${side.deployment.base} (${side.processes.map((p) => p.role).join(', ')})`);
-  }
-  for (const side of [head, base]) await measure(side, 0, Math.min(REQUESTS, 5000));
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const side of round % 2 ? [head, base] : [base, head]) {
+    // Both deployments are started afresh each round: one started deployment can run 10-20%
+    // faster or slower than an identical one for as long as it lives (two builds of one commit
+    // measured 0.81-0.97x in five rounds on the same pair of deployments), so each round is a new
+    // draw of both instead of the same pair again.
+    const order = round % 2 ? [head, base] : [base, head];
+    for (const side of order) await start(side, side === head ? 0 : 1, round);
+    for (const side of order) await measure(side, 0, Math.min(REQUESTS, 5000));
+    for (const side of order) {
       const run = await measure(side, round);
       side.runs.push(run);
       console.log(`round ${round} ${side.name}: ${run.rps} requests/s, P95 ${run.p95} ms, ${run.failed} failed, router ${Math.round(run.cpu.get('router') ?? NaN)} µs/request`);
     }
+    await Promise.all([head, base].map((s) => s.deployment?.stop()));
+    for (const side of [head, base]) side.deployment = undefined;
   }
 } finally {
   await stopAll();
@@ -239,7 +250,7 @@ const markdown = `## ${headDescription}${redis ? ' on a shared state store' : ''
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Both deployments as \`npm start\` runs them (each
 its own deploy/local.yaml on ports of its own, rate limit raised past the run, the guard reporting instead of taking
 the canary out so both serve the same split)${redis ? `, this checkout's router with \`router.state_store\` set to a redis-server ${redisVersion()} started by the bench (append-only file, fsync always): rate limit counted, predictions and the report's figures written there` : ''}, side by side; \`${mode}\` POST /predict
-to one and then the other, the first of each pair alternating, ${ROUNDS} rounds after a warm-up run each. CPU per
+to one and then the other, the first of each pair alternating, ${ROUNDS} rounds, each on both deployments started afresh and after a warm-up run each. CPU per
 request is what each process spent during the run (replicas of one version added up${redis ? '; the redis-server with the side that uses it' : ''}), divided by the requests;
 "served %" is where the router sent them (its request counter), "texts per batch" how full its coalesced batches were.
 

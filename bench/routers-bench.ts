@@ -4,7 +4,8 @@
 // start runs it) started twice side by side, once with router.instances 1 and once with 2 (the two
 // sharing the redis-server npm start starts for them), each behind HAProxy balancing round robin
 // over its routers (so both pay the same balancer), and the seed's load test (ab -c 50, POST
-// /predict) sent to one and the other in turn, the first of each pair alternating. Writes the
+// /predict) sent to one and the other in turn, the first of each pair alternating, both sides
+// started afresh for each round. Writes the
 // requests/s, latency, CPU and coalesced batch size of each to bench/RESULTS.md, with the ratio
 // two / one, and how long a weight change made through one router takes to be in force at the other.
 import fs from 'node:fs';
@@ -124,33 +125,45 @@ async function propagation(side: Side, n: number): Promise<number[]> {
   return times;
 }
 
+async function start(side: Side, round: number): Promise<void> {
+  side.deployment = await startDeployment({
+    deploymentFile: deploymentFile(side),
+    token: TOKEN,
+    // As bench:compare: the rate limit raised past the run (its cost kept), the guard reporting.
+    env: { RUN_DIR: path.join(dir, `run-${round}-${side.instances}`), ROUTER_RATE_LIMIT_MAX: '100000000', ROUTER_GUARD_MODE: 'alert' },
+  });
+  const urls = [...(/API\s+(.+?)\s+\(POST/.exec(side.deployment.output())?.[1] ?? '').matchAll(/http:\/\/(127\.0\.0\.1:\d+)\/predict/g)].map((m) => m[1]);
+  if (urls.length !== side.instances) throw new Error(`${side.name}: the banner names ${urls.length} routers`);
+  side.routers = urls;
+  side.balancer = startHaproxy({ dir: path.join(dir, `routers-${side.instances}`), balance: 'roundrobin', servers: urls.map((address, i) => `router-${i + 1} ${address} check inter 1s`) });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && (await fetch(`${side.balancer.url}/health/ready`).then((r) => r.status, () => 0)) !== 200) await new Promise((r) => setTimeout(r, 200));
+  if (round === 1) console.log(`${side.name}: ${urls.join(', ')} behind HAProxy at ${side.balancer.url}`);
+}
+
+async function stop(side: Side): Promise<void> {
+  side.balancer?.proc.kill('SIGTERM');
+  await side.deployment?.stop();
+  side.balancer = undefined;
+  side.deployment = undefined;
+}
+
 let applied: number[] = [];
 console.log('building');
 buildDist();
 try {
-  for (const side of sides) {
-    side.deployment = await startDeployment({
-      deploymentFile: deploymentFile(side),
-      token: TOKEN,
-      // As bench:compare: the rate limit raised past the run (its cost kept), the guard reporting.
-      env: { RUN_DIR: path.join(dir, `run-${side.instances}`), ROUTER_RATE_LIMIT_MAX: '100000000', ROUTER_GUARD_MODE: 'alert' },
-    });
-    const urls = [...(/API\s+(.+?)\s+\(POST/.exec(side.deployment.output())?.[1] ?? '').matchAll(/http:\/\/(127\.0\.0\.1:\d+)\/predict/g)].map((m) => m[1]);
-    if (urls.length !== side.instances) throw new Error(`${side.name}: the banner names ${urls.length} routers`);
-    side.routers = urls;
-    side.balancer = startHaproxy({ dir: path.join(dir, `routers-${side.instances}`), balance: 'roundrobin', servers: urls.map((address, i) => `router-${i + 1} ${address} check inter 1s`) });
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (await fetch(`${side.balancer.url}/health/ready`).then((r) => r.status, () => 0)) !== 200) await new Promise((r) => setTimeout(r, 200));
-    console.log(`${side.name}: ${urls.join(', ')} behind HAProxy at ${side.balancer.url}`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Both sides started afresh each round, as bench:compare does: a started deployment keeps its
+    // own speed while it lives, so each round is a new draw of both.
+    const order = round % 2 ? sides : [...sides].reverse();
+    for (const side of order) await start(side, round);
+    for (const side of order) await measure(side, 0, Math.min(REQUESTS, 5000));
+    for (const side of order) await measure(side, round);
+    if (round === ROUNDS) applied = await propagation(sides[1], 20);
+    for (const side of sides) await stop(side);
   }
-  for (const side of sides) await measure(side, 0, Math.min(REQUESTS, 5000));
-  for (let round = 1; round <= ROUNDS; round++) for (const side of round % 2 ? sides : [...sides].reverse()) await measure(side, round);
-  applied = await propagation(sides[1], 20);
 } finally {
-  for (const side of sides) {
-    side.balancer?.proc.kill('SIGTERM');
-    await side.deployment?.stop();
-  }
+  for (const side of sides) await stop(side);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
@@ -166,7 +179,7 @@ const sorted = [...applied].sort((x, y) => x - y);
 const markdown = [
   `## One router against two (\`npm run bench:routers\`)`,
   '',
-  `${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The shipped deployment started twice side by side as \`npm start\` runs it, with \`router.instances\` 1 and 2 (the two routers sharing the redis-server npm start starts for them: rate limits, predictions, the report, the windows), each behind HAProxy (one thread, round robin over its routers); \`ab -n ${REQUESTS} -c ${CONCURRENCY}\` POST /predict to one balancer and then the other, the first of each pair alternating, ${ROUNDS} rounds after a warm-up. CPU per request adds up every process of the side: launcher, routers, replicas, redis-server and HAProxy.`,
+  `${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The shipped deployment started twice side by side as \`npm start\` runs it, with \`router.instances\` 1 and 2 (the two routers sharing the redis-server npm start starts for them: rate limits, predictions, the report, the windows), each behind HAProxy (one thread, round robin over its routers); \`ab -n ${REQUESTS} -c ${CONCURRENCY}\` POST /predict to one balancer and then the other, the first of each pair alternating, ${ROUNDS} rounds, each on both sides started afresh and after a warm-up. CPU per request adds up every process of the side: launcher, routers, replicas, redis-server and HAProxy.`,
   '',
   `Two routers serve **${ratio}×** one router's requests/s (median of the rounds' ratios: ${ratios.map((x) => x.toFixed(2)).join(' / ')}), on the same two cores.`,
   '',

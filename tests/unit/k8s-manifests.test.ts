@@ -176,6 +176,7 @@ t.test('kubectl apply -k: the production overlay renders, and what it renders ag
   const args = (redisContainer.args as string[]).join(' ');
   t.match(args, /--appendonly yes --appendfsync always/, 'Redis: append-only file, fsync on every write (acknowledged means on disk)');
   t.match(args, /--requirepass \$\(REDIS_PASSWORD\)/, 'Redis: a password is required');
+  t.match(args, /--lazyfree-lazy-expire yes/, "Redis: an expired bucket of the routers' answers is freed off its main thread");
   const redisSecret = (redisContainer.env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]).find((e) => e.name === 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef;
   const routerSecret = (container.env as { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]).find((e) => e.name === 'STATE_STORE_PASSWORD')?.valueFrom?.secretKeyRef;
   t.same(redisSecret, routerSecret, 'Redis and the routers read the same password');

@@ -5,9 +5,9 @@
 // sharing the redis-server npm start starts for them), each behind HAProxy balancing round robin
 // over its routers (so both pay the same balancer), and the seed's load test (ab -c 50, POST
 // /predict) sent to one and the other in turn, the first of each pair alternating, both sides
-// started afresh for each round. Writes the
-// requests/s, latency, CPU and coalesced batch size of each to bench/RESULTS.md, with the ratio
-// two / one, and how long a weight change made through one router takes to be in force at the other.
+// started afresh for each round. Writes the requests/s, latency, CPU and coalesced batch size of
+// each to bench/RESULTS.md, with the ratio two / one, and how long a weight change made through
+// one router takes to be in force at the other.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

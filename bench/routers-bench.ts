@@ -20,7 +20,7 @@ import { cpuSeconds } from './lib/cpu.ts';
 import { shippedDeploymentFile, startDeployment, type Deployment } from './lib/deployment.ts';
 import { HAPROXY_BIN, startHaproxy } from './lib/haproxy.ts';
 import { describeMachine } from './lib/machine.ts';
-import { processTreePids } from '../testkit/processes.ts';
+import { processTree } from './lib/process-tree.ts';
 import { writeSection } from './lib/results-file.ts';
 
 const { values } = parseArgs({
@@ -46,7 +46,7 @@ interface Side {
   routers: string[];
   deployment?: Deployment;
   balancer?: ReturnType<typeof startHaproxy>;
-  runs: (AbResult & { round: number; cpuUs: number; textsPerBatch: number })[];
+  runs: (AbResult & { round: number; cpuUs: number; parts: Map<Part, number>; textsPerBatch: number })[];
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-routers-'));
@@ -68,16 +68,28 @@ function deploymentFile(side: Side): string {
   return file;
 }
 
-/** CPU seconds of everything the side runs (launcher, routers, replicas, redis-server) and its balancer. */
-function cpuOf(side: Side): number {
-  const pids = [...processTreePids(side.deployment!.proc.pid!), side.balancer!.proc.pid!];
-  return pids.reduce((sum, pid) => {
+/** The parts of a side whose CPU the table shows apart. */
+const PARTS = ['routers', 'replicas', 'redis-server', 'HAProxy', 'launcher'] as const;
+type Part = (typeof PARTS)[number];
+
+/** CPU seconds of everything the side runs (launcher, routers, replicas, redis-server) and its balancer, by part. */
+function cpuOf(side: Side): Map<Part, number> {
+  const parts = new Map<Part, number>(PARTS.map((p) => [p, 0]));
+  const processes = [...processTree(side.deployment!.proc.pid!), { pid: side.balancer!.proc.pid!, role: 'HAProxy' }];
+  for (const { pid, role } of processes) {
     try {
-      return sum + cpuSeconds(pid);
+      let part: Part;
+      if (role === 'router') part = 'routers';
+      else if (role.startsWith('replica')) part = 'replicas';
+      else if (role === 'HAProxy' || role === 'launcher') part = role;
+      else if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) part = 'redis-server';
+      else part = 'launcher'; // anything else the launcher runs
+      parts.set(part, parts.get(part)! + cpuSeconds(pid));
     } catch {
-      return sum;
+      // gone meanwhile
     }
-  }, 0);
+  }
+  return parts;
 }
 
 /** The texts and batches every router of the side coalesced so far. */
@@ -98,10 +110,12 @@ async function measure(side: Side, round: number, requests = REQUESTS): Promise<
   const before = cpuOf(side);
   const batchesBefore = await coalesced(side);
   const result = await runAb({ url: `${side.balancer!.url}/predict`, bodyFile, requests, concurrency: CONCURRENCY });
-  const cpuUs = ((cpuOf(side) - before) * 1e6) / result.complete;
+  const after = cpuOf(side);
+  const parts = new Map(PARTS.map((p) => [p, ((after.get(p)! - before.get(p)!) * 1e6) / result.complete]));
+  const cpuUs = [...parts.values()].reduce((a, b) => a + b, 0);
   const batchesAfter = await coalesced(side);
   const textsPerBatch = Math.round(((batchesAfter.texts - batchesBefore.texts) / Math.max(1, batchesAfter.batches - batchesBefore.batches)) * 10) / 10;
-  if (round > 0) side.runs.push({ ...result, round, cpuUs, textsPerBatch });
+  if (round > 0) side.runs.push({ ...result, round, cpuUs, parts, textsPerBatch });
   console.log(`${round ? `round ${round}` : 'warm-up'} ${side.name}: ${result.rps} requests/s, P95 ${result.p95} ms, ${result.failed} failed, ${Math.round(cpuUs)} µs CPU/request, ${textsPerBatch} texts per coalesced batch`);
 }
 
@@ -174,17 +188,17 @@ const median = (xs: number[]) => {
 const [one, two] = sides;
 const ratios = one.runs.map((r, i) => two.runs[i].rps / r.rps);
 const ratio = Math.round(median(ratios) * 100) / 100;
-const row = (s: Side, r: Side['runs'][number]) => `| ${r.round} | ${s.name} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.failed} | ${Math.round(r.cpuUs)} | ${r.textsPerBatch} |`;
+const row = (s: Side, r: Side['runs'][number]) => `| ${r.round} | ${s.name} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.failed} | ${Math.round(r.cpuUs)} | ${PARTS.map((p) => Math.round(r.parts.get(p)!)).join(' | ')} | ${r.textsPerBatch} |`;
 const sorted = [...applied].sort((x, y) => x - y);
 const markdown = [
   `## One router against two (\`npm run bench:routers\`)`,
   '',
-  `${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The shipped deployment started twice side by side as \`npm start\` runs it, with \`router.instances\` 1 and 2 (the two routers sharing the redis-server npm start starts for them: rate limits, predictions, the report, the windows), each behind HAProxy (one thread, round robin over its routers); \`ab -n ${REQUESTS} -c ${CONCURRENCY}\` POST /predict to one balancer and then the other, the first of each pair alternating, ${ROUNDS} rounds, each on both sides started afresh and after a warm-up. CPU per request adds up every process of the side: launcher, routers, replicas, redis-server and HAProxy.`,
+  `${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The shipped deployment started twice side by side as \`npm start\` runs it, with \`router.instances\` 1 and 2 (the two routers sharing the redis-server npm start starts for them: rate limits, predictions, the report, the windows), each behind HAProxy (one thread, round robin over its routers); \`ab -n ${REQUESTS} -c ${CONCURRENCY}\` POST /predict to one balancer and then the other, the first of each pair alternating, ${ROUNDS} rounds, each on both sides started afresh and after a warm-up. CPU per request adds up every process of the side: launcher, routers, replicas, redis-server and HAProxy (each part also shown apart).`,
   '',
   `Two routers serve **${ratio}×** one router's requests/s (median of the rounds' ratios: ${ratios.map((x) => x.toFixed(2)).join(' / ')}), on the same two cores.`,
   '',
-  '| round | deployment | requests/s | P50 ms | P95 ms | P99 ms | failed | CPU µs/request | texts per coalesced batch |',
-  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| round | deployment | requests/s | P50 ms | P95 ms | P99 ms | failed | CPU µs/request | ${PARTS.map((p) => `of which ${p}`).join(' | ')} | texts per coalesced batch |`,
+  `| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ${PARTS.map(() => '---:').join(' | ')} | ---: |`,
   ...one.runs.flatMap((r, i) => [row(one, r), row(two, two.runs[i])]),
   '',
   `A weight change through router 1, in force at router 2 (its GET /admin/config at the new generation), measured from the PUT, with no load: median ${median(sorted)} ms, slowest ${sorted.at(-1)} ms over ${sorted.length} changes (the goal is 1 s).`,

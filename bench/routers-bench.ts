@@ -78,12 +78,10 @@ function cpuOf(side: Side): Map<Part, number> {
   const processes = [...processTree(side.deployment!.proc.pid!), { pid: side.balancer!.proc.pid!, role: 'HAProxy' }];
   for (const { pid, role } of processes) {
     try {
-      let part: Part;
+      let part: Part = 'launcher'; // and anything else the launcher runs
       if (role === 'router') part = 'routers';
       else if (role.startsWith('replica')) part = 'replicas';
-      else if (role === 'HAProxy' || role === 'launcher') part = role;
-      else if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) part = 'redis-server';
-      else part = 'launcher'; // anything else the launcher runs
+      else if (role === 'HAProxy' || role === 'redis-server') part = role;
       parts.set(part, parts.get(part)! + cpuSeconds(pid));
     } catch {
       // gone meanwhile

@@ -7,7 +7,7 @@ import { cpuSeconds } from './cpu.ts';
 
 export interface DeploymentProcess {
   pid: number;
-  /** launcher, router, or `replica <version>` */
+  /** launcher, router, `replica <version>` or redis-server (the store several routers share) */
   role: string;
 }
 
@@ -23,6 +23,7 @@ function roleOf(pid: number, root: number): string {
   }
   if (cmdline.includes('router/src/server')) return 'router';
   if (cmdline.includes('services/inference/src/server')) return `replica ${/(?:^|\0)MODEL_VERSION=([^\0]*)/.exec(environ)?.[1] ?? '?'}`;
+  if (cmdline.includes('redis-server')) return 'redis-server';
   return 'other';
 }
 

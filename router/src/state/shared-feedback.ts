@@ -83,7 +83,7 @@ export class SharedFeedback {
   }
 
   private bucketKey(bucket: number): string {
-    return `${this.state.prefix}predictions:${bucket}`;
+    return this.key('predictions:', String(bucket));
   }
 
   /**
@@ -122,8 +122,9 @@ export class SharedFeedback {
 
   /** A prediction some router answered, or undefined. Throws when the store cannot be asked. */
   async find(requestId: string): Promise<SharedPrediction | undefined> {
-    const newest = Math.floor(Date.now() / this.bucketMs);
-    const oldest = Math.floor((Date.now() - this.ttlMs) / this.bucketMs) - 1;
+    const now = Date.now();
+    const newest = Math.floor(now / this.bucketMs);
+    const oldest = Math.floor((now - this.ttlMs) / this.bucketMs) - 1;
     const keys: string[] = [];
     for (let b = newest; b >= oldest; b--) keys.push(this.bucketKey(b));
     const redis = this.state.redis as unknown as { findPrediction(n: number, ...args: string[]): Promise<string | null> };

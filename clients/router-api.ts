@@ -1714,6 +1714,16 @@ export interface operations {
                                      * @default 0
                                      */
                                     max_in_flight: number;
+                                    /**
+                                     * @description while the router is busy (busy_utilization), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off
+                                     * @default 0
+                                     */
+                                    busy_interval_ms: number;
+                                    /**
+                                     * @description the share of the time the router's event loop is running (over 200 ms windows, router_event_loop_utilization) at which busy_interval_ms applies
+                                     * @default 0.5
+                                     */
+                                    busy_utilization: number;
                                 };
                                 /**
                                  * @description POST /feedback
@@ -2197,6 +2207,16 @@ export interface operations {
                                      * @default 0
                                      */
                                     max_in_flight: number;
+                                    /**
+                                     * @description while the router is busy (busy_utilization), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off
+                                     * @default 0
+                                     */
+                                    busy_interval_ms: number;
+                                    /**
+                                     * @description the share of the time the router's event loop is running (over 200 ms windows, router_event_loop_utilization) at which busy_interval_ms applies
+                                     * @default 0.5
+                                     */
+                                    busy_utilization: number;
                                 };
                                 /**
                                  * @description POST /feedback

@@ -3,6 +3,7 @@
 // counter and latency histogram keep their names and their `backend` label, since the seed's
 // PromQL depends on them; every other label says `environment`.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { EventLoopLoad } from './proxy/event-loop-load.ts';
 import type { ReplicaRegistry } from './replicas/registry.ts';
 import type { StatsWindows } from './stats/windows.ts';
 import type { WeightsStore } from './weights/store.ts';
@@ -16,6 +17,7 @@ export interface RouterMetrics {
   failovers: Counter<'environment'>;
   coalescedBatch: Histogram<'environment'>;
   coalescedOverflow: Counter<'environment'>;
+  coalescedSpaced: Counter<'environment'>;
   shadowRequests: Counter<'environment' | 'result'>;
   shadowAgreement: Counter<'environment' | 'agree'>;
 }
@@ -49,6 +51,12 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
       labelNames: ['environment'],
       registers,
     }),
+    coalescedSpaced: new Counter({
+      name: 'router_coalesced_spaced_total',
+      help: "Batches that waited for coalesce.busy_interval_ms after their environment's previous one, the router being busy",
+      labelNames: ['environment'],
+      registers,
+    }),
     shadowRequests: new Counter({ name: 'router_shadow_requests_total', help: 'Mirrored requests by shadow environment and result (compared, failed, dropped)', labelNames: ['environment', 'result'], registers }),
     shadowAgreement: new Counter({ name: 'router_shadow_agreement_total', help: "Compared mirrored predictions by whether the shadow's label agreed with the primary's", labelNames: ['environment', 'agree'], registers }),
   };
@@ -68,6 +76,18 @@ export function createConfidenceGauge(registry: Registry, stats: StatsWindows): 
     collect() {
       this.reset();
       for (const [environment, version, s] of stats.versionStats(60)) if (s.mean_confidence !== null) this.set({ backend: environment, model_version: version }, s.mean_confidence);
+    },
+  });
+}
+
+/** How busy the router's one event loop is (what coalesce.busy_utilization compares). */
+export function createEventLoopGauge(registry: Registry, load: EventLoopLoad): void {
+  new Gauge({
+    name: 'router_event_loop_utilization',
+    help: "Share of the last 200 ms the router's event loop spent running rather than waiting for I/O (0 to 1)",
+    registers: [registry],
+    collect() {
+      this.set(load.utilization);
     },
   });
 }

@@ -1,7 +1,8 @@
 // Dynamic micro-batching (as Triton's dynamic batcher): items from concurrent requests are queued
 // and run together. A batch is dispatched when it is full, when the oldest item has waited
 // maxWaitMs, or at once when a slot frees up while items wait (or, with overflowAfterMs, when the
-// oldest running batch has overstayed). The queue is bounded.
+// oldest running batch has overstayed); with minIntervalMs, a partial batch also waits until that
+// long after the previous one left. The queue is bounded.
 // The inference service batches texts for onnxruntime with it; the router coalesces /predict
 // requests into /predict/batch calls with it.
 
@@ -26,6 +27,19 @@ export interface BatcherOptions {
    * comes back. Read at each decision; unset: never.
    */
   overflowAfterMs?: () => number;
+  /**
+   * How long (ms) after a batch leaves the next partial one may: items that find a slot free
+   * sooner wait until then, or until the batch is full. Read at each decision; unset or 0: at
+   * once. Where every batch wakes a process on shared cores, spacing them trades that much
+   * latency for fewer, fuller batches.
+   */
+  minIntervalMs?: () => number;
+}
+
+/** How a batch left: beyond the concurrency (overflowAfterMs), and after waiting for minIntervalMs. */
+export interface BatchDeparture {
+  overflow: boolean;
+  spaced: boolean;
 }
 
 export type RunBatch<I, O> = (items: I[]) => Promise<O[]>;
@@ -49,12 +63,16 @@ export class MicroBatcher<I, O> {
   private timer: NodeJS.Timeout | null = null;
   private timerDue = Infinity;
   private idleWaiters: (() => void)[] = [];
+  /** When the last batch left (performance.now() time). */
+  private lastDispatchAt = -Infinity;
+  /** The batch now forming has been held back by minIntervalMs. */
+  private spaced = false;
 
   constructor(
     private readonly runBatch: RunBatch<I, O>,
     private readonly options: BatcherOptions,
-    /** Called as each batch leaves; `overflow` when it left beyond the concurrency (overflowAfterMs). */
-    private readonly onBatch: (size: number, overflow: boolean) => void = () => {},
+    /** Called as each batch leaves. */
+    private readonly onBatch: (size: number, departure: BatchDeparture) => void = () => {},
   ) {
     if (options.maxBatchSize < 1 || (typeof options.concurrency === 'number' && options.concurrency < 1) || options.maxQueue < 1) throw new RangeError('batcher sizes must be >= 1');
   }
@@ -104,6 +122,11 @@ export class MicroBatcher<I, O> {
       // maxWaitMs; items that queued up behind a busy model go out at once.
       const waited = performance.now() - this.queue[0].queuedAt;
       if (this.queue.length < maxBatchSize && waited < maxWaitMs && (waitWhenIdle || this.running > 0)) return this.wakeAt(this.queue[0].queuedAt + maxWaitMs);
+      const spacedUntil = this.lastDispatchAt + (this.options.minIntervalMs?.() ?? 0);
+      if (this.queue.length < maxBatchSize && performance.now() < spacedUntil) {
+        this.spaced = true;
+        return this.wakeAt(spacedUntil);
+      }
       this.dispatch();
     }
   }
@@ -139,10 +162,12 @@ export class MicroBatcher<I, O> {
     if (this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.options.maxBatchSize);
     const started = { at: performance.now() };
+    this.lastDispatchAt = started.at;
     this.startedAt.add(started);
-    const overflow = this.running >= this.concurrency;
+    const departure = { overflow: this.running >= this.concurrency, spaced: this.spaced };
+    this.spaced = false;
     this.running++;
-    this.onBatch(batch.length, overflow);
+    this.onBatch(batch.length, departure);
     this.runBatch(batch.map((p) => p.item))
       .then(
         (results) => batch.forEach((p, i) => p.resolve(results[i])),

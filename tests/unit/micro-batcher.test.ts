@@ -123,7 +123,7 @@ t.test('overflowAfterMs: a batch out too long lets one more leave, and only one'
   const gates: (() => void)[] = [];
   const gated = (xs: number[]) => new Promise<number[]>((resolve) => gates.push(() => resolve(xs)));
   const overflowed: boolean[] = [];
-  const b = new MicroBatcher(gated, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, concurrency: 1, waitWhenIdle: false, overflowAfterMs: () => 30 }, (n, overflow) => {
+  const b = new MicroBatcher(gated, { maxBatchSize: 8, maxWaitMs: 0, maxQueue: 100, concurrency: 1, waitWhenIdle: false, overflowAfterMs: () => 30 }, (n, { overflow }) => {
     sizes.push(n);
     overflowed.push(overflow);
   });
@@ -142,6 +142,24 @@ t.test('overflowAfterMs: a batch out too long lets one more leave, and only one'
   gates.splice(0).forEach((g) => g());
   t.same(await Promise.all([first, ...second, third]), [[1], [2], [3], [4]]);
   t.equal(b.inFlight, 0);
+});
+
+t.test('minIntervalMs: a partial batch waits until that long after the previous one left; a full one does not', async (t) => {
+  const departures: { size: number; spaced: boolean; at: number }[] = [];
+  let spacing = 40;
+  const b = new MicroBatcher(double, { maxBatchSize: 3, maxWaitMs: 0, maxQueue: 100, concurrency: 1, waitWhenIdle: false, minIntervalMs: () => spacing }, (size, { spaced }) => departures.push({ size, spaced, at: performance.now() }));
+  t.same(await b.submit([1]), [2], 'the first batch left at once');
+  const waiting = [2, 3].map((x) => b.submit([x]));
+  await new Promise((r) => setImmediate(r));
+  t.equal(departures.length, 1, 'the slot is free, but the next partial batch waits for the interval');
+  t.same(await Promise.all(waiting), [[4], [6]]);
+  t.same(departures.map((d) => [d.size, d.spaced]), [[1, false], [2, true]], 'the two waiting items left together, reported as spaced');
+  t.ok(departures[1].at - departures[0].at >= 39, `left ${Math.round(departures[1].at - departures[0].at)} ms after the first`);
+  t.same(await b.submit([4, 5, 6]), [8, 10, 12], 'a full batch leaves without waiting for the interval');
+  t.same(departures[2].spaced, false);
+  spacing = 0;
+  t.same(await b.submit([7]), [14], 'an interval of 0 (read at each decision) holds nothing');
+  t.same(departures.map((d) => d.size), [1, 2, 3, 1]);
 });
 
 t.test('overflowAfterMs of Infinity never overflows (and sets no timer)', async (t) => {

@@ -13,6 +13,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { REQUEST_ID_HEADER } from '../../../shared/api/headers.ts';
+import type { AnswerSummary } from '../../../shared/api/prediction.ts';
 import type { Shadow } from '../experiments/shadow.ts';
 import type { Answered, EnvironmentCall, OutgoingRequest } from '../proxy/call.ts';
 import { SEND_ALONE, type Coalescer } from '../proxy/coalescer.ts';
@@ -44,6 +45,8 @@ export interface Outcome {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** What a /predict answer's body says, when known without reading it (a coalesced answer). */
+  summary?: AnswerSummary;
   latencyMs: number;
 }
 
@@ -94,7 +97,7 @@ export function createDataPath({ decide, call, budget, coalescer, shadow, observ
         throw err;
       }
       const latencyMs = performance.now() - started;
-      observer.answered(request.id, answer.served.name, answer.version, answer.status, answer.body, latencyMs, request.protocol);
+      observer.answered(request.id, answer.served.name, answer.version, answer.status, answer, latencyMs, request.protocol);
       if (request.single && answer.status === 200 && shadow.active) {
         const outgoing = request.outgoing();
         shadow.mirror({ ...outgoing, headers: { ...outgoing.headers, [REQUEST_ID_HEADER]: `${request.id}-shadow` } }, { environment: answer.served.name, body: answer.body, latencyMs });

@@ -8,14 +8,18 @@
 // inference worker (the `concurrency` of its /info): a second one to a one-worker replica shortens
 // waits at low load but, measured, costs a third of the throughput (bench/), while a replica with
 // two workers and one batch leaves a worker idle; only a batch that has been out for 1.5 times the
-// usual round trip lets one more leave.
+// usual round trip lets one more leave. While the router itself is busy (its event loop's
+// utilization at busyUtilization or more), an environment's partial batches also leave at most
+// every busyIntervalMs: replicas are woken less often for fuller batches, and with the router
+// the bottleneck the wait costs no throughput (bench/RESULTS.md). Spacing that starved the router
+// would lower its utilization and so turn itself off.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from 'pino';
 import { REQUEST_ID_HEADER } from '../../../shared/api/headers.ts';
-import { BATCH_PATH, BatchResponse, singleAnswers } from '../../../shared/api/prediction.ts';
-import { MicroBatcher, QueueFull } from '../../../shared/batching/micro-batcher.ts';
+import { BATCH_PATH, BatchResponse, singleAnswers, summaryOf, type AnswerSummary } from '../../../shared/api/prediction.ts';
+import { MicroBatcher, QueueFull, type BatchDeparture } from '../../../shared/batching/micro-batcher.ts';
 import { NoHealthyUpstreamError, OverloadedError } from '../../../shared/errors.ts';
 import type { ReplicaRegistry } from '../replicas/registry.ts';
 import type { EnvironmentSnapshot, WeightsSnapshot } from '../weights/snapshot.ts';
@@ -27,6 +31,10 @@ export interface CoalescerOptions {
   maxWaitMs: number;
   /** Batches in flight per environment at most; 0: as many as its available replicas run side by side. */
   maxInFlight?: number;
+  /** While the router is busy, an environment's partial batches leave at most this often (ms); 0: off. */
+  busyIntervalMs?: number;
+  /** The event loop utilization (0 to 1) at which the router counts as busy. */
+  busyUtilization?: number;
 }
 
 export interface CoalescedAnswer {
@@ -35,6 +43,8 @@ export interface CoalescedAnswer {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** What the body says, known without reading it back (a 200). */
+  summary?: AnswerSummary;
 }
 
 /** The replica refused the batch (a 4xx): each request must go on its own to get its own answer. */
@@ -83,8 +93,16 @@ export class Coalescer {
     private readonly registry: ReplicaRegistry,
     private readonly call: EnvironmentCall,
     private readonly log: Logger,
-    private readonly onBatch: (environment: string, size: number, overflow: boolean) => void = () => {},
+    private readonly onBatch: (environment: string, size: number, departure: BatchDeparture) => void = () => {},
+    /** The router's event loop utilization now (0 to 1). */
+    private readonly utilization: () => number = () => 0,
   ) {}
+
+  /** How long after an environment's batch leaves the next partial one may, now. */
+  private spacingMs(): number {
+    const { busyIntervalMs = 0, busyUtilization = 1 } = this.options;
+    return busyIntervalMs > 0 && this.utilization() >= busyUtilization ? busyIntervalMs : 0;
+  }
 
   /** Throws OverloadedError when the environment's queue is full, else as EnvironmentCall does. */
   predict(env: EnvironmentSnapshot, text: string, requestId: string): Promise<CoalescedResult> {
@@ -116,7 +134,8 @@ export class Coalescer {
         // A batch out well past the usual round trip is stuck behind a stalled replica: the next
         // one goes anyway, to be read as soon as the replica resumes.
         overflowAfterMs: () => Math.max(this.options.maxWaitMs, OVERFLOW_AFTER_ROUND_TRIPS * (this.roundTripMs.get(name) ?? Infinity)),
-      }, (size, overflow) => this.onBatch(name, size, overflow));
+        minIntervalMs: () => this.spacingMs(),
+      }, (size, departure) => this.onBatch(name, size, departure));
       this.batchers.set(name, batcher);
     }
     return batcher;
@@ -150,6 +169,6 @@ export class Coalescer {
       throw gatewayError(err, served.name, 'batch answer', version);
     }
     if (!batchAnswer.Check(answer) || answer.predictions.length !== items.length) throw gatewayError(new Error('batch answer does not match the batch'), served.name, 'batch answer', version);
-    return singleAnswers(answer).map((single) => ({ served, version, status: 200, headers: result.headers, body: Buffer.from(JSON.stringify(single)) }));
+    return singleAnswers(answer).map((single) => ({ served, version, status: 200, headers: result.headers, body: Buffer.from(JSON.stringify(single)), summary: summaryOf(single) }));
   }
 }

@@ -3,9 +3,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
 
-function connectionTokens(value: string | string[] | undefined): Set<string> {
+/** The last Connection value read and its tokens: every replica answers the same one. */
+let lastConnection: { text: string; tokens: ReadonlySet<string> } = { text: '', tokens: new Set() };
+
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
   const text = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return new Set(text.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
+  if (text !== lastConnection.text) lastConnection = { text, tokens: new Set(text.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean)) };
+  return lastConnection.tokens;
 }
 
 /** Copies end-to-end headers, dropping hop-by-hop ones and any named in Connection. */

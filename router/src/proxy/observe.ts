@@ -3,7 +3,7 @@
 // environment serves two), the sliding windows (rate, errors, latency, mean confidence) that the
 // admin API, rollouts and guards read, the experiment (label mix, feedback attribution) and the
 // drift monitor's windows.
-import { answerSummary } from '../../../shared/api/prediction.ts';
+import { answerSummary, type AnswerSummary } from '../../../shared/api/prediction.ts';
 import type { DriftMonitor } from '../drift/monitor.ts';
 import type { Experiment } from '../experiments/experiment.ts';
 import type { RouterMetrics } from '../metrics.ts';
@@ -12,8 +12,14 @@ import type { StatsWindows } from '../stats/windows.ts';
 /** The protocol a request came in on: REST (http), the Open Inference Protocol's gRPC, or GraphQL's predict. */
 export type Protocol = 'http' | 'grpc' | 'graphql';
 
+/** An answer's body, and what it says when that is known without reading it (a coalesced answer). */
+export interface ObservedAnswer {
+  body: Buffer;
+  summary?: AnswerSummary;
+}
+
 export interface Observer {
-  answered(requestId: string, environment: string, version: string, status: number, body: Buffer, latencyMs: number, protocol?: Protocol): void;
+  answered(requestId: string, environment: string, version: string, status: number, answer: ObservedAnswer, latencyMs: number, protocol?: Protocol): void;
   failed(requestId: string, environment: string, version: string, status: number, latencyMs: number, protocol?: Protocol): void;
 }
 
@@ -36,10 +42,10 @@ export function createObserver(metrics: Pick<RouterMetrics, 'requests' | 'latenc
   };
   return {
     // A gRPC call's status is the HTTP status its replica answered (grpc/status.ts maps it).
-    answered(requestId, environment, version, status, body, latencyMs, protocol = 'http') {
+    answered(requestId, environment, version, status, { body, summary }, latencyMs, protocol = 'http') {
       count(environment, version, status, protocol);
       observe(environment, version, latencyMs, protocol);
-      const answer = status === 200 ? answerSummary(body) : null;
+      const answer = status === 200 ? (summary ?? answerSummary(body)) : null;
       stats.record(environment, version, latencyMs, status >= 500, answer?.confidence ?? null);
       experiment.record(requestId, environment, version, latencyMs, status >= 500, answer);
       if (answer) drift.record(environment, version, answer.label, answer.confidence, answer.pieces, answer.unknownPieces);

@@ -1715,15 +1715,15 @@ export interface operations {
                                      */
                                     max_in_flight: number;
                                     /**
-                                     * @description while the router is busy (busy_utilization), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off
+                                     * @description while the router is busy (busy_requests), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off
                                      * @default 0
                                      */
                                     busy_interval_ms: number;
                                     /**
-                                     * @description the share of the time the router's event loop is running (over 200 ms windows, router_event_loop_utilization) at which busy_interval_ms applies
-                                     * @default 0.5
+                                     * @description the router is busy for 100 ms after it held this many coalesced requests, waiting for a batch or in one that is out (router_coalesced_held)
+                                     * @default 16
                                      */
-                                    busy_utilization: number;
+                                    busy_requests: number;
                                 };
                                 /**
                                  * @description POST /feedback
@@ -2208,15 +2208,15 @@ export interface operations {
                                      */
                                     max_in_flight: number;
                                     /**
-                                     * @description while the router is busy (busy_utilization), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off
+                                     * @description while the router is busy (busy_requests), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off
                                      * @default 0
                                      */
                                     busy_interval_ms: number;
                                     /**
-                                     * @description the share of the time the router's event loop is running (over 200 ms windows, router_event_loop_utilization) at which busy_interval_ms applies
-                                     * @default 0.5
+                                     * @description the router is busy for 100 ms after it held this many coalesced requests, waiting for a batch or in one that is out (router_coalesced_held)
+                                     * @default 16
                                      */
-                                    busy_utilization: number;
+                                    busy_requests: number;
                                 };
                                 /**
                                  * @description POST /feedback

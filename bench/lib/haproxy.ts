@@ -18,7 +18,9 @@ export interface HaproxyOptions {
 
 export function startHaproxy(o: HaproxyOptions): { url: string; proc: ChildProcess } {
   if (!HAPROXY_BIN) throw new Error('HAProxy is not installed: apt-get install -y haproxy');
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  // Below Linux's ephemeral range (32768 up): a port there may be the local end of any of the
+  // run's connections, and HAProxy would fail to bind it.
+  const port = 20000 + Math.floor(Math.random() * 12000);
   const cfg = path.join(o.dir, 'haproxy.cfg');
   fs.writeFileSync(
     cfg,

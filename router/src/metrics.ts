@@ -3,7 +3,6 @@
 // counter and latency histogram keep their names and their `backend` label, since the seed's
 // PromQL depends on them; every other label says `environment`.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { EventLoopLoad } from './proxy/event-loop-load.ts';
 import type { ReplicaRegistry } from './replicas/registry.ts';
 import type { StatsWindows } from './stats/windows.ts';
 import type { WeightsStore } from './weights/store.ts';
@@ -53,7 +52,7 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
     }),
     coalescedSpaced: new Counter({
       name: 'router_coalesced_spaced_total',
-      help: "Batches that waited for coalesce.busy_interval_ms after their environment's previous one, the router being busy",
+      help: "Batches that waited for coalesce.busy_interval_ms after their environment's previous one, the router being busy (coalesce.busy_requests)",
       labelNames: ['environment'],
       registers,
     }),
@@ -80,14 +79,14 @@ export function createConfidenceGauge(registry: Registry, stats: StatsWindows): 
   });
 }
 
-/** How busy the router's one event loop is (what coalesce.busy_utilization compares). */
-export function createEventLoopGauge(registry: Registry, load: EventLoopLoad): void {
+/** Requests the coalescer holds (what coalesce.busy_requests compares). */
+export function createCoalescerGauge(registry: Registry, held: () => number): void {
   new Gauge({
-    name: 'router_event_loop_utilization',
-    help: "Share of the last 200 ms the router's event loop spent running rather than waiting for I/O (0 to 1)",
+    name: 'router_coalesced_held',
+    help: 'Coalesced /predict requests the router holds, waiting for a batch or in one that is out',
     registers: [registry],
     collect() {
-      this.set(load.utilization);
+      this.set(held());
     },
   });
 }

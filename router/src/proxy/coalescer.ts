@@ -8,11 +8,12 @@
 // inference worker (the `concurrency` of its /info): a second one to a one-worker replica shortens
 // waits at low load but, measured, costs a third of the throughput (bench/), while a replica with
 // two workers and one batch leaves a worker idle; only a batch that has been out for 1.5 times the
-// usual round trip lets one more leave. While the router itself is busy (its event loop's
-// utilization at busyUtilization or more), an environment's partial batches also leave at most
-// every busyIntervalMs: replicas are woken less often for fuller batches, and with the router
-// the bottleneck the wait costs no throughput (bench/RESULTS.md). Spacing that starved the router
-// would lower its utilization and so turn itself off.
+// usual round trip lets one more leave. While the router is busy (it held at least busyRequests
+// coalesced requests, waiting or in a batch out, within the last 100 ms), partial batches also
+// leave at most every busyIntervalMs per environment: replicas are woken less often, for fuller
+// batches. The gate is what the router holds rather than how fast requests come: clients that
+// wait for their answers send no more while theirs are held, so spacing pays only where many wait
+// already; with few, it would leave them idle for nothing (bench/RESULTS.md).
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -33,8 +34,8 @@ export interface CoalescerOptions {
   maxInFlight?: number;
   /** While the router is busy, an environment's partial batches leave at most this often (ms); 0: off. */
   busyIntervalMs?: number;
-  /** The event loop utilization (0 to 1) at which the router counts as busy. */
-  busyUtilization?: number;
+  /** The router is busy while it holds at least this many coalesced requests. */
+  busyRequests?: number;
 }
 
 export interface CoalescedAnswer {
@@ -73,6 +74,13 @@ export function coalescableText(body: Buffer | undefined, contentType: string | 
   return keys.length === 1 && typeof text === 'string' ? text : undefined;
 }
 
+/**
+ * How long the router stays busy after it last held busyRequests: what it holds drops by a whole
+ * batch each time one comes back, and under steady load those dips should not let the next
+ * batches leave unspaced.
+ */
+const BUSY_HOLD_MS = 100;
+
 /** Smoothing of the batch round-trip average: about the last ten batches count. */
 const RTT_SMOOTHING = 0.1;
 /**
@@ -84,6 +92,10 @@ const OVERFLOW_AFTER_ROUND_TRIPS = 1.5;
 
 export class Coalescer {
   private readonly batchers = new Map<string, MicroBatcher<Item, CoalescedResult>>();
+  /** Requests held, of every environment: waiting for a batch or in one that is out. */
+  private heldRequests = 0;
+  /** Busy until then (performance.now() time): busyRequests were held within BUSY_HOLD_MS. */
+  private busyUntil = -Infinity;
   /** Per environment, the smoothed round trip of a batch in ms. */
   private readonly roundTripMs = new Map<string, number>();
 
@@ -94,18 +106,16 @@ export class Coalescer {
     private readonly call: EnvironmentCall,
     private readonly log: Logger,
     private readonly onBatch: (environment: string, size: number, departure: BatchDeparture) => void = () => {},
-    /** The router's event loop utilization now (0 to 1). */
-    private readonly utilization: () => number = () => 0,
   ) {}
 
-  /** How long after an environment's batch leaves the next partial one may, now. */
-  private spacingMs(): number {
-    const { busyIntervalMs = 0, busyUtilization = 1 } = this.options;
-    return busyIntervalMs > 0 && this.utilization() >= busyUtilization ? busyIntervalMs : 0;
+  /** Requests held, of every environment: waiting for a batch or in one that is out. */
+  get held(): number {
+    return this.heldRequests;
   }
 
   /** Throws OverloadedError when the environment's queue is full, else as EnvironmentCall does. */
   predict(env: EnvironmentSnapshot, text: string, requestId: string): Promise<CoalescedResult> {
+    if (++this.heldRequests >= (this.options.busyRequests ?? 1)) this.busyUntil = performance.now() + BUSY_HOLD_MS;
     return this.batcher(env.name)
       .submit([{ text, requestId }])
       .then(
@@ -113,7 +123,14 @@ export class Coalescer {
         (err: unknown) => {
           throw err instanceof QueueFull ? new OverloadedError({ cause: err }) : err;
         },
-      );
+      )
+      .finally(() => this.heldRequests--);
+  }
+
+  /** How long after an environment's batch leaves the next partial one may, now. */
+  private spacingMs(): number {
+    const { busyIntervalMs = 0 } = this.options;
+    return busyIntervalMs > 0 && performance.now() < this.busyUntil ? busyIntervalMs : 0;
   }
 
   private batcher(name: string): MicroBatcher<Item, CoalescedResult> {

@@ -8,6 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { noDelayFromListener } from '../http/no-delay.ts';
 import { startupFailure } from '../logger.ts';
 import { announceListening } from '../parent.ts';
 import { createGrpcMetrics, unary, type UnaryHandler } from './handlers.ts';
@@ -70,7 +71,9 @@ export async function listenBoth(app: FastifyInstance, log: Logger, at: ListenAt
     process.exit(1);
   }
   app.log.info(`gRPC listening at ${address}`);
-  announceListening(await app.listen({ host: at.host, port: at.port }), address);
+  const url = await app.listen({ host: at.host, port: at.port });
+  noDelayFromListener(app.server);
+  announceListening(url, address);
   return address;
 }
 

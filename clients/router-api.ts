@@ -1715,15 +1715,20 @@ export interface operations {
                                      */
                                     max_in_flight: number;
                                     /**
-                                     * @description while the router is busy (busy_requests), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off
+                                     * @description while the router is busy (busy_requests and busy_utilization), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off
                                      * @default 0
                                      */
                                     busy_interval_ms: number;
                                     /**
-                                     * @description the router is busy for 100 ms after it held this many coalesced requests, waiting for a batch or in one that is out (router_coalesced_held)
+                                     * @description busy, first: for 100 ms after the router held this many coalesced requests, waiting for a batch or in one that is out (router_coalesced_held)
                                      * @default 16
                                      */
                                     busy_requests: number;
+                                    /**
+                                     * @description busy, second: while the router's event loop ran at least this share of the last 200 ms (router_event_loop_utilization)
+                                     * @default 0.85
+                                     */
+                                    busy_utilization: number;
                                 };
                                 /**
                                  * @description POST /feedback
@@ -2208,15 +2213,20 @@ export interface operations {
                                      */
                                     max_in_flight: number;
                                     /**
-                                     * @description while the router is busy (busy_requests), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off
+                                     * @description while the router is busy (busy_requests and busy_utilization), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off
                                      * @default 0
                                      */
                                     busy_interval_ms: number;
                                     /**
-                                     * @description the router is busy for 100 ms after it held this many coalesced requests, waiting for a batch or in one that is out (router_coalesced_held)
+                                     * @description busy, first: for 100 ms after the router held this many coalesced requests, waiting for a batch or in one that is out (router_coalesced_held)
                                      * @default 16
                                      */
                                     busy_requests: number;
+                                    /**
+                                     * @description busy, second: while the router's event loop ran at least this share of the last 200 ms (router_event_loop_utilization)
+                                     * @default 0.85
+                                     */
+                                    busy_utilization: number;
                                 };
                                 /**
                                  * @description POST /feedback

@@ -82,8 +82,9 @@ export const RouterSettings = Type.Object(
         max_batch: Type.Integer({ default: 0, minimum: 0, maximum: 256, description: "coalesce concurrent POST /predict requests to one environment into /predict/batch calls of up to this many texts (at most the replicas' MAX_BATCH_TEXTS); 0 turns it off, and an environment given coalesce: false in the weights file is left out" }),
         max_wait_ms: Type.Number({ default: 2, minimum: 0, maximum: 1000, description: 'how long a partial batch may wait for one in flight to come back' }),
         max_in_flight: Type.Integer({ default: 0, minimum: 0, maximum: 1024, description: "coalesced batches one environment may have in flight at once (a batch overdue on a stalled replica still lets one more leave); 0: as many as its available replicas run side by side. Where the replicas share the router's cores, fewer and fuller batches cost less" }),
-        busy_interval_ms: Type.Number({ default: 0, minimum: 0, maximum: 1000, description: "while the router is busy (busy_requests), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off" }),
-        busy_requests: Type.Integer({ default: 16, minimum: 1, maximum: 100_000, description: 'the router is busy for 100 ms after it held this many coalesced requests, waiting for a batch or in one that is out (router_coalesced_held)' }),
+        busy_interval_ms: Type.Number({ default: 0, minimum: 0, maximum: 1000, description: "while the router is busy (busy_requests and busy_utilization), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off" }),
+        busy_requests: Type.Integer({ default: 16, minimum: 1, maximum: 100_000, description: 'busy, first: for 100 ms after the router held this many coalesced requests, waiting for a batch or in one that is out (router_coalesced_held)' }),
+        busy_utilization: Type.Number({ default: 0.85, minimum: 0, maximum: 1, description: "busy, second: while the router's event loop ran at least this share of the last 200 ms (router_event_loop_utilization)" }),
       },
       'request coalescing',
     ),
@@ -186,7 +187,7 @@ export interface RouterConfig {
   apiKeys: { inline?: string; file?: string };
   overrideAllow: string[];
   /** maxBatch 0: every request is proxied as it came. */
-  coalesce: { maxBatch: number; maxWaitMs: number; maxInFlight?: number; busyIntervalMs?: number; busyRequests?: number };
+  coalesce: { maxBatch: number; maxWaitMs: number; maxInFlight?: number; busyIntervalMs?: number; busyRequests?: number; busyUtilization?: number };
   guard: GuardOptions;
   feedback: { memory: number; ttlMs: number; file?: string };
   shadowMaxInFlight: number;
@@ -292,7 +293,7 @@ export function routerConfig(settings: RouterSettings, env: RouterEnv, source: R
     rateLimit: { max: s.rate_limit.max, windowMs: s.rate_limit.window_ms },
     apiKeys: { inline: env.ROUTER_API_KEYS, file: apiKeysFile },
     overrideAllow: s.route_override_allow,
-    coalesce: { maxBatch: s.coalesce.max_batch, maxWaitMs: s.coalesce.max_wait_ms, maxInFlight: s.coalesce.max_in_flight, busyIntervalMs: s.coalesce.busy_interval_ms, busyRequests: s.coalesce.busy_requests },
+    coalesce: { maxBatch: s.coalesce.max_batch, maxWaitMs: s.coalesce.max_wait_ms, maxInFlight: s.coalesce.max_in_flight, busyIntervalMs: s.coalesce.busy_interval_ms, busyRequests: s.coalesce.busy_requests, busyUtilization: s.coalesce.busy_utilization },
     guard: { mode: s.guard.mode, intervalMs: s.guard.interval_ms, consecutive: s.guard.consecutive, window_seconds: s.guard.window_seconds, min_requests: s.guard.min_requests, max_error_rate: s.guard.max_error_rate, max_p95_ratio: s.guard.max_p95_ratio, min_p95_increase_ms: s.guard.min_p95_increase_ms, min_feedback: 30 },
     feedback: { memory: s.feedback.memory, ttlMs: s.feedback.ttl_seconds * 1000, file: feedbackFile },
     shadowMaxInFlight: s.shadow.max_in_flight,

@@ -3,6 +3,7 @@
 // counter and latency histogram keep their names and their `backend` label, since the seed's
 // PromQL depends on them; every other label says `environment`.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { EventLoopLoad } from './proxy/event-loop-load.ts';
 import type { ReplicaRegistry } from './replicas/registry.ts';
 import type { StatsWindows } from './stats/windows.ts';
 import type { WeightsStore } from './weights/store.ts';
@@ -52,7 +53,7 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
     }),
     coalescedSpaced: new Counter({
       name: 'router_coalesced_spaced_total',
-      help: "Batches that waited for coalesce.busy_interval_ms after their environment's previous one, the router being busy (coalesce.busy_requests)",
+      help: "Batches that waited for coalesce.busy_interval_ms after their environment's previous one, the router being busy (coalesce.busy_requests and busy_utilization)",
       labelNames: ['environment'],
       registers,
     }),
@@ -87,6 +88,18 @@ export function createCoalescerGauge(registry: Registry, held: () => number): vo
     registers: [registry],
     collect() {
       this.set(held());
+    },
+  });
+}
+
+/** How busy the router's one event loop is (what coalesce.busy_utilization compares). */
+export function createEventLoopGauge(registry: Registry, load: EventLoopLoad): void {
+  new Gauge({
+    name: 'router_event_loop_utilization',
+    help: "Share of the last 200 ms the router's event loop spent running rather than waiting for I/O (0 to 1)",
+    registers: [registry],
+    collect() {
+      this.set(load.utilization);
     },
   });
 }

@@ -61,9 +61,10 @@ export function singleAnswers(batch: BatchResponse): PredictResponse[] {
   // In the service's own order: the prediction's fields (any a replica adds included), then the
   // model version and latency, the optional word-piece counts last. Built field by field: the
   // router does this for every coalesced answer, and object rest and spread cost several times more.
+  // (A "__proto__" field would set the object's prototype when assigned: it is left out.)
   return batch.predictions.map((p) => {
     const single: Record<string, unknown> = {};
-    for (const key in p) if (key !== 'pieces' && key !== 'unknown_pieces') single[key] = p[key as keyof typeof p];
+    for (const key in p) if (key !== 'pieces' && key !== 'unknown_pieces' && key !== '__proto__') single[key] = p[key as keyof typeof p];
     single.model_version = model_version;
     single.latency_ms = latency_ms;
     if (p.pieces !== undefined) single.pieces = p.pieces;

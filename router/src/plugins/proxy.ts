@@ -13,12 +13,13 @@ import { RateLimitedError, UnauthorizedError } from '../../../shared/errors.ts';
 import { hasBearerToken } from '../../../shared/http/secrets.ts';
 import { apiKeyAllowed, loadApiKeys } from '../auth.ts';
 import type { RouterConfig } from '../config.ts';
-import { createCoalescerGauge, createConfidenceGauge, createRouterMetrics } from '../metrics.ts';
+import { createCoalescerGauge, createConfidenceGauge, createEventLoopGauge, createRouterMetrics } from '../metrics.ts';
 import { createDataPath, type DataPath } from '../data-path/core.ts';
 import { createDecide } from '../data-path/decide.ts';
 import { httpAdapter } from '../data-path/http-adapter.ts';
 import { createEnvironmentCall } from '../proxy/call.ts';
 import { Coalescer } from '../proxy/coalescer.ts';
+import { EventLoopLoad } from '../proxy/event-loop-load.ts';
 import { documentationOnly, PROXIED_ROUTES } from '../proxy/routes.ts';
 import { createObserver } from '../proxy/observe.ts';
 import { RetryBudget } from '../proxy/retry-budget.ts';
@@ -81,6 +82,9 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
   const drift = new DriftMonitor(config.drift);
   const experiment = new Experiment(new RecentPredictions(config.feedback.memory, config.feedback.ttlMs), await FeedbackLog.open(config.feedback.file, (app.log as Logger).child({ component: 'feedback' })), shared, sharedReport);
   createConfidenceGauge(app.metricsRegistry, stats);
+  const load = new EventLoopLoad();
+  app.addHook('onClose', async () => load.close());
+  createEventLoopGauge(app.metricsRegistry, load);
   const budget = new RetryBudget(config.retry.ratio, config.retry.minPerSecond);
   const call = createEnvironmentCall({
     routing,
@@ -106,6 +110,7 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
             if (overflow) metrics.coalescedOverflow.inc({ environment });
             if (spaced) metrics.coalescedSpaced.inc({ environment });
           },
+          () => load.utilization,
         )
       : undefined;
   createCoalescerGauge(app.metricsRegistry, () => coalescer?.held ?? 0);

@@ -8,12 +8,15 @@
 // inference worker (the `concurrency` of its /info): a second one to a one-worker replica shortens
 // waits at low load but, measured, costs a third of the throughput (bench/), while a replica with
 // two workers and one batch leaves a worker idle; only a batch that has been out for 1.5 times the
-// usual round trip lets one more leave. While the router is busy (it held at least busyRequests
-// coalesced requests, waiting or in a batch out, within the last 100 ms), partial batches also
-// leave at most every busyIntervalMs per environment: replicas are woken less often, for fuller
-// batches. The gate is what the router holds rather than how fast requests come: clients that
-// wait for their answers send no more while theirs are held, so spacing pays only where many wait
-// already; with few, it would leave them idle for nothing (bench/RESULTS.md).
+// usual round trip lets one more leave. While the router is busy, partial batches also leave at
+// most every busyIntervalMs per environment: replicas are woken less often, for fuller batches.
+// Busy means both: the router held at least busyRequests coalesced requests (waiting or in a
+// batch out) within the last 100 ms, and its event loop ran at least busyUtilization of the last
+// window. Holding requests back pays only where the router itself is the bottleneck, so that
+// what the replicas no longer spend goes to it; clients that wait for their answers send no more
+// while theirs are held, so with few of them, or with a router that has time to spare (keep-alive
+// clients), spacing would leave the cores idle for nothing (bench/RESULTS.md). Spacing that
+// starves the router lowers its utilization, and so turns itself off.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -34,8 +37,10 @@ export interface CoalescerOptions {
   maxInFlight?: number;
   /** While the router is busy, an environment's partial batches leave at most this often (ms); 0: off. */
   busyIntervalMs?: number;
-  /** The router is busy while it holds at least this many coalesced requests. */
+  /** The router is busy while it holds at least this many coalesced requests... */
   busyRequests?: number;
+  /** ...and its event loop runs at least this share of the time (0 to 1). */
+  busyUtilization?: number;
 }
 
 export interface CoalescedAnswer {
@@ -106,6 +111,8 @@ export class Coalescer {
     private readonly call: EnvironmentCall,
     private readonly log: Logger,
     private readonly onBatch: (environment: string, size: number, departure: BatchDeparture) => void = () => {},
+    /** The router's event loop utilization over the last window (0 to 1). */
+    private readonly utilization: () => number = () => 1,
   ) {}
 
   /** Requests held, of every environment: waiting for a batch or in one that is out. */
@@ -129,8 +136,8 @@ export class Coalescer {
 
   /** How long after an environment's batch leaves the next partial one may, now. */
   private spacingMs(): number {
-    const { busyIntervalMs = 0 } = this.options;
-    return busyIntervalMs > 0 && performance.now() < this.busyUntil ? busyIntervalMs : 0;
+    const { busyIntervalMs = 0, busyUtilization = 0 } = this.options;
+    return busyIntervalMs > 0 && performance.now() < this.busyUntil && this.utilization() >= busyUtilization ? busyIntervalMs : 0;
   }
 
   private batcher(name: string): MicroBatcher<Item, CoalescedResult> {

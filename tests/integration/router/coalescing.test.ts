@@ -172,7 +172,7 @@ t.test('a stalled replica: the next batch is sent without waiting for the stuck 
   t.equal(b.body.text, 'arrives while the first is stuck');
 });
 
-async function routerBefore(t: Parameters<typeof buildRouter>[0], upstream: string, maxBatch: number, coalesce: { busyIntervalMs?: number; busyRequests?: number } = {}) {
+async function routerBefore(t: Parameters<typeof buildRouter>[0], upstream: string, maxBatch: number, coalesce: { busyIntervalMs?: number; busyRequests?: number; busyUtilization?: number } = {}) {
   const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${upstream}] }\n`);
   const app = await buildRouter(t, file, { coalesce: { maxBatch, maxWaitMs: 2, ...coalesce } });
   await untilAllAvailable(app);
@@ -192,15 +192,18 @@ t.test('a busy router sends an environment’s batches busy_interval_ms apart: t
     t.ok(answers.every((a, i) => a.statusCode === 200 && a.json().text === `text ${i}`), 'each request got its own answer');
   };
 
-  // Busy from one request held: the ten wait out the interval after the first batch.
-  const spaced = await routerBefore(t, await slowBatchUpstream(t, 0, echo), 16, { busyIntervalMs: 3000, busyRequests: 1 });
+  // Busy from one request held, however little the event loop runs: the ten wait out the
+  // interval after the first batch.
+  const spaced = await routerBefore(t, await slowBatchUpstream(t, 0, echo), 16, { busyIntervalMs: 3000, busyRequests: 1, busyUtilization: 0 });
   await burst(spaced);
   t.same(await batchStats(spaced), { batches: 2, texts: 11, overflows: 0 }, 'the ten found the slot free, waited for the interval and left together');
   t.equal(await metric(spaced, 'router_coalesced_spaced_total'), 1, 'the held batch is counted');
   t.equal(await metric(spaced, 'router_coalesced_held'), 0, 'nothing held once all are answered');
+  const utilization = await metric(spaced, 'router_event_loop_utilization');
+  t.ok(utilization >= 0 && utilization <= 1, `router_event_loop_utilization is a share (${utilization})`);
 
   // The same interval, but busy only from 20 held: ten never are, so none waits for it.
-  const quiet = await routerBefore(t, await slowBatchUpstream(t, 0, echo), 16, { busyIntervalMs: 3000, busyRequests: 20 });
+  const quiet = await routerBefore(t, await slowBatchUpstream(t, 0, echo), 16, { busyIntervalMs: 3000, busyRequests: 20, busyUtilization: 0 });
   await burst(quiet);
   t.ok((await batchStats(quiet)).batches > 2, 'the first of the ten left at once, the rest behind it');
   t.equal(await metric(quiet, 'router_coalesced_spaced_total'), 0, 'no batch spaced');

@@ -13,7 +13,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { REQUEST_ID_HEADER } from '../../../shared/api/headers.ts';
-import type { AnswerSummary } from '../../../shared/api/prediction.ts';
+import { answerSummary, type AnswerSummary } from '../../../shared/api/prediction.ts';
 import type { Shadow } from '../experiments/shadow.ts';
 import type { Answered, EnvironmentCall, OutgoingRequest } from '../proxy/call.ts';
 import { SEND_ALONE, type Coalescer } from '../proxy/coalescer.ts';
@@ -97,10 +97,12 @@ export function createDataPath({ decide, call, budget, coalescer, shadow, observ
         throw err;
       }
       const latencyMs = performance.now() - started;
-      observer.answered(request.id, answer.served.name, answer.version, answer.status, answer, latencyMs, request.protocol);
+      // What the answer says, read once (or known already, for a coalesced one) for every observer.
+      const summary = answer.status === 200 ? (answer.summary ?? answerSummary(answer.body)) : null;
+      observer.answered(request.id, answer.served.name, answer.version, answer.status, summary, latencyMs, request.protocol);
       if (request.single && answer.status === 200 && shadow.active) {
         const outgoing = request.outgoing();
-        shadow.mirror({ ...outgoing, headers: { ...outgoing.headers, [REQUEST_ID_HEADER]: `${request.id}-shadow` } }, { environment: answer.served.name, body: answer.body, latencyMs });
+        shadow.mirror({ ...outgoing, headers: { ...outgoing.headers, [REQUEST_ID_HEADER]: `${request.id}-shadow` } }, { environment: answer.served.name, summary, latencyMs });
       }
       return { ...answer, latencyMs };
     },

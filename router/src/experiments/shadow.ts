@@ -4,7 +4,7 @@
 // confidence and latency deltas. Mirrors in flight are bounded; past the bound they are dropped
 // and counted, never queued.
 import type { FastifyBaseLogger } from 'fastify';
-import { answerSummary } from '../../../shared/api/prediction.ts';
+import { answerSummary, type AnswerSummary } from '../../../shared/api/prediction.ts';
 import type { EnvironmentCall, OutgoingRequest } from '../proxy/call.ts';
 import type { WeightsSnapshot } from '../weights/snapshot.ts';
 
@@ -43,7 +43,7 @@ export class Shadow {
    * After the primary answered: mirror the request to each shadow environment whose share it falls
    * in, on a later turn of the event loop, once the primary's answer has been written.
    */
-  mirror(request: OutgoingRequest, primary: { environment: string; body: Buffer; latencyMs: number }): void {
+  mirror(request: OutgoingRequest, primary: { environment: string; summary: AnswerSummary | null; latencyMs: number }): void {
     setImmediate(() => this.send(request, primary));
   }
 
@@ -52,7 +52,7 @@ export class Shadow {
     return this.weights().environments.some((e) => e.shadow > 0);
   }
 
-  private send(request: OutgoingRequest, primary: { environment: string; body: Buffer; latencyMs: number }): void {
+  private send(request: OutgoingRequest, primary: { environment: string; summary: AnswerSummary | null; latencyMs: number }): void {
     for (const env of this.weights().environments) {
       if (env.shadow <= 0 || env.name === primary.environment || this.random() * 100 >= env.shadow) continue;
       if (this.inFlight >= this.maxInFlight) {
@@ -65,7 +65,7 @@ export class Shadow {
         .then(({ result, version }) => {
           if (result.statusCode !== 200) return this.hooks.failed(env.name, version || this.versionOf(env.name));
           const mine = answerSummary(result.body);
-          const theirs = answerSummary(primary.body);
+          const theirs = primary.summary;
           this.hooks.compared({
             environment: env.name,
             version,

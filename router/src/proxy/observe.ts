@@ -3,7 +3,7 @@
 // environment serves two), the sliding windows (rate, errors, latency, mean confidence) that the
 // admin API, rollouts and guards read, the experiment (label mix, feedback attribution) and the
 // drift monitor's windows.
-import { answerSummary, type AnswerSummary } from '../../../shared/api/prediction.ts';
+import type { AnswerSummary } from '../../../shared/api/prediction.ts';
 import type { DriftMonitor } from '../drift/monitor.ts';
 import type { Experiment } from '../experiments/experiment.ts';
 import type { RouterMetrics } from '../metrics.ts';
@@ -12,14 +12,9 @@ import type { StatsWindows } from '../stats/windows.ts';
 /** The protocol a request came in on: REST (http), the Open Inference Protocol's gRPC, or GraphQL's predict. */
 export type Protocol = 'http' | 'grpc' | 'graphql';
 
-/** An answer's body, and what it says when that is known without reading it (a coalesced answer). */
-export interface ObservedAnswer {
-  body: Buffer;
-  summary?: AnswerSummary;
-}
-
 export interface Observer {
-  answered(requestId: string, environment: string, version: string, status: number, answer: ObservedAnswer, latencyMs: number, protocol?: Protocol): void;
+  /** `answer`: what a 200 /predict answer says (label, confidence, pieces); null for other answers. */
+  answered(requestId: string, environment: string, version: string, status: number, answer: AnswerSummary | null, latencyMs: number, protocol?: Protocol): void;
   failed(requestId: string, environment: string, version: string, status: number, latencyMs: number, protocol?: Protocol): void;
 }
 
@@ -42,10 +37,9 @@ export function createObserver(metrics: Pick<RouterMetrics, 'requests' | 'latenc
   };
   return {
     // A gRPC call's status is the HTTP status its replica answered (grpc/status.ts maps it).
-    answered(requestId, environment, version, status, { body, summary }, latencyMs, protocol = 'http') {
+    answered(requestId, environment, version, status, answer, latencyMs, protocol = 'http') {
       count(environment, version, status, protocol);
       observe(environment, version, latencyMs, protocol);
-      const answer = status === 200 ? (summary ?? answerSummary(body)) : null;
       stats.record(environment, version, latencyMs, status >= 500, answer?.confidence ?? null);
       experiment.record(requestId, environment, version, latencyMs, status >= 500, answer);
       if (answer) drift.record(environment, version, answer.label, answer.confidence, answer.pieces, answer.unknownPieces);

@@ -122,7 +122,8 @@ export class Coalescer {
 
   /** Throws OverloadedError when the environment's queue is full, else as EnvironmentCall does. */
   predict(env: EnvironmentSnapshot, text: string, requestId: string): Promise<CoalescedResult> {
-    if (++this.heldRequests >= (this.options.busyRequests ?? 1)) this.busyUntil = performance.now() + BUSY_HOLD_MS;
+    // The clock is read only where spacing is on and the count reaches the mark.
+    if (++this.heldRequests >= (this.options.busyRequests ?? 1) && this.options.busyIntervalMs) this.busyUntil = performance.now() + BUSY_HOLD_MS;
     return this.batcher(env.name)
       .submit([{ text, requestId }])
       .then(

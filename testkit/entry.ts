@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeFlags } from '../shared/runtime/node-flags.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The folders tsconfig.build.json compiles into dist/, read from it. */
@@ -39,10 +40,15 @@ export function distIsCurrent(): boolean {
   return current;
 }
 
-/** The node arguments that run `entry` (a path under the repository): its dist/ build when current. */
-export function nodeArgs(entry: string): string[] {
-  if (!entry.endsWith('.ts')) return [entry];
+/**
+ * The node arguments that run `entry` (a path under the repository, its .ts source or its dist/
+ * build): its dist/ build when current, with the flags it always runs with (shared/runtime/node-flags.ts)
+ * unless `flags` replaces them.
+ */
+export function nodeArgs(entry: string, flags?: readonly string[]): string[] {
   const relative = path.relative(ROOT, path.resolve(ROOT, entry));
-  if (COMPILED.some((dir) => relative.startsWith(`${dir}/`)) && distIsCurrent()) return [path.join(ROOT, 'dist', relative.replace(/\.ts$/, '.js'))];
-  return ['--import', 'tsx', entry];
+  flags ??= nodeFlags(relative.replace(/^dist\//, '').replace(/\.(ts|js)$/, ''));
+  if (!entry.endsWith('.ts')) return [...flags, entry];
+  if (COMPILED.some((dir) => relative.startsWith(`${dir}/`)) && distIsCurrent()) return [...flags, path.join(ROOT, 'dist', relative.replace(/\.ts$/, '.js'))];
+  return [...flags, '--import', 'tsx', entry];
 }

@@ -27,8 +27,8 @@ export interface Exited {
 }
 
 /** TypeScript entries run from dist/ when it is current, else through tsx; .js entries as they are. */
-function spawnTs(entry: string, env: Record<string, string>) {
-  return spawn(process.execPath, nodeArgs(entry), {
+function spawnTs(entry: string, env: Record<string, string>, nodeFlags?: readonly string[]) {
+  return spawn(process.execPath, nodeArgs(entry, nodeFlags), {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ROUTER_GRPC_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,8 +48,9 @@ export function runToExit(env: Record<string, string>, entry = SERVICE_ENTRY, ti
   }));
 }
 
-export function startProcess(env: Record<string, string>, entry = SERVICE_ENTRY, timeoutMs = 60_000): Promise<RunningProcess> {
-  const proc = spawnTs(entry, env);
+/** `nodeFlags` replaces the flags the entry always runs with (shared/runtime/node-flags.ts), for a benchmark that weighs them. */
+export function startProcess(env: Record<string, string>, entry = SERVICE_ENTRY, timeoutMs = 60_000, nodeFlags?: readonly string[]): Promise<RunningProcess> {
+  const proc = spawnTs(entry, env, nodeFlags);
   let output = '';
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {

@@ -36,4 +36,5 @@ COPY shared/grpc/inference.proto shared/grpc/inference.proto
 USER 10001:10001
 EXPOSE 8080 8081
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/router/src/server.js"]
+# The flags shared/runtime/node-flags.ts gives the router (a test keeps them the same).
+CMD ["node", "--max-semi-space-size=64", "dist/router/src/server.js"]

@@ -18,6 +18,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { LIVE_PATH, READY_PATH } from '../../shared/api/health.ts';
+import { nodeFlags } from '../../shared/runtime/node-flags.ts';
 import { loadRouterConfig, parseRouterFile, parseWeights, ROUTER_OVERRIDES, RouterEnv } from '../../router/index.ts';
 import { ServiceEnv } from '../../services/inference/index.ts';
 import { ROOT } from '../../testkit/processes.ts';
@@ -241,9 +242,11 @@ t.test('the Dockerfiles: multi-stage, non-root, production dependencies only, th
     t.match(final, new RegExp(`^EXPOSE ${port}$`, 'm'), `${name}: exposes ${port}`);
     const cmd = JSON.parse(/^CMD (.*)$/m.exec(final)![1]) as string[];
     t.same(cmd.slice(0, 1), ['node'], `${name}: plain node in the image`);
-    const source = cmd[1].replace(/^dist\//, '').replace(/\.js$/, '.ts');
-    t.ok(fs.existsSync(path.join(ROOT, source)), `${name}: ${cmd[1]} is built from ${source}`);
-    t.equal(cmd[1], entry);
+    const script = cmd[cmd.length - 1];
+    const source = script.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+    t.ok(fs.existsSync(path.join(ROOT, source)), `${name}: ${script} is built from ${source}`);
+    t.equal(script, entry);
+    t.same(cmd.slice(1, -1), nodeFlags(source.replace(/\.ts$/, '')), `${name}: the node flags every launcher gives it`);
     for (const [, from] of text.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) for (const f of from.split(' ')) t.ok(fs.existsSync(path.join(ROOT, f)), `${name}: COPY ${f} exists`);
   }
   const ignore = await fsp.readFile(path.join(ROOT, '.dockerignore'), 'utf8');

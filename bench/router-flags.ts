@@ -1,0 +1,135 @@
+// The router with the node flags it ships with (shared/runtime/node-flags.ts) against the same
+// router on V8's defaults: both plain proxies in front of the same three service processes (blue
+// 1.0.0, green 1.1.0, canary 2.0.0, deploy/local.yaml's replica settings), taking turns with a
+// client that splits 70/25/5 itself in one paced open-loop schedule (bench/lib/load.ts runPaced),
+// so all three see the same moments of the machine. Per round: P50/P99 added over the direct
+// split, the router's CPU per request, and its garbage collections (its own
+// nodejs_gc_duration_seconds). Writes bench/RESULTS.md.
+//   npm run bench:router-flags -- [--rate 250] [--rounds 4] [--duration 15]
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runPaced } from './lib/load.ts';
+import { cpuSeconds } from './lib/cpu.ts';
+import { describeMachine } from './lib/machine.ts';
+import { buildDist } from './lib/build.ts';
+import { writeSection } from './lib/results-file.ts';
+import { readDeployment } from '../launcher/index.ts';
+import { nodeFlags } from '../shared/runtime/node-flags.ts';
+import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '250' },
+    rounds: { type: 'string', default: '4' },
+    duration: { type: 'string', default: '15' },
+    results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
+  },
+});
+const rate = Number(values.rate);
+const rounds = Number(values.rounds);
+const durationSec = Number(values.duration);
+const TOKEN = 'bench-admin-token-0123456789';
+const body = JSON.stringify({ text: "it 's a charming and often affecting journey , even if the plot is predictable ." });
+buildDist();
+
+const deployed = readDeployment(path.join(ROOT, 'deploy', 'local.yaml'));
+const procs: RunningProcess[] = [];
+const cleanup = async () => Promise.all(procs.map((p) => p.stop()));
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+const backends = [];
+for (const e of [{ name: 'blue', version: '1.0.0', weight: 70 }, { name: 'green', version: '1.1.0', weight: 25 }, { name: 'canary', version: '2.0.0', weight: 5 }]) {
+  const p = await startProcess({ ...deployed.services.env, MODELS_DIR: path.join(ROOT, 'models'), MODEL_VERSION: e.version }, BUILT_SERVICE_ENTRY);
+  procs.push(p);
+  if (deployed.services.nice) os.setPriority(p.proc.pid!, deployed.services.nice);
+  backends.push({ ...e, url: p.url });
+}
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'router-flags-'));
+const weightsFile = path.join(dir, 'weights.yaml');
+fs.writeFileSync(weightsFile, `environments:\n${backends.map((b) => `  ${b.name}: { weight: ${b.weight}, replicas: [${b.url}] }`).join('\n')}\n`);
+
+const shipped = nodeFlags('router/src/server');
+const variants = [
+  { name: `as shipped (${shipped.join(' ') || 'no flags'})`, flags: shipped },
+  { name: "V8's defaults", flags: [] as string[] },
+];
+const routers: RunningProcess[] = [];
+for (const v of variants) {
+  const env = { ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '1000', ROUTER_RATE_LIMIT_MAX: '0' };
+  const r = await startProcess(env, path.join(ROOT, 'dist/router/src/server.js'), 60_000, v.flags);
+  procs.push(r);
+  routers.push(r);
+}
+
+/** The router's collections so far, by kind: [count, seconds]. */
+async function collections(r: RunningProcess): Promise<Map<string, [number, number]>> {
+  const text = await (await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  const out = new Map<string, [number, number]>();
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_(sum|count)\{[^}]*kind="(\w+)"[^}]*\} (\S+)$/gm)) {
+    const entry = out.get(m[2]) ?? [0, 0];
+    entry[m[1] === 'count' ? 0 : 1] = Number(m[3]);
+    out.set(m[2], entry);
+  }
+  return out;
+}
+
+const DIRECT = 'direct, the client splitting 70/25/5';
+const targets = [{ name: DIRECT, upstreams: backends.map((b) => ({ url: b.url, weight: b.weight })) }, ...variants.map((v, i) => ({ name: v.name, upstreams: [{ url: routers[i].url, weight: 1 }] }))];
+interface Row { round: number; name: string; p50: number; p99: number; p50Added: number; p99Added: number; cpuUs: number; minor: number; minorMs: number; major: number; majorMs: number }
+const rows: Row[] = [];
+try {
+  await new Promise((r) => setTimeout(r, 3000)); // first health checks
+  await runPaced({ targets, path: '/predict', body, connections: 50, durationSec: 5, rate }); // warm-up, not recorded
+  for (let round = 1; round <= rounds; round++) {
+    const cpu0 = routers.map((r) => cpuSeconds(r.proc.pid!));
+    const gc0 = await Promise.all(routers.map(collections));
+    const result = await runPaced({ targets, path: '/predict', body, connections: 50, durationSec, rate });
+    const gc1 = await Promise.all(routers.map(collections));
+    const direct = result.get(DIRECT)!;
+    variants.forEach((v, i) => {
+      const r = result.get(v.name)!;
+      const delta = (kind: string) => {
+        const [c0, s0] = gc0[i].get(kind) ?? [0, 0];
+        const [c1, s1] = gc1[i].get(kind) ?? [0, 0];
+        return [c1 - c0, (s1 - s0) * 1000] as const;
+      };
+      const [minor, minorMs] = delta('minor');
+      const [major, majorMs] = delta('major');
+      const row = { round, name: v.name, p50: r.p50, p99: r.p99, p50Added: r.p50 - direct.p50, p99Added: r.p99 - direct.p99, cpuUs: ((cpuSeconds(routers[i].proc.pid!) - cpu0[i]) / r.requests) * 1e6, minor, minorMs, major, majorMs };
+      console.log(JSON.stringify(row));
+      rows.push(row);
+    });
+  }
+} finally {
+  await cleanup();
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const f = (x: number, d = 2) => x.toFixed(d);
+const table = [
+  '| router | rounds | P50 added ms | P99 added ms | router CPU µs/request | minor GCs per round | ms per minor GC | major GCs per round | ms per major GC | P99 added per round |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ...variants.map((v) => {
+    const mine = rows.filter((r) => r.name === v.name);
+    const sum = (k: keyof Row) => mine.reduce((a, r) => a + (r[k] as number), 0);
+    return `| ${v.name} | ${mine.length} | ${f(median(mine.map((r) => r.p50Added)))} | ${f(median(mine.map((r) => r.p99Added)))} | ${Math.round(median(mine.map((r) => r.cpuUs)))} | ${f(sum('minor') / mine.length, 1)} | ${f(sum('minorMs') / Math.max(1, sum('minor')))} | ${f(sum('major') / mine.length, 1)} | ${sum('major') ? f(sum('majorMs') / sum('major')) : '—'} | ${mine.map((r) => f(r.p99Added)).join(' / ')} |`;
+  }),
+].join('\n');
+console.log(`\n${table}`);
+writeSection(
+  values.results!,
+  'router-flags',
+  `## The router's node flags (\`npm run bench:router-flags\`)
+
+${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The router as it ships (${shipped.join(' ') || 'no flags'}, from
+shared/runtime/node-flags.ts) and the same build on V8's defaults, both plain proxies (rate limit off) in front of the same
+three service processes (blue 1.0.0, green 1.1.0, canary 2.0.0, deploy/local.yaml's replica settings). They and a client
+that splits 70/25/5 itself take turns in one paced open-loop schedule, ${rate} requests/s to each, ${durationSec} s per round,
+${rounds} rounds after a 5 s warm-up; "added" is a round's percentile minus the direct split's in the same round (median of
+rounds). Garbage collections are the router's own (\`nodejs_gc_duration_seconds\`), per round.
+
+${table}`,
+);
+process.exit(0);

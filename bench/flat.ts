@@ -52,6 +52,9 @@ interface Point {
   rssMb: number;
   /** V8's heap in use, from the router's own /metrics: a leak grows it, an allocator keeping pages does not. */
   heapMb: number;
+  /** What V8 holds from the system for its heap (used or not), and what lives outside it (buffers). */
+  heapTotalMb: number;
+  externalMb: number;
 }
 const points: Point[] = [];
 let served = 0;
@@ -64,9 +67,9 @@ try {
     served += result.complete;
     const routerUs = ((spent().get('router') ?? NaN) * 1e6) / result.complete;
     const metrics = await fetch(`${deployment.base}/metrics`).then((r) => r.text());
-    const point = { served, rps: result.rps, routerUs, rssMb: rssBytes(router.pid) / 2 ** 20, heapMb: (metricSamples(metrics, 'nodejs_heap_size_used_bytes')[0] ?? NaN) / 2 ** 20 };
+    const point = { served, rps: result.rps, routerUs, rssMb: rssBytes(router.pid) / 2 ** 20, heapMb: (metricSamples(metrics, 'nodejs_heap_size_used_bytes')[0] ?? NaN) / 2 ** 20, heapTotalMb: (metricSamples(metrics, 'nodejs_heap_size_total_bytes')[0] ?? NaN) / 2 ** 20, externalMb: (metricSamples(metrics, 'nodejs_external_memory_bytes')[0] ?? NaN) / 2 ** 20 };
     points.push(point);
-    console.log(`${served} served: ${point.rps} requests/s, router ${Math.round(point.routerUs)} µs/request, RSS ${point.rssMb.toFixed(1)} MB, heap used ${point.heapMb.toFixed(1)} MB`);
+    console.log(`${served} served: ${point.rps} requests/s, router ${Math.round(point.routerUs)} µs/request, RSS ${point.rssMb.toFixed(1)} MB, heap used ${point.heapMb.toFixed(1)} of ${point.heapTotalMb.toFixed(1)} MB, external ${point.externalMb.toFixed(1)} MB`);
   }
 } finally {
   await deployment.stop();
@@ -86,9 +89,9 @@ const FULL = 150_000;
 const full = { rss: around(FULL, (p) => p.rssMb), heap: around(FULL, (p) => p.heapMb) };
 const marks = [EARLY, 100_000, FULL, 250_000, 500_000, 750_000, served].filter((m, i, all) => m <= served && all.indexOf(m) === i);
 const table = [
-  '| requests served | requests/s | router CPU µs/request | router RSS MB | router heap used MB |',
-  '| ---: | ---: | ---: | ---: | ---: |',
-  ...marks.map((m) => `| ${m.toLocaleString('en')} | ${Math.round(around(m, (p) => p.rps))} | ${Math.round(around(m, (p) => p.routerUs))} | ${around(m, (p) => p.rssMb).toFixed(1)} | ${around(m, (p) => p.heapMb).toFixed(1)} |`),
+  '| requests served | requests/s | router CPU µs/request | router RSS MB | router heap used MB | heap held MB | external MB |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...marks.map((m) => `| ${m.toLocaleString('en')} | ${Math.round(around(m, (p) => p.rps))} | ${Math.round(around(m, (p) => p.routerUs))} | ${around(m, (p) => p.rssMb).toFixed(1)} | ${around(m, (p) => p.heapMb).toFixed(1)} | ${around(m, (p) => p.heapTotalMb).toFixed(1)} | ${around(m, (p) => p.externalMb).toFixed(1)} |`),
 ].join('\n');
 const markdown = `## Flat with traffic served (\`npm run bench:flat\`)
 

@@ -40,6 +40,11 @@ export function distIsCurrent(): boolean {
   return current;
 }
 
+/** An entry point (its source or its build) as shared/runtime/node-flags.ts names it: 'router/src/server'. */
+export function entryName(entry: string): string {
+  return path.relative(ROOT, path.resolve(ROOT, entry)).replace(/^dist\//, '').replace(/\.(ts|js)$/, '');
+}
+
 /**
  * The node arguments that run `entry` (a path under the repository, its .ts source or its dist/
  * build): its dist/ build when current, with the flags it always runs with (shared/runtime/node-flags.ts)
@@ -47,7 +52,7 @@ export function distIsCurrent(): boolean {
  */
 export function nodeArgs(entry: string, flags?: readonly string[]): string[] {
   const relative = path.relative(ROOT, path.resolve(ROOT, entry));
-  flags ??= nodeFlags(relative.replace(/^dist\//, '').replace(/\.(ts|js)$/, ''));
+  flags ??= nodeFlags(entryName(entry));
   if (!entry.endsWith('.ts')) return [...flags, entry];
   if (COMPILED.some((dir) => relative.startsWith(`${dir}/`)) && distIsCurrent()) return [...flags, path.join(ROOT, 'dist', relative.replace(/\.ts$/, '.js'))];
   return [...flags, '--import', 'tsx', entry];

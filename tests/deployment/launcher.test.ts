@@ -7,6 +7,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import { until } from '../helpers/router.ts';
 import { isAlive, nodeChildrenOf, startLauncher } from '../helpers/launcher.ts';
+import { nodeFlags } from '../../shared/runtime/node-flags.ts';
 
 t.test('starts the deployment, routes traffic, replaces a crashed replica, and leaves no process behind on SIGTERM', async (t) => {
   const launcher = await startLauncher(t, {
@@ -32,6 +33,11 @@ t.test('starts the deployment, routes traffic, replaces a crashed replica, and l
 
   const children = nodeChildrenOf(launcher.proc.pid as number);
   t.equal(children.length, 3, 'router and two replicas are children of the launcher');
+
+  // The router runs with the node flags shared/runtime/node-flags.ts gives it.
+  const routerPid = children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('router/src/server'))!;
+  const cmdline = readFileSync(`/proc/${routerPid}/cmdline`, 'utf8').split('\0');
+  for (const flag of nodeFlags('router/src/server')) t.ok(cmdline.includes(flag), `the router runs with ${flag}`);
 
   // A replica that crashes is deregistered and replaced (with back-off) by a new one.
   const replicas = async () => (await launcher.admin<{ environment: string; url: string; available: boolean }[]>('/admin/replicas')).body;

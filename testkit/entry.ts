@@ -41,7 +41,7 @@ export function distIsCurrent(): boolean {
 }
 
 /** An entry point (its source or its build) as shared/runtime/node-flags.ts names it: 'router/src/server'. */
-export function entryName(entry: string): string {
+function entryName(entry: string): string {
   return path.relative(ROOT, path.resolve(ROOT, entry)).replace(/^dist\//, '').replace(/\.(ts|js)$/, '');
 }
 

@@ -249,6 +249,9 @@ t.test('the Dockerfiles: multi-stage, non-root, production dependencies only, th
     t.same(cmd.slice(1, -1), nodeFlags(source.replace(/\.ts$/, '')), `${name}: the node flags every launcher gives it`);
     for (const [, from] of text.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) for (const f of from.split(' ')) t.ok(fs.existsSync(path.join(ROOT, f)), `${name}: COPY ${f} exists`);
   }
+  // `npm run start:router` (the router alone, as the README shows) runs it with the same flags.
+  const scripts = JSON.parse(await fsp.readFile(path.join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
+  t.match(scripts['start:router'], `node ${[...nodeFlags('router/src/server'), 'dist/router/src/server.js'].join(' ')}`, 'npm run start:router: the router with its node flags');
   const ignore = await fsp.readFile(path.join(ROOT, '.dockerignore'), 'utf8');
   for (const entry of ['node_modules', 'dist', '.git', 'router-secrets.env']) t.match(ignore, entry, `.dockerignore keeps ${entry} out of the build context`);
 });

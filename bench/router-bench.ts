@@ -9,8 +9,6 @@
 //   npm run bench:router -- [--duration 20] [--rounds 3] [--rates 100,250] [--latency-rounds 3]
 //                           [--latency-duration 20] [--backend-nice 10]
 //   (needs: apt-get install haproxy)
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { HAPROXY_BIN, startHaproxy } from './lib/haproxy.ts';
@@ -21,7 +19,8 @@ import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
 import { readDeployment } from '../launcher/index.ts';
 import { loadRouterConfig } from '../router/index.ts';
-import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
+import { ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
+import { startSplitBackends } from './lib/split-backends.ts';
 
 // The replicas run with deploy/local.yaml's settings (its services.env and nice), as npm start runs them.
 const deployed = readDeployment(path.join(ROOT, 'deploy', 'local.yaml'));
@@ -51,22 +50,7 @@ const procs: RunningProcess[] = [];
 const cleanup = async () => Promise.all(procs.map((p) => p.stop()));
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
-const envs = [
-  { name: 'blue', version: '1.0.0', weight: 70 },
-  { name: 'green', version: '1.1.0', weight: 25 },
-  { name: 'canary', version: '2.0.0', weight: 5 },
-];
-const backends = [];
-for (const e of envs) {
-  const p = await startProcess({ ...deployed.services.env, MODELS_DIR: path.join(ROOT, 'models'), MODEL_VERSION: e.version }, BUILT_SERVICE_ENTRY);
-  procs.push(p);
-  if (Number(values['backend-nice']) > 0) os.setPriority(p.proc.pid!, Number(values['backend-nice']));
-  backends.push({ ...e, url: p.url });
-}
-
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'router-bench-'));
-const weightsFile = path.join(dir, 'weights.yaml');
-fs.writeFileSync(weightsFile, `environments:\n${backends.map((b) => `  ${b.name}: { weight: ${b.weight}, replicas: [${b.url}] }`).join('\n')}\n`);
+const { backends, dir, weightsFile } = await startSplitBackends(deployed.services.env, Number(values['backend-nice']), procs, 'router-bench-');
 const startRouter = async (env: Record<string, string>) => {
   const router = await startProcess(
     { ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '1000', ROUTER_HEALTH_RISE: '2', ROUTER_HEALTH_FALL: '2', ROUTER_RATE_LIMIT_MAX: '0', ...env },

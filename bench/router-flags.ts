@@ -6,8 +6,6 @@
 // split, the router's CPU per request, and its garbage collections (its own
 // nodejs_gc_duration_seconds). Writes bench/RESULTS.md.
 //   npm run bench:router-flags -- [--rate 250] [--rounds 4] [--duration 15]
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runPaced } from './lib/load.ts';
@@ -17,7 +15,8 @@ import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
 import { readDeployment } from '../launcher/index.ts';
 import { nodeFlags } from '../shared/runtime/node-flags.ts';
-import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
+import { ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
+import { startSplitBackends } from './lib/split-backends.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,16 +38,7 @@ const procs: RunningProcess[] = [];
 const cleanup = async () => Promise.all(procs.map((p) => p.stop()));
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
-const backends = [];
-for (const e of [{ name: 'blue', version: '1.0.0', weight: 70 }, { name: 'green', version: '1.1.0', weight: 25 }, { name: 'canary', version: '2.0.0', weight: 5 }]) {
-  const p = await startProcess({ ...deployed.services.env, MODELS_DIR: path.join(ROOT, 'models'), MODEL_VERSION: e.version }, BUILT_SERVICE_ENTRY);
-  procs.push(p);
-  if (deployed.services.nice) os.setPriority(p.proc.pid!, deployed.services.nice);
-  backends.push({ ...e, url: p.url });
-}
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'router-flags-'));
-const weightsFile = path.join(dir, 'weights.yaml');
-fs.writeFileSync(weightsFile, `environments:\n${backends.map((b) => `  ${b.name}: { weight: ${b.weight}, replicas: [${b.url}] }`).join('\n')}\n`);
+const { backends, weightsFile } = await startSplitBackends(deployed.services.env, deployed.services.nice ?? 0, procs, 'router-flags-');
 
 const shipped = nodeFlags('router/src/server');
 const variants = [

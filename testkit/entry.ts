@@ -40,11 +40,6 @@ export function distIsCurrent(): boolean {
   return current;
 }
 
-/** An entry point (its source or its build) as shared/runtime/node-flags.ts names it: 'router/src/server'. */
-function entryName(entry: string): string {
-  return path.relative(ROOT, path.resolve(ROOT, entry)).replace(/^dist\//, '').replace(/\.(ts|js)$/, '');
-}
-
 /**
  * The node arguments that run `entry` (a path under the repository, its .ts source or its dist/
  * build): its dist/ build when current, with the flags it always runs with (shared/runtime/node-flags.ts)
@@ -52,7 +47,8 @@ function entryName(entry: string): string {
  */
 export function nodeArgs(entry: string, flags?: readonly string[]): string[] {
   const relative = path.relative(ROOT, path.resolve(ROOT, entry));
-  flags ??= nodeFlags(entryName(entry));
+  // Named as shared/runtime/node-flags.ts names it, whether source or build: 'router/src/server'.
+  flags ??= nodeFlags(relative.replace(/^dist\//, '').replace(/\.(ts|js)$/, ''));
   if (!entry.endsWith('.ts')) return [...flags, entry];
   if (COMPILED.some((dir) => relative.startsWith(`${dir}/`)) && distIsCurrent()) return [...flags, path.join(ROOT, 'dist', relative.replace(/\.ts$/, '.js'))];
   return [...flags, '--import', 'tsx', entry];

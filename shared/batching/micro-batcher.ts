@@ -120,10 +120,10 @@ export class MicroBatcher<I, O> {
       }
       // Wait for companions only while the batch is not full and its oldest item is younger than
       // maxWaitMs; items that queued up behind a busy model go out at once.
-      const waited = performance.now() - this.queue[0].queuedAt;
-      if (this.queue.length < maxBatchSize && waited < maxWaitMs && (waitWhenIdle || this.running > 0)) return this.wakeAt(this.queue[0].queuedAt + maxWaitMs);
+      const now = performance.now();
+      if (this.queue.length < maxBatchSize && now - this.queue[0].queuedAt < maxWaitMs && (waitWhenIdle || this.running > 0)) return this.wakeAt(this.queue[0].queuedAt + maxWaitMs);
       const spacedUntil = this.lastDispatchAt + (this.options.minIntervalMs?.() ?? 0);
-      if (this.queue.length < maxBatchSize && performance.now() < spacedUntil) {
+      if (this.queue.length < maxBatchSize && now < spacedUntil) {
         this.spaced = true;
         return this.wakeAt(spacedUntil);
       }

@@ -5,7 +5,9 @@
 // `ab -k -n 25000 -c 50` POST /predict again and again until a million requests have been served,
 // and after each run the router's CPU per request and resident memory are read from /proc. Every
 // bounded memory is full long before the end (the feedback memory holds the last 100,000
-// predictions). Writes the curve and the ratio to bench/RESULTS.md.   (needs: apache2-utils)
+// predictions). Writes the curve and the ratio to bench/RESULTS.md, with where the resident memory
+// lives: V8's heap, and the C allocator's main heap (what Node's own C++ allocates).
+// (needs: apache2-utils)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,7 +57,18 @@ interface Point {
   /** What V8 holds from the system for its heap (used or not), and what lives outside it (buffers). */
   heapTotalMb: number;
   externalMb: number;
+  /** The C allocator's main heap: grows when freed memory cannot be given back (fragmentation). */
+  nativeHeapMb: number;
 }
+/** Resident bytes of the process's `[heap]` mapping: the C allocator's main arena (glibc's brk heap). */
+function nativeHeapBytes(pid: number): number {
+  const smaps = fs.readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  const at = smaps.search(/^[0-9a-f]+-[0-9a-f]+ .*\[heap\]$/m);
+  if (at < 0) return 0;
+  const rss = /^Rss:\s+(\d+) kB/m.exec(smaps.slice(at));
+  return rss ? Number(rss[1]) * 1024 : Number.NaN;
+}
+
 const points: Point[] = [];
 let served = 0;
 try {
@@ -67,9 +80,9 @@ try {
     served += result.complete;
     const routerUs = ((spent().get('router') ?? NaN) * 1e6) / result.complete;
     const metrics = await fetch(`${deployment.base}/metrics`).then((r) => r.text());
-    const point = { served, rps: result.rps, routerUs, rssMb: rssBytes(router.pid) / 2 ** 20, heapMb: (metricSamples(metrics, 'nodejs_heap_size_used_bytes')[0] ?? NaN) / 2 ** 20, heapTotalMb: (metricSamples(metrics, 'nodejs_heap_size_total_bytes')[0] ?? NaN) / 2 ** 20, externalMb: (metricSamples(metrics, 'nodejs_external_memory_bytes')[0] ?? NaN) / 2 ** 20 };
+    const point = { served, rps: result.rps, routerUs, rssMb: rssBytes(router.pid) / 2 ** 20, heapMb: (metricSamples(metrics, 'nodejs_heap_size_used_bytes')[0] ?? NaN) / 2 ** 20, heapTotalMb: (metricSamples(metrics, 'nodejs_heap_size_total_bytes')[0] ?? NaN) / 2 ** 20, externalMb: (metricSamples(metrics, 'nodejs_external_memory_bytes')[0] ?? NaN) / 2 ** 20, nativeHeapMb: nativeHeapBytes(router.pid) / 2 ** 20 };
     points.push(point);
-    console.log(`${served} served: ${point.rps} requests/s, router ${Math.round(point.routerUs)} µs/request, RSS ${point.rssMb.toFixed(1)} MB, heap used ${point.heapMb.toFixed(1)} of ${point.heapTotalMb.toFixed(1)} MB, external ${point.externalMb.toFixed(1)} MB`);
+    console.log(`${served} served: ${point.rps} requests/s, router ${Math.round(point.routerUs)} µs/request, RSS ${point.rssMb.toFixed(1)} MB, heap used ${point.heapMb.toFixed(1)} of ${point.heapTotalMb.toFixed(1)} MB, external ${point.externalMb.toFixed(1)} MB, native heap ${point.nativeHeapMb.toFixed(1)} MB`);
   }
 } finally {
   await deployment.stop();
@@ -87,21 +100,24 @@ const late = { us: around(served, (p) => p.routerUs), rss: around(served, (p) =>
 /** Once the feedback memory is full (100,000 predictions) and a little after, nothing bounded grows any more. */
 const FULL = 150_000;
 const full = { rss: around(FULL, (p) => p.rssMb), heap: around(FULL, (p) => p.heapMb) };
-const marks = [EARLY, 100_000, FULL, 250_000, 500_000, 750_000, served].filter((m, i, all) => m <= served && all.indexOf(m) === i);
+/** The issue's own mark, stated apart when the run goes past it. */
+const MILLION = 1_000_000;
+const million = served > MILLION ? `\nAfter ${MILLION.toLocaleString('en')} against after ${EARLY.toLocaleString('en')}: router CPU per request ${(around(MILLION, (p) => p.routerUs) / early.us).toFixed(2)}×, RSS ${(around(MILLION, (p) => p.rssMb) / early.rss).toFixed(2)}×.` : '';
+const marks = [EARLY, 100_000, FULL, 250_000, 500_000, 750_000, MILLION, 1_500_000, served].filter((m, i, all) => m <= served && all.indexOf(m) === i);
 const table = [
-  '| requests served | requests/s | router CPU µs/request | router RSS MB | router heap used MB | heap held MB | external MB |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...marks.map((m) => `| ${m.toLocaleString('en')} | ${Math.round(around(m, (p) => p.rps))} | ${Math.round(around(m, (p) => p.routerUs))} | ${around(m, (p) => p.rssMb).toFixed(1)} | ${around(m, (p) => p.heapMb).toFixed(1)} | ${around(m, (p) => p.heapTotalMb).toFixed(1)} | ${around(m, (p) => p.externalMb).toFixed(1)} |`),
+  '| requests served | requests/s | router CPU µs/request | router RSS MB | router heap used MB | heap held MB | external MB | native heap MB |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...marks.map((m) => `| ${m.toLocaleString('en')} | ${Math.round(around(m, (p) => p.rps))} | ${Math.round(around(m, (p) => p.routerUs))} | ${around(m, (p) => p.rssMb).toFixed(1)} | ${around(m, (p) => p.heapMb).toFixed(1)} | ${around(m, (p) => p.heapTotalMb).toFixed(1)} | ${around(m, (p) => p.externalMb).toFixed(1)} | ${around(m, (p) => p.nativeHeapMb).toFixed(1)} |`),
 ].join('\n');
 const markdown = `## Flat with traffic served (\`npm run bench:flat\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. deploy/local.yaml as \`npm start\` runs it (rate limit
 raised past the run, the guard reporting only), \`ab -k -n ${PER_RUN} -c 50\` POST /predict again and again until
 ${served.toLocaleString('en')} requests were served, none failed; after each run the router's CPU per request and resident
-memory from /proc, its V8 heap in use from its /metrics. Each row is the mean of the three runs around its mark. The
+memory from /proc, its V8 heap in use from its /metrics, the C allocator's main heap from /proc's smaps (\`[heap]\`). Each row is the mean of the three runs around its mark. The
 feedback memory (the last 100,000 predictions) is full from the 100,000th request on.
 
-After ${served.toLocaleString('en')} requests against after ${EARLY.toLocaleString('en')}: router CPU per request **${(late.us / early.us).toFixed(2)}×**, RSS **${(late.rss / early.rss).toFixed(2)}×**, heap used ${(late.heap / early.heap).toFixed(2)}×.
+After ${served.toLocaleString('en')} requests against after ${EARLY.toLocaleString('en')}: router CPU per request **${(late.us / early.us).toFixed(2)}×**, RSS **${(late.rss / early.rss).toFixed(2)}×**, heap used ${(late.heap / early.heap).toFixed(2)}×.${million}
 Against after ${FULL.toLocaleString('en')} (every bounded memory full): RSS ${(late.rss / full.rss).toFixed(2)}×, heap used ${(late.heap / full.heap).toFixed(2)}×.
 
 ${table}`;

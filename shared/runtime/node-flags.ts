@@ -8,8 +8,17 @@
 // the old space grew until a mark-compact. With 64 MB semi-spaces scavenges run half as often and
 // take 2.1 ms, and the P99 the router adds at 250 requests/s is 0.78 against 1.52 ms
 // (bench/RESULTS.md, `npm run bench:router-flags`). The price: up to 3 × 64 MB of young generation.
+//
+// Page promotion moves a whole young page to the old space when most of it is live (V8's shortcut
+// for copying the survivors). With it, under load, the Buffers of answers already sent (a
+// replica's batch answer as read from its socket, about 600 bytes each) piled up until a major
+// collection: heaptrack saw 46,000 of them (28 MB) and 20,000 other Buffers (30 MB) alive at
+// once, and the C allocator's heap, where they live, stayed at that high mark: 29 → 75 MB within
+// 500,000 requests, RSS 1.24× the 50,000 figure after 2,000,000. Without page promotion survivors
+// are copied one by one: that heap stays under 39 MB and RSS ends at 1.06× after 1,000,000
+// (`npm run bench:flat`), with no cost seen in CPU (bench:compare 1.05×) or tail latency.
 const FLAGS: Record<string, readonly string[]> = {
-  'router/src/server': ['--max-semi-space-size=64'],
+  'router/src/server': ['--max-semi-space-size=64', '--no-page-promotion'],
 };
 
 /** The flags for an entry point named as 'router/src/server' (no extension, relative to the root). */

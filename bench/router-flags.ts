@@ -15,6 +15,7 @@ import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
 import { readDeployment } from '../launcher/index.ts';
 import { nodeFlags } from '../shared/runtime/node-flags.ts';
+import { metricSeries } from '../testkit/metrics-text.ts';
 import { ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
 import { startSplitBackends } from './lib/split-backends.ts';
 
@@ -57,11 +58,13 @@ for (const v of variants) {
 async function collections(r: RunningProcess): Promise<Map<string, [number, number]>> {
   const text = await (await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
   const out = new Map<string, [number, number]>();
-  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_(sum|count)\{[^}]*kind="(\w+)"[^}]*\} (\S+)$/gm)) {
-    const entry = out.get(m[2]) ?? [0, 0];
-    entry[m[1] === 'count' ? 0 : 1] = Number(m[3]);
-    out.set(m[2], entry);
-  }
+  (['count', 'sum'] as const).forEach((part, i) => {
+    for (const { labels, value } of metricSeries(text, `nodejs_gc_duration_seconds_${part}`)) {
+      const entry = out.get(labels.kind) ?? [0, 0];
+      entry[i] = value;
+      out.set(labels.kind, entry);
+    }
+  });
   return out;
 }
 

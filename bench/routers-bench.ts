@@ -1,13 +1,17 @@
-// npm run bench:routers [--rounds 3] [--requests 10000] [--concurrency 50] [--no-write]
+// npm run bench:routers [--rounds 3] [--requests 10000] [--concurrency 50] [--served-per-router 20000] [--no-write]
 //
 // One router against two on the same machine: the shipped deployment (deploy/local.yaml, as npm
 // start runs it) started twice side by side, once with router.instances 1 and once with 2 (the two
 // sharing the redis-server npm start starts for them), each behind HAProxy balancing round robin
 // over its routers (so both pay the same balancer), and the seed's load test (ab -c 50, POST
 // /predict) sent to one and the other in turn, the first of each pair alternating, both sides
-// started afresh for each round. Writes the requests/s, latency, CPU and coalesced batch size of
-// each to bench/RESULTS.md, with the ratio two / one, and how long a weight change made through
-// one router takes to be in force at the other.
+// started afresh for each round. Each side is measured twice: fresh (after a warm-up of 5,000
+// requests, as bench:compare does), and warmed (once each of its routers has served
+// --served-per-router requests). V8 optimizes a router's code by the traffic that router has seen,
+// so each of two routers, with half the traffic, is still compiling it when one router is done.
+// Writes the requests/s, latency, CPU and coalesced batch size of each to bench/RESULTS.md, with
+// the ratio two / one, and how long a weight change made through one router takes to be in force
+// at the other.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,17 +32,23 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     requests: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '50' },
+    'served-per-router': { type: 'string', default: '20000' },
     'no-write': { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
 const REQUESTS = Number(values.requests);
 const CONCURRENCY = Number(values.concurrency);
+const SERVED_PER_ROUTER = Number(values['served-per-router']);
+const WARM_UP = 5000;
 const TOKEN = 'bench-routers-admin-token-0123456789';
 if (!abInstalled() || !HAPROXY_BIN) {
   console.error('bench:routers needs ab and HAProxy: apt-get install -y apache2-utils haproxy (and redis-server for the two routers)');
   process.exit(1);
 }
+
+type Phase = 'fresh' | 'warmed';
+type Run = AbResult & { round: number; phase: Phase; cpuUs: number; parts: Map<Part, number>; textsPerBatch: number };
 
 interface Side {
   name: string;
@@ -46,15 +56,17 @@ interface Side {
   routers: string[];
   deployment?: Deployment;
   balancer?: ReturnType<typeof startHaproxy>;
-  runs: (AbResult & { round: number; cpuUs: number; parts: Map<Part, number>; textsPerBatch: number })[];
+  runs: Run[];
+  /** Requests this side has served since it started. */
+  served: number;
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-routers-'));
 const bodyFile = path.join(dir, 'body.json');
 fs.writeFileSync(bodyFile, JSON.stringify({ text: 'a gripping , beautifully acted film' }));
 const sides: Side[] = [
-  { name: 'one router', instances: 1, routers: [], runs: [] },
-  { name: 'two routers', instances: 2, routers: [], runs: [] },
+  { name: 'one router', instances: 1, routers: [], runs: [], served: 0 },
+  { name: 'two routers', instances: 2, routers: [], runs: [], served: 0 },
 ];
 
 /** The shipped deployment file with this many routers, in a folder of its own. */
@@ -104,17 +116,19 @@ async function coalesced(side: Side): Promise<{ texts: number; batches: number }
   return { texts, batches };
 }
 
-async function measure(side: Side, round: number, requests = REQUESTS): Promise<void> {
+/** One ab run against the side: recorded under `phase`, or only counted as warm-up without one. */
+async function measure(side: Side, round: number, phase?: Phase, requests = REQUESTS): Promise<void> {
   const before = cpuOf(side);
   const batchesBefore = await coalesced(side);
   const result = await runAb({ url: `${side.balancer!.url}/predict`, bodyFile, requests, concurrency: CONCURRENCY });
+  side.served += result.complete;
   const after = cpuOf(side);
   const parts = new Map(PARTS.map((p) => [p, ((after.get(p)! - before.get(p)!) * 1e6) / result.complete]));
   const cpuUs = [...parts.values()].reduce((a, b) => a + b, 0);
   const batchesAfter = await coalesced(side);
   const textsPerBatch = Math.round(((batchesAfter.texts - batchesBefore.texts) / Math.max(1, batchesAfter.batches - batchesBefore.batches)) * 10) / 10;
-  if (round > 0) side.runs.push({ ...result, round, cpuUs, parts, textsPerBatch });
-  console.log(`${round ? `round ${round}` : 'warm-up'} ${side.name}: ${result.rps} requests/s, P95 ${result.p95} ms, ${result.failed} failed, ${Math.round(cpuUs)} µs CPU/request, ${textsPerBatch} texts per coalesced batch`);
+  if (phase) side.runs.push({ ...result, round, phase, cpuUs, parts, textsPerBatch });
+  console.log(`round ${round} ${phase ?? 'warm-up'} ${side.name}: ${result.rps} requests/s, P95 ${result.p95} ms, ${result.failed} failed, ${Math.round(cpuUs)} µs CPU/request, ${textsPerBatch} texts per coalesced batch`);
 }
 
 /**
@@ -147,6 +161,7 @@ async function start(side: Side, round: number): Promise<void> {
   const urls = [...(/API\s+(.+?)\s+\(POST/.exec(side.deployment.output())?.[1] ?? '').matchAll(/http:\/\/(127\.0\.0\.1:\d+)\/predict/g)].map((m) => m[1]);
   if (urls.length !== side.instances) throw new Error(`${side.name}: the banner names ${urls.length} routers`);
   side.routers = urls;
+  side.served = 0;
   side.balancer = startHaproxy({ dir: path.join(dir, `routers-${side.instances}`), balance: 'roundrobin', servers: urls.map((address, i) => `router-${i + 1} ${address} check inter 1s`) });
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && (await fetch(`${side.balancer.url}/health/ready`).then((r) => r.status, () => 0)) !== 200) await new Promise((r) => setTimeout(r, 200));
@@ -169,8 +184,13 @@ try {
     // own speed while it lives, so each round is a new draw of both.
     const order = round % 2 ? sides : [...sides].reverse();
     for (const side of order) await start(side, round);
-    for (const side of order) await measure(side, 0, Math.min(REQUESTS, 5000));
-    for (const side of order) await measure(side, round);
+    for (const side of order) await measure(side, round, undefined, WARM_UP);
+    for (const side of order) await measure(side, round, 'fresh');
+    for (const side of order) {
+      const more = SERVED_PER_ROUTER * side.instances - side.served;
+      if (more > 0) await measure(side, round, undefined, more);
+    }
+    for (const side of order) await measure(side, round, 'warmed');
     if (round === ROUNDS) applied = await propagation(sides[1], 20);
     for (const side of sides) await stop(side);
   }
@@ -184,19 +204,23 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const [one, two] = sides;
-const ratios = one.runs.map((r, i) => two.runs[i].rps / r.rps);
-const ratio = Math.round(median(ratios) * 100) / 100;
-const row = (s: Side, r: Side['runs'][number]) => `| ${r.round} | ${s.name} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.failed} | ${Math.round(r.cpuUs)} | ${PARTS.map((p) => Math.round(r.parts.get(p)!)).join(' | ')} | ${r.textsPerBatch} |`;
+const runs = (s: Side, phase: Phase) => s.runs.filter((r) => r.phase === phase);
+const ratiosOf = (phase: Phase) => runs(one, phase).map((r, i) => runs(two, phase)[i].rps / r.rps);
+const summary = (phase: Phase) => {
+  const ratios = ratiosOf(phase);
+  return `**${(Math.round(median(ratios) * 100) / 100).toFixed(2)}×** (median of the rounds' ratios: ${ratios.map((x) => x.toFixed(2)).join(' / ')})`;
+};
+const row = (s: Side, r: Run) => `| ${r.round} | ${r.phase} | ${s.name} | ${r.rps} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.failed} | ${Math.round(r.cpuUs)} | ${PARTS.map((p) => Math.round(r.parts.get(p)!)).join(' | ')} | ${r.textsPerBatch} |`;
 const sorted = [...applied].sort((x, y) => x - y);
 const markdown = [
   `## One router against two (\`npm run bench:routers\`)`,
   '',
-  `${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The shipped deployment started twice side by side as \`npm start\` runs it, with \`router.instances\` 1 and 2 (the two routers sharing the redis-server npm start starts for them: rate limits, predictions, the report, the windows), each behind HAProxy (one thread, round robin over its routers); \`ab -n ${REQUESTS} -c ${CONCURRENCY}\` POST /predict to one balancer and then the other, the first of each pair alternating, ${ROUNDS} rounds, each on both sides started afresh and after a warm-up. CPU per request adds up every process of the side: launcher, routers, replicas, redis-server and HAProxy (each part also shown apart).`,
+  `${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The shipped deployment started twice side by side as \`npm start\` runs it, with \`router.instances\` 1 and 2 (the two routers sharing the redis-server npm start starts for them: rate limits, predictions, the report, the windows), each behind HAProxy (one thread, round robin over its routers); \`ab -n ${REQUESTS} -c ${CONCURRENCY}\` POST /predict to one balancer and then the other, the first of each pair alternating, ${ROUNDS} rounds, each on both sides started afresh. Each side is measured fresh (after a warm-up of ${WARM_UP.toLocaleString('en-US')} requests, as bench:compare does) and warmed (once each of its routers has served ${SERVED_PER_ROUTER.toLocaleString('en-US')} requests: V8 optimizes a router's code by the traffic that router has seen, and each of two routers sees half). CPU per request adds up every process of the side: launcher, routers, replicas, redis-server and HAProxy (each part also shown apart).`,
   '',
-  `Two routers serve **${ratio}×** one router's requests/s (median of the rounds' ratios: ${ratios.map((x) => x.toFixed(2)).join(' / ')}), on the same two cores.`,
+  `Warmed, two routers serve ${summary('warmed')} one router's requests/s on the same two cores; fresh, ${summary('fresh')}.`,
   '',
-  `| round | deployment | requests/s | P50 ms | P95 ms | P99 ms | failed | CPU µs/request | ${PARTS.map((p) => `of which ${p}`).join(' | ')} | texts per coalesced batch |`,
-  `| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ${PARTS.map(() => '---:').join(' | ')} | ---: |`,
+  `| round | measured | deployment | requests/s | P50 ms | P95 ms | P99 ms | failed | CPU µs/request | ${PARTS.map((p) => `of which ${p}`).join(' | ')} | texts per coalesced batch |`,
+  `| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ${PARTS.map(() => '---:').join(' | ')} | ---: |`,
   ...one.runs.flatMap((r, i) => [row(one, r), row(two, two.runs[i])]),
   '',
   `A weight change through router 1, in force at router 2 (its GET /admin/config at the new generation), measured from the PUT, with no load: median ${median(sorted)} ms, slowest ${sorted.at(-1)} ms over ${sorted.length} changes (the goal is 1 s).`,

@@ -37,4 +37,4 @@ USER 10001:10001
 EXPOSE 8080 8081
 STOPSIGNAL SIGTERM
 # The flags shared/runtime/node-flags.ts gives the router (a test keeps them the same).
-CMD ["node", "--max-semi-space-size=64", "--no-page-promotion", "dist/router/src/server.js"]
+CMD ["node", "--max-semi-space-size=64", "--no-page-promotion", "--interrupt-budget=16384", "dist/router/src/server.js"]

@@ -18,8 +18,18 @@
 // are copied one by one: that heap ended at 37–59 MB in three runs, and RSS at 1.06× and 1.18×
 // the 50,000 figure after 1,000,000 in two (`npm run bench:flat`), with no cost seen in CPU
 // (bench:compare 1.05×) or tail latency. Some bursts still pass: what is left to win is there.
+//
+// V8 optimizes a function once it has run enough of its bytecode (the interrupt budget, 66 KB by
+// default), counted by the traffic this process has seen. A router started afresh ran much of
+// Fastify's request pipeline unoptimized through the seed's 10,000 requests, and each of two
+// routers, seeing half the traffic, longer still (perf: 322 against 194 µs a request on the main
+// threads). At a quarter of the budget the router is optimized sooner: the seed's load test served
+// 1.12× and 1.15× in two runs (bench:compare, six rounds each), and two routers 0.75–0.80× one
+// router's rate fresh against 0.65–0.70× (bench:routers). An eighth measured no better. The
+// replicas stay on V8's default: they see a batch where the router sees a request, and there it
+// cost them more CPU.
 const FLAGS: Record<string, readonly string[]> = {
-  'router/src/server': ['--max-semi-space-size=64', '--no-page-promotion'],
+  'router/src/server': ['--max-semi-space-size=64', '--no-page-promotion', '--interrupt-budget=16384'],
 };
 
 /** The flags for an entry point named as 'router/src/server' (no extension, relative to the root). */

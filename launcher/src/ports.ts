@@ -51,8 +51,10 @@ export function holderOf(port: number): string | undefined {
       }
       const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
       if (inode && inodes.has(inode)) {
-        const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-        return `pid ${pid} (${command.length > 120 ? `${command.slice(0, 117)}...` : command})`;
+        // The program and what it runs, without its flags (node's would crowd out the script's path).
+        const [program, ...args] = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+        const command = [program, ...args.filter((a) => !a.startsWith('-'))].join(' ');
+        return `pid ${pid} (${command.length > 120 ? `...${command.slice(-117)}` : command})`;
       }
     }
   }

@@ -27,6 +27,7 @@ import { describeMachine } from './lib/machine.ts';
 import { cpuMeter, processTree, type DeploymentProcess } from './lib/process-tree.ts';
 import { startDeployment, type Deployment } from './lib/deployment.ts';
 import { writeSection } from './lib/results-file.ts';
+import { median } from './lib/stats.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -209,11 +210,8 @@ try {
   await stopAll();
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
-  const m = s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-  return Math.round(m * 100) / 100;
-};
+/** The median, to two decimals. */
+const medianOf = (xs: number[]) => Math.round(median(xs) * 100) / 100;
 const roles = [...new Set([head, base].flatMap((s) => s.processes.map((p) => p.role)))].sort((a, b) => (a === 'router' ? -1 : b === 'router' ? 1 : a.localeCompare(b)));
 const shares = (r: Run) => {
   const total = [...r.served.values()].reduce((a, b) => a + b, 0);
@@ -233,16 +231,16 @@ const perRound = [
     }),
 ].join('\n');
 const summaryRow = (s: Side) =>
-  `| ${s.name} | ${median(s.runs.map((r) => r.rps))} | ${median(s.runs.map((r) => r.p50))} | ${median(s.runs.map((r) => r.p95))} | ${median(s.runs.map((r) => r.p99))} | ${s.runs.reduce((n, r) => n + r.failed, 0)} | ${roles.map((role) => us(median(s.runs.map((r) => r.cpu.get(role) ?? NaN)))).join(' | ')} | ${us(median(s.runs.map(allCpu)))} |`;
+  `| ${s.name} | ${medianOf(s.runs.map((r) => r.rps))} | ${medianOf(s.runs.map((r) => r.p50))} | ${medianOf(s.runs.map((r) => r.p95))} | ${medianOf(s.runs.map((r) => r.p99))} | ${s.runs.reduce((n, r) => n + r.failed, 0)} | ${roles.map((role) => us(medianOf(s.runs.map((r) => r.cpu.get(role) ?? NaN)))).join(' | ')} | ${us(medianOf(s.runs.map(allCpu)))} |`;
 const ratios = head.runs.map((h, i) => h.rps / base.runs[i].rps);
-const ratio = median(ratios);
+const ratio = medianOf(ratios);
 const summary = [
   `| deployment | requests/s | P50 ms | P95 ms | P99 ms | failed | ${roles.map((r) => `${r} µs/req`).join(' | ')} | all µs/req |`,
   `| --- | ---: | ---: | ---: | ---: | ---: | ${roles.map(() => '---:').join(' | ')} | ---: |`,
   summaryRow(head),
   summaryRow(base),
 ].join('\n');
-const verdict = `**${ratio.toFixed(2)}×** ${short}'s requests/s (median of the rounds' ratios: ${ratios.map((r) => r.toFixed(2)).join(' / ')}); router CPU per request ${(median(head.runs.map((r) => r.cpu.get('router') ?? NaN)) / median(base.runs.map((r) => r.cpu.get('router') ?? NaN))).toFixed(2)}×, all processes ${(median(head.runs.map(allCpu)) / median(base.runs.map(allCpu))).toFixed(2)}×.`;
+const verdict = `**${ratio.toFixed(2)}×** ${short}'s requests/s (median of the rounds' ratios: ${ratios.map((r) => r.toFixed(2)).join(' / ')}); router CPU per request ${(medianOf(head.runs.map((r) => r.cpu.get('router') ?? NaN)) / medianOf(base.runs.map((r) => r.cpu.get('router') ?? NaN))).toFixed(2)}×, all processes ${(medianOf(head.runs.map(allCpu)) / medianOf(base.runs.map(allCpu))).toFixed(2)}×.`;
 const mode = values['keep-alive'] ? `ab -k -n ${REQUESTS} -c ${CONCURRENCY}` : `ab -n ${REQUESTS} -c ${CONCURRENCY}`;
 const invocation = `npm run bench:compare -- ${ref}${redis ? ' --state-store' : ''}`;
 const markdown = `## ${headDescription}${redis ? ' on a shared state store' : ''} against ${short} (\`${invocation}\`)

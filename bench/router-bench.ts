@@ -17,6 +17,7 @@ import { cpuSeconds } from './lib/cpu.ts';
 import { describeMachine } from './lib/machine.ts';
 import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
+import { median } from './lib/stats.ts';
 import { readDeployment } from '../launcher/index.ts';
 import { loadRouterConfig } from '../router/index.ts';
 import { ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
@@ -127,7 +128,6 @@ const table = [
 // Each round's P99 minus the direct split's P99 in the same round; the median round is reported.
 const added = (rate: number, name: string, p: 'p50' | 'p99') => paced.get(rate)!.map((r) => r.get(name)![p] - r.get(DIRECT_SPLIT)![p]);
 const medianBy = <T>(xs: T[], key: (x: T) => number) => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)];
-const median = (xs: number[]) => medianBy(xs, (x) => x);
 const medianRound = (rate: number, name: string) => medianBy(paced.get(rate)!.map((r) => r.get(name)!), (r) => r.p99);
 const ms = (x: number) => x.toFixed(2);
 const addedP99 = (rate: number, name: string) => ms(median(added(rate, name, 'p99')));

@@ -13,6 +13,7 @@ import { cpuSeconds } from './lib/cpu.ts';
 import { describeMachine } from './lib/machine.ts';
 import { buildDist } from './lib/build.ts';
 import { writeSection } from './lib/results-file.ts';
+import { median } from './lib/stats.ts';
 import { readDeployment } from '../launcher/index.ts';
 import { nodeFlags } from '../shared/runtime/node-flags.ts';
 import { metricSeries } from '../testkit/metrics-text.ts';
@@ -99,7 +100,6 @@ try {
   await cleanup();
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const f = (x: number, d = 2) => x.toFixed(d);
 const table = [
   '| router | rounds | P50 added ms | P99 added ms | router CPU µs/request | minor GCs per round | ms per minor GC | major GCs per round | ms per major GC | P99 added per round |',

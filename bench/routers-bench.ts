@@ -26,6 +26,7 @@ import { HAPROXY_BIN, startHaproxy } from './lib/haproxy.ts';
 import { describeMachine } from './lib/machine.ts';
 import { processTree } from './lib/process-tree.ts';
 import { writeSection } from './lib/results-file.ts';
+import { median } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -199,10 +200,6 @@ try {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const [one, two] = sides;
 const runs = (s: Side, phase: Phase) => s.runs.filter((r) => r.phase === phase);
 const ratiosOf = (phase: Phase) => runs(one, phase).map((r, i) => runs(two, phase)[i].rps / r.rps);

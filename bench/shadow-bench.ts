@@ -14,6 +14,7 @@ import { buildDist } from './lib/build.ts';
 import { runPaced } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
 import { writeSection } from './lib/results-file.ts';
+import { median } from './lib/stats.ts';
 import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
 
 const { values } = parseArgs({ options: { rate: { type: 'string', default: '200' }, rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '20' } } });
@@ -49,7 +50,6 @@ const report = (await res.body.json()) as ExperimentReport;
 for (const p of procs) await p.stop('SIGTERM');
 fs.rmSync(dir, { recursive: true, force: true });
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const shadow = report.shadows.find((s) => s.environment === 'canary');
 const markdown = `## Shadow traffic's cost to the primary (\`npm run bench:shadow\`)
 

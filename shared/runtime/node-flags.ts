@@ -25,7 +25,9 @@
 // routers, seeing half the traffic, longer still (perf: 322 against 194 µs a request on the main
 // threads). At a quarter of the budget the router is optimized sooner: the seed's load test served
 // 1.12× and 1.15× in two runs (bench:compare, six rounds each), and two routers 0.75–0.80× one
-// router's rate fresh against 0.65–0.70× (bench:routers). An eighth measured no better. The
+// router's rate fresh against 0.65–0.70× (bench:routers). The price is at the tail while a fresh
+// router is being optimized: P99 added at 250 requests/s a few tenths of a millisecond higher
+// (bench:router-flags against the same flags without it). An eighth measured no better. The
 // replicas stay on V8's default: they see a batch where the router sees a request, and there it
 // cost them more CPU.
 const FLAGS: Record<string, readonly string[]> = {

@@ -14,7 +14,7 @@ import { decodeRawBytes, encodeRawBytes } from '../../shared/grpc/tensors.ts';
 import { fixtureBundleDir } from '../helpers/build-app.ts';
 import { auth, buildRouter, replicas as replicasOf, until, weightsFile } from '../helpers/router.ts';
 import { startProcess, type RunningProcess } from '../../testkit/processes.ts';
-import { metricSamples } from '../../testkit/metrics-text.ts';
+import { metricSamples, sumBy } from '../../testkit/metrics-text.ts';
 
 const DIR = process.env.OPEN_INFERENCE_DIR;
 const PROTO = DIR ? path.join(DIR, 'open_inference_grpc.proto') : undefined;
@@ -133,10 +133,7 @@ t.test('the router serves it for the replicas behind it, splitting ModelInfer by
   // A call whose first pick cannot take traffic (on a loaded machine a health check can time out)
   // is served by another environment and counted in router_failover_total by the first pick: the
   // split is checked as decided, allowing for the calls that moved.
-  const failovers = async () => {
-    const text = (await router.inject({ url: '/metrics' })).body;
-    return Object.fromEntries(['blue', 'green', 'canary'].map((env) => [env, metricSamples(text.split('\n').filter((l) => l.includes(`environment="${env}"`)).join('\n'), 'router_failover_total').reduce((a, b) => a + b, 0)]));
-  };
+  const failovers = async () => sumBy((await router.inject({ url: '/metrics' })).body, 'router_failover_total', 'environment');
   const failoversBefore = await failovers();
   const CALLS = 3000;
   const seen: Record<string, number> = { blue: 0, green: 0, canary: 0 };
@@ -152,7 +149,7 @@ t.test('the router serves it for the replicas behind it, splitting ModelInfer by
   }));
   t.equal(failed, 0, `no failed call in ${CALLS}`);
   const failoversAfter = await failovers();
-  const movedFrom = (env: string) => failoversAfter[env] - failoversBefore[env];
+  const movedFrom = (env: string) => (failoversAfter.get(env) ?? 0) - (failoversBefore.get(env) ?? 0);
   const moved = ['blue', 'green', 'canary'].reduce((n, env) => n + movedFrom(env), 0);
   t.ok(moved <= CALLS / 10, `failovers are the exception: ${moved} of ${CALLS}`);
   for (const [env, weight] of [['blue', 70], ['green', 25], ['canary', 5]] as const) {

@@ -26,6 +26,33 @@ t.test('serves a Hugging Face-layout bundle over HTTP with no code change', asyn
   t.ok(calls < 65, `65 texts in ${calls} inference calls`);
 });
 
+t.test('WARMUP_REQUESTS: the replica serves itself before its port opens, and leaves no trace', async (t) => {
+  const svc = await startProcess({ MODEL_DIR: await fixtureBundleDir(), WARMUP_REQUESTS: '300', RATE_LIMIT_MAX: '2' });
+  t.teardown(() => svc.stop('SIGKILL'));
+  t.match(svc.output(), /warmed up with 300 requests in \d+ ms/);
+  t.ok(svc.output().indexOf('warmed up') < svc.output().indexOf('Server listening'), 'the port opens after the warm-up');
+  const metrics = await (await request(`${svc.url}/metrics`)).body.text();
+  t.notMatch(metrics, /^inference_predictions_total\{/m, 'no prediction counted');
+  t.notMatch(metrics, /^inference_http_requests_total\{route="\/predict/m, 'no request counted');
+  // The warm-up's 300 requests came from 127.0.0.1 too: this client still has its allowance of 2.
+  const statuses: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await post(`${svc.url}/predict`, { text: 'good' });
+    statuses.push(res.statusCode);
+    await res.body.dump();
+  }
+  t.same(statuses, [200, 200, 429]);
+});
+
+t.test('WARMUP_MAX_MS bounds the warm-up, whatever its count', async (t) => {
+  const svc = await startProcess({ MODEL_DIR: await fixtureBundleDir(), WARMUP_REQUESTS: '1000000', WARMUP_MAX_MS: '300' });
+  t.teardown(() => svc.stop('SIGKILL'));
+  t.match(svc.output(), /warmed up with \d+ requests in \d+ ms \(WARMUP_MAX_MS reached\)/);
+  const res = await post(`${svc.url}/predict`, { text: 'good' });
+  t.equal(res.statusCode, 200);
+  await res.body.dump();
+});
+
 t.test('SIGTERM: in-flight requests finish, then exit 0', async (t) => {
   // A long batching wait keeps requests in flight when the signal arrives.
   const svc = await startProcess({ MODEL_DIR: await fixtureBundleDir(), BATCH_MAX_WAIT_MS: '1000', BATCH_MAX_SIZE: '256' });

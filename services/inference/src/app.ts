@@ -17,6 +17,7 @@ import { modelPlugin } from './plugins/model.ts';
 import { healthRoutes } from './routes/health.ts';
 import { predictRoutes } from './routes/predict.ts';
 import { v2Routes } from './routes/v2.ts';
+import { isWarmUp } from './warm-up.ts';
 
 export type AppConfig = Pick<ServiceConfig, 'logLevel' | 'batching' | 'limits' | 'rateLimit'> & Partial<Pick<ServiceConfig, 'metricsToken' | 'shutdownTimeoutMs'>>;
 
@@ -41,7 +42,8 @@ export async function build(config: AppConfig, bundle: LoadedBundle): Promise<Fa
   await app.register(async (scope) => {
     // Registered inside this scope, the limit covers the predict routes and never the probes.
     if (config.rateLimit.max > 0) {
-      await scope.register(rateLimit, { max: config.rateLimit.max, timeWindow: config.rateLimit.windowMs, errorResponseBuilder: (_request, context) => new RateLimitedError(context.max ?? 0, context.after) });
+      // The replica's own warm-up requests (warm-up.ts) use no client's allowance.
+      await scope.register(rateLimit, { max: config.rateLimit.max, timeWindow: config.rateLimit.windowMs, allowList: (request) => isWarmUp(request.raw), errorResponseBuilder: (_request, context) => new RateLimitedError(context.max ?? 0, context.after) });
     }
     await scope.register(predictRoutes, { limits: config.limits });
     await scope.register(v2Routes, { limits: config.limits });

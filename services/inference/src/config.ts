@@ -28,6 +28,8 @@ export const ServiceEnv = Type.Object({
   MAX_BATCH_TEXTS: Type.Integer({ default: DEFAULT_TEXT_LIMITS.batchTexts, minimum: 1, description: 'texts per /predict/batch or infer request at most (400 above)' }),
   RATE_LIMIT_MAX: Type.Integer({ default: 0, minimum: 0, description: 'requests per window per client IP; 0 turns it off (the router limits the public edge)' }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1, description: 'the rate limit\'s window' }),
+  WARMUP_REQUESTS: Type.Integer({ default: 0, minimum: 0, maximum: 1_000_000, description: 'requests the replica sends itself before its port opens (batches of 1 to 32 texts and single texts, over a private loopback listener, then the metrics reset), so V8 has optimized the request path before the first client: a fresh replica spends more CPU per request than one that has served thousands; 0 turns it off' }),
+  WARMUP_MAX_MS: Type.Integer({ default: 10_000, minimum: 0, description: 'the warm-up stops after this long, whatever WARMUP_REQUESTS says' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 0, description: 'SIGTERM: readiness goes false, in-flight requests finish within this, then exit 0' }),
   BUNDLE_REQUIRE_MANIFEST: Type.Boolean({ default: false, description: "refuse a bundle without manifest.json (its files' sha256); with one, a changed, missing or added file is refused either way" }),
   BUNDLE_PUBLIC_KEY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'an Ed25519 public key (PEM): when set, only bundles whose manifest.sig verifies with it load' })),
@@ -47,6 +49,7 @@ export interface ServiceConfig {
   runtime: { workers: number; intraOpThreads: number; interOpThreads: number; spinning: boolean };
   limits: { bodyBytes: number; textLength: number; batchTexts: number };
   rateLimit: { max: number; windowMs: number };
+  warmUp: { requests: number; maxMs: number };
   shutdownTimeoutMs: number;
   metricsToken?: string;
   integrity: IntegrityPolicy;
@@ -72,6 +75,7 @@ export function serviceConfig(env: ServiceEnv): ServiceConfig {
     runtime: { workers: env.INFERENCE_WORKERS, intraOpThreads: env.ORT_INTRA_OP_THREADS, interOpThreads: env.ORT_INTER_OP_THREADS, spinning: env.ORT_SPINNING },
     limits: { bodyBytes: env.BODY_LIMIT_BYTES, textLength: env.MAX_TEXT_LENGTH, batchTexts: env.MAX_BATCH_TEXTS },
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
+    warmUp: { requests: env.WARMUP_REQUESTS, maxMs: env.WARMUP_MAX_MS },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     metricsToken: env.METRICS_TOKEN,
     integrity: { requireManifest: env.BUNDLE_REQUIRE_MANIFEST, ...(env.BUNDLE_PUBLIC_KEY_FILE ? { publicKey: readPublicKey(env.BUNDLE_PUBLIC_KEY_FILE) } : {}) },

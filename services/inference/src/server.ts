@@ -1,5 +1,5 @@
 // Entry point: read config, load the bundle (exit 1 with one clear line if it is unusable),
-// listen, and drain on SIGTERM.
+// warm up when asked, listen, and drain on SIGTERM.
 import pino from 'pino';
 import { listenBoth } from '../../../shared/grpc/server.ts';
 import { loggerOptions, startupFailure } from '../../../shared/logger.ts';
@@ -8,6 +8,7 @@ import { onShutdown } from '../../../shared/shutdown.ts';
 import { build } from './app.ts';
 import { loadBundle } from './bundle/load-bundle.ts';
 import { loadServiceConfig } from './config.ts';
+import { warmUp } from './warm-up.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -28,6 +29,15 @@ async function main(): Promise<void> {
   const app = await build(config, bundle);
   onShutdown(log, () => app.close(), config.shutdownTimeoutMs);
   exitWithParent();
+  if (config.warmUp.requests > 0) {
+    try {
+      const warmed = await warmUp(app, { ...config.warmUp, batchTexts: config.limits.batchTexts, textLength: config.limits.textLength });
+      log.info({ requests: warmed.requests, texts: warmed.texts, ms: warmed.ms, timed_out: warmed.timedOut }, `warmed up with ${warmed.requests} requests in ${warmed.ms} ms${warmed.timedOut ? ' (WARMUP_MAX_MS reached)' : ''}`);
+    } catch (err) {
+      log.fatal(startupFailure(err), 'warm-up failed');
+      process.exit(1);
+    }
+  }
   const grpc = await listenBoth(app, log, { host: config.host, port: config.port, grpcPort: config.grpcPort, grpcSetting: 'GRPC_PORT' });
   app.log.info({ model: bundle.name, version: bundle.version, bundle: bundle.dir, grpc, manifest: bundle.integrity.manifest, signed: bundle.integrity.signed }, 'model ready');
 }

@@ -27,7 +27,7 @@ export interface Exited {
 }
 
 /** TypeScript entries run from dist/ when it is current, else through tsx; .js entries as they are. */
-function spawnTs(entry: string, env: Record<string, string>, nodeFlags?: readonly string[]) {
+export function spawnTs(entry: string, env: Record<string, string>, nodeFlags?: readonly string[]) {
   return spawn(process.execPath, nodeArgs(entry, nodeFlags), {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ROUTER_GRPC_PORT: '0', LOG_LEVEL: 'info', ...env },

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { request } from 'undici';
 import { fixtureBundleDir } from '../helpers/build-app.ts';
 import { until } from '../helpers/router.ts';
-import { runToExit, startProcess } from '../../testkit/processes.ts';
+import { runToExit, SERVICE_ENTRY, spawnTs, startProcess } from '../../testkit/processes.ts';
 import { tempFixtureBundle } from '../../testkit/bert-fixture.ts';
 
 const post = (url: string, body: unknown) =>
@@ -51,6 +51,20 @@ t.test('WARMUP_MAX_MS bounds the warm-up, whatever its count', async (t) => {
   const res = await post(`${svc.url}/predict`, { text: 'good' });
   t.equal(res.statusCode, 200);
   await res.body.dump();
+});
+
+t.test('SIGTERM during the warm-up: the port never opens, exit 0', async (t) => {
+  const proc = spawnTs(SERVICE_ENTRY, { MODEL_DIR: await fixtureBundleDir(), WARMUP_REQUESTS: '1000000', WARMUP_MAX_MS: '120000' });
+  let output = '';
+  proc.stdout.on('data', (d) => (output += d));
+  proc.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  t.teardown(() => void proc.kill('SIGKILL'));
+  await until(async () => /warming up/.test(output));
+  proc.kill('SIGTERM');
+  t.equal(await exited, 0, 'exit code 0');
+  t.notMatch(output, /Server listening|warm-up failed/);
+  t.match(output, /shutdown complete/);
 });
 
 t.test('SIGTERM: in-flight requests finish, then exit 0', async (t) => {

@@ -30,10 +30,13 @@ async function main(): Promise<void> {
   onShutdown(log, () => app.close(), config.shutdownTimeoutMs);
   exitWithParent();
   if (config.warmUp.requests > 0) {
+    log.info(`warming up: ${config.warmUp.requests} requests at most, for ${config.warmUp.maxMs} ms at most (WARMUP_REQUESTS, WARMUP_MAX_MS)`);
     try {
       const warmed = await warmUp(app, { ...config.warmUp, batchTexts: config.limits.batchTexts, textLength: config.limits.textLength });
+      if (warmed.stopped) return; // a signal came: the shutdown exits, and the port never opens
       log.info({ requests: warmed.requests, texts: warmed.texts, ms: warmed.ms, timed_out: warmed.timedOut }, `warmed up with ${warmed.requests} requests in ${warmed.ms} ms${warmed.timedOut ? ' (WARMUP_MAX_MS reached)' : ''}`);
     } catch (err) {
+      if (app.lifecycle.draining) return; // refused because the app is closing
       log.fatal(startupFailure(err), 'warm-up failed');
       process.exit(1);
     }

@@ -27,6 +27,8 @@ export interface WarmUpResult {
   ms: number;
   /** Whether maxMs cut it short. */
   timedOut: boolean;
+  /** Whether a shutdown began during it. */
+  stopped: boolean;
 }
 
 /** The largest batch sent: the router's coalesced batches are at most 32 texts (deploy/router.yaml). */
@@ -78,7 +80,8 @@ export async function warmUp(app: FastifyInstance, settings: WarmUpSettings): Pr
   let sent = 0;
   let texts = 0;
   try {
-    for (; sent < settings.requests && performance.now() - started < settings.maxMs; sent++) {
+    // A signal during the warm-up stops it: the shutdown that follows exits.
+    for (; sent < settings.requests && performance.now() - started < settings.maxMs && !app.lifecycle.draining; sent++) {
       const { path, body, texts: n } = request(sent, settings.batchTexts, settings.textLength);
       const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body });
       const answer = await res.body.text();
@@ -91,5 +94,6 @@ export async function warmUp(app: FastifyInstance, settings: WarmUpSettings): Pr
     await new Promise((resolve) => server.close(resolve));
   }
   app.metricsRegistry.resetMetrics();
-  return { requests: sent, texts, ms: Math.round(performance.now() - started), timedOut: sent < settings.requests };
+  const stopped = app.lifecycle.draining;
+  return { requests: sent, texts, ms: Math.round(performance.now() - started), timedOut: sent < settings.requests && !stopped, stopped };
 }

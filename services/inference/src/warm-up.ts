@@ -61,7 +61,8 @@ function request(k: number, batchTexts: number, textLength: number): { path: str
   const text = (i: number) => TEXTS[(k + i) % TEXTS.length]!.slice(0, textLength);
   // One in four a single /predict, as clients send without a router; the rest batches of every size.
   if (k % 4 === 3) return { path: PREDICT_PATH, body: JSON.stringify({ text: text(0) }), texts: 1 };
-  const size = 1 + (k % Math.min(LARGEST_BATCH, batchTexts));
+  const batch = k - Math.floor(k / 4); // this request's place among the batches
+  const size = 1 + (batch % Math.min(LARGEST_BATCH, batchTexts));
   return { path: BATCH_PATH, body: JSON.stringify({ texts: Array.from({ length: size }, (_, i) => text(i)) }), texts: size };
 }
 

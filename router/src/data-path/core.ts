@@ -44,7 +44,8 @@ export interface Outcome {
   version: string;
   status: number;
   headers: IncomingHttpHeaders;
-  body: Buffer;
+  /** The replica's bytes; a coalesced answer's JSON text. */
+  body: Buffer | string;
   /** What a /predict answer's body says, when known without reading it (a coalesced answer). */
   summary?: AnswerSummary;
   latencyMs: number;
@@ -98,7 +99,7 @@ export function createDataPath({ decide, call, budget, coalescer, shadow, observ
       }
       const latencyMs = performance.now() - started;
       // What the answer says, read once (or known already, for a coalesced one) for every observer.
-      const summary = answer.status === 200 ? (answer.summary ?? answerSummary(answer.body)) : null;
+      const summary = answer.status === 200 ? (answer.summary ?? answerSummary(typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body)) : null;
       observer.answered(request.id, answer.served.name, answer.version, answer.status, summary, latencyMs, request.protocol);
       if (request.single && answer.status === 200 && shadow.active) {
         const outgoing = request.outgoing();

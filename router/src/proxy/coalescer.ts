@@ -48,7 +48,8 @@ export interface CoalescedAnswer {
   version: string;
   status: number;
   headers: IncomingHttpHeaders;
-  body: Buffer;
+  /** A 200's is the JSON text: Node writes it with the headers in one write, never encoded twice. */
+  body: Buffer | string;
   /** What the body says, known without reading it back (a 200). */
   summary?: AnswerSummary;
 }
@@ -194,6 +195,6 @@ export class Coalescer {
       throw gatewayError(err, served.name, 'batch answer', version);
     }
     if (!batchAnswer.Check(answer) || answer.predictions.length !== items.length) throw gatewayError(new Error('batch answer does not match the batch'), served.name, 'batch answer', version);
-    return singleAnswers(answer).map((single) => ({ served, version, status: 200, headers: result.headers, body: Buffer.from(JSON.stringify(single)), summary: summaryOf(single) }));
+    return singleAnswers(answer).map((single) => ({ served, version, status: 200, headers: result.headers, body: JSON.stringify(single), summary: summaryOf(single) }));
   }
 }

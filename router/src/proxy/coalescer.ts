@@ -48,7 +48,7 @@ export interface CoalescedAnswer {
   version: string;
   status: number;
   headers: IncomingHttpHeaders;
-  /** A 200's is the JSON text: Node writes it with the headers in one write, never encoded twice. */
+  /** A 200's body is the JSON text: Node writes it with the headers in one write, never encoded twice. */
   body: Buffer | string;
   /** What the body says, known without reading it back (a 200). */
   summary?: AnswerSummary;

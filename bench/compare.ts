@@ -1,4 +1,4 @@
-// npm run bench:compare -- <git ref> [--rounds 3] [--requests 10000] [--concurrency 50] [--keep-alive] [--state-store]
+// npm run bench:compare -- <git ref> [--rounds 3] [--requests 10000] [--concurrency 50] [--keep-alive] [--cold] [--state-store]
 //
 // This checkout against an earlier commit, each run as `npm start` runs it: the ref is checked out
 // in a worktree (kept under the system's temp folder, keyed by commit, for the next comparison),
@@ -7,7 +7,8 @@
 // goes to one and the other in turn for several rounds, the first of each pair alternating (two
 // identical builds measured 0.87x and 0.96x of each other when one always went first), both
 // deployments started afresh for each round (one started deployment keeps its own speed for as
-// long as it lives), after a warm-up run each. Each run reads requests/s, P50/P95/P99, failures,
+// long as it lives), after a warm-up run each (--cold: none, the first run a new user makes after
+// npm start's banner). Each run reads requests/s, P50/P95/P99, failures,
 // the CPU that every process of the deployment spent per request, where the router sent the
 // requests and how full its batches were. npm start's rate limit (60,000 a minute per client)
 // stays on but is raised above what the run sends, so it counts without clipping; the guard only
@@ -36,6 +37,8 @@ const { values, positionals } = parseArgs({
     requests: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '50' },
     'keep-alive': { type: 'boolean', default: false },
+    // No warm-up run: what the first test after `npm start` sees.
+    cold: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     // This checkout's router(s) on a shared state store (a redis-server started here): what the
     // store costs, against the ref embedded (compare HEAD with itself to isolate it).
@@ -47,7 +50,7 @@ const ROUNDS = Number(values.rounds);
 const REQUESTS = Number(values.requests);
 const CONCURRENCY = Number(values.concurrency);
 if (!ref || !(ROUNDS >= 1) || !(REQUESTS >= 1) || !(CONCURRENCY >= 1)) {
-  console.error('usage: npm run bench:compare -- <git ref> [--rounds 3] [--requests 10000] [--concurrency 50] [--keep-alive] [--state-store] [--no-write]');
+  console.error('usage: npm run bench:compare -- <git ref> [--rounds 3] [--requests 10000] [--concurrency 50] [--keep-alive] [--cold] [--state-store] [--no-write]');
   process.exit(2);
 }
 if (!abInstalled()) {
@@ -197,7 +200,7 @@ try {
     // draw of both instead of the same pair again.
     const order = round % 2 ? [head, base] : [base, head];
     for (const side of order) await start(side, side === head ? 0 : 1, round);
-    for (const side of order) await measure(side, 0, Math.min(REQUESTS, 5000));
+    if (!values.cold) for (const side of order) await measure(side, 0, Math.min(REQUESTS, 5000));
     for (const side of order) {
       const run = await measure(side, round);
       side.runs.push(run);
@@ -242,13 +245,13 @@ const summary = [
 ].join('\n');
 const verdict = `**${ratio.toFixed(2)}×** ${short}'s requests/s (median of the rounds' ratios: ${ratios.map((r) => r.toFixed(2)).join(' / ')}); router CPU per request ${(medianOf(head.runs.map((r) => r.cpu.get('router') ?? NaN)) / medianOf(base.runs.map((r) => r.cpu.get('router') ?? NaN))).toFixed(2)}×, all processes ${(medianOf(head.runs.map(allCpu)) / medianOf(base.runs.map(allCpu))).toFixed(2)}×.`;
 const mode = values['keep-alive'] ? `ab -k -n ${REQUESTS} -c ${CONCURRENCY}` : `ab -n ${REQUESTS} -c ${CONCURRENCY}`;
-const invocation = `npm run bench:compare -- ${ref}${redis ? ' --state-store' : ''}`;
+const invocation = `npm run bench:compare -- ${ref}${values.cold ? ' --cold' : ''}${redis ? ' --state-store' : ''}`;
 const markdown = `## ${headDescription}${redis ? ' on a shared state store' : ''} against ${short} (\`${invocation}\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Both deployments as \`npm start\` runs them (each
 its own deploy/local.yaml on ports of its own, rate limit raised past the run, the guard reporting instead of taking
 the canary out so both serve the same split)${redis ? `, this checkout's router with \`router.state_store\` set to a redis-server ${redisVersion()} started by the bench (append-only file, fsync always): rate limit counted, predictions and the report's figures written there` : ''}, side by side; \`${mode}\` POST /predict
-to one and then the other, the first of each pair alternating, ${ROUNDS} rounds, each on both deployments started afresh and after a warm-up run each. CPU per
+to one and then the other, the first of each pair alternating, ${ROUNDS} rounds, each on both deployments started afresh and ${values.cold ? 'measured from their first request (no warm-up run)' : 'after a warm-up run each'}. CPU per
 request is what each process spent during the run (replicas of one version added up${redis ? '; the redis-server with the side that uses it' : ''}), divided by the requests;
 "served %" is where the router sent them (its request counter), "texts per batch" how full its coalesced batches were.
 
@@ -262,7 +265,7 @@ Each round:
 
 ${perRound}`;
 console.log(`\n${markdown}`);
-if (!values['no-write']) writeSection(path.join(ROOT, 'bench', 'RESULTS.md'), `compare-${ref}${redis ? '-state-store' : ''}`, markdown);
+if (!values['no-write']) writeSection(path.join(ROOT, 'bench', 'RESULTS.md'), `compare-${ref}${values.cold ? '-cold' : ''}${redis ? '-state-store' : ''}`, markdown);
 await redis?.stop();
 fs.rmSync(dir, { recursive: true, force: true });
 process.exit(0);

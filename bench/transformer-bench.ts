@@ -29,7 +29,7 @@ import { runPaced } from './lib/load.ts';
 import { describeMachine } from './lib/machine.ts';
 import type { RawCell, RawWorkerData } from './lib/raw-onnx-worker.ts';
 import { writeSection } from './lib/results-file.ts';
-import { metricSamples } from '../testkit/metrics-text.ts';
+import { metricSum } from '../testkit/metrics-text.ts';
 import { BUILT_SERVICE_ENTRY, ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
 
 const { values } = parseArgs({
@@ -170,7 +170,7 @@ async function maxRate(url: string, pids: number[], start: number): Promise<Serv
 
 /** The total of a Prometheus counter on a replica's /metrics. */
 async function counter(url: string, name: string): Promise<number> {
-  return metricSamples(await (await fetch(`${url}/metrics`)).text(), name).reduce((sum, v) => sum + v, 0);
+  return metricSum(await (await fetch(`${url}/metrics`)).text(), name);
 }
 
 /**

@@ -24,7 +24,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Taking requests (503 while draining) */
+        /** Taking requests (503 while warming up or draining) */
         get: operations["routerReady"];
         put?: never;
         post?: never;
@@ -1731,6 +1731,22 @@ export interface operations {
                                     busy_utilization: number;
                                 };
                                 /**
+                                 * @description the router's warm-up
+                                 * @default {}
+                                 */
+                                warm_up: {
+                                    /**
+                                     * @description after it starts listening, once every environment with weight has a replica to serve it, the router sends itself this many requests (POST /predict, and /predict/batch), half of them on a new connection each, so that V8 has optimized its request pipeline before clients come; readiness stays 503 until it is done. They reach real replicas and are answered as any, but are counted as no prediction (metrics, windows, the experiment, feedback, drift, shadows) and use no client's rate limit. 0 turns it off
+                                     * @default 0
+                                     */
+                                    requests: number;
+                                    /**
+                                     * @description the warm-up stops after this long, whatever requests says (the wait for replicas, at most 60 s, aside)
+                                     * @default 10000
+                                     */
+                                    max_ms: number;
+                                };
+                                /**
                                  * @description POST /feedback
                                  * @default {}
                                  */
@@ -2227,6 +2243,22 @@ export interface operations {
                                      * @default 0.85
                                      */
                                     busy_utilization: number;
+                                };
+                                /**
+                                 * @description the router's warm-up
+                                 * @default {}
+                                 */
+                                warm_up: {
+                                    /**
+                                     * @description after it starts listening, once every environment with weight has a replica to serve it, the router sends itself this many requests (POST /predict, and /predict/batch), half of them on a new connection each, so that V8 has optimized its request pipeline before clients come; readiness stays 503 until it is done. They reach real replicas and are answered as any, but are counted as no prediction (metrics, windows, the experiment, feedback, drift, shadows) and use no client's rate limit. 0 turns it off
+                                     * @default 0
+                                     */
+                                    requests: number;
+                                    /**
+                                     * @description the warm-up stops after this long, whatever requests says (the wait for replicas, at most 60 s, aside)
+                                     * @default 10000
+                                     */
+                                    max_ms: number;
                                 };
                                 /**
                                  * @description POST /feedback

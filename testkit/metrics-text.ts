@@ -6,6 +6,11 @@ export function metricSamples(text: string, name: string): number[] {
   return values;
 }
 
+/** A metric's values added up over all its series (0 when it has none). */
+export function metricSum(text: string, name: string): number {
+  return metricSamples(text, name).reduce((a, b) => a + b, 0);
+}
+
 /** Every series of one metric with its labels, e.g. to add up a counter by one label. */
 export function metricSeries(text: string, name: string): { labels: Record<string, string>; value: number }[] {
   const series: { labels: Record<string, string>; value: number }[] = [];

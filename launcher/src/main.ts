@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
+import { LIVE_PATH } from '../../shared/api/health.ts';
 import { WatchedFile } from '../../shared/config-file/watched-file.ts';
 import { loggerOptions, startupFailure } from '../../shared/logger.ts';
 import { bundleDir } from '../../shared/bundle/layout.ts';
@@ -90,7 +91,9 @@ const routers = Array.from({ length: instances }, (_, i) => {
       ROUTER_ADMIN_TOKEN: token,
     },
     log,
-    isReady: answersReady,
+    // Live is enough for the replicas to be registered again: its readiness waits for them (the
+    // warm-up, router.yaml's warm_up).
+    isReady: (url) => answersReady(url, LIVE_PATH),
     // A restarted router comes back where clients know it, even when the ports were picked for it.
     restartEnv: (url, grpc) => ({ ROUTER_PORT: new URL(url).port, ...(grpc ? { ROUTER_GRPC_PORT: grpc.slice(grpc.lastIndexOf(':') + 1) } : {}) }),
     // A restarted router has an empty registry and no reports: tell it everything again.
@@ -235,7 +238,9 @@ const upToDate = () => controller.status().environments.every((e) => e.update.st
 // rotation is given it (routesTo registers it where it is missing) and must see it pass its checks.
 const routedEverywhere = async () =>
   (await Promise.all(Object.keys(source.value.environments).flatMap((env) => controller.replicasOf(env).flatMap((r) => (r.url ? [routerClient.routesTo(r.url).catch(() => false)] : []))))).every(Boolean);
-while (!stopping && !(routerUrls().length === instances && upToDate() && (await routedEverywhere()))) {
+// ...and ready: warmed up, where the router warms up.
+const routersReady = async () => (await Promise.all(routerUrls().map((url) => answersReady(url).catch(() => false)))).every(Boolean);
+while (!stopping && !(routerUrls().length === instances && upToDate() && (await routedEverywhere()) && (await routersReady()))) {
   if (Date.now() - started > 120_000) {
     log.error({ environments: controller.status().environments.map((e) => ({ name: e.name, update: e.update })) }, 'the deployment did not become ready within 120 s');
     break;

@@ -14,9 +14,9 @@ import { waitFor } from './wait.ts';
 
 export const SMOKE_TEXT = 'a gripping , beautifully acted film';
 
-/** Does the process at `url` (a replica or the router) answer its readiness check? */
-export async function answersReady(url: string): Promise<boolean> {
-  const res = await request(`${url}${READY_PATH}`, { headersTimeout: 1000, bodyTimeout: 1000 });
+/** Does the process at `url` (a replica or the router) answer its readiness check (or another probe) with 200? */
+export async function answersReady(url: string, probe = READY_PATH): Promise<boolean> {
+  const res = await request(`${url}${probe}`, { headersTimeout: 1000, bodyTimeout: 1000 });
   await res.body.dump();
   return res.statusCode === 200;
 }

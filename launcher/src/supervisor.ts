@@ -8,8 +8,9 @@ import { waitFor } from './wait.ts';
 export interface SupervisedOptions extends ChildOptions {
   name: string;
   log: Logger;
+  /** Whether the started process takes the post-start step's calls. */
   isReady: (url: string) => Promise<boolean>;
-  /** Runs after each start once the process is ready. */
+  /** Runs after each start once isReady says so. */
   onReady?: (url: string) => Promise<void>;
   /** Environment for a restart, from where the last run listened (e.g. the same ports). */
   restartEnv?: (url: string, grpc: string | undefined) => Record<string, string>;

@@ -46,9 +46,10 @@ export async function build(config: AppConfig): Promise<FastifyInstance> {
 
   const probe = { tags: ['health'], security: [], response: { 200: ProbeResponse, 503: ProbeResponse } };
   app.get(LIVE_PATH, { schema: { ...probe, operationId: 'routerLive', summary: 'The process is up' } }, async () => ({ status: 'ok' }));
-  app.get(READY_PATH, { schema: { ...probe, operationId: 'routerReady', summary: 'Taking requests (503 while draining)' } }, async (_request, reply) =>
-    app.lifecycle.draining ? reply.code(503).send({ status: 'draining' }) : { status: 'ok' },
-  );
+  app.get(READY_PATH, { schema: { ...probe, operationId: 'routerReady', summary: 'Taking requests (503 while warming up or draining)' } }, async (_request, reply) => {
+    if (app.lifecycle.draining) return reply.code(503).send({ status: 'draining' });
+    return app.lifecycle.warming ? reply.code(503).send({ status: 'warming up' }) : { status: 'ok' };
+  });
 
   try {
     await compose(app, config);

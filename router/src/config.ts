@@ -88,6 +88,13 @@ export const RouterSettings = Type.Object(
       },
       'request coalescing',
     ),
+    warm_up: section(
+      {
+        requests: Type.Integer({ default: 0, minimum: 0, maximum: 1_000_000, description: "after it starts listening, once every environment with weight has a replica to serve it, the router sends itself this many requests (POST /predict, and /predict/batch), half of them on a new connection each, so that V8 has optimized its request pipeline before clients come; readiness stays 503 until it is done. They reach real replicas and are answered as any, but are counted as no prediction (metrics, windows, the experiment, feedback, drift, shadows) and use no client's rate limit. 0 turns it off" }),
+        max_ms: Type.Integer({ default: 10_000, minimum: 0, maximum: 600_000, description: 'the warm-up stops after this long, whatever requests says (the wait for replicas, at most 60 s, aside)' }),
+      },
+      "the router's warm-up",
+    ),
     feedback: section(
       {
         memory: Type.Integer({ default: 100_000, minimum: 0, maximum: 10_000_000, description: 'recent predictions remembered for POST /feedback (about 100 bytes each, 40 of them allocated at start); 0 turns feedback off' }),
@@ -188,6 +195,8 @@ export interface RouterConfig {
   overrideAllow: string[];
   /** maxBatch 0: every request is proxied as it came. */
   coalesce: { maxBatch: number; maxWaitMs: number; maxInFlight?: number; busyIntervalMs?: number; busyRequests?: number; busyUtilization?: number };
+  /** requests 0: no warm-up. */
+  warmUp: { requests: number; maxMs: number };
   guard: GuardOptions;
   feedback: { memory: number; ttlMs: number; file?: string };
   shadowMaxInFlight: number;
@@ -294,6 +303,7 @@ export function routerConfig(settings: RouterSettings, env: RouterEnv, source: R
     apiKeys: { inline: env.ROUTER_API_KEYS, file: apiKeysFile },
     overrideAllow: s.route_override_allow,
     coalesce: { maxBatch: s.coalesce.max_batch, maxWaitMs: s.coalesce.max_wait_ms, maxInFlight: s.coalesce.max_in_flight, busyIntervalMs: s.coalesce.busy_interval_ms, busyRequests: s.coalesce.busy_requests, busyUtilization: s.coalesce.busy_utilization },
+    warmUp: { requests: s.warm_up.requests, maxMs: s.warm_up.max_ms },
     guard: { mode: s.guard.mode, intervalMs: s.guard.interval_ms, consecutive: s.guard.consecutive, window_seconds: s.guard.window_seconds, min_requests: s.guard.min_requests, max_error_rate: s.guard.max_error_rate, max_p95_ratio: s.guard.max_p95_ratio, min_p95_increase_ms: s.guard.min_p95_increase_ms, min_feedback: 30 },
     feedback: { memory: s.feedback.memory, ttlMs: s.feedback.ttl_seconds * 1000, file: feedbackFile },
     shadowMaxInFlight: s.shadow.max_in_flight,

@@ -8,6 +8,8 @@ import { REQUEST_ID_HEADER } from '../api/headers.ts';
 
 export interface Lifecycle {
   ready: boolean;
+  /** Its warm-up runs on its open port (the router's, warm-up.ts): not yet ready for clients. */
+  warming: boolean;
   draining: boolean;
 }
 
@@ -18,7 +20,7 @@ declare module 'fastify' {
 }
 
 const lifecycle: FastifyPluginCallback = (app, _opts, done) => {
-  const state: Lifecycle = { ready: false, draining: false };
+  const state: Lifecycle = { ready: false, warming: false, draining: false };
   app.decorate('lifecycle', state);
   // Callback-style hooks: they run on every request, and skip the promise an async hook costs.
   app.addHook('onRequest', (request, reply, next) => {

@@ -9,7 +9,7 @@ import type { Test } from 'tap';
 import { Agent, request } from 'undici';
 import { closedLoop } from '../../shared/load/closed-loop.ts';
 import { tempFixtureBundle } from '../../testkit/bert-fixture.ts';
-import { metricSamples } from '../../testkit/metrics-text.ts';
+import { metricSum } from '../../testkit/metrics-text.ts';
 import { ROOT, rssBytes, startProcess, type RunningProcess } from '../../testkit/processes.ts';
 import { until } from '../helpers/router.ts';
 
@@ -185,7 +185,7 @@ export async function replicaStates(base: string): Promise<ReplicaState[]> {
 /** A counter's value summed over its series, read from /metrics. */
 export async function counter(base: string, name: string): Promise<number> {
   const text = await (await request(`${base}/metrics`)).body.text();
-  return metricSamples(text, name).reduce((a, b) => a + b, 0);
+  return metricSum(text, name);
 }
 
 /** Resolves when `check` holds, with the milliseconds it took. */

@@ -29,6 +29,8 @@ export interface DataRequest extends RoutedRequest {
   protocol: Protocol;
   /** The request as a replica gets it; built only when it is proxied or mirrored. */
   outgoing: () => OutgoingRequest;
+  /** The router's own warm-up request (warm-up.ts): answered as any, counted as no prediction. */
+  warmUp?: boolean;
   /** A plain single prediction ({"text"} to /predict): may join a batch, and is mirrored to shadows. */
   single?: {
     /** Its text, when the body is exactly {"text": "..."} (read only when it may be coalesced). */
@@ -93,11 +95,12 @@ export function createDataPath({ decide, call, budget, coalescer, shadow, observ
       try {
         answer = await send(target, request, log);
       } catch (err) {
-        if (isGatewayError(err)) observer.failed(request.id, target.name, err.modelVersion, err.statusCode ?? 502, performance.now() - started, request.protocol);
+        if (isGatewayError(err) && !request.warmUp) observer.failed(request.id, target.name, err.modelVersion, err.statusCode ?? 502, performance.now() - started, request.protocol);
         if (err instanceof Error) (err as DataPathError).environment ??= target.name;
         throw err;
       }
       const latencyMs = performance.now() - started;
+      if (request.warmUp) return { ...answer, latencyMs };
       // What the answer says, read once (or known already, for a coalesced one) for every observer.
       const summary = answer.status === 200 ? (answer.summary ?? answerSummary(typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body)) : null;
       observer.answered(request.id, answer.served.name, answer.version, answer.status, summary, latencyMs, request.protocol);

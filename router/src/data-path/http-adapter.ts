@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { API_KEY_HEADER, ENVIRONMENT_HEADER, MODEL_VERSION_HEADER, OVERRIDE_HEADER, REQUEST_ID_HEADER } from '../../../shared/api/headers.ts';
 import { PREDICT_PATH } from '../../../shared/api/prediction.ts';
+import { isWarmUp } from '../../../shared/http/warm-up.ts';
 import { coalescableText } from '../proxy/coalescer.ts';
 import { endToEnd, forwardedFor } from '../proxy/headers.ts';
 import type { DataPath, DataPathError, DataRequest } from './core.ts';
@@ -28,6 +29,7 @@ export function fromHttp(request: FastifyRequest): DataRequest {
     ip: request.ip,
     model: request.params as DataRequest['model'],
     outgoing: () => ({ path: request.url, headers: outgoingHeaders(request), body }),
+    warmUp: isWarmUp(request.raw),
     single: request.url === PREDICT_PATH ? { text: () => coalescableText(body, request.headers['content-type']) } : undefined,
   };
 }

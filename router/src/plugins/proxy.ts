@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { API_KEY_HEADER } from '../../../shared/api/headers.ts';
 import { RateLimitedError, UnauthorizedError } from '../../../shared/errors.ts';
 import { hasBearerToken } from '../../../shared/http/secrets.ts';
+import { isWarmUp } from '../../../shared/http/warm-up.ts';
 import { apiKeyAllowed, loadApiKeys } from '../auth.ts';
 import type { RouterConfig } from '../config.ts';
 import { createCoalescerGauge, createConfidenceGauge, createEventLoopGauge, createRouterMetrics } from '../metrics.ts';
@@ -163,6 +164,8 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
         max: config.rateLimit.max,
         timeWindow: config.rateLimit.windowMs,
         keyGenerator: (request) => (apiKeyOf(request) !== undefined ? `key:${apiKeyOf(request)}` : `ip:${request.ip}`),
+        // The router's own warm-up requests (warm-up.ts) use no client's allowance.
+        allowList: (request) => isWarmUp(request.raw),
         // Only a limited client needs to hear about the limit: three extra headers on every
         // response cost more than the counting itself.
         addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
@@ -174,7 +177,7 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
       limiter = scope.createRateLimit();
     }
     if (apiKeys) {
-      scope.addHook('onRequest', (request, _reply, done) => done(apiKeyAllowed(apiKeys, apiKeyOf(request)) ? undefined : new UnauthorizedError('X-API-Key header')));
+      scope.addHook('onRequest', (request, _reply, done) => done(isWarmUp(request.raw) || apiKeyAllowed(apiKeys, apiKeyOf(request)) ? undefined : new UnauthorizedError('X-API-Key header')));
     }
     await scope.register(async (proxied) => {
       // Bodies are forwarded as bytes, never parsed and re-serialized.

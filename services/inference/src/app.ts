@@ -8,6 +8,7 @@ import { installErrorHandlers } from '../../../shared/http/error-handler.ts';
 import { lifecyclePlugin } from '../../../shared/http/lifecycle.ts';
 import { acceptJsonOnly, serverOptions } from '../../../shared/http/server-options.ts';
 import { registerSwagger } from '../../../shared/http/swagger.ts';
+import { isWarmUp } from '../../../shared/http/warm-up.ts';
 import { metricsPlugin } from '../../../shared/metrics.ts';
 import type { LoadedBundle } from './bundle/load-bundle.ts';
 import type { ServiceConfig } from './config.ts';
@@ -17,7 +18,6 @@ import { modelPlugin } from './plugins/model.ts';
 import { healthRoutes } from './routes/health.ts';
 import { predictRoutes } from './routes/predict.ts';
 import { v2Routes } from './routes/v2.ts';
-import { isWarmUp } from './warm-up.ts';
 
 export type AppConfig = Pick<ServiceConfig, 'logLevel' | 'batching' | 'limits' | 'rateLimit'> & Partial<Pick<ServiceConfig, 'metricsToken' | 'shutdownTimeoutMs'>>;
 

@@ -25,9 +25,9 @@ export const WARM_UP_TEXTS = [
 
 const sockets = new WeakSet<Socket>();
 
-/** Whether a request came in through a warm-up listener (and so from the process itself). */
-export function isWarmUp(raw: http.IncomingMessage): boolean {
-  return sockets.has(raw.socket);
+/** Whether a request came in through a warm-up listener (and so from the process itself); a call that came another way (gRPC) has no raw request. */
+export function isWarmUp(raw: http.IncomingMessage | undefined): boolean {
+  return raw !== undefined && sockets.has(raw.socket);
 }
 
 export interface WarmUpListener {

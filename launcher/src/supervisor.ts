@@ -1,5 +1,5 @@
 // Keeps one child process running (the router): restarts it with exponential back-off when it dies
-// on its own, runs a step each time it is ready again (re-registering the replicas), and stops it
+// on its own, runs a step each time it answers again (re-registering the replicas), and stops it
 // on request.
 import type { Logger } from 'pino';
 import { Child, type ChildOptions } from './child.ts';

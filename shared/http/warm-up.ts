@@ -1,11 +1,12 @@
 // What a process's warm-up (services/inference/src/warm-up.ts, router/src/warm-up.ts) shares: a
-// private loopback listener into the app's own request pipeline, how to know a request came
+// private loopback listener into the app's own HTTP server, how to know a request came
 // through it, and texts of the lengths and kinds served. V8 optimizes by the calls a process has
 // seen, so a process that sends itself its usual traffic before it takes clients' serves them at
 // the cost of a process that has been running a while (bench/RESULTS.md).
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { noDelayFromListener } from './no-delay.ts';
 
 /** Texts of the lengths and kinds served: short and long, positive, negative and neutral. */
 export const WARM_UP_TEXTS = [
@@ -36,17 +37,28 @@ export interface WarmUpListener {
   close(): Promise<void>;
 }
 
-/** Opens a listener on a free loopback port that hands every request to the app's routes. */
+/**
+ * Opens a listener on a free loopback port whose connections go to the app's own HTTP server, as
+ * if it had accepted them itself (and, like it, with TCP_NODELAY and half-open sockets): V8 then
+ * learns the objects and paths clients' connections will take, not those of another server.
+ */
 export async function openWarmUpListener(app: FastifyInstance): Promise<WarmUpListener> {
   await app.ready();
-  const server = http.createServer((req, res) => app.routing(req, res));
-  server.on('connection', (socket: Socket) => sockets.add(socket));
+  const open = new Set<Socket>();
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    app.server.emit('connection', socket);
+  });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  noDelayFromListener(server);
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      const closed = new Promise((resolve) => server.close(resolve));
+      for (const socket of open) socket.destroy();
+      await closed;
     },
   };
 }

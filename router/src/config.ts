@@ -11,6 +11,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { LogLevel, readEnv } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
+import type { WarmUpBounds } from '../../shared/http/warm-up.ts';
 import type { DriftSettings } from './drift/monitor.ts';
 import type { GuardOptions } from './rollouts/guard.ts';
 import type { HedgeOptions } from './proxy/hedge.ts';
@@ -196,7 +197,7 @@ export interface RouterConfig {
   /** maxBatch 0: every request is proxied as it came. */
   coalesce: { maxBatch: number; maxWaitMs: number; maxInFlight?: number; busyIntervalMs?: number; busyRequests?: number; busyUtilization?: number };
   /** requests 0: no warm-up. */
-  warmUp: { requests: number; maxMs: number };
+  warmUp: WarmUpBounds;
   guard: GuardOptions;
   feedback: { memory: number; ttlMs: number; file?: string };
   shadowMaxInFlight: number;

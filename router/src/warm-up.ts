@@ -11,14 +11,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Pool } from 'undici';
 import { BATCH_PATH, PREDICT_PATH } from '../../shared/api/prediction.ts';
-import { openWarmUpListener, WARM_UP_TEXTS } from '../../shared/http/warm-up.ts';
-
-export interface RouterWarmUpSettings {
-  /** Requests to send; 0: none. */
-  requests: number;
-  /** Stop sending after this long, whatever the count. */
-  maxMs: number;
-}
+import { openWarmUpListener, WARM_UP_TEXTS, type WarmUpBounds } from '../../shared/http/warm-up.ts';
 
 export interface RouterWarmUpResult {
   requests: number;
@@ -51,7 +44,7 @@ function request(k: number): { path: string; body: string } {
   return { path: PREDICT_PATH, body: JSON.stringify({ text: text(0) }) };
 }
 
-export async function warmUpRouter(app: FastifyInstance, settings: RouterWarmUpSettings): Promise<RouterWarmUpResult> {
+export async function warmUpRouter(app: FastifyInstance, settings: WarmUpBounds): Promise<RouterWarmUpResult> {
   const waitStarted = performance.now();
   while (!routable(app) && !app.lifecycle.draining && performance.now() - waitStarted < WAIT_FOR_REPLICAS_MS) await new Promise((r) => setTimeout(r, POLL_MS));
   const waitedMs = Math.round(performance.now() - waitStarted);

@@ -24,6 +24,14 @@ export const WARM_UP_TEXTS = [
   'the director knows exactly what he is doing , and it shows in every frame',
 ] as const;
 
+/** How much warm-up a process asks for (its settings): the service's and the router's alike. */
+export interface WarmUpBounds {
+  /** Requests to send; 0: none. */
+  requests: number;
+  /** Stop sending after this long, whatever the count. */
+  maxMs: number;
+}
+
 const sockets = new WeakSet<Socket>();
 
 /** Whether a request came in through a warm-up listener (and so from the process itself); a call that came another way (gRPC) has no raw request. */

@@ -5,6 +5,7 @@ import { LogLevel, readEnv } from '../../../shared/config.ts';
 import { bundleDir } from '../../../shared/bundle/layout.ts';
 import { readPublicKey, type IntegrityPolicy } from '../../../shared/bundle/manifest.ts';
 import { DEFAULT_TEXT_LIMITS } from '../../../shared/api/prediction.ts';
+import type { WarmUpBounds } from '../../../shared/http/warm-up.ts';
 
 export const ServiceEnv = Type.Object({
   MODEL_DIR: Type.Optional(Type.String({ minLength: 1, description: 'a bundle directory; overrides MODELS_DIR/MODEL_NAME/MODEL_VERSION' })),
@@ -49,7 +50,7 @@ export interface ServiceConfig {
   runtime: { workers: number; intraOpThreads: number; interOpThreads: number; spinning: boolean };
   limits: { bodyBytes: number; textLength: number; batchTexts: number };
   rateLimit: { max: number; windowMs: number };
-  warmUp: { requests: number; maxMs: number };
+  warmUp: WarmUpBounds;
   shutdownTimeoutMs: number;
   metricsToken?: string;
   integrity: IntegrityPolicy;

@@ -7,13 +7,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Pool } from 'undici';
 import { BATCH_PATH, PREDICT_PATH } from '../../../shared/api/prediction.ts';
-import { openWarmUpListener, WARM_UP_TEXTS } from '../../../shared/http/warm-up.ts';
+import { openWarmUpListener, WARM_UP_TEXTS, type WarmUpBounds } from '../../../shared/http/warm-up.ts';
 
-export interface WarmUpSettings {
-  /** Requests to send; 0: none. */
-  requests: number;
-  /** Stop after this long, whatever the count. */
-  maxMs: number;
+export interface WarmUpSettings extends WarmUpBounds {
   /** Texts per batch at most (the service's limit). */
   batchTexts: number;
   /** Characters per text at most (the service's limit). */

@@ -1,4 +1,5 @@
 // npm run bench:compare -- <git ref> [--rounds 3] [--requests 10000] [--concurrency 50] [--keep-alive] [--cold] [--state-store]
+//                                    [--text "..."]
 //
 // This checkout against an earlier commit, each run as `npm start` runs it: the ref is checked out
 // in a worktree (kept under the system's temp folder, keyed by commit, for the next comparison),
@@ -12,7 +13,8 @@
 // the CPU that every process of the deployment spent per request, where the router sent the
 // requests and how full its batches were. npm start's rate limit (60,000 a minute per client)
 // stays on but is raised above what the run sends, so it counts without clipping; the guard only
-// reports (see below).
+// reports (see below). --text sends another sentence than the seed's short one (a change to
+// tokenizing shows on text of a real length).
 // Prints the tables and writes them to bench/RESULTS.md.   (needs: git, apache2-utils)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,6 +32,8 @@ import { startDeployment, type Deployment } from './lib/deployment.ts';
 import { writeSection } from './lib/results-file.ts';
 import { median } from './lib/stats.ts';
 
+/** The seed's load test's request: {"text": SEED_TEXT}. */
+const SEED_TEXT = 'a gripping , beautifully acted film';
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -43,6 +47,8 @@ const { values, positionals } = parseArgs({
     // This checkout's router(s) on a shared state store (a redis-server started here): what the
     // store costs, against the ref embedded (compare HEAD with itself to isolate it).
     'state-store': { type: 'boolean', default: false },
+    // The text every request classifies.
+    text: { type: 'string', default: SEED_TEXT },
   },
 });
 const [ref] = positionals;
@@ -50,7 +56,7 @@ const ROUNDS = Number(values.rounds);
 const REQUESTS = Number(values.requests);
 const CONCURRENCY = Number(values.concurrency);
 if (!ref || !(ROUNDS >= 1) || !(REQUESTS >= 1) || !(CONCURRENCY >= 1)) {
-  console.error('usage: npm run bench:compare -- <git ref> [--rounds 3] [--requests 10000] [--concurrency 50] [--keep-alive] [--cold] [--state-store] [--no-write]');
+  console.error('usage: npm run bench:compare -- <git ref> [--rounds 3] [--requests 10000] [--concurrency 50] [--keep-alive] [--cold] [--state-store] [--text "..."] [--no-write]');
   process.exit(2);
 }
 if (!abInstalled()) {
@@ -148,7 +154,7 @@ function deploymentFile(side: Side, dir: string, portBase: number): string {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-compare-'));
 const bodyFile = path.join(dir, 'body.json');
-fs.writeFileSync(bodyFile, JSON.stringify({ text: 'a gripping , beautifully acted film' }));
+fs.writeFileSync(bodyFile, JSON.stringify({ text: values.text }));
 
 const redis = values['state-store'] ? await startRedis() : undefined;
 const head: Side = { name: redis ? 'this checkout, shared store' : 'this checkout', root: ROOT, processes: [], runs: [] };
@@ -245,12 +251,13 @@ const summary = [
 ].join('\n');
 const verdict = `**${ratio.toFixed(2)}×** ${short}'s requests/s (median of the rounds' ratios: ${ratios.map((r) => r.toFixed(2)).join(' / ')}); router CPU per request ${(medianOf(head.runs.map((r) => r.cpu.get('router') ?? NaN)) / medianOf(base.runs.map((r) => r.cpu.get('router') ?? NaN))).toFixed(2)}×, all processes ${(medianOf(head.runs.map(allCpu)) / medianOf(base.runs.map(allCpu))).toFixed(2)}×.`;
 const mode = values['keep-alive'] ? `ab -k -n ${REQUESTS} -c ${CONCURRENCY}` : `ab -n ${REQUESTS} -c ${CONCURRENCY}`;
-const invocation = `npm run bench:compare -- ${ref}${values.cold ? ' --cold' : ''}${redis ? ' --state-store' : ''}`;
+const otherText = values.text !== SEED_TEXT;
+const invocation = `npm run bench:compare -- ${ref}${values.cold ? ' --cold' : ''}${redis ? ' --state-store' : ''}${otherText ? ` --text ${JSON.stringify(values.text)}` : ''}`;
 const markdown = `## ${headDescription}${redis ? ' on a shared state store' : ''} against ${short} (\`${invocation}\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Both deployments as \`npm start\` runs them (each
 its own deploy/local.yaml on ports of its own, rate limit raised past the run, the guard reporting instead of taking
-the canary out so both serve the same split)${redis ? `, this checkout's router with \`router.state_store\` set to a redis-server ${redisVersion()} started by the bench (append-only file, fsync always): rate limit counted, predictions and the report's figures written there` : ''}, side by side; \`${mode}\` POST /predict
+the canary out so both serve the same split)${redis ? `, this checkout's router with \`router.state_store\` set to a redis-server ${redisVersion()} started by the bench (append-only file, fsync always): rate limit counted, predictions and the report's figures written there` : ''}, side by side; \`${mode}\` POST /predict${otherText ? ` of ${JSON.stringify({ text: values.text })}` : ''}
 to one and then the other, the first of each pair alternating, ${ROUNDS} rounds, each on both deployments started afresh and ${values.cold ? 'measured from their first request (no warm-up run)' : 'after a warm-up run each'}. CPU per
 request is what each process spent during the run (replicas of one version added up${redis ? '; the redis-server with the side that uses it' : ''}), divided by the requests;
 "served %" is where the router sent them (its request counter), "texts per batch" how full its coalesced batches were.
@@ -265,7 +272,7 @@ Each round:
 
 ${perRound}`;
 console.log(`\n${markdown}`);
-if (!values['no-write']) writeSection(path.join(ROOT, 'bench', 'RESULTS.md'), `compare-${ref}${values.cold ? '-cold' : ''}${redis ? '-state-store' : ''}`, markdown);
+if (!values['no-write']) writeSection(path.join(ROOT, 'bench', 'RESULTS.md'), `compare-${ref}${values.cold ? '-cold' : ''}${redis ? '-state-store' : ''}${otherText ? '-text' : ''}`, markdown);
 await redis?.stop();
 fs.rmSync(dir, { recursive: true, force: true });
 process.exit(0);

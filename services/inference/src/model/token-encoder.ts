@@ -1,6 +1,8 @@
 // Tokenizes text with a Hugging Face tokenizer.json, truncates to the model's max length (keeping
 // the trailing special tokens, e.g. [SEP]) and pads a batch to its longest row (dynamic padding).
+// Plain ASCII text takes the fast path of ascii-wordpiece.ts when the tokenizer has its shape.
 import { Tokenizer } from '@huggingface/tokenizers';
+import type { AsciiWordPiece } from './ascii-wordpiece.ts';
 
 export interface EncodedText {
   ids: number[];
@@ -29,6 +31,8 @@ export class TokenEncoder {
     readonly maxLength: number,
     padToken: string,
     unkToken = '[UNK]',
+    /** Same ids as the tokenizer, sooner, for the texts it takes (AsciiWordPiece.from of the same files). */
+    private readonly fast?: AsciiWordPiece,
   ) {
     this.specialIds = new Set<number>();
     for (const [id, token] of tokenizer.get_added_tokens_decoder()) if (token.special) this.specialIds.add(id);
@@ -37,12 +41,10 @@ export class TokenEncoder {
   }
 
   encode(text: string): EncodedText {
-    const enc = this.tokenizer.encode(text, { return_token_type_ids: true });
-    let ids = enc.ids;
+    let { ids, typeIds } = this.fast?.encode(text) ?? this.library(text);
     const pieces = ids.length;
     let unknown = 0;
     if (this.unkId !== undefined) for (const id of ids) if (id === this.unkId) unknown++;
-    let typeIds = enc.token_type_ids ?? new Array<number>(ids.length).fill(0);
     if (ids.length > this.maxLength) {
       let tail = 0;
       while (tail < ids.length && this.specialIds.has(ids[ids.length - 1 - tail])) tail++;
@@ -52,6 +54,11 @@ export class TokenEncoder {
       typeIds = typeIds.slice(0, head).concat(typeIds.slice(typeIds.length - tail));
     }
     return { ids, typeIds, pieces, unknown };
+  }
+
+  private library(text: string): { ids: number[]; typeIds: number[] } {
+    const enc = this.tokenizer.encode(text, { return_token_type_ids: true });
+    return { ids: enc.ids, typeIds: enc.token_type_ids ?? new Array<number>(enc.ids.length).fill(0) };
   }
 
   /** Packs encoded rows into [batch, longest] int64 arrays. */

@@ -4,5 +4,5 @@ export { build, type AppConfig } from './src/app.ts';
 export { loadBundle, type LoadedBundle } from './src/bundle/load-bundle.ts';
 export { loadServiceConfig, serviceConfig, ServiceEnv, type ServiceConfig } from './src/config.ts';
 export { TokenEncoder } from './src/model/token-encoder.ts';
-export { AsciiWordPiece } from './src/model/ascii-wordpiece.ts';
+export { BertWordPiece } from './src/model/bert-wordpiece.ts';
 export { Predictor, type Prediction } from './src/predictor.ts';

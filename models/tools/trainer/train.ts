@@ -1,7 +1,7 @@
 // The seeded, deterministic training loop: build the vocabulary, tokenize with the very tokenizer
 // the bundle will ship (through the service's encoder), then SGD with a linearly decaying rate.
 import { Tokenizer } from '@huggingface/tokenizers';
-import { AsciiWordPiece, TokenEncoder } from '../../../services/inference/index.ts';
+import { BertWordPiece, TokenEncoder } from '../../../services/inference/index.ts';
 import { Random } from '../../../shared/random.ts';
 import { tokenizerConfigJson, tokenizerJson } from '../wordpiece/tokenizer-files.ts';
 import { AttentionPooling } from './architectures/attention.ts';
@@ -112,7 +112,7 @@ function dropFeatures(ex: Example, p: number, rng: Random): Example {
 export function trainModel(s: TrainSettings, data: TrainingData, log: (msg: string) => void = () => {}): TrainedModel {
   const vocab = buildVocab([...data.train, ...data.extra].map((d) => d.text), s);
   const files = { json: tokenizerJson(vocab), config: tokenizerConfigJson(s.maxLength) };
-  const encoder = new TokenEncoder(new Tokenizer(files.json, files.config), s.maxLength, '[PAD]', '[UNK]', AsciiWordPiece.from(files.json, files.config));
+  const encoder = new TokenEncoder(new Tokenizer(files.json, files.config), s.maxLength, '[PAD]', '[UNK]', BertWordPiece.from(files.json, files.config));
   const toExample = (d: LabelledText, weight: number): Example => {
     const label = LABELS.indexOf(d.label as (typeof LABELS)[number]);
     if (label < 0) throw new Error(`unknown label "${d.label}"`);

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { AsciiWordPiece, TokenEncoder } from '../../../services/inference/index.ts';
+import { BertWordPiece, TokenEncoder } from '../../../services/inference/index.ts';
 import { readTsv, type LabelledText } from '../trainer/data.ts';
 
 export const LABELS = ['negative', 'neutral', 'positive'] as const;
@@ -33,7 +33,7 @@ export function prepare(dataDir: string, tokenizerDir: string, maxLength: number
   const tokenizerJson = JSON.parse(fs.readFileSync(path.join(tokenizerDir, 'tokenizer.json'), 'utf8'));
   const tokenizerConfig = JSON.parse(fs.readFileSync(path.join(tokenizerDir, 'tokenizer_config.json'), 'utf8'));
   const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
-  const encoder = new TokenEncoder(tokenizer, maxLength, tokenizerConfig.pad_token ?? '[PAD]', tokenizerConfig.unk_token ?? '[UNK]', AsciiWordPiece.from(tokenizerJson, tokenizerConfig));
+  const encoder = new TokenEncoder(tokenizer, maxLength, tokenizerConfig.pad_token ?? '[PAD]', tokenizerConfig.unk_token ?? '[UNK]', BertWordPiece.from(tokenizerJson, tokenizerConfig));
   const encode = (rows: LabelledText[]): EncodedSplit => ({
     ids: rows.map((r) => encoder.encode(r.text).ids),
     labels: rows.map((r) => {

@@ -9,7 +9,7 @@ import { BundleError } from '../../../../shared/errors.ts';
 import { BUNDLE_FILES, REQUIRED_FILES } from '../../../../shared/bundle/layout.ts';
 import { NO_POLICY, verifyBundle, type IntegrityPolicy, type IntegrityResult } from '../../../../shared/bundle/manifest.ts';
 import { BundleMetadata, ModelConfigFile, TokenizerConfigFile, TokenizerFile } from '../../../../shared/bundle/schemas.ts';
-import { AsciiWordPiece } from '../model/ascii-wordpiece.ts';
+import { BertWordPiece } from '../model/bert-wordpiece.ts';
 import { TokenEncoder } from '../model/token-encoder.ts';
 import { Classifier, SUPPORTED_INPUTS, type ModelInput, type OutputKind } from '../model/classifier.ts';
 import type { SessionInfo } from '../model/session-protocol.ts';
@@ -145,7 +145,7 @@ export async function loadBundle(dir: string, runtime: RuntimeOptions, names: { 
     throw new BundleError(tokenizerFile, `is not a usable tokenizer (${(err as Error).message})`);
   }
   const padToken = tokConfig?.pad_token ?? '[PAD]';
-  const encoder = new TokenEncoder(tokenizer, maxLengthOf(config, tokConfig, tokenizerJson), padToken, tokConfig?.unk_token ?? '[UNK]', AsciiWordPiece.from(tokenizerJson, tokConfig ?? {}));
+  const encoder = new TokenEncoder(tokenizer, maxLengthOf(config, tokConfig, tokenizerJson), padToken, tokConfig?.unk_token ?? '[UNK]', BertWordPiece.from(tokenizerJson, tokConfig ?? {}));
 
   const modelFile = path.join(abs, BUNDLE_FILES.model);
   const sessions = await openSessions(modelFile, runtime);

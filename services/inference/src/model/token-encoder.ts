@@ -1,8 +1,8 @@
 // Tokenizes text with a Hugging Face tokenizer.json, truncates to the model's max length (keeping
 // the trailing special tokens, e.g. [SEP]) and pads a batch to its longest row (dynamic padding).
-// Plain ASCII text takes the fast path of ascii-wordpiece.ts when the tokenizer has its shape.
+// Text goes through the service's own BERT WordPiece (bert-wordpiece.ts) when the tokenizer has its shape.
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { AsciiWordPiece } from './ascii-wordpiece.ts';
+import type { BertWordPiece } from './bert-wordpiece.ts';
 
 export interface EncodedText {
   ids: number[];
@@ -31,8 +31,8 @@ export class TokenEncoder {
     readonly maxLength: number,
     padToken: string,
     unkToken = '[UNK]',
-    /** Same ids as the tokenizer, sooner, for the texts it takes (AsciiWordPiece.from of the same files). */
-    private readonly fast?: AsciiWordPiece,
+    /** Same ids as the tokenizer, sooner, for the texts it takes (BertWordPiece.from of the same files). */
+    private readonly fast?: BertWordPiece,
   ) {
     this.specialIds = new Set<number>();
     for (const [id, token] of tokenizer.get_added_tokens_decoder()) if (token.special) this.specialIds.add(id);

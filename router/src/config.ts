@@ -11,6 +11,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { LogLevel, readEnv } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
+import { isRecord } from '../../shared/is-record.ts';
 import type { WarmUpBounds } from '../../shared/http/warm-up.ts';
 import type { DriftSettings } from './drift/monitor.ts';
 import type { GuardOptions } from './rollouts/guard.ts';
@@ -231,8 +232,6 @@ export const overrideName = (fieldPath: string[]) => `ROUTER_${fieldPath.join('_
 
 /** Every override variable with the field it sets and that field's schema (the README's table). */
 export const ROUTER_OVERRIDES: { name: string; field: string; schema: TSchema }[] = leaves(RouterSettings).map(([p, schema]) => ({ name: overrideName(p), field: p.join('.'), schema }));
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The file's document and the environment → validated settings (defaults filled in). An error

@@ -13,6 +13,7 @@
 // character that may begin an added token ("[" of "[MASK]") goes to the library (encode() answers
 // undefined). tests/unit/bert-wordpiece.test.ts holds it to the library's output on every SST
 // sentence and on random text, any code point included.
+import { isRecord } from '../../../../shared/is-record.ts';
 
 export interface WordPieceIds {
   ids: number[];
@@ -20,8 +21,6 @@ export interface WordPieceIds {
 }
 
 type TemplatePart = { ids: number[]; typeId: number } | { sequence: true; typeId: number };
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** ASCII punctuation as the BERT pre-tokenizer splits it (each such character is a token of its own). */
 const isPunctuation = (c: number) => (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);

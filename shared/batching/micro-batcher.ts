@@ -101,6 +101,15 @@ export class MicroBatcher<I, O> {
     return Promise.all(promises);
   }
 
+  /** One item: as submit([item]), without the arrays and the Promise.all (the router's every coalesced request). */
+  submitOne(item: I): Promise<O> {
+    if (this.queue.length + 1 > this.options.maxQueue) return Promise.reject(new QueueFull());
+    const queuedAt = performance.now();
+    const promise = new Promise<O>((resolve, reject) => this.queue.push({ item, queuedAt, resolve, reject }));
+    this.schedule();
+    return promise;
+  }
+
   /** Resolves when nothing is queued or running (used while draining on shutdown). */
   idle(): Promise<void> {
     if (this.queue.length === 0 && this.running === 0) return Promise.resolve();

@@ -4,6 +4,7 @@ import { LogController, type FastifyInstance, type FastifyServerOptions } from '
 import { loggerOptions } from '../logger.ts';
 import { REQUEST_ID_HEADER } from '../api/headers.ts';
 import { requestIdFrom } from './request-id.ts';
+import { requestLoggerFactory } from './request-logger.ts';
 
 export const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -15,6 +16,8 @@ export function serverOptions(opts: { logLevel: string; component: string; bodyL
     requestIdHeader: REQUEST_ID_HEADER,
     // Per-request access lines are left to each app's onResponse hook (at debug level).
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
+    // request.log is made when a request first logs, not for each one.
+    childLoggerFactory: requestLoggerFactory,
     // A whole request (headers and body) must arrive within this; a client trickling bytes
     // (slowloris) is cut off instead of holding a connection for good.
     requestTimeout: REQUEST_TIMEOUT_MS,

@@ -188,3 +188,22 @@ t.test('length groups: similar lengths together when an extra call costs less th
   const padded = (g: number[][]) => g.reduce((sum, group) => sum + group.length * Math.max(...group.map((i) => lengths[i])) + 64, 0);
   t.ok(padded(groups) <= padded([lengths.map((_, i) => i)]), 'never dearer than one batch under the cost model');
 });
+
+t.test('submitOne: one item, its own result, in the same batches as submit', async (t) => {
+  const sizes: number[] = [];
+  const b = new MicroBatcher(double, { maxBatchSize: 4, maxWaitMs: 60_000, maxQueue: 5, concurrency: 1 }, (n) => sizes.push(n));
+  const results = await Promise.all([b.submitOne(1), b.submit([2, 3]), b.submitOne(4)]);
+  t.same(results, [2, [4, 6], 8]);
+  t.same(sizes, [4]);
+  // The only slot held by a batch that waits on a gate, so the queue fills behind it.
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const gated = new MicroBatcher(async (xs: number[]) => (await gate, xs.map((x) => x * 2)), { maxBatchSize: 10, maxWaitMs: 0, maxQueue: 3, concurrency: 1 });
+  const first = gated.submitOne(1);
+  const held = [gated.submit([2, 3]), gated.submitOne(4)];
+  await t.rejects(gated.submitOne(5), QueueFull, 'the queue bound holds');
+  open();
+  t.same(await Promise.all([first, ...held]), [2, [4, 6], 8]);
+  const failing = new MicroBatcher(async () => Promise.reject(new Error('boom')), { maxBatchSize: 2, maxWaitMs: 0, maxQueue: 10, concurrency: 1 });
+  await t.rejects(failing.submitOne(1), /boom/);
+});

@@ -99,8 +99,10 @@ export function createDataPath({ decide, call, budget, coalescer, shadow, observ
         if (err instanceof Error) (err as DataPathError).environment ??= target.name;
         throw err;
       }
-      const latencyMs = performance.now() - started;
-      if (request.warmUp) return { ...answer, latencyMs };
+      // The answer is this request's own object (a coalesced one's too): completed in place.
+      const outcome = answer as Outcome;
+      const latencyMs = (outcome.latencyMs = performance.now() - started);
+      if (request.warmUp) return outcome;
       // What the answer says, read once (or known already, for a coalesced one) for every observer.
       const summary = answer.status === 200 ? (answer.summary ?? answerSummary(typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body)) : null;
       observer.answered(request.id, answer.served.name, answer.version, answer.status, summary, latencyMs, request.protocol);
@@ -108,7 +110,7 @@ export function createDataPath({ decide, call, budget, coalescer, shadow, observ
         const outgoing = request.outgoing();
         shadow.mirror({ ...outgoing, headers: { ...outgoing.headers, [REQUEST_ID_HEADER]: `${request.id}-shadow` } }, { environment: answer.served.name, summary, latencyMs });
       }
-      return { ...answer, latencyMs };
+      return outcome;
     },
 
     query(request, log) {

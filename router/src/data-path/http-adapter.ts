@@ -3,6 +3,7 @@
 // and the core's outcome as the reply, the replica's answer byte for byte with the routing
 // headers added. Failures go to the shared error handler, with the environment they were sent to.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { API_KEY_HEADER, ENVIRONMENT_HEADER, MODEL_VERSION_HEADER, OVERRIDE_HEADER, REQUEST_ID_HEADER } from '../../../shared/api/headers.ts';
 import { PREDICT_PATH } from '../../../shared/api/prediction.ts';
 import { isWarmUp } from '../../../shared/http/warm-up.ts';
@@ -35,6 +36,16 @@ export function fromHttp(request: FastifyRequest): DataRequest {
 }
 
 export function httpAdapter(dataPath: DataPath) {
+  // The answers of one coalesced batch share its headers: they are filtered once, not per answer.
+  let lastHeaders: IncomingHttpHeaders | undefined;
+  let lastFiltered: Record<string, string | string[]> = {};
+  const answerHeaders = (headers: IncomingHttpHeaders) => {
+    if (headers !== lastHeaders) {
+      lastFiltered = endToEnd(headers, [REQUEST_ID_HEADER]);
+      lastHeaders = headers;
+    }
+    return lastFiltered;
+  };
   return async function forward(request: FastifyRequest, reply: FastifyReply) {
     let outcome;
     try {
@@ -46,7 +57,7 @@ export function httpAdapter(dataPath: DataPath) {
     }
     return reply
       .code(outcome.status)
-      .headers(endToEnd(outcome.headers, [REQUEST_ID_HEADER]))
+      .headers(answerHeaders(outcome.headers))
       .header(ENVIRONMENT_HEADER, outcome.served.name)
       .header(MODEL_VERSION_HEADER, outcome.version)
       .send(outcome.body);

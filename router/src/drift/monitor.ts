@@ -13,6 +13,7 @@
 import { CONFIDENCE_EDGES, confidenceBin, LENGTH_EDGES, lengthBin, type DriftProfile } from '../../../shared/drift/profile.ts';
 import { chiSquaredTwoSample, ksTwoSampleBinned, rareRateTwoSample, type TestResult } from '../stats/distribution-tests.ts';
 import type { DriftView } from './schema.ts';
+import { PairMap } from '../stats/pair-map.ts';
 
 export interface DriftSettings {
   windowRequests: number;
@@ -78,16 +79,15 @@ class Window {
 type Test = DriftView['environments'][number]['tests'][number];
 
 export class DriftMonitor {
-  private readonly windows = new Map<string, { environment: string; version: string; window: Window }>();
+  private readonly windows = new PairMap<{ environment: string; version: string; window: Window }>();
 
   constructor(readonly settings: DriftSettings) {}
 
   /** One answered prediction (from a replica that reports its word pieces). */
   record(environment: string, version: string, label: string | null, confidence: number, pieces: number | null, unknownPieces: number | null): void {
     if (label === null || pieces === null || this.settings.windowRequests === 0) return;
-    const key = `${environment}\u0000${version}`;
-    let w = this.windows.get(key);
-    if (!w) this.windows.set(key, (w = { environment, version, window: new Window(this.settings.windowRequests) }));
+    let w = this.windows.get(environment, version);
+    if (!w) this.windows.set(environment, version, (w = { environment, version, window: new Window(this.settings.windowRequests) }));
     w.window.add(label, confidence, pieces, unknownPieces ?? 0);
   }
 

@@ -3,6 +3,7 @@
 // received (how many, how many the prediction got right), and what each shadow's mirrors came to.
 // The report is built from it. With a shared state store (several routers) the figures, the
 // feedback and the shadows' agreement are every router's.
+import { PairMap } from '../stats/pair-map.ts';
 import { Tally } from '../stats/tally.ts';
 import { accuracy } from '../stats/proportions.ts';
 import { sequentialCompare } from '../stats/sequential.ts';
@@ -32,7 +33,7 @@ export type FeedbackResult = 'recorded' | 'unknown' | 'duplicate';
 const LATE_WRITE_MS = 100;
 
 export class Experiment {
-  private readonly versions = new Map<string, VersionTally>();
+  private readonly versions = new PairMap<VersionTally>();
   private readonly shadows = new Map<string, ShadowTally>();
   private startedAt = new Date().toISOString();
 
@@ -57,9 +58,8 @@ export class Experiment {
   }
 
   private of(environment: string, version: string): VersionTally {
-    const key = `${environment}\u0000${version}`;
-    let v = this.versions.get(key);
-    if (!v) this.versions.set(key, (v = { environment, version, tally: new Tally(), labels: new Map(), feedback: 0, correct: 0 }));
+    let v = this.versions.get(environment, version);
+    if (!v) this.versions.set(environment, version, (v = { environment, version, tally: new Tally(), labels: new Map(), feedback: 0, correct: 0 }));
     return v;
   }
 

@@ -11,6 +11,8 @@
 // grows nor asks the garbage collector for anything. (A Map of objects, as it once was, kept about
 // 200 bytes per prediction on the heap, and walking it from its start to find the oldest also
 // walked the holes its deletions left: the router got slower the longer it served.)
+import { PairMap } from '../stats/pair-map.ts';
+
 export interface RememberedPrediction {
   environment: string;
   version: string;
@@ -20,7 +22,7 @@ export interface RememberedPrediction {
   truth?: string;
 }
 
-/** Values a column stores as small numbers (environment + version pairs, labels): few and recurring. */
+/** Values a column stores as small numbers (labels): few and recurring. */
 class Interned {
   private readonly index = new Map<string, number>();
   readonly values: string[] = [];
@@ -31,6 +33,21 @@ class Interned {
       i = this.values.length;
       this.values.push(value);
       this.index.set(value, i);
+    }
+    return i;
+  }
+}
+
+/** Environment and version pairs as small numbers, looked up without building a key string. */
+class InternedPairs {
+  private readonly index = new PairMap<number>();
+  readonly values: (readonly [environment: string, version: string])[] = [];
+
+  id(environment: string, version: string): number {
+    let i = this.index.get(environment, version);
+    if (i === undefined) {
+      i = this.values.push([environment, version]) - 1;
+      this.index.set(environment, version, i);
     }
     return i;
   }
@@ -60,7 +77,7 @@ export class RecentPredictions {
   private readonly mask: number;
   /** How many ids the index holds (an id remembered twice is one). */
   private indexed = 0;
-  private readonly pairs = new Interned();
+  private readonly pairs = new InternedPairs();
   private readonly labels = new Interned();
 
   constructor(
@@ -87,7 +104,7 @@ export class RecentPredictions {
     this.count++;
     this.ids[slot] = requestId;
     this.at[slot] = prediction.at;
-    this.pair[slot] = this.pairs.id(`${prediction.environment}\u0000${prediction.version}`);
+    this.pair[slot] = this.pairs.id(prediction.environment, prediction.version);
     this.label[slot] = this.labels.id(prediction.label);
     this.truth[slot] = prediction.truth === undefined ? NONE : this.labels.id(prediction.truth) + 1;
     // An id seen again (a client reusing its request id) now means the latest prediction; the
@@ -100,7 +117,7 @@ export class RecentPredictions {
   find(requestId: string, now = Date.now()): Readonly<RememberedPrediction> | undefined {
     const slot = this.slotOf(requestId);
     if (slot < 0 || now - this.at[slot] >= this.ttlMs) return undefined;
-    const [environment, version] = this.pairs.values[this.pair[slot]].split('\u0000');
+    const [environment, version] = this.pairs.values[this.pair[slot]];
     const truth = this.truth[slot];
     return { environment, version, label: this.labels.values[this.label[slot]], at: this.at[slot], ...(truth === NONE ? {} : { truth: this.labels.values[truth - 1] }) };
   }

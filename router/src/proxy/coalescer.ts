@@ -126,15 +126,20 @@ export class Coalescer {
     // The clock is read only where spacing is on and the count reaches the mark.
     if (++this.heldRequests >= (this.options.busyRequests ?? 1) && this.options.busyIntervalMs) this.busyUntil = performance.now() + BUSY_HOLD_MS;
     return this.batcher(env.name)
-      .submit([{ text, requestId }])
-      .then(
-        ([result]) => result,
-        (err: unknown) => {
-          throw err instanceof QueueFull ? new OverloadedError({ cause: err }) : err;
-        },
-      )
-      .finally(() => this.heldRequests--);
+      .submitOne({ text, requestId })
+      .then(this.release, this.releaseFailed);
   }
+
+  // One promise after the batcher's, not three: every coalesced request passes here.
+  private readonly release = (result: CoalescedResult): CoalescedResult => {
+    this.heldRequests--;
+    return result;
+  };
+
+  private readonly releaseFailed = (err: unknown): never => {
+    this.heldRequests--;
+    throw err instanceof QueueFull ? new OverloadedError({ cause: err }) : err;
+  };
 
   /** How long after an environment's batch leaves the next partial one may, now. */
   private spacingMs(): number {

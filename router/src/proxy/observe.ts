@@ -7,6 +7,7 @@ import type { AnswerSummary } from '../../../shared/api/prediction.ts';
 import type { DriftMonitor } from '../drift/monitor.ts';
 import type { Experiment } from '../experiments/experiment.ts';
 import type { RouterMetrics } from '../metrics.ts';
+import { PairMap } from '../stats/pair-map.ts';
 import type { StatsWindows } from '../stats/windows.ts';
 
 /** The protocol a request came in on: REST (http), the Open Inference Protocol's gRPC, or GraphQL's predict. */
@@ -19,34 +20,39 @@ export interface Observer {
 }
 
 export function createObserver(metrics: Pick<RouterMetrics, 'requests' | 'latency'>, stats: StatsWindows, experiment: Experiment, drift: DriftMonitor): Observer {
-  // Label sets are few (environment × version × status); resolving each once keeps label hashing
-  // off the hot path.
-  const counters = new Map<string, { inc: () => void }>();
-  const histograms = new Map<string, { observe: (v: number) => void }>();
-  const count = (environment: string, version: string, status: number, protocol: Protocol) => {
-    const key = `${environment}\u0000${version}\u0000${status}\u0000${protocol}`;
-    let counter = counters.get(key);
-    if (!counter) counters.set(key, (counter = metrics.requests.labels({ backend: environment, model_version: version, status: String(status), protocol })));
-    counter.inc();
+  // Label sets are few (environment × version × protocol × status); resolving each once keeps
+  // label hashing off the hot path, and the lookup builds no key string.
+  interface Series {
+    /** Made on the first answer: a series that only failed has no latency. */
+    histogram?: { observe: (v: number) => void };
+    counters: Map<number, { inc: () => void }>;
+  }
+  const series = new PairMap<Map<Protocol, Series>>();
+  const seriesOf = (environment: string, version: string, protocol: Protocol): Series => {
+    let byProtocol = series.get(environment, version);
+    if (!byProtocol) series.set(environment, version, (byProtocol = new Map()));
+    let s = byProtocol.get(protocol);
+    if (!s) byProtocol.set(protocol, (s = { counters: new Map() }));
+    return s;
   };
-  const observe = (environment: string, version: string, latencyMs: number, protocol: Protocol) => {
-    const key = `${environment}\u0000${version}\u0000${protocol}`;
-    let histogram = histograms.get(key);
-    if (!histogram) histograms.set(key, (histogram = metrics.latency.labels({ backend: environment, model_version: version, protocol })));
-    histogram.observe(latencyMs / 1000);
+  const count = (s: Series, environment: string, version: string, status: number, protocol: Protocol) => {
+    let counter = s.counters.get(status);
+    if (!counter) s.counters.set(status, (counter = metrics.requests.labels({ backend: environment, model_version: version, status: String(status), protocol })));
+    counter.inc();
   };
   return {
     // A gRPC call's status is the HTTP status its replica answered (grpc/status.ts maps it).
     answered(requestId, environment, version, status, answer, latencyMs, protocol = 'http') {
-      count(environment, version, status, protocol);
-      observe(environment, version, latencyMs, protocol);
+      const s = seriesOf(environment, version, protocol);
+      count(s, environment, version, status, protocol);
+      (s.histogram ??= metrics.latency.labels({ backend: environment, model_version: version, protocol })).observe(latencyMs / 1000);
       stats.record(environment, version, latencyMs, status >= 500, answer?.confidence ?? null);
       experiment.record(requestId, environment, version, latencyMs, status >= 500, answer);
       if (answer) drift.record(environment, version, answer.label, answer.confidence, answer.pieces, answer.unknownPieces);
     },
     // The latency histogram holds answers only, as it always has; the windows count the failure.
     failed(requestId, environment, version, status, latencyMs, protocol = 'http') {
-      count(environment, version, status, protocol);
+      count(seriesOf(environment, version, protocol), environment, version, status, protocol);
       stats.record(environment, version, latencyMs, true, null);
       experiment.record(requestId, environment, version, latencyMs, true, null);
     },

@@ -57,16 +57,37 @@ export function decide(state: RoutingState, facts: RequestFacts, random: () => n
     const forced = byName(state, facts.forced);
     return forced ? { environment: forced, reason: 'forced', onBackup: false } : { environment: undefined, reason: 'unknown_environment' };
   }
-  const all = choices(state);
-  const pick = (pool: EnvironmentChoice[]) => (facts.userKey !== undefined ? pickSticky(pool, facts.userKey) : pickWeighted(pool, random()));
-  const reason: RouteReason = facts.userKey !== undefined ? 'sticky' : 'weighted';
-  const first = pick(all.filter((c) => !c.backup && c.weight > 0));
-  const firstEnvironment = first?.available ? byName(state, first.name) : undefined;
-  if (firstEnvironment) return { environment: firstEnvironment, reason, onBackup: false };
-  const { pool, onBackup } = eligible(all);
+  const sticky = facts.userKey !== undefined;
+  const pick = (pool: EnvironmentChoice[]) => (sticky ? pickSticky(pool, facts.userKey!) : pickWeighted(pool, random()));
+  const reason: RouteReason = sticky ? 'sticky' : 'weighted';
+  const first = sticky ? byName(state, pick(choices(state).filter((c) => !c.backup && c.weight > 0))?.name) : firstWeighted(state, random());
+  if (first && state.available(first.name)) return { environment: first, reason, onBackup: false };
+  const { pool, onBackup } = eligible(choices(state));
   const chosen = byName(state, pick(pool)?.name);
   if (!chosen) return { environment: undefined, reason: 'no_healthy_environment' };
   return { environment: chosen, reason, failedOverFrom: first?.name, onBackup };
+}
+
+/**
+ * pickWeighted among the weighted environments (not backups, weight above 0, not vetoed), up or
+ * not, read straight from the state: every request makes this pick, and building the choices for
+ * it cost more than the pick itself.
+ */
+function firstWeighted(state: RoutingState, r: number): EnvironmentSnapshot | undefined {
+  const counts = (e: EnvironmentSnapshot) => !e.backup && e.weight > 0 && !state.vetoed.has(e.name);
+  const environments = state.environments;
+  let total = 0;
+  for (let i = 0; i < environments.length; i++) if (counts(environments[i])) total += environments[i].weight;
+  let x = r * total;
+  let last: EnvironmentSnapshot | undefined;
+  for (let i = 0; i < environments.length; i++) {
+    const e = environments[i];
+    if (!counts(e)) continue;
+    if (x < e.weight) return e;
+    x -= e.weight;
+    last = e;
+  }
+  return last;
 }
 
 /** Where a request goes when its environment failed: another that can take traffic, by weight. */

@@ -1,7 +1,10 @@
 // The routing policy without HTTP: override, sticky assignment, failover, backup, vetoes, "nothing
 // healthy", the retry's fallback and the admin's live shares, on plain state.
 import t from 'tap';
-import { decide as decideAny, fallback, liveShares, type Decision, type Routed, type RoutingState } from '../../../router/src/routing/policy.ts';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { choices, decide as decideAny, fallback, liveShares, type Decision, type Routed, type RoutingState } from '../../../router/src/routing/policy.ts';
+import { eligible, pickWeighted } from '../../../router/src/routing/weighted.ts';
 import { requestFacts } from '../../../router/src/routing/request-facts.ts';
 import { Routing } from '../../../router/src/routing/routing.ts';
 import { toSnapshot } from '../../../router/src/weights/snapshot.ts';
@@ -130,4 +133,36 @@ t.test('request facts: header over cookie, a malformed cookie still a key, X-Rou
   t.same(requestFacts({ cookie: 'a=1; user_id=u%202' }, assignment), { forced: undefined, userKey: 'u 2' });
   t.same(requestFacts({ cookie: 'user_id=%E0%A4%A' }, assignment), { forced: undefined, userKey: '%E0%A4%A' }, 'a bad escape is kept as written, not an error');
   t.same(requestFacts({ 'x-route-to': 'green' }, {}), { forced: 'green', userKey: undefined });
+});
+
+t.test('the weighted pick, read straight from the state, decides as the choices-based pick of the selection primitives', async (t) => {
+  // What decide did before it skipped building the choices for the first pick: any state, any draws.
+  const reference = (s: RoutingState, random: () => number) => {
+    const all = choices(s);
+    const first = pickWeighted(all.filter((c) => !c.backup && c.weight > 0), random());
+    if (first?.available) return { environment: first.name, failedOverFrom: undefined, onBackup: false };
+    const { pool, onBackup } = eligible(all);
+    const chosen = pickWeighted(pool, random());
+    return chosen ? { environment: chosen.name, failedOverFrom: first?.name, onBackup } : { environment: undefined, failedOverFrom: undefined, onBackup: undefined };
+  };
+  const environment = fc.record({ weight: fc.integer({ min: 0, max: 100 }), backup: fc.boolean(), down: fc.boolean(), vetoed: fc.boolean() });
+  fc.assert(
+    fc.property(fc.array(environment, { minLength: 1, maxLength: 5 }), fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 2, maxLength: 2 }), (envs, draws) => {
+      const names = envs.map((_, i) => `env-${i}`);
+      const s = state(
+        Object.fromEntries(envs.map((e, i) => [names[i], e.backup ? { weight: e.weight, backup: true as const } : e.weight])),
+        names.filter((_, i) => envs[i].down),
+        names.filter((_, i) => envs[i].vetoed),
+      );
+      const draw = () => {
+        let i = 0;
+        return () => draws[i++];
+      };
+      const d = decide(s, {}, draw());
+      const expected = reference(s, draw());
+      assert.deepStrictEqual({ environment: d.environment?.name, failedOverFrom: d.failedOverFrom, onBackup: d.environment ? d.onBackup : undefined }, expected);
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass('2,000 random states decided alike');
 });

@@ -1,11 +1,14 @@
 // The router with the node flags it ships with (shared/runtime/node-flags.ts) against the same
-// router on V8's defaults: both plain proxies in front of the same three service processes (blue
+// router on V8's defaults: both with npm start's router settings file (coalescing, warm-up; --plain:
+// none, a plain proxy), rate limit off, in front of the same three service processes (blue
 // 1.0.0, green 1.1.0, canary 2.0.0, deploy/local.yaml's replica settings), taking turns with a
 // client that splits 70/25/5 itself in one paced open-loop schedule (bench/lib/load.ts runPaced),
 // so all three see the same moments of the machine. Per round: P50/P99 added over the direct
 // split, the router's CPU per request, and its garbage collections (its own
 // nodejs_gc_duration_seconds). Writes bench/RESULTS.md.
-//   npm run bench:router-flags -- [--rate 250] [--rounds 4] [--duration 15]
+// --also adds a router on other flags to the same schedule (the shipped set less the flag in
+// question, say), named by them.
+//   npm run bench:router-flags -- [--rate 250] [--rounds 4] [--duration 15] [--also="<flags>"]... [--plain]
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runPaced } from './lib/load.ts';
@@ -25,6 +28,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '250' },
     rounds: { type: 'string', default: '4' },
     duration: { type: 'string', default: '15' },
+    also: { type: 'string', multiple: true, default: [] },
+    plain: { type: 'boolean', default: false },
     results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
   },
 });
@@ -43,13 +48,17 @@ process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 const { backends, weightsFile } = await startSplitBackends(deployed.services.env, deployed.services.nice ?? 0, procs, 'router-flags-');
 
 const shipped = nodeFlags('router/src/server');
+// The routers behave as npm start's does (its settings file), unless --plain.
+const settingsFile = values.plain || !deployed.router.config_file ? undefined : deployed.router.config_file;
+const settingsEnv: Record<string, string> = settingsFile ? { ROUTER_CONFIG_FILE: path.resolve(ROOT, settingsFile), ...deployed.router.env } : {};
 const variants = [
   { name: `as shipped (${shipped.join(' ') || 'no flags'})`, flags: shipped },
   { name: "V8's defaults", flags: [] as string[] },
+  ...values.also!.map((flags) => ({ name: flags.trim() || 'no flags', flags: flags.split(/\s+/).filter(Boolean) })),
 ];
 const routers: RunningProcess[] = [];
 for (const v of variants) {
-  const env = { ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '1000', ROUTER_RATE_LIMIT_MAX: '0' };
+  const env = { ...settingsEnv, ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '1000', ROUTER_RATE_LIMIT_MAX: '0' };
   const r = await startProcess(env, path.join(ROOT, 'dist/router/src/server.js'), 60_000, v.flags);
   procs.push(r);
   routers.push(r);
@@ -75,6 +84,11 @@ interface Row { round: number; name: string; p50: number; p99: number; p50Added:
 const rows: Row[] = [];
 try {
   await new Promise((r) => setTimeout(r, 3000)); // first health checks
+  // Each router ready: past its own warm-up, when its settings ask for one.
+  for (const r of routers) {
+    const deadline = Date.now() + 60_000;
+    while ((await fetch(`${r.url}/health/ready`).then((res) => res.status, () => 0)) !== 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   await runPaced({ targets, path: '/predict', body, connections: 50, durationSec: 5, rate }); // warm-up, not recorded
   for (let round = 1; round <= rounds; round++) {
     const cpu0 = routers.map((r) => cpuSeconds(r.proc.pid!));
@@ -117,7 +131,7 @@ writeSection(
   `## The router's node flags (\`npm run bench:router-flags\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The router as it ships (${shipped.join(' ') || 'no flags'}, from
-shared/runtime/node-flags.ts) and the same build on V8's defaults, both plain proxies (rate limit off) in front of the same
+shared/runtime/node-flags.ts) and the same build on V8's defaults${values.also!.length ? ` and on ${values.also!.map((f) => `\`${f.trim()}\``).join(', ')}` : ''}, all ${settingsFile ? `with npm start's ${settingsFile} (coalescing, warm-up)` : 'plain proxies'} (rate limit off) in front of the same
 three service processes (blue 1.0.0, green 1.1.0, canary 2.0.0, deploy/local.yaml's replica settings). They and a client
 that splits 70/25/5 itself take turns in one paced open-loop schedule, ${rate} requests/s to each, ${durationSec} s per round,
 ${rounds} rounds after a 5 s warm-up; "added" is a round's percentile minus the direct split's in the same round (median of

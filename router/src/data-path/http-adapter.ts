@@ -21,18 +21,42 @@ export function outgoingHeaders(request: FastifyRequest): Record<string, string 
   return headers;
 }
 
+/**
+ * A proxied route's request as the core sees it, read from fastify's request as the core asks:
+ * one object a request, no closures (the client's address, for one, only when routing needs it).
+ */
+class HttpDataRequest implements DataRequest {
+  readonly protocol = 'http';
+  readonly id: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly model: DataRequest['model'];
+  readonly warmUp: boolean;
+  /** This request itself when it is a plain /predict (its text() reads the body). */
+  readonly single: { text: () => string | undefined } | undefined;
+
+  constructor(private readonly request: FastifyRequest) {
+    this.id = request.id;
+    this.headers = request.headers;
+    this.model = request.params as DataRequest['model'];
+    this.warmUp = isWarmUp(request.raw);
+    this.single = request.url === PREDICT_PATH ? this : undefined;
+  }
+
+  get ip(): string {
+    return this.request.ip;
+  }
+
+  outgoing() {
+    return { path: this.request.url, headers: outgoingHeaders(this.request), body: this.request.body as Buffer | undefined };
+  }
+
+  text(): string | undefined {
+    return coalescableText(this.request.body as Buffer | undefined, this.request.headers['content-type']);
+  }
+}
+
 export function fromHttp(request: FastifyRequest): DataRequest {
-  const body = request.body as Buffer | undefined;
-  return {
-    id: request.id,
-    protocol: 'http',
-    headers: request.headers,
-    ip: request.ip,
-    model: request.params as DataRequest['model'],
-    outgoing: () => ({ path: request.url, headers: outgoingHeaders(request), body }),
-    warmUp: isWarmUp(request.raw),
-    single: request.url === PREDICT_PATH ? { text: () => coalescableText(body, request.headers['content-type']) } : undefined,
-  };
+  return new HttpDataRequest(request);
 }
 
 export function httpAdapter(dataPath: DataPath) {

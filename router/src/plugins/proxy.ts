@@ -182,12 +182,7 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
     await scope.register(async (proxied) => {
       // Bodies are forwarded as bytes, never parsed and re-serialized.
       proxied.removeAllContentTypeParsers();
-      const asBytes = (_req: unknown, body: Buffer | string, done: (err: null, body: Buffer | string) => void) => done(null, body);
-      // '*' takes every type, but fastify remembers the parser it found only for a type registered
-      // by name (for '*' it parses the Content-Type again on every request): JSON, nearly every
-      // request's, is named.
-      proxied.addContentTypeParser('application/json', { parseAs: 'buffer' }, asBytes);
-      proxied.addContentTypeParser('*', { parseAs: 'buffer' }, asBytes);
+      proxied.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
       const forward = httpAdapter(core);
       for (const route of PROXIED_ROUTES) proxied.route({ ...route, validatorCompiler: documentationOnly, handler: forward });
     });

@@ -58,7 +58,7 @@ const variants = [
 ];
 const routers: RunningProcess[] = [];
 for (const v of variants) {
-  const env = { ...settingsEnv, ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '1000', ROUTER_RATE_LIMIT_MAX: '0' };
+  const env = { ...settingsEnv, ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '1000', ROUTER_RATE_LIMIT_MAX: '0', ROUTER_GUARD_MODE: 'alert' };
   const r = await startProcess(env, path.join(ROOT, 'dist/router/src/server.js'), 60_000, v.flags);
   procs.push(r);
   routers.push(r);
@@ -131,7 +131,7 @@ writeSection(
   `## The router's node flags (\`npm run bench:router-flags\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The router as it ships (${shipped.join(' ') || 'no flags'}, from
-shared/runtime/node-flags.ts) and the same build on V8's defaults${values.also!.length ? ` and on ${values.also!.map((f) => `\`${f.trim()}\``).join(', ')}` : ''}, all ${settingsFile ? `with npm start's ${settingsFile} (coalescing, warm-up)` : 'plain proxies'} (rate limit off) in front of the same
+shared/runtime/node-flags.ts) and the same build on V8's defaults${values.also!.length ? ` and on ${values.also!.map((f) => `\`${f.trim()}\``).join(', ')}` : ''}, all ${settingsFile ? `with npm start's ${settingsFile} (coalescing, warm-up)` : 'plain proxies'} (rate limit off, guard reporting only) in front of the same
 three service processes (blue 1.0.0, green 1.1.0, canary 2.0.0, deploy/local.yaml's replica settings). They and a client
 that splits 70/25/5 itself take turns in one paced open-loop schedule, ${rate} requests/s to each, ${durationSec} s per round,
 ${rounds} rounds after a 5 s warm-up; "added" is a round's percentile minus the direct split's in the same round (median of

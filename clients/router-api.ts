@@ -1729,6 +1729,11 @@ export interface operations {
                                      * @default 0.85
                                      */
                                     busy_utilization: number;
+                                    /**
+                                     * @description while the router holds fewer coalesced requests than this (the new one included), a request leaves at once as its own batch, even while its environment has one out: under light load waiting adds a round trip and saves nothing; 0 turns it off
+                                     * @default 4
+                                     */
+                                    light_requests: number;
                                 };
                                 /**
                                  * @description the router's warm-up
@@ -2243,6 +2248,11 @@ export interface operations {
                                      * @default 0.85
                                      */
                                     busy_utilization: number;
+                                    /**
+                                     * @description while the router holds fewer coalesced requests than this (the new one included), a request leaves at once as its own batch, even while its environment has one out: under light load waiting adds a round trip and saves nothing; 0 turns it off
+                                     * @default 4
+                                     */
+                                    light_requests: number;
                                 };
                                 /**
                                  * @description the router's warm-up

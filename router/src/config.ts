@@ -87,6 +87,7 @@ export const RouterSettings = Type.Object(
         busy_interval_ms: Type.Number({ default: 0, minimum: 0, maximum: 1000, description: "while the router is busy (busy_requests and busy_utilization), an environment's partial batches leave at most this often: up to this much more latency for fewer, fuller batches; 0 turns it off" }),
         busy_requests: Type.Integer({ default: 16, minimum: 1, maximum: 100_000, description: 'busy, first: for 100 ms after the router held this many coalesced requests, waiting for a batch or in one that is out (router_coalesced_held)' }),
         busy_utilization: Type.Number({ default: 0.85, minimum: 0, maximum: 1, description: "busy, second: while the router's event loop ran at least this share of the last 200 ms (router_event_loop_utilization)" }),
+        light_requests: Type.Integer({ default: 4, minimum: 0, maximum: 100_000, description: 'while the router holds fewer coalesced requests than this (the new one included), a request leaves at once as its own batch, even while its environment has one out: under light load waiting adds a round trip and saves nothing; 0 turns it off' }),
       },
       'request coalescing',
     ),
@@ -196,7 +197,7 @@ export interface RouterConfig {
   apiKeys: { inline?: string; file?: string };
   overrideAllow: string[];
   /** maxBatch 0: every request is proxied as it came. */
-  coalesce: { maxBatch: number; maxWaitMs: number; maxInFlight?: number; busyIntervalMs?: number; busyRequests?: number; busyUtilization?: number };
+  coalesce: { maxBatch: number; maxWaitMs: number; maxInFlight?: number; busyIntervalMs?: number; busyRequests?: number; busyUtilization?: number; lightRequests?: number };
   /** requests 0: no warm-up. */
   warmUp: WarmUpBounds;
   guard: GuardOptions;
@@ -302,7 +303,7 @@ export function routerConfig(settings: RouterSettings, env: RouterEnv, source: R
     rateLimit: { max: s.rate_limit.max, windowMs: s.rate_limit.window_ms },
     apiKeys: { inline: env.ROUTER_API_KEYS, file: apiKeysFile },
     overrideAllow: s.route_override_allow,
-    coalesce: { maxBatch: s.coalesce.max_batch, maxWaitMs: s.coalesce.max_wait_ms, maxInFlight: s.coalesce.max_in_flight, busyIntervalMs: s.coalesce.busy_interval_ms, busyRequests: s.coalesce.busy_requests, busyUtilization: s.coalesce.busy_utilization },
+    coalesce: { maxBatch: s.coalesce.max_batch, maxWaitMs: s.coalesce.max_wait_ms, maxInFlight: s.coalesce.max_in_flight, busyIntervalMs: s.coalesce.busy_interval_ms, busyRequests: s.coalesce.busy_requests, busyUtilization: s.coalesce.busy_utilization, lightRequests: s.coalesce.light_requests },
     warmUp: { requests: s.warm_up.requests, maxMs: s.warm_up.max_ms },
     guard: { mode: s.guard.mode, intervalMs: s.guard.interval_ms, consecutive: s.guard.consecutive, window_seconds: s.guard.window_seconds, min_requests: s.guard.min_requests, max_error_rate: s.guard.max_error_rate, max_p95_ratio: s.guard.max_p95_ratio, min_p95_increase_ms: s.guard.min_p95_increase_ms, min_feedback: 30 },
     feedback: { memory: s.feedback.memory, ttlMs: s.feedback.ttl_seconds * 1000, file: feedbackFile },

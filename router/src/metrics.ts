@@ -18,6 +18,7 @@ export interface RouterMetrics {
   coalescedBatch: Histogram<'environment'>;
   coalescedOverflow: Counter<'environment'>;
   coalescedSpaced: Counter<'environment'>;
+  coalescedLight: Counter<'environment'>;
   shadowRequests: Counter<'environment' | 'result'>;
   shadowAgreement: Counter<'environment' | 'agree'>;
 }
@@ -57,6 +58,12 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
       labelNames: ['environment'],
       registers,
     }),
+    coalescedLight: new Counter({
+      name: 'router_coalesced_light_total',
+      help: 'Batches that left at once while their environment had one out, the router holding fewer than coalesce.light_requests coalesced requests (light load)',
+      labelNames: ['environment'],
+      registers,
+    }),
     shadowRequests: new Counter({ name: 'router_shadow_requests_total', help: 'Mirrored requests by shadow environment and result (compared, failed, dropped)', labelNames: ['environment', 'result'], registers }),
     shadowAgreement: new Counter({ name: 'router_shadow_agreement_total', help: "Compared mirrored predictions by whether the shadow's label agreed with the primary's", labelNames: ['environment', 'agree'], registers }),
   };
@@ -80,7 +87,7 @@ export function createConfidenceGauge(registry: Registry, stats: StatsWindows): 
   });
 }
 
-/** Requests the coalescer holds (what coalesce.busy_requests compares). */
+/** Requests the coalescer holds (what coalesce.busy_requests and light_requests compare). */
 export function createCoalescerGauge(registry: Registry, held: () => number): void {
   new Gauge({
     name: 'router_coalesced_held',

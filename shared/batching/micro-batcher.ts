@@ -2,7 +2,8 @@
 // and run together. A batch is dispatched when it is full, when the oldest item has waited
 // maxWaitMs, or at once when a slot frees up while items wait (or, with overflowAfterMs, when the
 // oldest running batch has overstayed); with minIntervalMs, a partial batch also waits until that
-// long after the previous one left. The queue is bounded.
+// long after the previous one left; while eager() says the load is light, items leave at once,
+// whatever is running. The queue is bounded.
 // The inference service batches texts for onnxruntime with it; the router coalesces /predict
 // requests into /predict/batch calls with it.
 
@@ -34,12 +35,22 @@ export interface BatcherOptions {
    * latency for fewer, fuller batches.
    */
   minIntervalMs?: () => number;
+  /**
+   * Is the caller's load light enough that waiting buys nothing? While true, queued items leave at
+   * once, whatever is running: the concurrency, maxWaitMs and minIntervalMs hold only while it is
+   * false. Read at each decision; unset: never.
+   */
+  eager?: () => boolean;
 }
 
-/** How a batch left: beyond the concurrency (overflowAfterMs), and after waiting for minIntervalMs. */
+/**
+ * How a batch left: beyond the concurrency (overflowAfterMs), after waiting for minIntervalMs, or
+ * at once while another was running because eager() said the load was light.
+ */
 export interface BatchDeparture {
   overflow: boolean;
   spaced: boolean;
+  eager: boolean;
 }
 
 export type RunBatch<I, O> = (items: I[]) => Promise<O[]>;
@@ -119,6 +130,10 @@ export class MicroBatcher<I, O> {
   private schedule(): void {
     const { maxBatchSize, maxWaitMs, waitWhenIdle = true } = this.options;
     while (this.queue.length > 0) {
+      if (this.options.eager?.()) {
+        this.dispatch(true);
+        continue;
+      }
       const concurrency = this.concurrency;
       if (this.running >= concurrency) {
         const overflowAt = this.overflowAt(concurrency);
@@ -162,7 +177,7 @@ export class MicroBatcher<I, O> {
     }, Math.max(0, due - performance.now()));
   }
 
-  private dispatch(): void {
+  private dispatch(eager = false): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -173,7 +188,7 @@ export class MicroBatcher<I, O> {
     const started = { at: performance.now() };
     this.lastDispatchAt = started.at;
     this.startedAt.add(started);
-    const departure = { overflow: this.running >= this.concurrency, spaced: this.spaced };
+    const departure = { overflow: !eager && this.running >= this.concurrency, spaced: this.spaced, eager: eager && this.running > 0 };
     this.spaced = false;
     this.running++;
     this.onBatch(batch.length, departure);

@@ -207,3 +207,25 @@ t.test('submitOne: one item, its own result, in the same batches as submit', asy
   const failing = new MicroBatcher(async () => Promise.reject(new Error('boom')), { maxBatchSize: 2, maxWaitMs: 0, maxQueue: 10, concurrency: 1 });
   await t.rejects(failing.submitOne(1), /boom/);
 });
+
+t.test('eager: while it says the load is light, an item leaves at once past a running batch; otherwise it waits', async (t) => {
+  const departures: { size: number; eager: boolean; overflow: boolean }[] = [];
+  const gates: (() => void)[] = [];
+  const gated = (xs: number[]) => new Promise<number[]>((resolve) => gates.push(() => resolve(xs.map((x) => x * 2))));
+  let light = true;
+  // A wait far longer than the test: an item that is not eager stays queued until a slot frees.
+  const b = new MicroBatcher(gated, { maxBatchSize: 8, maxWaitMs: 60_000, maxQueue: 100, concurrency: 1, waitWhenIdle: false, eager: () => light }, (size, { eager, overflow }) => departures.push({ size, eager, overflow }));
+  const first = b.submitOne(1);
+  const second = b.submitOne(2);
+  t.same(departures, [{ size: 1, eager: false, overflow: false }, { size: 1, eager: true, overflow: false }], 'the second left at once, beside the first: eager, not an overflow');
+  t.equal(b.inFlight, 2);
+  light = false;
+  const held = [b.submitOne(3), b.submitOne(4)];
+  t.equal(departures.length, 2, 'no longer light: the next two wait for a slot');
+  gates.splice(0).forEach((g) => g());
+  t.same(await Promise.all([first, second]), [2, 4]);
+  await new Promise((r) => setImmediate(r));
+  t.same(departures[2], { size: 2, eager: false, overflow: false }, 'once both came back, the two left together');
+  gates.splice(0).forEach((g) => g());
+  t.same(await Promise.all(held), [6, 8]);
+});

@@ -23,7 +23,7 @@ t.test('without a file: every default, and where they came from', async (t) => {
   t.equal(c.port, 8080);
   t.equal(c.grpcPort, 8081);
   t.equal(c.weightsFile, path.resolve('deploy/weights.yaml'));
-  t.same(c.coalesce, { maxBatch: 0, maxWaitMs: 2, maxInFlight: 0, busyIntervalMs: 0, busyRequests: 16, busyUtilization: 0.85 });
+  t.same(c.coalesce, { maxBatch: 0, maxWaitMs: 2, maxInFlight: 0, busyIntervalMs: 0, busyRequests: 16, busyUtilization: 0.85, lightRequests: 4 });
   t.same(c.rateLimit, { max: 60_000, windowMs: 60_000 });
   t.equal(c.guard.mode, 'act');
   t.equal(c.replicaMaxInFlight, 64);
@@ -80,7 +80,7 @@ t.test('every field has one variable, and no two fields share one', async (t) =>
 t.test("npm start's deploy/router.yaml and Kubernetes' router.yaml load", async (t) => {
   const shipped = loadRouterConfig({ ...secrets, ROUTER_CONFIG_FILE: path.join(ROOT, 'deploy/router.yaml') });
   t.equal(shipped.weightsFile, path.join(ROOT, 'deploy/weights.yaml'));
-  t.same(shipped.coalesce, { maxBatch: 32, maxWaitMs: 2, maxInFlight: 1, busyIntervalMs: 8, busyRequests: 16, busyUtilization: 0.85 });
+  t.same(shipped.coalesce, { maxBatch: 32, maxWaitMs: 2, maxInFlight: 1, busyIntervalMs: 8, busyRequests: 16, busyUtilization: 0.85, lightRequests: 4 });
   const k8s = loadRouterConfig({ ...secrets, ROUTER_CONFIG_FILE: path.join(ROOT, 'deploy/k8s/base/router/router.yaml') });
   t.equal(k8s.guard.mode, 'act');
 });

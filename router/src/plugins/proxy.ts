@@ -106,10 +106,11 @@ const proxy: FastifyPluginAsync<ProxyOptions> = async (app, config) => {
           replicas,
           call,
           (app.log as Logger).child({ component: 'coalescer' }),
-          (environment, size, { overflow, spaced }) => {
+          (environment, size, { overflow, spaced, eager }) => {
             metrics.coalescedBatch.observe({ environment }, size);
             if (overflow) metrics.coalescedOverflow.inc({ environment });
             if (spaced) metrics.coalescedSpaced.inc({ environment });
+            if (eager) metrics.coalescedLight.inc({ environment });
           },
           () => load.utilization,
         )

@@ -16,7 +16,10 @@
 // what the replicas no longer spend goes to it; clients that wait for their answers send no more
 // while theirs are held, so with few of them, or with a router that has time to spare (keep-alive
 // clients), spacing would leave the cores idle for nothing (bench/RESULTS.md). Spacing that
-// starves the router lowers its utilization, and so turns itself off.
+// starves the router lowers its utilization, and so turns itself off. At the other end, while the
+// router holds fewer than lightRequests coalesced requests (its own included), a request leaves at
+// once even when its environment has a batch out: under light load the cores have time to spare,
+// and waiting for that batch to come back would only add its round trip to the request's latency.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -41,6 +44,8 @@ export interface CoalescerOptions {
   busyRequests?: number;
   /** ...and its event loop runs at least this share of the time (0 to 1). */
   busyUtilization?: number;
+  /** Below this many coalesced requests held (the new one included), a request leaves at once; 0 or unset: off. */
+  lightRequests?: number;
 }
 
 export interface CoalescedAnswer {
@@ -166,6 +171,7 @@ export class Coalescer {
         // one goes anyway, to be read as soon as the replica resumes.
         overflowAfterMs: () => Math.max(this.options.maxWaitMs, OVERFLOW_AFTER_ROUND_TRIPS * (this.roundTripMs.get(name) ?? Infinity)),
         minIntervalMs: () => this.spacingMs(),
+        eager: this.options.lightRequests ? () => this.heldRequests < this.options.lightRequests! : undefined,
       }, (size, departure) => this.onBatch(name, size, departure));
       this.batchers.set(name, batcher);
     }

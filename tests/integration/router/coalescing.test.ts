@@ -172,7 +172,7 @@ t.test('a stalled replica: the next batch is sent without waiting for the stuck 
   t.equal(b.body.text, 'arrives while the first is stuck');
 });
 
-async function routerBefore(t: Parameters<typeof buildRouter>[0], upstream: string, maxBatch: number, coalesce: { busyIntervalMs?: number; busyRequests?: number; busyUtilization?: number } = {}) {
+async function routerBefore(t: Parameters<typeof buildRouter>[0], upstream: string, maxBatch: number, coalesce: { busyIntervalMs?: number; busyRequests?: number; busyUtilization?: number; lightRequests?: number } = {}) {
   const file = await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${upstream}] }\n`);
   const app = await buildRouter(t, file, { coalesce: { maxBatch, maxWaitMs: 2, ...coalesce } });
   await untilAllAvailable(app);
@@ -182,9 +182,13 @@ async function routerBefore(t: Parameters<typeof buildRouter>[0], upstream: stri
 const injectPredict = (app: Awaited<ReturnType<typeof buildRouter>>, text: string) =>
   app.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ text }) });
 
+/** A metric's value (the first series when it has labels). */
+const metric = async (app: Awaited<ReturnType<typeof buildRouter>>, name: string) => Number((await app.inject({ url: '/metrics' })).body.match(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm'))?.[1] ?? 0);
+
+/** A batch answer that says "positive" for every text. */
+const positive = (texts: string[]) => ({ predictions: texts.map((text) => ({ text, sentiment: 'positive', confidence: 0.9, probabilities: { positive: 0.9, negative: 0.1 } })), count: texts.length, latency_ms: 1, model_version: '1.0.0' });
+
 t.test('a busy router sends an environment’s batches busy_interval_ms apart: the requests in between go as one; below busy_requests, none wait', async (t) => {
-  const echo = (texts: string[]) => ({ predictions: texts.map((text) => ({ text, sentiment: 'positive', confidence: 0.9, probabilities: { positive: 0.9, negative: 0.1 } })), count: texts.length, latency_ms: 1, model_version: '1.0.0' });
-  const metric = async (app: Awaited<ReturnType<typeof buildRouter>>, name: string) => Number((await app.inject({ url: '/metrics' })).body.match(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm'))?.[1] ?? 0);
   const burst = async (app: Awaited<ReturnType<typeof buildRouter>>) => {
     t.equal((await injectPredict(app, 'the first leaves at once')).statusCode, 200);
     // Sent right after the first answer: well within the interval.
@@ -194,7 +198,7 @@ t.test('a busy router sends an environment’s batches busy_interval_ms apart: t
 
   // Busy from one request held, however little the event loop runs: the ten wait out the
   // interval after the first batch.
-  const spaced = await routerBefore(t, await slowBatchUpstream(t, 0, echo), 16, { busyIntervalMs: 3000, busyRequests: 1, busyUtilization: 0 });
+  const spaced = await routerBefore(t, await slowBatchUpstream(t, 0, positive), 16, { busyIntervalMs: 3000, busyRequests: 1, busyUtilization: 0 });
   await burst(spaced);
   t.same(await batchStats(spaced), { batches: 2, texts: 11, overflows: 0 }, 'the ten found the slot free, waited for the interval and left together');
   t.equal(await metric(spaced, 'router_coalesced_spaced_total'), 1, 'the held batch is counted');
@@ -203,15 +207,32 @@ t.test('a busy router sends an environment’s batches busy_interval_ms apart: t
   t.ok(utilization >= 0 && utilization <= 1, `router_event_loop_utilization is a share (${utilization})`);
 
   // The same interval, but busy only from 20 held: ten never are, so none waits for it.
-  const quiet = await routerBefore(t, await slowBatchUpstream(t, 0, echo), 16, { busyIntervalMs: 3000, busyRequests: 20, busyUtilization: 0 });
+  const quiet = await routerBefore(t, await slowBatchUpstream(t, 0, positive), 16, { busyIntervalMs: 3000, busyRequests: 20, busyUtilization: 0 });
   await burst(quiet);
   t.ok((await batchStats(quiet)).batches > 2, 'the first of the ten left at once, the rest behind it');
   t.equal(await metric(quiet, 'router_coalesced_spaced_total'), 0, 'no batch spaced');
 });
 
+t.test('under light load (fewer than light_requests held) a request leaves at once past its environment’s batch out; above it, requests wait for that batch', async (t) => {
+  // Every batch takes 400 ms: long enough that the first is still out when the others arrive.
+  const app = await routerBefore(t, await slowBatchUpstream(t, 400, positive), 16, { lightRequests: 3 });
+  const first = injectPredict(app, 'out first');
+  await until(async () => (await replicas(app))[0].in_flight === 1);
+  const second = injectPredict(app, 'two held: light');
+  await until(async () => (await replicas(app))[0].in_flight === 2);
+  t.equal(await metric(app, 'router_coalesced_light_total'), 1, 'the second left beside the first, counted as light');
+  t.equal((await batchStats(app)).overflows, 0, 'and not as an overflow');
+  // Three and four held: no longer light, so both wait for a batch to come back and leave together.
+  const rest = [injectPredict(app, 'three held'), injectPredict(app, 'four held')];
+  const answers = await Promise.all([first, second, ...rest]);
+  t.same(answers.map((a) => [a.statusCode, a.json().text]), [[200, 'out first'], [200, 'two held: light'], [200, 'three held'], [200, 'four held']]);
+  t.same(await batchStats(app), { batches: 3, texts: 4, overflows: 0 }, 'two batches of one, then the two that waited as one');
+  t.equal(await metric(app, 'router_coalesced_light_total'), 1);
+});
+
 t.test('a full coalescing queue answers 503 overloaded with Retry-After; the queued requests are served', async (t) => {
   // The first batch is held while the burst arrives; the queue behind it then drains quickly.
-  const upstream = await slowBatchUpstream(t, (n) => (n === 0 ? 300 : 2), (texts) => ({ predictions: texts.map((text) => ({ text, sentiment: 'positive', confidence: 0.9, probabilities: { positive: 0.9, negative: 0.1 } })), count: texts.length, latency_ms: 1, model_version: '1.0.0' }));
+  const upstream = await slowBatchUpstream(t, (n) => (n === 0 ? 300 : 2), positive);
   // maxBatch 1: one batch in flight (one replica) and a queue of 64 behind it.
   const app = await routerBefore(t, upstream, 1);
   const answers = await Promise.all(Array.from({ length: 80 }, (_, i) => injectPredict(app, `text ${i}`)));
@@ -231,9 +252,8 @@ t.test('a replica with two inference workers gets two batches in flight, without
   t.teardown(() => svc.stop('SIGKILL'));
   t.equal(((await (await request(`${svc.url}/info`)).body.json()) as { concurrency: number }).concurrency, 2, 'the service says it runs two batches at once');
 
-  const answer = (texts: string[]) => ({ predictions: texts.map((text) => ({ text, sentiment: 'positive', confidence: 0.9, probabilities: { positive: 0.9, negative: 0.1 } })), count: texts.length, latency_ms: 1, model_version: '1.0.0' });
   for (const [concurrency, expected] of [[2, 2], [undefined, 1]] as const) {
-    const upstream = await slowBatchUpstream(t, 400, answer, concurrency);
+    const upstream = await slowBatchUpstream(t, 400, positive, concurrency);
     const app = await routerBefore(t, upstream, 1);
     t.equal((await replicas(app))[0].concurrency, expected, `a replica whose /info says ${concurrency ?? 'nothing'}: concurrency ${expected}`);
     const sent = Array.from({ length: 3 }, (_, i) => injectPredict(app, `text ${i}`));

@@ -7,8 +7,11 @@
 // split, the router's CPU per request, and its garbage collections (its own
 // nodejs_gc_duration_seconds). Writes bench/RESULTS.md.
 // --also adds a router on other flags to the same schedule (the shipped set less the flag in
-// question, say), named by them.
-//   npm run bench:router-flags -- [--rate 250] [--rounds 4] [--duration 15] [--also="<flags>"]... [--plain]
+// question, say), named by them; --also-env a router on the shipped flags with other settings
+// (ROUTER_* variables over the settings file: "ROUTER_COALESCE_LIGHT_REQUESTS=0"). --section
+// names the RESULTS.md section written (router-flags).
+//   npm run bench:router-flags -- [--rate 250] [--rounds 4] [--duration 15] [--also="<flags>"]...
+//                                 [--also-env="<NAME=value ...>"]... [--plain] [--section router-flags]
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runPaced } from './lib/load.ts';
@@ -29,6 +32,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '4' },
     duration: { type: 'string', default: '15' },
     also: { type: 'string', multiple: true, default: [] },
+    'also-env': { type: 'string', multiple: true, default: [] },
+    section: { type: 'string', default: 'router-flags' },
     plain: { type: 'boolean', default: false },
     results: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
   },
@@ -51,14 +56,24 @@ const shipped = nodeFlags('router/src/server');
 // The routers behave as npm start's does (its settings file), unless --plain.
 const settingsFile = values.plain || !deployed.router.config_file ? undefined : deployed.router.config_file;
 const settingsEnv: Record<string, string> = settingsFile ? { ROUTER_CONFIG_FILE: path.resolve(ROOT, settingsFile), ...deployed.router.env } : {};
-const variants = [
+/** "NAME=value NAME2=value2" as variables. */
+const settingsOf = (spec: string): Record<string, string> =>
+  Object.fromEntries(
+    spec.split(/\s+/).filter(Boolean).map((pair) => {
+      const i = pair.indexOf('=');
+      if (i < 1) throw new Error(`--also-env: expected NAME=value, got ${pair}`);
+      return [pair.slice(0, i), pair.slice(i + 1)];
+    }),
+  );
+const variants: { name: string; flags: readonly string[]; env?: Record<string, string> }[] = [
   { name: `as shipped (${shipped.join(' ') || 'no flags'})`, flags: shipped },
-  { name: "V8's defaults", flags: [] as string[] },
+  { name: "V8's defaults", flags: [] },
   ...values.also!.map((flags) => ({ name: flags.trim() || 'no flags', flags: flags.split(/\s+/).filter(Boolean) })),
+  ...values['also-env']!.map((spec) => ({ name: `as shipped, ${spec.trim()}`, flags: shipped, env: settingsOf(spec) })),
 ];
 const routers: RunningProcess[] = [];
 for (const v of variants) {
-  const env = { ...settingsEnv, ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '1000', ROUTER_RATE_LIMIT_MAX: '0', ROUTER_GUARD_MODE: 'alert' };
+  const env = { ...settingsEnv, ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '1000', ROUTER_RATE_LIMIT_MAX: '0', ROUTER_GUARD_MODE: 'alert', ...v.env };
   const r = await startProcess(env, path.join(ROOT, 'dist/router/src/server.js'), 60_000, v.flags);
   procs.push(r);
   routers.push(r);
@@ -127,11 +142,11 @@ const table = [
 console.log(`\n${table}`);
 writeSection(
   values.results!,
-  'router-flags',
-  `## The router's node flags (\`npm run bench:router-flags\`)
+  values.section!,
+  `## The router's node flags${values['also-env']!.length ? ' and settings' : ''} (\`npm run bench:router-flags${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. The router as it ships (${shipped.join(' ') || 'no flags'}, from
-shared/runtime/node-flags.ts) and the same build on V8's defaults${values.also!.length ? ` and on ${values.also!.map((f) => `\`${f.trim()}\``).join(', ')}` : ''}, all ${settingsFile ? `with npm start's ${settingsFile} (coalescing, warm-up)` : 'plain proxies'} (rate limit off, guard reporting only) in front of the same
+shared/runtime/node-flags.ts) and the same build on V8's defaults${values.also!.length ? ` and on ${values.also!.map((f) => `\`${f.trim()}\``).join(', ')}` : ''}${values['also-env']!.length ? `, and as shipped with ${values['also-env']!.map((e) => `\`${e.trim()}\``).join(', ')}` : ''}, all ${settingsFile ? `with npm start's ${settingsFile} (coalescing, warm-up)` : 'plain proxies'} (rate limit off, guard reporting only) in front of the same
 three service processes (blue 1.0.0, green 1.1.0, canary 2.0.0, deploy/local.yaml's replica settings). They and a client
 that splits 70/25/5 itself take turns in one paced open-loop schedule, ${rate} requests/s to each, ${durationSec} s per round,
 ${rounds} rounds after a 5 s warm-up; "added" is a round's percentile minus the direct split's in the same round (median of

@@ -1710,7 +1710,7 @@ export interface operations {
                                      */
                                     max_wait_ms: number;
                                     /**
-                                     * @description coalesced batches one environment may have in flight at once (a batch overdue on a stalled replica still lets one more leave); 0: as many as its available replicas run side by side. Where the replicas share the router's cores, fewer and fuller batches cost less
+                                     * @description coalesced batches one environment may have in flight at once (a batch overdue on a stalled replica still lets one more leave, and under light load, light_requests, a request leaves at once); 0: as many as its available replicas run side by side. Where the replicas share the router's cores, fewer and fuller batches cost less
                                      * @default 0
                                      */
                                     max_in_flight: number;
@@ -2229,7 +2229,7 @@ export interface operations {
                                      */
                                     max_wait_ms: number;
                                     /**
-                                     * @description coalesced batches one environment may have in flight at once (a batch overdue on a stalled replica still lets one more leave); 0: as many as its available replicas run side by side. Where the replicas share the router's cores, fewer and fuller batches cost less
+                                     * @description coalesced batches one environment may have in flight at once (a batch overdue on a stalled replica still lets one more leave, and under light load, light_requests, a request leaves at once); 0: as many as its available replicas run side by side. Where the replicas share the router's cores, fewer and fuller batches cost less
                                      * @default 0
                                      */
                                     max_in_flight: number;

@@ -3,7 +3,9 @@
 // Does the router stay as cheap after a million requests as after the first fifty thousand? The
 // shipped deployment (deploy/local.yaml as npm start runs it; rate limit raised past the run) takes
 // `ab -k -n 25000 -c 50` POST /predict again and again until a million requests have been served,
-// and after each run the router's CPU per request and resident memory are read from /proc. Every
+// and after each run the router's CPU per request and resident memory are read from /proc, with
+// the replicas' CPU per request as a control (a slow stretch of this shared machine raises both; a
+// router that degrades as it serves raises its own alone). Every
 // bounded memory is full long before the end (the feedback memory holds the last 100,000
 // predictions). Writes the curve and the ratio to bench/RESULTS.md, with where the resident memory
 // lives: V8's heap, and the C allocator's main heap (what Node's own C++ allocates).
@@ -51,6 +53,8 @@ interface Point {
   served: number;
   rps: number;
   routerUs: number;
+  /** The replicas' CPU per request, all added up: the control. */
+  replicasUs: number;
   rssMb: number;
   /** V8's heap in use, from the router's own /metrics: a leak grows it, an allocator keeping pages does not. */
   heapMb: number;
@@ -74,15 +78,18 @@ let served = 0;
 try {
   while (served < TOTAL) {
     const n = Math.min(PER_RUN, TOTAL - served);
-    const spent = cpuMeter([router]);
+    const replicas = processTree(deployment.proc.pid!).filter((p) => p.role.startsWith('replica'));
+    const spent = cpuMeter([router, ...replicas]);
     const result = await runAb({ url: `${deployment.base}/predict`, bodyFile, requests: n, concurrency: 50, keepAlive: true });
     if (result.failed > 0) throw new Error(`${result.failed} requests failed (${result.failedDetail})`);
     served += result.complete;
-    const routerUs = ((spent().get('router') ?? NaN) * 1e6) / result.complete;
+    const cpu = spent();
+    const routerUs = ((cpu.get('router') ?? NaN) * 1e6) / result.complete;
+    const replicasUs = ([...cpu].filter(([role]) => role.startsWith('replica')).reduce((sum, [, seconds]) => sum + seconds, 0) * 1e6) / result.complete;
     const metrics = await fetch(`${deployment.base}/metrics`).then((r) => r.text());
-    const point = { served, rps: result.rps, routerUs, rssMb: rssBytes(router.pid) / 2 ** 20, heapMb: (metricSamples(metrics, 'nodejs_heap_size_used_bytes')[0] ?? NaN) / 2 ** 20, heapTotalMb: (metricSamples(metrics, 'nodejs_heap_size_total_bytes')[0] ?? NaN) / 2 ** 20, externalMb: (metricSamples(metrics, 'nodejs_external_memory_bytes')[0] ?? NaN) / 2 ** 20, nativeHeapMb: nativeHeapBytes(router.pid) / 2 ** 20 };
+    const point = { served, rps: result.rps, routerUs, replicasUs, rssMb: rssBytes(router.pid) / 2 ** 20, heapMb: (metricSamples(metrics, 'nodejs_heap_size_used_bytes')[0] ?? NaN) / 2 ** 20, heapTotalMb: (metricSamples(metrics, 'nodejs_heap_size_total_bytes')[0] ?? NaN) / 2 ** 20, externalMb: (metricSamples(metrics, 'nodejs_external_memory_bytes')[0] ?? NaN) / 2 ** 20, nativeHeapMb: nativeHeapBytes(router.pid) / 2 ** 20 };
     points.push(point);
-    console.log(`${served} served: ${point.rps} requests/s, router ${Math.round(point.routerUs)} µs/request, RSS ${point.rssMb.toFixed(1)} MB, heap used ${point.heapMb.toFixed(1)} of ${point.heapTotalMb.toFixed(1)} MB, external ${point.externalMb.toFixed(1)} MB, native heap ${point.nativeHeapMb.toFixed(1)} MB`);
+    console.log(`${served} served: ${point.rps} requests/s, router ${Math.round(point.routerUs)} µs/request (replicas ${Math.round(point.replicasUs)}), RSS ${point.rssMb.toFixed(1)} MB, heap used ${point.heapMb.toFixed(1)} of ${point.heapTotalMb.toFixed(1)} MB, external ${point.externalMb.toFixed(1)} MB, native heap ${point.nativeHeapMb.toFixed(1)} MB`);
   }
 } finally {
   await deployment.stop();
@@ -95,29 +102,30 @@ const around = (mark: number, pick: (p: Point) => number) => {
   const window = points.slice(Math.max(0, i - 1), i + 2).map(pick);
   return window.reduce((a, b) => a + b, 0) / window.length;
 };
-const early = { us: around(EARLY, (p) => p.routerUs), rss: around(EARLY, (p) => p.rssMb), heap: around(EARLY, (p) => p.heapMb) };
-const late = { us: around(served, (p) => p.routerUs), rss: around(served, (p) => p.rssMb), heap: around(served, (p) => p.heapMb) };
+const early = { us: around(EARLY, (p) => p.routerUs), replicasUs: around(EARLY, (p) => p.replicasUs), rss: around(EARLY, (p) => p.rssMb), heap: around(EARLY, (p) => p.heapMb) };
+const late = { us: around(served, (p) => p.routerUs), replicasUs: around(served, (p) => p.replicasUs), rss: around(served, (p) => p.rssMb), heap: around(served, (p) => p.heapMb) };
 /** Once the feedback memory is full (100,000 predictions) and a little after, nothing bounded grows any more. */
 const FULL = 150_000;
 const full = { rss: around(FULL, (p) => p.rssMb), heap: around(FULL, (p) => p.heapMb) };
 /** The issue's own mark, stated apart when the run goes past it. */
 const MILLION = 1_000_000;
-const million = served > MILLION ? `\nAfter ${MILLION.toLocaleString('en')} against after ${EARLY.toLocaleString('en')}: router CPU per request ${(around(MILLION, (p) => p.routerUs) / early.us).toFixed(2)}×, RSS ${(around(MILLION, (p) => p.rssMb) / early.rss).toFixed(2)}×.` : '';
+const million = served > MILLION ? `\nAfter ${MILLION.toLocaleString('en')} against after ${EARLY.toLocaleString('en')}: router CPU per request ${(around(MILLION, (p) => p.routerUs) / early.us).toFixed(2)}× (the replicas' ${(around(MILLION, (p) => p.replicasUs) / early.replicasUs).toFixed(2)}×), RSS ${(around(MILLION, (p) => p.rssMb) / early.rss).toFixed(2)}×.` : '';
 const marks = [EARLY, 100_000, FULL, 250_000, 500_000, 750_000, MILLION, 1_500_000, served].filter((m, i, all) => m <= served && all.indexOf(m) === i);
 const table = [
-  '| requests served | requests/s | router CPU µs/request | router RSS MB | router heap used MB | heap held MB | external MB | native heap MB |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...marks.map((m) => `| ${m.toLocaleString('en')} | ${Math.round(around(m, (p) => p.rps))} | ${Math.round(around(m, (p) => p.routerUs))} | ${around(m, (p) => p.rssMb).toFixed(1)} | ${around(m, (p) => p.heapMb).toFixed(1)} | ${around(m, (p) => p.heapTotalMb).toFixed(1)} | ${around(m, (p) => p.externalMb).toFixed(1)} | ${around(m, (p) => p.nativeHeapMb).toFixed(1)} |`),
+  '| requests served | requests/s | router CPU µs/request | replicas CPU µs/request (control) | router RSS MB | router heap used MB | heap held MB | external MB | native heap MB |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...marks.map((m) => `| ${m.toLocaleString('en')} | ${Math.round(around(m, (p) => p.rps))} | ${Math.round(around(m, (p) => p.routerUs))} | ${Math.round(around(m, (p) => p.replicasUs))} | ${around(m, (p) => p.rssMb).toFixed(1)} | ${around(m, (p) => p.heapMb).toFixed(1)} | ${around(m, (p) => p.heapTotalMb).toFixed(1)} | ${around(m, (p) => p.externalMb).toFixed(1)} | ${around(m, (p) => p.nativeHeapMb).toFixed(1)} |`),
 ].join('\n');
 const markdown = `## Flat with traffic served (\`npm run bench:flat\`)
 
 ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. deploy/local.yaml as \`npm start\` runs it (rate limit
 raised past the run, the guard reporting only), \`ab -k -n ${PER_RUN} -c 50\` POST /predict again and again until
 ${served.toLocaleString('en')} requests were served, none failed; after each run the router's CPU per request and resident
-memory from /proc, its V8 heap in use from its /metrics, the C allocator's main heap from /proc's smaps (\`[heap]\`). Each row is the mean of the three runs around its mark. The
+memory from /proc (and the replicas' CPU per request, all added up: a control, which a slow stretch of the machine
+raises as well, and a router that degrades as it serves does not), its V8 heap in use from its /metrics, the C allocator's main heap from /proc's smaps (\`[heap]\`). Each row is the mean of the three runs around its mark. The
 feedback memory (the last 100,000 predictions) is full from the 100,000th request on.
 
-After ${served.toLocaleString('en')} requests against after ${EARLY.toLocaleString('en')}: router CPU per request **${(late.us / early.us).toFixed(2)}×**, RSS **${(late.rss / early.rss).toFixed(2)}×**, heap used ${(late.heap / early.heap).toFixed(2)}×.${million}
+After ${served.toLocaleString('en')} requests against after ${EARLY.toLocaleString('en')}: router CPU per request **${(late.us / early.us).toFixed(2)}×** (the replicas' ${(late.replicasUs / early.replicasUs).toFixed(2)}×), RSS **${(late.rss / early.rss).toFixed(2)}×**, heap used ${(late.heap / early.heap).toFixed(2)}×.${million}
 Against after ${FULL.toLocaleString('en')} (every bounded memory full): RSS ${(late.rss / full.rss).toFixed(2)}×, heap used ${(late.heap / full.heap).toFixed(2)}×.
 
 ${table}`;

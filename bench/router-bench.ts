@@ -21,7 +21,7 @@ import { median } from './lib/stats.ts';
 import { readDeployment } from '../launcher/index.ts';
 import { loadRouterConfig } from '../router/index.ts';
 import { ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
-import { startSplitBackends } from './lib/split-backends.ts';
+import { BENCH_ADMIN_TOKEN, benchRouterEnv, startSplitBackends } from './lib/split-backends.ts';
 
 // The replicas run with deploy/local.yaml's settings (its services.env and nice), as npm start runs them.
 const deployed = readDeployment(path.join(ROOT, 'deploy', 'local.yaml'));
@@ -54,16 +54,14 @@ process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 const { backends, dir, weightsFile } = await startSplitBackends(deployed.services.env, Number(values['backend-nice']), procs, 'router-bench-');
 const startRouter = async (env: Record<string, string>) => {
   const router = await startProcess(
-    { ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '1000', ROUTER_HEALTH_RISE: '2', ROUTER_HEALTH_FALL: '2', ROUTER_RATE_LIMIT_MAX: '0', ROUTER_GUARD_MODE: 'alert', ...env },
+    { ...benchRouterEnv(weightsFile), ...env },
     path.join(ROOT, 'dist/router/src/server.js'),
   );
   procs.push(router);
   return router;
 };
-// The coalescing router runs with npm start's settings file (its coalescing); both with the bench's weights and no rate limit.
-// The guard only reports: acting, it sets an environment whose P95 outgrows the others' to weight 0,
-// and the router would then serve a cheaper split than HAProxy (the canary, a transformer, is the
-// one whose P95 grows under saturation).
+// The coalescing router runs with npm start's settings file (its coalescing); both with the bench's
+// weights, no rate limit and the guard only reporting (benchRouterEnv).
 const coalescingEnv = { ...(deployed.router.config_file ? { ROUTER_CONFIG_FILE: path.resolve(ROOT, deployed.router.config_file) } : {}), ...deployed.router.env };
 const router = await startRouter({});
 const coalescing = await startRouter(coalescingEnv);
@@ -163,7 +161,7 @@ ${new Date().toISOString().slice(0, 10)}, ${describeMachine()}. Three service pr
 canary 2.0.0, compiled, with deploy/local.yaml's replica settings: ${Object.entries(deployed.services.env ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}, nice ${values['backend-nice']})
 behind each proxy with the same 70/25/5 split and readiness checks every 1 s (rise 2, fall 2); HAProxy 2.6
 single-threaded with keep-alive to the backends; the router's rate limit is off (HAProxy has none) and its guard only reports (acting, it would take the canary out of the split under saturation); the router
-runs twice, as a plain proxy and with request coalescing (npm start's ${deployed.router.config_file}: coalesce ${JSON.stringify(loadRouterConfig({ ROUTER_ADMIN_TOKEN: 'bench-admin-token-0123456789', ...coalescingEnv }).source.settings.coalesce)}).
+runs twice, as a plain proxy and with request coalescing (npm start's ${deployed.router.config_file}: coalesce ${JSON.stringify(loadRouterConfig({ ROUTER_ADMIN_TOKEN: BENCH_ADMIN_TOKEN, ...coalescingEnv }).source.settings.coalesce)}).
 Everything shares the 2 cores.
 
 Throughput: autocannon c=${connections}, ${durationSec} s per target after a 3 s warm-up, ${values.rounds} alternating rounds; the table

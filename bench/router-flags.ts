@@ -24,7 +24,7 @@ import { readDeployment } from '../launcher/index.ts';
 import { nodeFlags } from '../shared/runtime/node-flags.ts';
 import { metricSeries } from '../testkit/metrics-text.ts';
 import { ROOT, startProcess, type RunningProcess } from '../testkit/processes.ts';
-import { startSplitBackends } from './lib/split-backends.ts';
+import { BENCH_ADMIN_TOKEN, benchRouterEnv, startSplitBackends } from './lib/split-backends.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,7 +41,6 @@ const { values } = parseArgs({
 const rate = Number(values.rate);
 const rounds = Number(values.rounds);
 const durationSec = Number(values.duration);
-const TOKEN = 'bench-admin-token-0123456789';
 const body = JSON.stringify({ text: "it 's a charming and often affecting journey , even if the plot is predictable ." });
 buildDist();
 
@@ -73,7 +72,7 @@ const variants: { name: string; flags: readonly string[]; env?: Record<string, s
 ];
 const routers: RunningProcess[] = [];
 for (const v of variants) {
-  const env = { ...settingsEnv, ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '1000', ROUTER_RATE_LIMIT_MAX: '0', ROUTER_GUARD_MODE: 'alert', ...v.env };
+  const env = { ...settingsEnv, ...benchRouterEnv(weightsFile), ...v.env };
   const r = await startProcess(env, path.join(ROOT, 'dist/router/src/server.js'), 60_000, v.flags);
   procs.push(r);
   routers.push(r);
@@ -81,7 +80,7 @@ for (const v of variants) {
 
 /** The router's collections so far, by kind: [count, seconds]. */
 async function collections(r: RunningProcess): Promise<Map<string, [number, number]>> {
-  const text = await (await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  const text = await (await fetch(`${r.url}/metrics`, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } })).text();
   const out = new Map<string, [number, number]>();
   (['count', 'sum'] as const).forEach((part, i) => {
     for (const { labels, value } of metricSeries(text, `nodejs_gc_duration_seconds_${part}`)) {

@@ -13,6 +13,20 @@ export interface SplitBackend {
   url: string;
 }
 
+/** The admin token of the routers a bench starts in front of these backends. */
+export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789';
+
+/**
+ * What a bench's router in front of these backends runs with: their weights file, health checks
+ * every second (rise 2, fall 2), no rate limit (HAProxy has none), and the guard only reporting:
+ * acting, it sets an environment whose P95 outgrows the others' to weight 0, and the router would
+ * serve a cheaper split than the proxies it is compared with (the canary, a transformer, is the
+ * one whose P95 grows under saturation).
+ */
+export function benchRouterEnv(weightsFile: string): Record<string, string> {
+  return { ROUTER_WEIGHTS_FILE: weightsFile, ROUTER_ADMIN_TOKEN: BENCH_ADMIN_TOKEN, ROUTER_PORT: '0', ROUTER_HEALTH_INTERVAL_MS: '1000', ROUTER_HEALTH_RISE: '2', ROUTER_HEALTH_FALL: '2', ROUTER_RATE_LIMIT_MAX: '0', ROUTER_GUARD_MODE: 'alert' };
+}
+
 /** Started processes go into `procs` (the caller stops them); `nice` > 0 lowers their priority. */
 export async function startSplitBackends(serviceEnv: Record<string, string> | undefined, nice: number, procs: RunningProcess[], folderPrefix: string): Promise<{ backends: SplitBackend[]; dir: string; weightsFile: string }> {
   const backends: SplitBackend[] = [];

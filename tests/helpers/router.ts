@@ -70,6 +70,9 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 
 /** A small real upstream in this process: ready, and answering /predict/batch after `delayMs`. */
 /** A replica answering batches after `delayMs` (or, as a function, after what it says for its n-th batch, from 0). */
+/** A replica's batch answer that says "positive" for every text (what slowBatchUpstream answers with, say). */
+export const positiveBatch = (texts: string[]) => ({ predictions: texts.map((text) => ({ text, sentiment: 'positive', confidence: 0.9, probabilities: { positive: 0.9, negative: 0.1 } })), count: texts.length, latency_ms: 1, model_version: '1.0.0' });
+
 export async function slowBatchUpstream(t: Test, delayMs: number | ((n: number) => number), answer: (texts: string[]) => unknown, concurrency?: number) {
   let batches = 0;
   const server = http.createServer((req, res) => {

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ERROR_CODES } from '../../shared/errors.ts';
 import { buildApp } from '../helpers/build-app.ts';
-import { buildRouter, slowBatchUpstream, untilAllAvailable, weightsFile } from '../helpers/router.ts';
+import { buildRouter, positiveBatch, slowBatchUpstream, untilAllAvailable, weightsFile } from '../helpers/router.ts';
 import { FIXTURE_LABELS, slowModelBytes, tempFixtureBundle } from '../../testkit/bert-fixture.ts';
 import { ROOT } from '../../testkit/processes.ts';
 
@@ -19,7 +19,7 @@ t.test('a full queue: the service and the router answer the same 503 body, with 
   const fromService = (await Promise.all(['one', 'two', 'three'].map((text) => predict(service, text)))).find((r) => r.statusCode === 503);
 
   // The router: one replica that takes a while per batch, a coalescing queue of 64 behind it.
-  const upstream = await slowBatchUpstream(t, 100, (texts) => ({ predictions: texts.map((text) => ({ text, sentiment: 'positive', confidence: 0.9, probabilities: { positive: 0.9, negative: 0.1 } })), count: texts.length, latency_ms: 1, model_version: '1.0.0' }));
+  const upstream = await slowBatchUpstream(t, 100, positiveBatch);
   const router = await buildRouter(t, await weightsFile(t, `environments:\n  blue: { weight: 1, replicas: [${upstream}] }\n`), { coalesce: { maxBatch: 1, maxWaitMs: 2 } });
   await untilAllAvailable(router);
   const fromRouter = (await Promise.all(Array.from({ length: 80 }, (_, i) => predict(router, `text ${i}`)))).find((r) => r.statusCode === 503);

@@ -4,7 +4,8 @@ import t from 'tap';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
-import { auth, buildRouter, replicas, slowBatchUpstream, until, untilAllAvailable, weightsFile } from '../../helpers/router.ts';
+import { auth, buildRouter, positiveBatch, replicas, slowBatchUpstream, until, untilAllAvailable, weightsFile } from '../../helpers/router.ts';
+import { metricSamples, metricSum } from '../../../testkit/metrics-text.ts';
 import { ROOT, startProcess } from '../../../testkit/processes.ts';
 
 const MAX_TEXT_LENGTH = 60;
@@ -73,8 +74,7 @@ async function setup(t: Parameters<typeof buildRouter>[0], extraBlue: string[] =
 
 const batchStats = async (app: Awaited<ReturnType<typeof setup>>['app']) => {
   const text = (await app.inject({ url: '/metrics' })).body;
-  const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
-  return { batches: sum('router_coalesced_batch_size_count'), texts: sum('router_coalesced_batch_size_sum'), overflows: sum('router_coalesced_overflow_total') };
+  return { batches: metricSum(text, 'router_coalesced_batch_size_count'), texts: metricSum(text, 'router_coalesced_batch_size_sum'), overflows: metricSum(text, 'router_coalesced_overflow_total') };
 };
 
 t.test('300 concurrent predictions travel in batches and each answer equals the service’s own /predict', async (t) => {
@@ -183,10 +183,7 @@ const injectPredict = (app: Awaited<ReturnType<typeof buildRouter>>, text: strin
   app.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ text }) });
 
 /** A metric's value (the first series when it has labels). */
-const metric = async (app: Awaited<ReturnType<typeof buildRouter>>, name: string) => Number((await app.inject({ url: '/metrics' })).body.match(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm'))?.[1] ?? 0);
-
-/** A batch answer that says "positive" for every text. */
-const positive = (texts: string[]) => ({ predictions: texts.map((text) => ({ text, sentiment: 'positive', confidence: 0.9, probabilities: { positive: 0.9, negative: 0.1 } })), count: texts.length, latency_ms: 1, model_version: '1.0.0' });
+const metric = async (app: Awaited<ReturnType<typeof buildRouter>>, name: string) => metricSamples((await app.inject({ url: '/metrics' })).body, name)[0] ?? 0;
 
 t.test('a busy router sends an environment’s batches busy_interval_ms apart: the requests in between go as one; below busy_requests, none wait', async (t) => {
   const burst = async (app: Awaited<ReturnType<typeof buildRouter>>) => {
@@ -198,7 +195,7 @@ t.test('a busy router sends an environment’s batches busy_interval_ms apart: t
 
   // Busy from one request held, however little the event loop runs: the ten wait out the
   // interval after the first batch.
-  const spaced = await routerBefore(t, await slowBatchUpstream(t, 0, positive), 16, { busyIntervalMs: 3000, busyRequests: 1, busyUtilization: 0 });
+  const spaced = await routerBefore(t, await slowBatchUpstream(t, 0, positiveBatch), 16, { busyIntervalMs: 3000, busyRequests: 1, busyUtilization: 0 });
   await burst(spaced);
   t.same(await batchStats(spaced), { batches: 2, texts: 11, overflows: 0 }, 'the ten found the slot free, waited for the interval and left together');
   t.equal(await metric(spaced, 'router_coalesced_spaced_total'), 1, 'the held batch is counted');
@@ -207,7 +204,7 @@ t.test('a busy router sends an environment’s batches busy_interval_ms apart: t
   t.ok(utilization >= 0 && utilization <= 1, `router_event_loop_utilization is a share (${utilization})`);
 
   // The same interval, but busy only from 20 held: ten never are, so none waits for it.
-  const quiet = await routerBefore(t, await slowBatchUpstream(t, 0, positive), 16, { busyIntervalMs: 3000, busyRequests: 20, busyUtilization: 0 });
+  const quiet = await routerBefore(t, await slowBatchUpstream(t, 0, positiveBatch), 16, { busyIntervalMs: 3000, busyRequests: 20, busyUtilization: 0 });
   await burst(quiet);
   t.ok((await batchStats(quiet)).batches > 2, 'the first of the ten left at once, the rest behind it');
   t.equal(await metric(quiet, 'router_coalesced_spaced_total'), 0, 'no batch spaced');
@@ -215,7 +212,7 @@ t.test('a busy router sends an environment’s batches busy_interval_ms apart: t
 
 t.test('under light load (fewer than light_requests held) a request leaves at once past its environment’s batch out; above it, requests wait for that batch', async (t) => {
   // Every batch takes 400 ms: long enough that the first is still out when the others arrive.
-  const app = await routerBefore(t, await slowBatchUpstream(t, 400, positive), 16, { lightRequests: 3 });
+  const app = await routerBefore(t, await slowBatchUpstream(t, 400, positiveBatch), 16, { lightRequests: 3 });
   const first = injectPredict(app, 'out first');
   await until(async () => (await replicas(app))[0].in_flight === 1);
   const second = injectPredict(app, 'two held: light');
@@ -232,7 +229,7 @@ t.test('under light load (fewer than light_requests held) a request leaves at on
 
 t.test('a full coalescing queue answers 503 overloaded with Retry-After; the queued requests are served', async (t) => {
   // The first batch is held while the burst arrives; the queue behind it then drains quickly.
-  const upstream = await slowBatchUpstream(t, (n) => (n === 0 ? 300 : 2), positive);
+  const upstream = await slowBatchUpstream(t, (n) => (n === 0 ? 300 : 2), positiveBatch);
   // maxBatch 1: one batch in flight (one replica) and a queue of 64 behind it.
   const app = await routerBefore(t, upstream, 1);
   const answers = await Promise.all(Array.from({ length: 80 }, (_, i) => injectPredict(app, `text ${i}`)));
@@ -253,7 +250,7 @@ t.test('a replica with two inference workers gets two batches in flight, without
   t.equal(((await (await request(`${svc.url}/info`)).body.json()) as { concurrency: number }).concurrency, 2, 'the service says it runs two batches at once');
 
   for (const [concurrency, expected] of [[2, 2], [undefined, 1]] as const) {
-    const upstream = await slowBatchUpstream(t, 400, positive, concurrency);
+    const upstream = await slowBatchUpstream(t, 400, positiveBatch, concurrency);
     const app = await routerBefore(t, upstream, 1);
     t.equal((await replicas(app))[0].concurrency, expected, `a replica whose /info says ${concurrency ?? 'nothing'}: concurrency ${expected}`);
     const sent = Array.from({ length: 3 }, (_, i) => injectPredict(app, `text ${i}`));
